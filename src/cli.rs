@@ -1,0 +1,299 @@
+//! Command-line interface: parses arguments and runs the pipeline. The work is in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::diagnose::{self, rules, symptoms};
+use crate::error::Error;
+use crate::render::{json, report, script, text};
+use crate::{input, plan};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hybridtls",
+    version,
+    about = "Plan and script safe TLS certificate fixes for Exchange hybrid mail flow"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read Exchange exports, show what is wrong and what would change, and optionally write the remediation script
+    #[command(
+        after_help = "Examples:\n  hybridtls plan examples/seed000-null-tlscertname\n  hybridtls plan --fqdn mail.contoso.com --now 2026-11-24T00:00:00Z --out change-1234 exports/EX01\n\nExit codes: 0 success (with --detailed-exitcode: nothing to change), 1 error, 2 changes or manual actions planned (with --detailed-exitcode)."
+    )]
+    Plan(PlanArgs),
+    /// Print the collector script to paste into the Exchange Management Shell on each server
+    #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
+    Collect,
+    /// List every rule code with its title
+    #[command(after_help = "Example:\n  hybridtls rules")]
+    Rules,
+    /// Explain a rule, or an error text pasted from an NDR, a queue, a protocol log or an event
+    #[command(
+        after_help = "Examples:\n  hybridtls explain HT001\n  hybridtls explain \"450 4.7.320 Certificate validation failed; MSG=SubjectMismatch\"\n\nExit codes: 0 explained, 1 not recognised."
+    )]
+    Explain {
+        /// A rule code (HT001), a rule name, or error text
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct PlanArgs {
+    /// Export files and folders (folders are walked; files are recognised by content)
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Write remediate.ps1 into DIR (without --out nothing is written: a dry run)
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The name Exchange Online uses to reach on-premises (repeatable); derived from the inputs when absent
+    #[arg(long, value_name = "NAME")]
+    fqdn: Vec<String>,
+    /// Evaluation time for validity checks, RFC 3339 (default: now), so reviews are reproducible
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<OffsetDateTime>,
+    /// Exit 0 when nothing needs changing, 2 when changes or manual actions are planned, 1 on error
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(|t| t.to_offset(time::UtcOffset::UTC))
+        .map_err(|e| format!("expected RFC 3339, e.g. 2026-11-24T09:00:00Z: {e}"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Plan(args) => run_plan(&args, &mut stdout),
+        Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
+        Command::Rules => {
+            let mut listing = String::new();
+            for rule in rules::ALL {
+                listing.push_str(&format!(
+                    "{}  {:<8} {}\n",
+                    rule.code,
+                    rule.severity.label(),
+                    rule.title
+                ));
+            }
+            write_out(&mut stdout, &listing).map(|()| 0)
+        }
+        Command::Explain { text } => explain(&text.join(" "), &mut stdout),
+        Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics when its writer fails.
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "hybridtls", &mut script);
+            write_out(&mut stdout, &String::from_utf8_lossy(&script)).map(|()| 0)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
+    if let Some(rule) = rules::find(text.trim()) {
+        let page = format!(
+            "# {} {}: {}\n\n{}",
+            rule.code, rule.name, rule.title, rule.documentation
+        );
+        return write_out(out, &page).map(|()| 0);
+    }
+    let symptoms = symptoms::recognise(text);
+    if symptoms.is_empty() {
+        write_out(
+            out,
+            "Not recognised: this is neither a rule code nor an error text hybridtls knows.\n`hybridtls rules` lists the rules; error texts it knows include 4.7.320 SubjectMismatch, NoCredentials, event 12014, 5.7.3 STARTTLS is required, 5.7.64 TenantAttribution and 454 4.7.5.\n",
+        )?;
+        return Ok(1);
+    }
+    let mut page = String::new();
+    for symptom in symptoms {
+        page.push_str(&format!(
+            "What it means: {}\nLikely causes: {}\nMatching rules:\n",
+            symptom.meaning, symptom.causes
+        ));
+        for rule in symptom.rules {
+            page.push_str(&format!(
+                "  {}  {}  (hybridtls explain {})\n",
+                rule.code, rule.title, rule.code
+            ));
+        }
+        page.push_str(&format!(
+            "To confirm, export: {}\nThen run: hybridtls plan <folder>\n\n",
+            symptom.export
+        ));
+    }
+    write_out(out, &page).map(|()| 0)
+}
+
+fn write_out(out: &mut impl Write, text: &str) -> Result<(), Error> {
+    out.write_all(text.as_bytes()).map_err(|source| Error::Write {
+        path: "standard output".to_owned(),
+        source,
+    })
+}
+
+fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
+    let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let inventory = input::load(&args.inputs)?;
+    if inventory.inputs.is_empty() {
+        return Err(Error::Usage(
+            "no export files found in the given inputs".to_owned(),
+        ));
+    }
+    let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
+    let plans = plan::build(&diagnosis);
+    let summary = plan::summarize(&plans);
+    let evaluated_at = diagnose::date(now);
+    let fingerprints: Vec<Option<String>> = plans
+        .iter()
+        .map(|p| {
+            p.has_automatic_steps()
+                .then(|| fingerprint(p, &inventory.inputs, &evaluated_at))
+        })
+        .collect();
+    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints));
+
+    // Everything is rendered before anything is written, so an error leaves no files behind.
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut notes = String::new();
+    if let Some(dir) = &args.out {
+        for (server_plan, fingerprint) in plans.iter().zip(&fingerprints) {
+            let Some(fingerprint) = fingerprint else { continue };
+            let folder = if plans.len() == 1 {
+                dir.clone()
+            } else {
+                dir.join(&server_plan.server)
+            };
+            let remediate = script::remediation(server_plan, &inventory.inputs, &evaluated_at, fingerprint)?;
+            let rollback = script::rollback(server_plan, &inventory.inputs, &evaluated_at, fingerprint)?;
+            files.push((folder.join("remediate.ps1"), remediate));
+            files.push((folder.join("rollback.ps1"), rollback));
+        }
+        if files.is_empty() {
+            notes.push_str("No script written: nothing for a script to change.\n");
+        }
+        files.push((dir.join("plan.json"), document.clone()));
+        files.push((
+            dir.join("report.md"),
+            report::report(&diagnosis, &plans, &fingerprints),
+        ));
+        for (path, contents) in &files {
+            write_atomically(path, contents.as_bytes())?;
+            notes.push_str(&format!("Wrote {}\n", path.display()));
+        }
+    }
+    match args.format {
+        Format::Json => write_out(out, &document)?,
+        Format::Text => {
+            let style = text::Style {
+                color: std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+            write_out(out, &text::plan(&inventory, &diagnosis, &plans, style))?;
+            write_out(out, &notes)?;
+        }
+    }
+    Ok(if args.detailed_exitcode && summary.has_work() {
+        2
+    } else {
+        0
+    })
+}
+
+/// SHA-256 over everything a server's plan depends on, so both scripts and the report can
+/// name the plan they belong to.
+fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], evaluated_at: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "hybridtls {}\nnow {evaluated_at}\nserver {}\n",
+        env!("CARGO_PKG_VERSION"),
+        plan.server
+    ));
+    for input in inputs {
+        hasher.update(format!("input {}\n", input.sha256));
+    }
+    for import in &plan.imports {
+        hasher.update(format!("import {}\n", import.certificate.thumbprint));
+    }
+    for removal in &plan.removals {
+        hasher.update(format!("remove {}\n", removal.certificate.thumbprint));
+    }
+    for change in &plan.changes {
+        hasher.update(format!(
+            "change {}\0{}\0{}\0{}\n",
+            change.identity,
+            change
+                .before
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            change.after,
+            change.certificate.thumbprint
+        ));
+    }
+    input::hex(&hasher.finalize())
+}
+
+/// Writes through a temporary file in the same folder and renames it into place, so a reader
+/// never sees half a script and a failure leaves no file behind.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let error = |source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(error)?;
+    let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(error)?;
+    temporary.write_all(contents).map_err(error)?;
+    temporary.as_file().sync_all().map_err(error)?;
+    temporary.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,500 @@
+//! Readers for each kind of Exchange export, from one JSON record to the model.
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
+use crate::error::InputError;
+use crate::model::{
+    Certificate, ReceiveConnector, SendConnector, Server, ServerKind, Source, Store, TlsCertificateName,
+    TransportRole,
+};
+use crate::x509;
+
+/// `AuthMechanisms` flags [DECOMP AuthMechanisms.cs].
+pub const AUTH_MECHANISMS: &[(&str, u64)] = &[
+    ("None", 0),
+    ("Tls", 1),
+    ("Integrated", 2),
+    ("BasicAuth", 4),
+    ("BasicAuthRequireTLS", 8),
+    ("ExchangeServer", 16),
+    ("ExternalAuthoritative", 32),
+];
+pub const AUTH_TLS: u64 = 1;
+
+/// `ServerRole` flags, as far as transport cares [DECOMP ServerRole.cs].
+const SERVER_ROLES: &[(&str, u64)] = &[
+    ("None", 0),
+    ("Cafe", 1),
+    ("Mailbox", 2),
+    ("ClientAccess", 4),
+    ("UnifiedMessaging", 16),
+    ("HubTransport", 32),
+    ("Edge", 64),
+    ("FrontendTransport", 16384),
+];
+const ROLE_EDGE: u64 = 64;
+const ROLE_HUB: u64 = 32;
+const ROLE_FRONTEND: u64 = 16384;
+
+/// `SmtpReceiveCapabilities` flags [DECOMP SmtpReceiveCapabilities.cs]; live objects carry the
+/// number, property bags and strings the names.
+const RECEIVE_CAPABILITIES: &[(&str, u64)] = &[
+    ("AcceptOorgHeader", 1),
+    ("AcceptOorgProtocol", 2),
+    ("AcceptProxyProtocol", 4),
+    ("AcceptProxyFromProtocol", 8),
+    ("AcceptProxyToProtocol", 16),
+    ("AcceptXAttrProtocol", 32),
+    ("AcceptOrgHeaders", 64),
+    ("AcceptXSysProbeProtocol", 128),
+    ("AcceptCrossForestMail", 256),
+    ("AcceptCloudServicesMail", 512),
+    ("AllowSubmit", 1024),
+    ("AcceptXOriginalFromProtocol", 2048),
+    ("AllowConsumerMail", 4096),
+];
+
+/// `512` → `AcceptCloudServicesMail`, as the enum's ToString() writes it (`None` for 0).
+fn capability_names(bits: u64) -> String {
+    let names: Vec<&str> = RECEIVE_CAPABILITIES
+        .iter()
+        .filter(|(_, bit)| bits & bit != 0)
+        .map(|(name, _)| *name)
+        .collect();
+    if names.is_empty() {
+        "None".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `AllowedServices` flags [DECOMP AllowedServices.cs].
+const ALLOWED_SERVICES: &[(&str, u64)] = &[
+    ("None", 0),
+    ("IMAP", 1),
+    ("POP", 2),
+    ("UM", 4),
+    ("IIS", 8),
+    ("SMTP", 16),
+    ("Federation", 32),
+    ("UMCallRouter", 64),
+];
+
+/// `CertificateStatus` [DECOMP CertificateStatus.cs].
+const CERTIFICATE_STATUS: &[(&str, u64)] = &[
+    ("Unknown", 0),
+    ("Valid", 1),
+    ("Revoked", 2),
+    ("DateInvalid", 3),
+    ("Untrusted", 4),
+    ("Invalid", 5),
+    ("RevocationCheckFailure", 6),
+    ("PendingRequest", 7),
+];
+
+fn source(record: &Record) -> Source {
+    Source {
+        file: record.file.to_owned(),
+        position: record.position("").to_string(),
+    }
+}
+
+/// A NetBIOS or DNS host name. Server names reach generated scripts, so anything else is refused.
+fn host_name(record: &Record, field: &str, text: &str) -> Result<String, InputError> {
+    let valid = !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(record.error(field, format!("{text:?} is not a server host name")))
+    }
+}
+
+/// The `Name` of a directory object (ADObjectId): an object with `Name`, or its ToString
+/// (the name, or `SERVER\Name` for a connector identity).
+fn directory_name(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) => property(map, "Name").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// `Fqdn` is `{"Domain": ...}` from a live object, or a string when stringified or past depth.
+fn domain_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) => property(map, "Domain")
+            .or_else(|| property(map, "Address"))
+            .and_then(domain_text),
+        _ => None,
+    }
+}
+
+fn read_fqdn(record: &Record, field: &str) -> Result<Option<String>, InputError> {
+    match record.get(field) {
+        None => Ok(None),
+        Some(Value::String(s)) if is_type_name(s) => Err(record.truncated(field, s)),
+        Some(value) => domain_text(value)
+            .map(Some)
+            .ok_or_else(|| record.error(field, "expected a domain name or an object with Domain")),
+    }
+}
+
+/// TlsCertificateName: null, an `SmtpX509Identifier` object, or its `<I>..<S>..` string.
+fn read_tls_certificate_name(record: &Record) -> Result<Option<TlsCertificateName>, InputError> {
+    const FIELD: &str = "TlsCertificateName";
+    match record.get(FIELD) {
+        None => Ok(None),
+        Some(Value::String(text)) if is_type_name(text) => Err(record.truncated(FIELD, text)),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::String(text)) => TlsCertificateName::parse(text)
+            .map(Some)
+            .ok_or_else(|| record.error(FIELD, format!("{text:?} is not of the form <I>issuer<S>subject"))),
+        Some(Value::Object(map)) => {
+            let text = |key| property(map, key).and_then(Value::as_str).map(str::to_owned);
+            let subject = text("CertificateSubject")
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    record
+                        .error(FIELD, "the object has no CertificateSubject")
+                        .hint(REEXPORT_HINT)
+                })?;
+            Ok(Some(TlsCertificateName {
+                issuer: text("CertificateIssuer").filter(|s| !s.is_empty()),
+                subject,
+            }))
+        }
+        Some(other) => Err(record.error(
+            FIELD,
+            format!(
+                "expected null, an object or a string, found {}",
+                super::psjson::kind_of(other)
+            ),
+        )),
+    }
+}
+
+fn smtp_domain_item(map: &Map<String, Value>) -> Option<String> {
+    property(map, "Address")
+        .and_then(domain_text)
+        .or_else(|| domain_text(&Value::Object(map.clone())))
+}
+
+/// `ToString()` of a list item from a depth-expanded export, by the property that carries it.
+fn item_by(keys: &'static [&'static str]) -> impl Fn(&Map<String, Value>) -> Option<String> {
+    move |map| {
+        keys.iter()
+            .find_map(|key| property(map, key))
+            .and_then(|value| match value {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    }
+}
+
+pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, InputError> {
+    let identity = record.get("Identity").and_then(directory_name);
+    let name = match record.string("Name")? {
+        Some(name) => name,
+        None => identity
+            .as_deref()
+            .and_then(|id| id.split_once('\\'))
+            .map(|(_, name)| name.to_owned())
+            .ok_or_else(|| {
+                record.error(
+                    "Name",
+                    "the connector has neither Name nor a SERVER\\Name Identity",
+                )
+            })?,
+    };
+    let server_text = match record.get("Server") {
+        Some(Value::String(s)) if is_type_name(s) => return Err(record.truncated("Server", s)),
+        Some(value) => directory_name(value),
+        None => None,
+    }
+    .or_else(|| {
+        identity
+            .as_deref()
+            .and_then(|id| id.split_once('\\'))
+            .map(|(server, _)| server.to_owned())
+    })
+    .ok_or_else(|| {
+        record
+            .error(
+                "Server",
+                "cannot tell which server the connector is on (no Server, no SERVER\\Name Identity)",
+            )
+            .hint("keep Server in the Select-Object list")
+    })?;
+    let server = host_name(record, "Server", &server_text)?;
+    let role = record
+        .flags("TransportRole", SERVER_ROLES)?
+        .map(|role| match role {
+            ROLE_FRONTEND => TransportRole::FrontendTransport,
+            ROLE_HUB => TransportRole::HubTransport,
+            other => TransportRole::Other(other),
+        });
+    Ok(ReceiveConnector {
+        server,
+        name,
+        role,
+        bindings: read_bindings(record)?,
+        fqdn: read_fqdn(record, "Fqdn")?,
+        tls_certificate_name: read_tls_certificate_name(record)?,
+        tls_domain_capabilities: record.list("TlsDomainCapabilities", |map| {
+            let domain = property(map, "Domain").and_then(domain_text)?;
+            let capabilities = property(map, "Capabilities").and_then(|c| match c {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => n.as_u64().map(capability_names),
+                _ => None,
+            })?;
+            Some(format!("{domain}:{capabilities}"))
+        })?,
+        auth_mechanism: record.flags("AuthMechanism", AUTH_MECHANISMS)?,
+        enabled: record.bool("Enabled")?,
+        source: source(record),
+    })
+}
+
+/// Bindings are `IPBinding` objects (`Address` + `Port`) or their `addr:port` strings.
+fn read_bindings(record: &Record) -> Result<Vec<String>, InputError> {
+    record.list("Bindings", |map| {
+        let port = property(map, "Port")?.as_u64()?;
+        let address = property(map, "Address").and_then(|a| match a {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(inner) => property(inner, "IPAddressToString")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            _ => None,
+        });
+        Some(format!("{}:{port}", address.unwrap_or_default()))
+    })
+}
+
+pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError> {
+    let name = match record.string("Name")? {
+        Some(name) => name,
+        None => record
+            .get("Identity")
+            .and_then(directory_name)
+            .ok_or_else(|| record.error("Name", "the connector has neither Name nor Identity"))?,
+    };
+    let source_servers = record
+        .list("SourceTransportServers", |map| {
+            property(map, "Name").and_then(Value::as_str).map(str::to_owned)
+        })?
+        .into_iter()
+        .map(|server| host_name(record, "SourceTransportServers", &server))
+        .collect::<Result<_, _>>()?;
+    Ok(SendConnector {
+        name,
+        fqdn: read_fqdn(record, "Fqdn")?,
+        tls_certificate_name: read_tls_certificate_name(record)?,
+        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
+        address_spaces: record
+            .list("AddressSpaces", |map| {
+                let address = property(map, "Address").and_then(Value::as_str)?;
+                let kind = property(map, "Type").and_then(Value::as_str).unwrap_or("smtp");
+                Some(format!("{kind}:{address}"))
+            })?
+            .into_iter()
+            .map(|space| {
+                space
+                    .split_once(':')
+                    .map_or(space.clone(), |(_, rest)| rest.to_owned())
+            })
+            .collect(),
+        cloud_services_mail_enabled: record.bool("CloudServicesMailEnabled")?,
+        source_servers,
+        source: source(record),
+    })
+}
+
+pub fn read_server(record: &Record) -> Result<Server, InputError> {
+    let name_text = record.required("Name", record.string("Name")?)?;
+    let name = host_name(record, "Name", &name_text)?;
+    let fqdn = match read_fqdn(record, "Fqdn")? {
+        Some(fqdn) => Some(host_name(record, "Fqdn", &fqdn)?),
+        None => None,
+    };
+    let kind = record.flags("ServerRole", SERVER_ROLES)?.map(|role| {
+        if role & ROLE_EDGE != 0 {
+            ServerKind::Edge
+        } else {
+            ServerKind::Mailbox
+        }
+    });
+    let version = match record.get("AdminDisplayVersion") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Object(map)) => {
+            let part = |key| property(map, key).and_then(Value::as_i64);
+            match (part("Major"), part("Minor"), part("Build"), part("Revision")) {
+                (Some(major), Some(minor), Some(build), Some(revision)) => {
+                    Some(format!("Version {major}.{minor} (Build {build}.{revision})"))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Ok(Server {
+        name,
+        fqdn,
+        kind,
+        version,
+        folder: None,
+    })
+}
+
+/// RawData: an array of byte values, or base64 (collector, CLIXML-style). A string of
+/// space-separated numbers is what ConvertTo-Json writes past its depth, and is refused.
+fn read_raw_data(record: &Record) -> Result<Option<Vec<u8>>, InputError> {
+    const FIELD: &str = "RawData";
+    match record.get(FIELD) {
+        None => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_u64().and_then(|n| u8::try_from(n).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .map(Some)
+            .ok_or_else(|| record.error(FIELD, "expected an array of byte values (0-255)")),
+        Some(Value::String(text))
+            if text.contains(' ') && text.split(' ').all(|p| p.parse::<u8>().is_ok()) =>
+        {
+            Err(record.truncated(FIELD, &format!("{} ...", &text[..text.len().min(24)])))
+        }
+        Some(Value::String(text)) if is_type_name(text) => Err(record.truncated(FIELD, text)),
+        Some(Value::String(text)) => base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(Some)
+            .map_err(|e| record.error(FIELD, format!("not valid base64: {e}"))),
+        Some(other) => Err(record.error(
+            FIELD,
+            format!(
+                "expected a byte array or base64, found {}",
+                super::psjson::kind_of(other)
+            ),
+        )),
+    }
+}
+
+/// A certificate from Get-ExchangeCertificate (`store` = My, `listed` false) or from a store
+/// listing (`listed` true).
+pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<Certificate, InputError> {
+    let exported_thumbprint = record.string("Thumbprint")?;
+    let facts = match read_raw_data(record)? {
+        Some(der) => Some(
+            x509::parse_der(&der)
+                .map_err(|e| record.error("RawData", format!("the certificate does not parse: {e}")))?,
+        ),
+        None => None,
+    };
+    let server = certificate_server(record)?;
+    let has_private_key = record.bool("HasPrivateKey")?;
+    let services = record.flags("Services", ALLOWED_SERVICES)?;
+    let status = record.flags("Status", CERTIFICATE_STATUS)?;
+    let friendly_name = record.string("FriendlyName")?.filter(|s| !s.is_empty());
+    let source = source(record);
+    if let Some(facts) = facts {
+        if let Some(exported) = &exported_thumbprint {
+            if !exported.eq_ignore_ascii_case(&facts.thumbprint) {
+                return Err(record.error(
+                    "Thumbprint",
+                    format!(
+                        "the exported Thumbprint {exported} does not match the SHA-1 of RawData ({}); the export mixes two certificates or was edited",
+                        facts.thumbprint
+                    ),
+                ));
+            }
+        }
+        let mut names: Vec<String> = facts.common_name.iter().cloned().collect();
+        for name in &facts.dns_names {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.clone());
+            }
+        }
+        return Ok(Certificate {
+            server,
+            store,
+            thumbprint: facts.thumbprint.clone(),
+            subject: facts.subject.clone(),
+            issuer: facts.issuer.clone(),
+            not_before: facts.not_before,
+            not_after: facts.not_after,
+            names,
+            self_signed: facts.self_signed,
+            has_private_key,
+            from_store_listing: listed,
+            services,
+            status,
+            friendly_name,
+            facts: Some(facts),
+            source,
+        });
+    }
+    // Without RawData, fall back to what Exchange itself exported about the certificate.
+    let thumbprint = record
+        .required("Thumbprint", exported_thumbprint)?
+        .to_ascii_uppercase();
+    if thumbprint.len() != 40 || !thumbprint.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(record.error(
+            "Thumbprint",
+            format!("{thumbprint:?} is not a 40-digit SHA-1 thumbprint"),
+        ));
+    }
+    let subject = record.required("Subject", record.string("Subject")?)?;
+    let issuer = record.required("Issuer", record.string("Issuer")?)?;
+    let mut names = record.list("CertificateDomains", smtp_domain_item)?;
+    if let Some(cn) = crate::model::common_name(&subject) {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&cn)) {
+            names.insert(0, cn);
+        }
+    }
+    let self_signed = record
+        .bool("IsSelfSigned")?
+        .unwrap_or_else(|| x509::dn_key(&subject) == x509::dn_key(&issuer));
+    Ok(Certificate {
+        server,
+        store,
+        thumbprint,
+        not_before: record.required("NotBefore", record.date("NotBefore")?)?,
+        not_after: record.required("NotAfter", record.date("NotAfter")?)?,
+        subject,
+        issuer,
+        names,
+        self_signed,
+        has_private_key,
+        from_store_listing: listed,
+        services,
+        status,
+        friendly_name,
+        facts: None,
+        source,
+    })
+}
+
+/// Get-ExchangeCertificate's Identity is `SERVERFQDN\THUMBPRINT`; PSComputerName may be there too.
+/// Returned as written (an FQDN or a name); the loader maps it to a NetBIOS name.
+fn certificate_server(record: &Record) -> Result<Option<String>, InputError> {
+    let from_identity = record
+        .string("Identity")
+        .ok()
+        .flatten()
+        .and_then(|id| id.split_once('\\').map(|(server, _)| server.to_owned()));
+    let from_computer = record.string("PSComputerName")?;
+    match from_identity.or(from_computer).or(record.string("Server")?) {
+        Some(server) => host_name(record, "Identity", &server).map(Some),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,412 @@
+//! Stage 1 of the pipeline: read every input file into the normalised [`Inventory`].
+//!
+//! Files are recognised by their content (which cmdlet produced them), never by their name.
+
+pub mod exchange;
+pub mod psjson;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{InputError, Position};
+use crate::model::{Certificate, InputFile, InputKind, Inventory, Store};
+use psjson::{has_property, property, Record};
+
+/// Extensions read when walking a folder. Anything else in a folder (a README, a zip) is
+/// listed as skipped; a file named explicitly is always read.
+const JSON_EXTENSIONS: &[&str] = &["json"];
+const CERTIFICATE_EXTENSIONS: &[&str] = &["cer", "crt", "der", "pem", "p7b"];
+
+/// Reads all `paths` (files and folders, folders walked in sorted order) into an inventory.
+pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
+    let mut inventory = Inventory::default();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(|entry| entry.ok())
+                .filter(|entry| entry.file_type().is_file())
+                .map(|entry| entry.into_path())
+                .collect();
+            entries.sort();
+            for file in entries {
+                match extension(&file).as_str() {
+                    ext if JSON_EXTENSIONS.contains(&ext)
+                        || CERTIFICATE_EXTENSIONS.contains(&ext)
+                        || ext == "xml" =>
+                    {
+                        read_file(&file, &mut inventory)?
+                    }
+                    _ => inventory
+                        .skipped
+                        .push((display(&file), "not an export hybridtls reads".to_owned())),
+                }
+            }
+        } else if path.is_file() {
+            read_file(path, &mut inventory)?;
+        } else {
+            return Err(InputError::new(display(path), "no such file or folder"));
+        }
+    }
+    resolve_servers(&mut inventory)?;
+    Ok(inventory)
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Paths as the user will recognise them, with `/` separators for stable output across OSes.
+fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn read_file(path: &Path, inventory: &mut Inventory) -> Result<(), InputError> {
+    let name = display(path);
+    let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let ext = extension(path);
+    if ext == "xml" {
+        return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
+            "export as JSON instead: `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or use `hybridtls collect`",
+        ));
+    }
+    if CERTIFICATE_EXTENSIONS.contains(&ext.as_str()) {
+        return read_certificate_file(&name, &bytes, sha256, inventory);
+    }
+    let (text, encoding) = text::decode(&name, &bytes)?;
+    let records = psjson::parse_records(&name, &text)?;
+    let mut kind = InputKind::Empty;
+    for (index, object) in records.iter().enumerate() {
+        let record = Record::new(&name, index, object);
+        let record_kind = recognise(object).ok_or_else(|| unrecognised(&record, object))?;
+        if kind != InputKind::Empty && kind != record_kind {
+            return Err(record.error(
+                "",
+                format!(
+                    "this object looks like {} output, the ones before it like {} output; keep one cmdlet's output per file",
+                    record_kind.describe(),
+                    kind.describe()
+                ),
+            ));
+        }
+        kind = record_kind;
+        match record_kind {
+            InputKind::ExchangeServer => {
+                let mut server = exchange::read_server(&record)?;
+                server.folder = Some(folder_of(&name).to_owned());
+                inventory.servers.push(server)
+            }
+            InputKind::ExchangeCertificates => {
+                inventory
+                    .certificates
+                    .push(exchange::read_certificate(&record, Store::My, false)?)
+            }
+            InputKind::CertificateStore => {
+                let store = store_of(&record)?;
+                inventory.listed_stores.push((name.clone(), store));
+                inventory
+                    .certificates
+                    .push(exchange::read_certificate(&record, store, true)?)
+            }
+            InputKind::ReceiveConnectors => inventory
+                .receive_connectors
+                .push(exchange::read_receive_connector(&record)?),
+            InputKind::SendConnectors => inventory
+                .send_connectors
+                .push(exchange::read_send_connector(&record)?),
+            InputKind::CertificateFile | InputKind::Empty => unreachable!("not produced by recognise"),
+        }
+    }
+    inventory.inputs.push(InputFile {
+        path: name,
+        sha256,
+        kind,
+        encoding: Some(encoding.name()),
+        records: records.len(),
+    });
+    Ok(())
+}
+
+fn read_certificate_file(
+    name: &str,
+    bytes: &[u8],
+    sha256: String,
+    inventory: &mut Inventory,
+) -> Result<(), InputError> {
+    let certificates =
+        crate::x509::parse_certificate_file(bytes).map_err(|e| InputError::new(name, e.to_string()))?;
+    let count = certificates.len();
+    for (index, facts) in certificates.into_iter().enumerate() {
+        inventory.certificates.push(crate::model::Certificate {
+            server: None,
+            store: Store::File,
+            thumbprint: facts.thumbprint.clone(),
+            subject: facts.subject.clone(),
+            issuer: facts.issuer.clone(),
+            not_before: facts.not_before,
+            not_after: facts.not_after,
+            names: facts.dns_names.clone(),
+            self_signed: facts.self_signed,
+            has_private_key: None,
+            from_store_listing: false,
+            services: None,
+            status: None,
+            friendly_name: None,
+            facts: Some(facts),
+            source: crate::model::Source {
+                file: name.to_owned(),
+                position: format!("certificate {}", index + 1),
+            },
+        });
+    }
+    inventory.inputs.push(InputFile {
+        path: name.to_owned(),
+        sha256,
+        kind: InputKind::CertificateFile,
+        encoding: None,
+        records: count,
+    });
+    Ok(())
+}
+
+/// Which cmdlet wrote this object, judged by the properties only that cmdlet has.
+fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
+    let has = |name: &str| has_property(object, name);
+    let any = |names: &[&str]| names.iter().any(|n| has(n));
+    if has("HybridTlsCollector") || (has("ServerRole") && any(&["AdminDisplayVersion", "Fqdn"])) {
+        return Some(InputKind::ExchangeServer);
+    }
+    if has("Thumbprint") || has("RawData") {
+        let in_store_listing = has("Store")
+            || property(object, "PSParentPath")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.contains("Certificate::"));
+        return Some(if in_store_listing {
+            InputKind::CertificateStore
+        } else {
+            InputKind::ExchangeCertificates
+        });
+    }
+    if any(&[
+        "SmartHosts",
+        "AddressSpaces",
+        "CloudServicesMailEnabled",
+        "TlsAuthLevel",
+        "DNSRoutingEnabled",
+        "SourceTransportServers",
+    ]) {
+        return Some(InputKind::SendConnectors);
+    }
+    if any(&[
+        "TlsDomainCapabilities",
+        "Bindings",
+        "PermissionGroups",
+        "RemoteIPRanges",
+        "TransportRole",
+    ]) {
+        return Some(InputKind::ReceiveConnectors);
+    }
+    None
+}
+
+fn unrecognised(record: &Record, object: &Map<String, Value>) -> InputError {
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).take(8).collect();
+    if object.len() > 8 {
+        keys.push("...");
+    }
+    record
+        .error(
+            "",
+            format!(
+                "not an export hybridtls recognises (properties: {})",
+                if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
+            ),
+        )
+        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, a Cert:\\LocalMachine store listing, or the files written by `hybridtls collect`")
+}
+
+/// A store listing says its store in `Store` (collector) or `PSParentPath` (Get-ChildItem).
+fn store_of(record: &Record) -> Result<Store, InputError> {
+    let text = match record.string("Store")? {
+        Some(store) => store,
+        None => record
+            .string("PSParentPath")?
+            .and_then(|path| path.rsplit(['\\', ':']).next().map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    match text.to_ascii_lowercase().as_str() {
+        "my" => Ok(Store::My),
+        "ca" => Ok(Store::Ca),
+        "root" => Ok(Store::Root),
+        _ => Err(record.error(
+            "Store",
+            format!("{text:?} is not a store hybridtls reads (My, CA, Root)"),
+        )),
+    }
+}
+
+/// The folder part of a displayed path.
+fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
+/// Certificates name their server by FQDN (`Identity`), connectors by NetBIOS name, and store
+/// listings not at all: map every certificate to a NetBIOS name. An unnamed certificate belongs
+/// to the server whose exports sit in the same folder (the collector writes one folder per
+/// server), or to the only server of the inputs.
+fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
+    let mut known: Vec<(String, Option<String>)> = inventory
+        .servers
+        .iter()
+        .map(|s| (s.name.clone(), s.fqdn.clone()))
+        .collect();
+    let mut add = |name: &str| {
+        if !known.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            known.push((name.to_owned(), None));
+        }
+    };
+    for connector in &inventory.receive_connectors {
+        add(&connector.server);
+    }
+    for certificate in &inventory.certificates {
+        if let Some(server) = &certificate.server {
+            add(server.split('.').next().unwrap_or(server));
+        }
+    }
+    for (name, fqdn) in &mut known {
+        if fqdn.is_none() {
+            *fqdn = inventory
+                .certificates
+                .iter()
+                .filter_map(|c| c.server.as_deref())
+                .find(|s| {
+                    s.contains('.')
+                        && s.split('.')
+                            .next()
+                            .is_some_and(|first| first.eq_ignore_ascii_case(name))
+                })
+                .map(str::to_owned);
+        }
+    }
+    for (name, fqdn) in &known {
+        match inventory
+            .servers
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+        {
+            Some(server) => {
+                if server.fqdn.is_none() {
+                    server.fqdn = fqdn.clone();
+                }
+            }
+            None => inventory.servers.push(crate::model::Server {
+                name: name.clone(),
+                fqdn: fqdn.clone(),
+                kind: None,
+                version: None,
+                folder: None,
+            }),
+        }
+    }
+    // Which server each folder's exports describe.
+    let mut folders: Vec<(String, String)> = inventory
+        .servers
+        .iter()
+        .filter_map(|s| s.folder.clone().map(|f| (f, s.name.clone())))
+        .chain(
+            inventory
+                .receive_connectors
+                .iter()
+                .map(|c| (folder_of(&c.source.file).to_owned(), c.server.clone())),
+        )
+        .collect();
+    folders.sort();
+    folders.dedup_by(|a, b| a.0 == b.0 && a.1.eq_ignore_ascii_case(&b.1));
+    let folder_server = |file: &str| -> Option<String> {
+        let folder = folder_of(file);
+        let mut matches = folders.iter().filter(|(f, _)| f == folder);
+        match (matches.next(), matches.next()) {
+            (Some((_, server)), None) => Some(server.clone()),
+            _ => None,
+        }
+    };
+    let single = (inventory.servers.len() == 1).then(|| inventory.servers[0].name.clone());
+    for certificate in &mut inventory.certificates {
+        certificate.server = match &certificate.server {
+            Some(written) => {
+                let short = written.split('.').next().unwrap_or(written);
+                inventory
+                    .servers
+                    .iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(short))
+                    .map(|s| s.name.clone())
+            }
+            None if certificate.store == Store::File => None,
+            None => match folder_server(&certificate.source.file).or_else(|| single.clone()) {
+                Some(name) => Some(name),
+                // No server in the inputs at all: nothing to attribute to, and nothing to plan.
+                None if inventory.servers.is_empty() => None,
+                None => {
+                    return Err(InputError::new(
+                        &certificate.source.file,
+                        "cannot tell which server this certificate is installed on (no Identity, and the folder holds no single server's exports) while the inputs cover several servers",
+                    )
+                    .at(Position::Field(certificate.source.position.clone()))
+                    .hint("keep each server's exports in a folder of its own, as `hybridtls collect` does"))
+                }
+            },
+        };
+    }
+    for (file, store) in std::mem::take(&mut inventory.listed_stores) {
+        if let Some(server) = folder_server(&file).or_else(|| single.clone()) {
+            if !inventory.store_listed(&server, store) {
+                inventory.listed_stores.push((server, store));
+            }
+        }
+    }
+    merge_duplicates(inventory);
+    Ok(())
+}
+
+/// The same certificate often arrives twice: from Get-ExchangeCertificate and from the store
+/// listing. Keep one entry per server, store and thumbprint, in store-listing order (the order
+/// Exchange enumerates), with the store's own HasPrivateKey and Exchange's own properties.
+fn merge_duplicates(inventory: &mut Inventory) {
+    let (listed, exchange): (Vec<Certificate>, Vec<Certificate>) =
+        std::mem::take(&mut inventory.certificates)
+            .into_iter()
+            .partition(|c| c.from_store_listing);
+    let mut merged: Vec<Certificate> = Vec::new();
+    for certificate in listed.into_iter().chain(exchange) {
+        let existing = merged.iter_mut().find(|c| {
+            c.store == certificate.store
+                && c.thumbprint == certificate.thumbprint
+                && c.server == certificate.server
+        });
+        match existing {
+            Some(kept) => {
+                kept.services = kept.services.or(certificate.services);
+                kept.status = kept.status.or(certificate.status);
+                kept.friendly_name = kept.friendly_name.take().or(certificate.friendly_name);
+                kept.has_private_key = kept.has_private_key.or(certificate.has_private_key);
+                if kept.facts.is_none() {
+                    kept.facts = certificate.facts;
+                }
+            }
+            None => merged.push(certificate),
+        }
+    }
+    inventory.certificates = merged;
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,135 @@
+//! Turns the bytes of an export into text, whatever the shell wrote: UTF-16LE with BOM
+//! (Windows PowerShell 5.1 `>` and `Out-File`), UTF-8 with or without BOM (`-Encoding utf8`,
+//! PowerShell 7), or the ANSI code page (5.1 `Set-Content`).
+
+use crate::error::{InputError, Position};
+
+/// The encoding an input file was read with, reported so that surprises are visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16LeBom,
+    Utf16BeBom,
+    Utf16LeNoBom,
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 with BOM",
+            Encoding::Utf16LeBom => "UTF-16LE with BOM",
+            Encoding::Utf16BeBom => "UTF-16BE with BOM",
+            Encoding::Utf16LeNoBom => "UTF-16LE without BOM",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// Decodes `bytes`; `file` is only used to name the file in errors.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError> {
+    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        (utf8(file, rest, 3)?, Encoding::Utf8Bom)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        (utf16(file, rest, u16::from_le_bytes)?, Encoding::Utf16LeBom)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        (utf16(file, rest, u16::from_be_bytes)?, Encoding::Utf16BeBom)
+    } else if looks_like_utf16le(bytes) {
+        (utf16(file, bytes, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        (text.to_owned(), Encoding::Utf8)
+    } else {
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        (text.into_owned(), Encoding::Windows1252)
+    };
+    if let Some(offset) = text.find(|c: char| c == '\0' || (c.is_control() && !c.is_whitespace())) {
+        return Err(
+            InputError::new(file, "binary data, not a text export (control character found)")
+                .at(Position::Byte(offset))
+                .hint("give hybridtls the JSON written by ConvertTo-Json or by `hybridtls collect`"),
+        );
+    }
+    Ok((text, encoding))
+}
+
+/// A BOM-less UTF-16LE file of ASCII-range JSON has a NUL in every odd byte.
+fn looks_like_utf16le(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && bytes.len() % 2 == 0
+        && bytes
+            .chunks_exact(2)
+            .take(64)
+            .all(|pair| pair[1] == 0 && pair[0] != 0)
+}
+
+fn utf8(file: &str, bytes: &[u8], offset: usize) -> Result<String, InputError> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        InputError::new(file, "invalid UTF-8 after a UTF-8 byte order mark")
+            .at(Position::Byte(offset + e.utf8_error().valid_up_to()))
+    })
+}
+
+fn utf16(file: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, InputError> {
+    if bytes.len() % 2 != 0 {
+        return Err(InputError::new(
+            file,
+            "UTF-16 text with an odd number of bytes: the file is cut off",
+        )
+        .at(Position::Byte(bytes.len() + 2)));
+    }
+    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    let mut text = String::with_capacity(bytes.len() / 2);
+    for (index, decoded) in char::decode_utf16(units).enumerate() {
+        match decoded {
+            Ok(c) => text.push(c),
+            Err(_) => {
+                return Err(InputError::new(file, "invalid UTF-16: unpaired surrogate")
+                    .at(Position::Byte(2 + index * 2)))
+            }
+        }
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le_bom(text: &str) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    }
+
+    #[test]
+    fn reads_every_encoding_powershell_writes() {
+        let json = "{\r\n    \"Subject\":  \"CN=Société\"\r\n}";
+        let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+        bom8.extend(json.as_bytes());
+        let ansi = encoding_rs::WINDOWS_1252.encode(json).0.into_owned();
+        let nobom16: Vec<u8> = json.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let cases = [
+            (utf16le_bom(json), Encoding::Utf16LeBom),
+            (bom8, Encoding::Utf8Bom),
+            (json.as_bytes().to_vec(), Encoding::Utf8),
+            (ansi, Encoding::Windows1252),
+            (nobom16, Encoding::Utf16LeNoBom),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(decode("f", &bytes).unwrap(), (json.to_owned(), expected));
+        }
+    }
+
+    #[test]
+    fn truncated_utf16_and_binary_are_errors_with_a_position() {
+        let mut bytes = utf16le_bom("{}");
+        bytes.push(b'x');
+        let err = decode("f.json", &bytes).unwrap_err();
+        assert!(err.message.contains("cut off"));
+        let err = decode("junk.json", b"{\x00\x01\x02garbage").unwrap_err();
+        assert!(err.message.contains("binary"), "{err}");
+        assert_eq!(err.position, Some(Position::Byte(1)));
+    }
+}

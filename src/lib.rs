@@ -1,0 +1,14 @@
+//! hybridtls: read Exchange exports, diagnose the hybrid TLS certificate setup, plan the fix,
+//! and render a guarded PowerShell remediation script.
+//!
+//! The pipeline is visible in the modules: [`input`] → [`model`] → [`diagnose`] → [`plan`] →
+//! [`render`]. [`cli`] only wires them to the command line.
+
+pub mod cli;
+pub mod diagnose;
+pub mod error;
+pub mod input;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod x509;

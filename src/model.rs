@@ -1,0 +1,389 @@
+//! The normalised model every reader produces and every later stage reads: servers, their
+//! connectors and certificates, each remembering where it came from.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::x509::{dn_key, CertificateFacts};
+
+/// Where a value came from, for evidence in findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub file: String,
+    pub position: String,
+}
+
+/// An input file as read, for the plan's record of what it was based on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: String,
+    pub sha256: String,
+    pub kind: InputKind,
+    pub encoding: Option<&'static str>,
+    pub records: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputKind {
+    ExchangeServer,
+    ExchangeCertificates,
+    ReceiveConnectors,
+    SendConnectors,
+    CertificateStore,
+    CertificateFile,
+    Empty,
+}
+
+impl InputKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::ExchangeServer => "Get-ExchangeServer / collector server info",
+            InputKind::ExchangeCertificates => "Get-ExchangeCertificate",
+            InputKind::ReceiveConnectors => "Get-ReceiveConnector",
+            InputKind::SendConnectors => "Get-SendConnector",
+            InputKind::CertificateStore => "certificate store listing",
+            InputKind::CertificateFile => "certificate file",
+            InputKind::Empty => "empty list",
+        }
+    }
+}
+
+/// The `ServerRole` of an Exchange server, as far as TLS planning cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    Mailbox,
+    Edge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// NetBIOS name, as `$env:COMPUTERNAME` reports it (compared case-insensitively).
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub kind: Option<ServerKind>,
+    pub version: Option<String>,
+    /// The folder its server record was read from, to attribute store listings in it.
+    pub folder: Option<String>,
+}
+
+/// `TransportRole` of a receive connector (`ServerRole` flags: FrontendTransport 16384, HubTransport 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportRole {
+    FrontendTransport,
+    HubTransport,
+    Other(u64),
+}
+
+/// A `TlsCertificateName` value (`SmtpX509Identifier`): `<I>issuer<S>subject`, issuer optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsCertificateName {
+    pub issuer: Option<String>,
+    pub subject: String,
+}
+
+impl TlsCertificateName {
+    pub fn for_certificate(certificate: &Certificate) -> Self {
+        TlsCertificateName {
+            issuer: Some(certificate.issuer.clone()),
+            subject: certificate.subject.clone(),
+        }
+    }
+
+    /// Parses the string form; tags are case-insensitive and `<I>` is optional, as in
+    /// Exchange's own parser (`^(<I>([^<]+))?(<S>(.+))`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let lower = text.to_ascii_lowercase();
+        let subject_at = lower.find("<s>")?;
+        let issuer = if lower.starts_with("<i>") {
+            let issuer = &text[3..subject_at];
+            if issuer.is_empty() || issuer.contains('<') {
+                return None;
+            }
+            Some(issuer.to_owned())
+        } else if subject_at == 0 {
+            None
+        } else {
+            return None;
+        };
+        let subject = &text[subject_at + 3..];
+        (!subject.is_empty()).then(|| TlsCertificateName {
+            issuer,
+            subject: subject.to_owned(),
+        })
+    }
+
+    /// Whether `certificate` is what this name selects: same subject and (when given) issuer,
+    /// compared as Exchange does after normalising both distinguished names.
+    pub fn matches(&self, certificate: &Certificate) -> bool {
+        dn_key(&self.subject) == dn_key(&certificate.subject)
+            && self
+                .issuer
+                .as_ref()
+                .is_none_or(|issuer| dn_key(issuer) == dn_key(&certificate.issuer))
+    }
+
+    pub fn same_as(&self, other: &TlsCertificateName) -> bool {
+        dn_key(&self.subject) == dn_key(&other.subject)
+            && self.issuer.as_deref().map(dn_key) == other.issuer.as_deref().map(dn_key)
+    }
+}
+
+impl fmt::Display for TlsCertificateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(issuer) = &self.issuer {
+            write!(f, "<I>{issuer}")?;
+        }
+        write!(f, "<S>{}", self.subject)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiveConnector {
+    pub server: String,
+    pub name: String,
+    pub role: Option<TransportRole>,
+    pub bindings: Vec<String>,
+    pub fqdn: Option<String>,
+    pub tls_certificate_name: Option<TlsCertificateName>,
+    pub tls_domain_capabilities: Vec<String>,
+    pub auth_mechanism: Option<u64>,
+    pub enabled: Option<bool>,
+    pub source: Source,
+}
+
+impl ReceiveConnector {
+    /// `SERVER\Name`, the identity Exchange cmdlets accept.
+    pub fn identity(&self) -> String {
+        format!("{}\\{}", self.server, self.name)
+    }
+
+    pub fn listens_on_port(&self, port: u16) -> bool {
+        let suffix = format!(":{port}");
+        self.bindings.iter().any(|binding| binding.ends_with(&suffix))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendConnector {
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub tls_certificate_name: Option<TlsCertificateName>,
+    pub smart_hosts: Vec<String>,
+    pub address_spaces: Vec<String>,
+    pub cloud_services_mail_enabled: Option<bool>,
+    pub source_servers: Vec<String>,
+    pub source: Source,
+}
+
+impl SendConnector {
+    /// Whether this connector sends to Exchange Online (HealthChecker's rule: a smart host in
+    /// mail.protection.outlook.com, an address space in mail.onmicrosoft.com, or the hybrid flag).
+    pub fn targets_exchange_online(&self) -> bool {
+        self.cloud_services_mail_enabled == Some(true)
+            || self.smart_hosts.iter().any(|host| {
+                host.to_ascii_lowercase()
+                    .ends_with(".mail.protection.outlook.com")
+            })
+            || self.address_spaces.iter().any(|space| {
+                let lower = space.to_ascii_lowercase();
+                let domain = lower.split(';').next().unwrap_or("");
+                domain.ends_with(".mail.onmicrosoft.com")
+            })
+    }
+}
+
+/// Which `Cert:\LocalMachine\...` store a certificate was listed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Store {
+    My,
+    Ca,
+    Root,
+    /// A certificate file the admin supplied, not installed anywhere.
+    File,
+}
+
+impl Store {
+    pub fn path(self) -> &'static str {
+        match self {
+            Store::My => "Cert:\\LocalMachine\\My",
+            Store::Ca => "Cert:\\LocalMachine\\CA",
+            Store::Root => "Cert:\\LocalMachine\\Root",
+            Store::File => "(file)",
+        }
+    }
+}
+
+/// A certificate as installed on a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// NetBIOS name of the server it is installed on, once known.
+    pub server: Option<String>,
+    pub store: Store,
+    pub thumbprint: String,
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// CN and SAN DNS names (Exchange's CertificateDomains when the DER was not exported).
+    pub names: Vec<String>,
+    pub self_signed: bool,
+    pub has_private_key: Option<bool>,
+    /// Read from a `Cert:\LocalMachine` store listing, whose `HasPrivateKey` is the store's own
+    /// answer. Only such certificates may be planned for removal: `HasPrivateKey` from
+    /// Get-ExchangeCertificate through remoting can be false while the server has the key.
+    pub from_store_listing: bool,
+    /// `AllowedServices` flags from Get-ExchangeCertificate (SMTP = 16).
+    pub services: Option<u64>,
+    /// `CertificateStatus` from Get-ExchangeCertificate (Valid = 1).
+    pub status: Option<u64>,
+    pub friendly_name: Option<String>,
+    pub facts: Option<CertificateFacts>,
+    pub source: Source,
+}
+
+pub const SERVICE_SMTP: u64 = 16;
+pub const STATUS_VALID: u64 = 1;
+
+impl Certificate {
+    pub fn valid_at(&self, now: OffsetDateTime) -> bool {
+        self.not_before <= now && now <= self.not_after && self.status.is_none_or(|s| s == STATUS_VALID)
+    }
+
+    /// Whether a name in the certificate covers `fqdn`: exact match, or a wildcard `*.rest`
+    /// standing for exactly one leftmost label (RFC 6125 §6.4.3).
+    pub fn covers(&self, fqdn: &str) -> bool {
+        self.names.iter().any(|name| name_covers(name, fqdn))
+    }
+
+    pub fn smtp_enabled(&self) -> bool {
+        self.services.is_some_and(|s| s & SERVICE_SMTP != 0)
+    }
+}
+
+/// The most specific CN of a .NET-form distinguished name (`CN=a, O="b, c", C=US` → `a`).
+pub fn common_name(dn: &str) -> Option<String> {
+    let mut rdns = Vec::new();
+    let (mut current, mut quoted) = (String::new(), false);
+    for c in dn.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' | '+' if !quoted => rdns.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    rdns.push(current);
+    rdns.iter().find_map(|rdn| {
+        let (key, value) = rdn.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("CN")
+            .then(|| value.trim().trim_matches('"').replace("\"\"", "\""))
+    })
+}
+
+pub fn name_covers(name: &str, fqdn: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let fqdn = fqdn.trim_end_matches('.').to_ascii_lowercase();
+    match name.strip_prefix("*.") {
+        Some(parent) => fqdn
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+        None => name == fqdn,
+    }
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub inputs: Vec<InputFile>,
+    pub servers: Vec<Server>,
+    pub receive_connectors: Vec<ReceiveConnector>,
+    pub send_connectors: Vec<SendConnector>,
+    pub certificates: Vec<Certificate>,
+    /// Files skipped while walking folders, with the reason, so nothing is silently ignored.
+    pub skipped: Vec<(String, String)>,
+    /// Which stores of which server were listed (during loading: of which file): a certificate
+    /// can only be called missing from a store whose listing was given.
+    pub listed_stores: Vec<(String, Store)>,
+}
+
+impl Inventory {
+    pub fn store_listed(&self, server: &str, store: Store) -> bool {
+        self.listed_stores
+            .iter()
+            .any(|(s, st)| *st == store && s.eq_ignore_ascii_case(server))
+    }
+
+    /// Certificates in `store` of `server`, in store (listing) order.
+    pub fn store_certificates<'a>(
+        &'a self,
+        server: &'a str,
+        store: Store,
+    ) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.certificates.iter().filter(move |c| {
+            c.store == store
+                && c.server
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(server))
+        })
+    }
+
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Certificates in `Cert:\LocalMachine\My` of `server`, in store (export) order.
+    pub fn personal_certificates<'a>(
+        &'a self,
+        server: &'a str,
+    ) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.store_certificates(server, Store::My)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_certificate_name_parses_like_exchange() {
+        let name =
+            TlsCertificateName::parse("<I>CN=R3, O=Let's Encrypt, C=US<S>CN=mail.contoso.com").unwrap();
+        assert_eq!(name.issuer.as_deref(), Some("CN=R3, O=Let's Encrypt, C=US"));
+        assert_eq!(name.subject, "CN=mail.contoso.com");
+        let lower = TlsCertificateName::parse("<i>CN=A<s>CN=b").unwrap();
+        assert_eq!(lower.issuer.as_deref(), Some("CN=A"));
+        let subject_only = TlsCertificateName::parse("<S>CN=mail.contoso.com").unwrap();
+        assert_eq!(subject_only.issuer, None);
+        assert_eq!(subject_only.to_string(), "<S>CN=mail.contoso.com");
+        assert_eq!(
+            name.to_string(),
+            "<I>CN=R3, O=Let's Encrypt, C=US<S>CN=mail.contoso.com"
+        );
+        for bad in ["CN=mail", "<I>CN=A", "<I><S>CN=x", "x<S>CN=a", "<S>"] {
+            assert_eq!(TlsCertificateName::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn wildcards_cover_exactly_one_label() {
+        assert!(name_covers("*.contoso.com", "mail.contoso.com"));
+        assert!(name_covers("MAIL.contoso.com.", "mail.CONTOSO.com"));
+        assert!(!name_covers("*.contoso.com", "contoso.com"));
+        assert!(!name_covers("*.contoso.com", "a.b.contoso.com"));
+        assert!(!name_covers("mail.contoso.com", "hybrid.contoso.com"));
+    }
+
+    #[test]
+    fn common_name_is_the_most_specific_cn() {
+        assert_eq!(
+            common_name("CN=mail.contoso.com, OU=IT, O=contoso, S=x, C=US").as_deref(),
+            Some("mail.contoso.com")
+        );
+        assert_eq!(common_name("O=\"A, CN=B\", CN = x").as_deref(), Some("x"));
+        assert_eq!(common_name("O=Contoso"), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Stage 4: turn findings into an ordered plan per server: the connector changes, the one
+//! service restart they need, and the manual actions a person must take.
+
+use crate::diagnose::{Diagnosis, Remedy};
+use crate::model::{Certificate, ServerKind, TlsCertificateName, TransportRole};
+
+/// A change of one receive connector's TlsCertificateName.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorChange {
+    pub identity: String,
+    pub before: Option<TlsCertificateName>,
+    pub after: TlsCertificateName,
+    pub certificate: Certificate,
+    pub service: &'static str,
+    /// Rule codes of the findings this change resolves.
+    pub resolves: Vec<&'static str>,
+}
+
+/// Back up, then remove, a certificate without a private key from `Cert:\LocalMachine\My`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub certificate: Certificate,
+    pub resolves: Vec<&'static str>,
+}
+
+/// Import an intermediate CA certificate into `Cert:\LocalMachine\CA`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub certificate: Certificate,
+    pub resolves: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualAction {
+    pub object: String,
+    pub instruction: String,
+    pub resolves: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerPlan {
+    pub server: String,
+    pub fqdn: Option<String>,
+    pub edge: bool,
+    /// Certificates the connectors will present: required by the preflight, never removed.
+    pub keep: Vec<Certificate>,
+    /// Execution order: imports, removals, connector changes, one restart, verification.
+    pub imports: Vec<Import>,
+    pub removals: Vec<Removal>,
+    pub changes: Vec<ConnectorChange>,
+    /// Services to restart once, after all changes, in this order.
+    pub restarts: Vec<&'static str>,
+    pub manual: Vec<ManualAction>,
+}
+
+impl ServerPlan {
+    pub fn is_empty(&self) -> bool {
+        !self.has_automatic_steps() && self.manual.is_empty()
+    }
+
+    /// Whether a script has anything to do.
+    pub fn has_automatic_steps(&self) -> bool {
+        !(self.changes.is_empty() && self.imports.is_empty() && self.removals.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub change: usize,
+    pub remove: usize,
+    pub import: usize,
+    pub manual: usize,
+}
+
+impl Summary {
+    pub fn has_work(&self) -> bool {
+        self.change + self.remove + self.import + self.manual > 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Plan: {} to change, {} to remove, {} to import, {} manual.",
+            self.change, self.remove, self.import, self.manual
+        )
+    }
+}
+
+/// The service that owns a connector's configuration: FrontendTransport connectors live in
+/// MSExchangeFrontEndTransport; Hub connectors, and everything on an Edge server, in MSExchangeTransport.
+pub fn service_for(role: Option<TransportRole>, edge: bool) -> &'static str {
+    match role {
+        Some(TransportRole::FrontendTransport) if !edge => "MSExchangeFrontEndTransport",
+        None if !edge => "MSExchangeFrontEndTransport",
+        _ => "MSExchangeTransport",
+    }
+}
+
+pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
+    diagnosis
+        .servers
+        .iter()
+        .map(|server| {
+            let edge = server.server.kind == Some(ServerKind::Edge);
+            let mut changes: Vec<ConnectorChange> = Vec::new();
+            let mut manual: Vec<ManualAction> = Vec::new();
+            let mut removals: Vec<Removal> = Vec::new();
+            let mut imports: Vec<Import> = Vec::new();
+            for finding in &server.findings {
+                match &finding.remedy {
+                    Remedy::SetReceiveCertificateName {
+                        connector,
+                        after,
+                        certificate,
+                    } => {
+                        let identity = connector.identity();
+                        match changes.iter_mut().find(|c| c.identity == identity) {
+                            Some(change) => change.resolves.push(finding.rule.code),
+                            None => changes.push(ConnectorChange {
+                                identity,
+                                before: connector.tls_certificate_name.clone(),
+                                after: after.clone(),
+                                certificate: (**certificate).clone(),
+                                service: service_for(connector.role, edge),
+                                resolves: vec![finding.rule.code],
+                            }),
+                        }
+                    }
+                    Remedy::RemoveCertificate { certificate } => {
+                        match removals
+                            .iter_mut()
+                            .find(|r| r.certificate.thumbprint == certificate.thumbprint)
+                        {
+                            Some(removal) => removal.resolves.push(finding.rule.code),
+                            None => removals.push(Removal {
+                                certificate: (**certificate).clone(),
+                                resolves: vec![finding.rule.code],
+                            }),
+                        }
+                    }
+                    Remedy::ImportIntermediate { certificate } => {
+                        match imports
+                            .iter_mut()
+                            .find(|i| i.certificate.thumbprint == certificate.thumbprint)
+                        {
+                            Some(import) => import.resolves.push(finding.rule.code),
+                            None => imports.push(Import {
+                                certificate: (**certificate).clone(),
+                                resolves: vec![finding.rule.code],
+                            }),
+                        }
+                    }
+                    Remedy::Manual { instruction } => {
+                        match manual.iter_mut().find(|m| m.instruction == *instruction) {
+                            Some(action) => action.resolves.push(finding.rule.code),
+                            None => manual.push(ManualAction {
+                                object: finding.object.clone(),
+                                instruction: instruction.clone(),
+                                resolves: vec![finding.rule.code],
+                            }),
+                        }
+                    }
+                }
+            }
+            changes.sort_by(|a, b| a.identity.cmp(&b.identity));
+            removals.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
+            imports.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
+            let mut restarts: Vec<&'static str> = changes.iter().map(|c| c.service).collect();
+            if !(removals.is_empty() && imports.is_empty()) {
+                // A store change matters to every transport service that presents the
+                // certificate: the hybrid receive connectors' and the send side's.
+                restarts.extend(
+                    server
+                        .connectors
+                        .iter()
+                        .filter(|r| r.hybrid)
+                        .map(|r| service_for(r.connector.role, edge)),
+                );
+                restarts.push("MSExchangeTransport");
+            }
+            restarts.sort_unstable();
+            restarts.dedup();
+            ServerPlan {
+                server: server.server.name.clone(),
+                fqdn: server.server.fqdn.clone(),
+                edge,
+                keep: server.intended.iter().map(|c| (*c).clone()).collect(),
+                imports,
+                removals,
+                changes,
+                restarts,
+                manual,
+            }
+        })
+        .collect()
+}
+
+pub fn summarize(plans: &[ServerPlan]) -> Summary {
+    Summary {
+        change: plans.iter().map(|p| p.changes.len()).sum(),
+        remove: plans.iter().map(|p| p.removals.len()).sum(),
+        import: plans.iter().map(|p| p.imports.len()).sum(),
+        manual: plans.iter().map(|p| p.manual.len()).sum(),
+    }
+}

@@ -1,0 +1,338 @@
+//! The machine-readable plan (`--format json`, `plan.json`), versioned by `format_version`:
+//! additive changes raise the minor version, anything else the major. Its JSON Schema is
+//! `schema/plan.schema.json`.
+
+use serde::Serialize;
+
+use crate::diagnose::select::Selection;
+use crate::diagnose::{date, Diagnosis};
+use crate::model::{Certificate, Inventory, ServerKind};
+use crate::plan::{summarize, ServerPlan};
+
+pub const FORMAT_VERSION: &str = "1.0";
+
+#[derive(Serialize)]
+pub struct PlanDocument {
+    format_version: &'static str,
+    tool: Tool,
+    evaluated_at: String,
+    hybrid_fqdn: Option<HybridFqdn>,
+    inputs: Vec<InputDoc>,
+    skipped: Vec<SkippedDoc>,
+    servers: Vec<ServerDoc>,
+    findings: Vec<FindingDoc>,
+    actions: Vec<ActionDoc>,
+    summary: SummaryDoc,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct HybridFqdn {
+    names: Vec<String>,
+    origin: String,
+}
+
+#[derive(Serialize)]
+struct InputDoc {
+    path: String,
+    sha256: String,
+    recognised_as: &'static str,
+    encoding: Option<&'static str>,
+    objects: usize,
+}
+
+#[derive(Serialize)]
+struct SkippedDoc {
+    path: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct ServerDoc {
+    name: String,
+    fqdn: Option<String>,
+    role: Option<&'static str>,
+    plan_fingerprint: Option<String>,
+    connectors: Vec<ConnectorDoc>,
+}
+
+#[derive(Serialize)]
+struct ConnectorDoc {
+    identity: String,
+    hybrid: bool,
+    tls_certificate_name: Option<String>,
+    /// Thumbprint of the certificate Exchange presents today (first in store order when several match).
+    presented_certificate: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FindingDoc {
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    title: &'static str,
+    server: String,
+    object: String,
+    message: String,
+    evidence: Vec<EvidenceDoc>,
+}
+
+#[derive(Serialize)]
+struct EvidenceDoc {
+    file: String,
+    position: String,
+    field: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct ActionDoc {
+    order: usize,
+    server: String,
+    kind: &'static str,
+    automatic: bool,
+    target: String,
+    parameters: Vec<Parameter>,
+    before: Option<String>,
+    after: Option<String>,
+    resolves: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Parameter {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct SummaryDoc {
+    change: usize,
+    remove: usize,
+    import: usize,
+    manual: usize,
+}
+
+fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
+    vec![
+        Parameter {
+            name: "thumbprint",
+            value: certificate.thumbprint.clone(),
+        },
+        Parameter {
+            name: "subject",
+            value: certificate.subject.clone(),
+        },
+        Parameter {
+            name: "issuer",
+            value: certificate.issuer.clone(),
+        },
+        Parameter {
+            name: "not_after",
+            value: date(certificate.not_after),
+        },
+    ]
+}
+
+fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
+    let mut out = Vec::new();
+    let mut push =
+        |kind, automatic, target: String, parameters, before, after, resolves: Vec<&'static str>| {
+            *order += 1;
+            out.push(ActionDoc {
+                order: *order,
+                server: plan.server.clone(),
+                kind,
+                automatic,
+                target,
+                parameters,
+                before,
+                after,
+                resolves,
+            });
+        };
+    for import in &plan.imports {
+        push(
+            "import_certificate",
+            true,
+            "Cert:\\LocalMachine\\CA".to_owned(),
+            certificate_parameters(&import.certificate),
+            None,
+            Some(import.certificate.thumbprint.clone()),
+            import.resolves.clone(),
+        );
+    }
+    for removal in &plan.removals {
+        push(
+            "remove_certificate",
+            true,
+            format!("Cert:\\LocalMachine\\My\\{}", removal.certificate.thumbprint),
+            certificate_parameters(&removal.certificate),
+            Some(removal.certificate.thumbprint.clone()),
+            None,
+            removal.resolves.clone(),
+        );
+    }
+    for change in &plan.changes {
+        push(
+            "set_receive_connector",
+            true,
+            change.identity.clone(),
+            vec![
+                Parameter {
+                    name: "property",
+                    value: "TlsCertificateName".to_owned(),
+                },
+                Parameter {
+                    name: "certificate_thumbprint",
+                    value: change.certificate.thumbprint.clone(),
+                },
+            ],
+            change.before.as_ref().map(ToString::to_string),
+            Some(change.after.to_string()),
+            change.resolves.clone(),
+        );
+    }
+    for service in &plan.restarts {
+        push(
+            "restart_service",
+            true,
+            (*service).to_owned(),
+            Vec::new(),
+            None,
+            None,
+            Vec::new(),
+        );
+    }
+    for manual in &plan.manual {
+        push(
+            "manual",
+            false,
+            manual.object.clone(),
+            vec![Parameter {
+                name: "instruction",
+                value: manual.instruction.clone(),
+            }],
+            None,
+            None,
+            manual.resolves.clone(),
+        );
+    }
+    out
+}
+
+/// Builds the document; `fingerprints` holds each server's plan fingerprint (None when no
+/// script is needed for it).
+pub fn document(
+    inventory: &Inventory,
+    diagnosis: &Diagnosis,
+    plans: &[ServerPlan],
+    fingerprints: &[Option<String>],
+) -> PlanDocument {
+    let mut order = 0;
+    let summary = summarize(plans);
+    PlanDocument {
+        format_version: FORMAT_VERSION,
+        tool: Tool {
+            name: "hybridtls",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        evaluated_at: date(diagnosis.now),
+        hybrid_fqdn: diagnosis.hybrid_names.as_ref().map(|h| HybridFqdn {
+            names: h.names.clone(),
+            origin: h.origin.clone(),
+        }),
+        inputs: inventory
+            .inputs
+            .iter()
+            .map(|input| InputDoc {
+                path: input.path.clone(),
+                sha256: input.sha256.clone(),
+                recognised_as: input.kind.describe(),
+                encoding: input.encoding,
+                objects: input.records,
+            })
+            .collect(),
+        skipped: inventory
+            .skipped
+            .iter()
+            .map(|(path, reason)| SkippedDoc {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+        servers: diagnosis
+            .servers
+            .iter()
+            .zip(fingerprints)
+            .map(|(server, fingerprint)| ServerDoc {
+                name: server.server.name.clone(),
+                fqdn: server.server.fqdn.clone(),
+                role: server.server.kind.map(|kind| match kind {
+                    ServerKind::Mailbox => "mailbox",
+                    ServerKind::Edge => "edge",
+                }),
+                plan_fingerprint: fingerprint.clone(),
+                connectors: server
+                    .connectors
+                    .iter()
+                    .map(|report| ConnectorDoc {
+                        identity: report.connector.identity(),
+                        hybrid: report.hybrid,
+                        tls_certificate_name: report
+                            .connector
+                            .tls_certificate_name
+                            .as_ref()
+                            .map(ToString::to_string),
+                        presented_certificate: match &report.selection {
+                            Selection::Named { valid, .. } => valid.first().map(|c| c.thumbprint.clone()),
+                            Selection::ByFqdn { chosen, .. } => chosen.map(|c| c.thumbprint.clone()),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+        findings: diagnosis
+            .servers
+            .iter()
+            .flat_map(|server| &server.findings)
+            .map(|finding| FindingDoc {
+                rule: finding.rule.code,
+                name: finding.rule.name,
+                severity: finding.rule.severity.label(),
+                title: finding.rule.title,
+                server: finding.server.clone(),
+                object: finding.object.clone(),
+                message: finding.message.clone(),
+                evidence: finding
+                    .evidence
+                    .iter()
+                    .map(|e| EvidenceDoc {
+                        file: e.file.clone(),
+                        position: e.position.clone(),
+                        field: e.field.clone(),
+                        value: e.value.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        actions: plans.iter().flat_map(|plan| actions(plan, &mut order)).collect(),
+        summary: SummaryDoc {
+            change: summary.change,
+            remove: summary.remove,
+            import: summary.import,
+            manual: summary.manual,
+        },
+    }
+}
+
+pub fn to_string(document: &PlanDocument) -> String {
+    let mut text =
+        serde_json::to_string_pretty(document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

@@ -1,0 +1,293 @@
+//! Human output of `hybridtls plan`: inputs, assumptions, the certificate each connector
+//! presents, findings with evidence, and a terraform-style diff and summary.
+
+use std::fmt::Write;
+
+use similar::TextDiff;
+
+use crate::diagnose::select::Selection;
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy};
+use crate::model::{Certificate, Inventory};
+use crate::plan::{summarize, ConnectorChange, ServerPlan};
+
+/// ANSI colours, only when writing to a terminal and NO_COLOR is not set.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+pub fn certificate_line(certificate: &Certificate) -> String {
+    let mut notes = Vec::new();
+    if certificate.self_signed {
+        notes.push("self-signed".to_owned());
+    }
+    if certificate.has_private_key == Some(false) {
+        notes.push("no private key".to_owned());
+    }
+    notes.push(format!("valid to {}", date(certificate.not_after)));
+    format!(
+        "{} {} ({})",
+        certificate.thumbprint,
+        certificate.subject,
+        notes.join(", ")
+    )
+}
+
+fn presented(selection: &Selection) -> String {
+    match selection {
+        Selection::Named { valid, invalid, .. } => match valid.as_slice() {
+            [] if invalid.is_empty() => {
+                "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
+            }
+            [] => "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned(),
+            [one] => certificate_line(one),
+            [first, ..] => format!(
+                "{} (one of {} valid matches)",
+                certificate_line(first),
+                valid.len()
+            ),
+        },
+        Selection::ByFqdn { chosen: Some(c), .. } => certificate_line(c),
+        Selection::ByFqdn { chosen: None, .. } => {
+            "nothing: no certificate matches the FQDN, STARTTLS is not offered".to_owned()
+        }
+    }
+}
+
+fn connector_state(name: Option<String>, presents: &str) -> String {
+    format!(
+        "TlsCertificateName: {}\nPresented certificate: {presents}\n",
+        name.unwrap_or_else(|| "(null)".to_owned())
+    )
+}
+
+fn write_connector(out: &mut String, report: &ConnectorReport) {
+    let connector = report.connector;
+    let marker = if report.hybrid { " (hybrid)" } else { "" };
+    let how = match &report.selection {
+        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
+        Selection::ByFqdn { name, .. } => format!(
+            "TlsCertificateName null, search by FQDN {}",
+            name.as_deref().unwrap_or("(unknown)")
+        ),
+    };
+    let _ = writeln!(out, "    {}{marker}", connector.identity());
+    let _ = writeln!(out, "      {how}");
+    let _ = writeln!(out, "      presents: {}", presented(&report.selection));
+}
+
+pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("hybridtls plan, evaluated at {}", date(diagnosis.now)))
+    );
+    let _ = writeln!(out, "\nInputs:");
+    for input in &inventory.inputs {
+        let encoding = input.encoding.map(|e| format!(", {e}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}: {}, {} object(s){encoding}",
+            input.path,
+            input.kind.describe(),
+            input.records
+        );
+    }
+    for (path, reason) in &inventory.skipped {
+        let _ = writeln!(out, "  skipped {path}: {reason}");
+    }
+    match &diagnosis.hybrid_names {
+        Some(names) => {
+            let _ = writeln!(
+                out,
+                "\nHybrid FQDN: {} ({})",
+                names.names.join(", "),
+                names.origin
+            );
+            if !names.origin.starts_with("given") {
+                let _ = writeln!(
+                    out,
+                    "  This was assumed from the inputs; pass --fqdn to state it."
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(out, "\nHybrid FQDN: unknown; pass --fqdn.");
+        }
+    }
+    for (server, server_plan) in diagnosis.servers.iter().zip(plans) {
+        let fqdn = server
+            .server
+            .fqdn
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.bold(&format!("Server {}{fqdn}", server.server.name))
+        );
+        if server.connectors.is_empty() {
+            let _ = writeln!(out, "  No receive connectors in the inputs.");
+        } else {
+            let _ = writeln!(out, "  Receive connectors and the certificate each presents:");
+            for report in &server.connectors {
+                write_connector(&mut out, report);
+            }
+        }
+        if let Some(target) = server.target {
+            let _ = writeln!(
+                out,
+                "  Certificate for hybrid mail flow: {}",
+                certificate_line(target)
+            );
+        }
+        for finding in &server.findings {
+            let severity = finding.rule.severity.label();
+            let head = format!("{severity}[{}]", finding.rule.code);
+            let head = if severity == "error" {
+                style.red(&head)
+            } else {
+                style.yellow(&head)
+            };
+            let _ = writeln!(out, "\n  {head}: {}", finding.rule.title);
+            let _ = writeln!(out, "    --> {}", finding.object);
+            let _ = writeln!(out, "    {}", finding.message);
+            for evidence in &finding.evidence {
+                let _ = writeln!(
+                    out,
+                    "    evidence: {}, {}: {} = {}",
+                    evidence.file, evidence.position, evidence.field, evidence.value
+                );
+            }
+            match &finding.remedy {
+                Remedy::SetReceiveCertificateName { after, .. } => {
+                    let _ = writeln!(out, "    fix: set TlsCertificateName to {after}");
+                }
+                Remedy::RemoveCertificate { certificate } => {
+                    let _ = writeln!(
+                        out,
+                        "    fix: back up, then remove Cert:\\LocalMachine\\My\\{} (exact thumbprint)",
+                        certificate.thumbprint
+                    );
+                }
+                Remedy::ImportIntermediate { certificate } => {
+                    let _ = writeln!(
+                        out,
+                        "    fix: import {} ({}) from {} into Cert:\\LocalMachine\\CA",
+                        certificate.thumbprint, certificate.subject, certificate.source.file
+                    );
+                }
+                Remedy::Manual { instruction } => {
+                    let _ = writeln!(out, "    fix (manual): {instruction}");
+                }
+            }
+        }
+        write_changes(&mut out, server.connectors.as_slice(), server_plan, style);
+    }
+    let summary = summarize(plans);
+    if !summary.has_work() {
+        let _ = writeln!(
+            out,
+            "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
+        );
+    }
+    let _ = writeln!(out, "\n{}", style.bold(&summary.to_string()));
+    out
+}
+
+/// The unified diff of a connector's current and desired state, shared with the change report.
+pub fn change_diff(reports: &[ConnectorReport], change: &ConnectorChange) -> String {
+    let current = reports
+        .iter()
+        .find(|r| r.connector.identity() == change.identity)
+        .map(|r| presented(&r.selection))
+        .unwrap_or_default();
+    let before = connector_state(change.before.as_ref().map(ToString::to_string), &current);
+    let after = connector_state(
+        Some(change.after.to_string()),
+        &certificate_line(&change.certificate),
+    );
+    TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .header("current", "desired")
+        .to_string()
+}
+
+fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPlan, style: Style) {
+    if plan.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  Changes, in execution order:");
+    for import in &plan.imports {
+        let _ = writeln!(
+            out,
+            "  {} import into Cert:\\LocalMachine\\CA: {}",
+            style.green("+"),
+            certificate_line(&import.certificate)
+        );
+    }
+    for removal in &plan.removals {
+        let _ = writeln!(
+            out,
+            "  {} remove from Cert:\\LocalMachine\\My (after a backup): {}",
+            style.red("-"),
+            certificate_line(&removal.certificate)
+        );
+    }
+    for change in &plan.changes {
+        let _ = writeln!(
+            out,
+            "  {} receive connector {}",
+            style.yellow("~"),
+            change.identity
+        );
+        for line in change_diff(reports, change).lines() {
+            let painted = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => style.green(line),
+                Some('-') if !line.starts_with("---") => style.red(line),
+                _ => line.to_owned(),
+            };
+            let _ = writeln!(out, "      {painted}");
+        }
+    }
+    for service in &plan.restarts {
+        let _ = writeln!(
+            out,
+            "  {} restart service {service} (once, after the changes)",
+            style.yellow("~")
+        );
+    }
+    for action in &plan.manual {
+        let _ = writeln!(
+            out,
+            "  {} manual: {} ({})",
+            style.yellow("!"),
+            action.instruction,
+            action.object
+        );
+    }
+}

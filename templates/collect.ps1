@@ -1,0 +1,100 @@
+<#
+.SYNOPSIS
+    Collects everything hybridtls reads from this Exchange server into one folder.
+
+.DESCRIPTION
+    Run in the Exchange Management Shell on each Exchange server that takes part in hybrid mail
+    flow (on an Edge Transport server, run it locally in its own Exchange Management Shell).
+    It only reads: nothing on the server is changed.
+
+    It writes UTF-8 JSON files, each with an array at the root:
+      server.json                  name, FQDN, role and Exchange version of this server
+      exchange-certificates.json   Get-ExchangeCertificate, with RawData as base64
+      receive-connectors.json      Get-ReceiveConnector -Server <this server>
+      send-connectors.json         Get-SendConnector
+      store-My.json, store-CA.json, store-Root.json
+                                   Cert:\LocalMachine\My, \CA and \Root with HasPrivateKey
+
+    Copy the folder to the computer that runs hybridtls and run:
+      hybridtls plan <folder>
+
+.PARAMETER OutputFolder
+    Where to write the files. Default: .\hybridtls-<COMPUTERNAME>
+
+.EXAMPLE
+    .\Collect-HybridTls.ps1
+#>
+[CmdletBinding()]
+param(
+    [string] $OutputFolder = (Join-Path -Path (Get-Location) -ChildPath ('hybridtls-' + $env:COMPUTERNAME))
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+New-Item -ItemType Directory -Path $OutputFolder -Force | Out-Null
+
+function Save-Json {
+    param([string] $Name, [object[]] $Objects)
+    $path = Join-Path -Path $OutputFolder -ChildPath $Name
+    # -InputObject keeps a single object in an array; -Depth 6 keeps nested values intact.
+    ConvertTo-Json -InputObject @($Objects) -Depth 6 | Out-File -LiteralPath $path -Encoding utf8
+    Write-Host ('Wrote {0} ({1} object(s))' -f $path, @($Objects).Count)
+}
+
+$server = Get-ExchangeServer -Identity $env:COMPUTERNAME
+Save-Json -Name 'server.json' -Objects @([pscustomobject]@{
+        HybridTlsCollector  = 1
+        Name                = [string]$server.Name
+        Fqdn                = [string]$server.Fqdn
+        ServerRole          = [string]$server.ServerRole
+        AdminDisplayVersion = [string]$server.AdminDisplayVersion
+    })
+
+# Real objects, not strings: hybridtls reads the shapes ConvertTo-Json writes, and -Depth 6
+# keeps nested values (directory objects, TlsCertificateName, capabilities) whole.
+$certificateProperties = @(
+    'Thumbprint', 'Subject', 'Issuer', 'FriendlyName', 'NotBefore', 'NotAfter', 'HasPrivateKey',
+    'IsSelfSigned', 'Status', 'Services', 'RootCAType', 'CertificateDomains', 'PublicKeySize',
+    'SerialNumber', 'Identity',
+    @{ Name = 'RawData'; Expression = { [Convert]::ToBase64String($_.RawData) } }
+)
+$certificates = @(Get-ExchangeCertificate | Select-Object -Property $certificateProperties)
+Save-Json -Name 'exchange-certificates.json' -Objects $certificates
+
+$receiveProperties = @(
+    'Identity', 'Name', 'Server', 'TransportRole', 'Bindings', 'Fqdn', 'TlsCertificateName',
+    'TlsDomainCapabilities', 'AuthMechanism', 'PermissionGroups', 'RequireTLS', 'Enabled',
+    'ProtocolLoggingLevel', 'RemoteIPRanges'
+)
+$receiveConnectors = @(Get-ReceiveConnector -Server $env:COMPUTERNAME | Select-Object -Property $receiveProperties)
+Save-Json -Name 'receive-connectors.json' -Objects $receiveConnectors
+
+$sendProperties = @(
+    'Identity', 'Name', 'AddressSpaces', 'SmartHosts', 'Fqdn', 'TlsCertificateName', 'TlsAuthLevel',
+    'TlsDomain', 'RequireTLS', 'CloudServicesMailEnabled', 'Enabled', 'DNSRoutingEnabled',
+    'SourceTransportServers'
+)
+$sendConnectors = @(Get-SendConnector | Select-Object -Property $sendProperties)
+Save-Json -Name 'send-connectors.json' -Objects $sendConnectors
+
+foreach ($store in @('My', 'CA', 'Root')) {
+    $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |
+            Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509Certificate2] } |
+            ForEach-Object {
+                [pscustomobject]@{
+                    Store         = $store
+                    Thumbprint    = $_.Thumbprint
+                    Subject       = $_.Subject
+                    Issuer        = $_.Issuer
+                    FriendlyName  = $_.FriendlyName
+                    HasPrivateKey = $_.HasPrivateKey
+                    NotBefore     = $_.NotBefore
+                    NotAfter      = $_.NotAfter
+                    RawData       = [Convert]::ToBase64String($_.RawData)
+                }
+            })
+    Save-Json -Name ('store-{0}.json' -f $store) -Objects $listing
+}
+
+Write-Host "Done. Copy $OutputFolder to the computer that runs hybridtls and run: hybridtls plan <folder>"
