@@ -1,0 +1,147 @@
+//! Bad input gets a clear error naming the file and the position, exit code 1, and no output
+//! file, even when the other inputs would have produced a script.
+
+use assert_cmd::Command;
+
+const GOOD_EXAMPLE: &str = "examples/seed000-null-tlscertname";
+
+fn utf16le_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+/// Runs `plan --out` over the good example plus one bad file, checks that the error names the
+/// file and that nothing was written, and returns stderr.
+fn plan_with_bad_file(name: &str, contents: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join(name);
+    std::fs::write(&bad, contents).unwrap();
+    let out = dir.path().join("out");
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z", "--out"])
+        .arg(&out)
+        .arg(GOOD_EXAMPLE)
+        .arg(&bad)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        !out.join("remediate.ps1").exists(),
+        "a script was written despite the error"
+    );
+    assert!(
+        !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+        "the output folder is not empty"
+    );
+    assert!(stderr.contains(name), "error does not name the file: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn truncated_json_names_line_and_column() {
+    let stderr = plan_with_bad_file(
+        "cut.json",
+        &utf16le_bom("[\r\n    {\r\n        \"Name\":  \"Default Frontend EX1\",\r\n"),
+    );
+    assert!(stderr.contains("cut off"), "{stderr}");
+    assert!(stderr.contains("line 4, column"), "{stderr}");
+}
+
+#[test]
+fn another_cmdlets_output_is_not_recognised() {
+    let mailbox =
+        "{\r\n    \"DisplayName\":  \"Jane\",\r\n    \"PrimarySmtpAddress\":  \"jane@contoso.com\"\r\n}";
+    let stderr = plan_with_bad_file("mailboxes.json", mailbox.as_bytes());
+    assert!(stderr.contains("not an export hybridtls recognises"), "{stderr}");
+    assert!(stderr.contains("record 1"), "{stderr}");
+    assert!(
+        stderr.contains("Get-ReceiveConnector"),
+        "the hint should say what was expected: {stderr}"
+    );
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    let stderr = plan_with_bad_file("empty.json", b"");
+    assert!(stderr.contains("empty"), "{stderr}");
+}
+
+#[test]
+fn binary_junk_is_an_error_with_a_byte_position() {
+    let stderr = plan_with_bad_file(
+        "junk.json",
+        &[0x50, 0x4B, 0x03, 0x04, 0x00, 0x9F, 0xFF, 0x00, 0x13],
+    );
+    assert!(stderr.contains("binary"), "{stderr}");
+    assert!(stderr.contains("byte "), "{stderr}");
+}
+
+#[test]
+fn depth_truncated_certificate_domains_name_the_lost_field() {
+    let export = "{\r\n    \"Thumbprint\":  \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\",\r\n    \"Subject\":  \"CN=mail.contoso.lab\",\r\n    \"Issuer\":  \"CN=mail.contoso.lab\",\r\n    \"NotBefore\":  \"\\/Date(1662388862000)\\/\",\r\n    \"NotAfter\":  \"\\/Date(1820155262000)\\/\",\r\n    \"CertificateDomains\":  \"System.Collections.Generic.List`1[Microsoft.Exchange.Data.SmtpDomainWithSubdomains]\",\r\n    \"Identity\":  \"SERVER1.domain.com\\\\2759456DC53C76E3DED093B567B6D8DAA42C0ADD\"\r\n}";
+    let stderr = plan_with_bad_file("certs.json", &utf16le_bom(export));
+    assert!(stderr.contains("field CertificateDomains"), "{stderr}");
+    assert!(stderr.contains("depth limit"), "{stderr}");
+    assert!(
+        stderr.contains("-Depth"),
+        "the hint should say how to re-export: {stderr}"
+    );
+}
+
+#[test]
+fn depth_truncated_raw_data_is_refused_not_decoded() {
+    let export = "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"RawData\": \"48 130 3 88 48 130 2 64\", \"Identity\": \"SERVER1.domain.com\\\\2759456DC53C76E3DED093B567B6D8DAA42C0ADD\"}";
+    let stderr = plan_with_bad_file("raw.json", export.as_bytes());
+    assert!(stderr.contains("field RawData"), "{stderr}");
+    assert!(stderr.contains("depth limit"), "{stderr}");
+}
+
+#[test]
+fn raw_data_that_does_not_match_the_thumbprint_is_an_error() {
+    use base64::Engine;
+    let der = std::fs::read("tests/fixtures/der/broken_2.der").unwrap();
+    let export = format!(
+        "[{{\"Thumbprint\": \"D003810EBE1624145889D031FBB77ED2BD280FD3\", \"Identity\": \"SERVER1.domain.com\\\\D003810EBE1624145889D031FBB77ED2BD280FD3\", \"RawData\": \"{}\"}}]",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    let stderr = plan_with_bad_file("mixed.json", export.as_bytes());
+    assert!(
+        stderr.contains("2759456DC53C76E3DED093B567B6D8DAA42C0ADD"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("field Thumbprint"), "{stderr}");
+}
+
+#[test]
+fn raw_data_that_is_not_a_certificate_is_an_error() {
+    let export =
+        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"RawData\": [48, 3, 1, 2, 3]}";
+    let stderr = plan_with_bad_file("notcert.json", export.as_bytes());
+    assert!(stderr.contains("field RawData"), "{stderr}");
+    assert!(stderr.contains("does not parse"), "{stderr}");
+}
+
+#[test]
+fn wrong_base64_is_an_error() {
+    let export =
+        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"RawData\": \"MIIB!!notbase64\"}";
+    let stderr = plan_with_bad_file("b64.json", export.as_bytes());
+    assert!(stderr.contains("base64"), "{stderr}");
+}
+
+#[test]
+fn a_missing_input_path_is_an_error() {
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "does/not/exist.json"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("does/not/exist.json: no such file or folder"),
+        "{stderr}"
+    );
+}

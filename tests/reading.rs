@@ -1,0 +1,236 @@
+//! Every shape Windows PowerShell 5.1 and PowerShell 7 write reads into the same model.
+//! Fixtures under tests/fixtures/samples are the reference reconstructions (see
+//! shared/reference/samples/README.md); variants are derived from them here, byte by byte, as
+//! the shells would write them.
+
+use std::path::{Path, PathBuf};
+
+use hybridtls::input;
+use hybridtls::model::{InputKind, Inventory, TlsCertificateName, TransportRole};
+use time::macros::datetime;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new("tests/fixtures/samples").join(name)
+}
+
+fn load(paths: &[PathBuf]) -> Inventory {
+    input::load(paths).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Writes `text` into a temp folder under `name` with the given encoding prefix.
+fn write(dir: &Path, name: &str, bytes: Vec<u8>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn utf16le_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+fn utf8_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend(text.as_bytes());
+    bytes
+}
+
+#[test]
+fn single_certificate_5_1_and_7_read_the_same() {
+    let ps51 = load(&[sample("R1_ps51_single_cert.json")]);
+    let ps7 = load(&[sample("R1_ps7_FORMAT_ILLUSTRATION_ONLY.json")]);
+    let (a, b) = (&ps51.certificates[0], &ps7.certificates[0]);
+    assert_eq!(a.thumbprint, "2759456DC53C76E3DED093B567B6D8DAA42C0ADD");
+    assert_eq!(a.not_after, datetime!(2027-09-05 14:41:02 UTC));
+    assert_eq!((a.not_before, a.not_after), (b.not_before, b.not_after));
+    assert_eq!(a.names, b.names);
+    assert_eq!(
+        a.names,
+        [
+            "mail.contoso.lab",
+            "autodiscover.contoso.lab",
+            "e2k16-1.contoso.lab",
+            "e2k16-2.contoso.lab"
+        ]
+    );
+    assert!(a.self_signed);
+    assert_eq!(a.services, Some(8));
+    assert_eq!(
+        a.server.as_deref(),
+        Some("E2k16-1"),
+        "server from Identity SERVERFQDN\\THUMBPRINT"
+    );
+    assert_eq!(ps51.servers[0].fqdn.as_deref(), Some("E2k16-1.Contoso.lab"));
+    assert_eq!(ps51.inputs[0].kind, InputKind::ExchangeCertificates);
+}
+
+#[test]
+fn two_certificates_have_certificate_domains_as_strings() {
+    let inventory = load(&[sample("R2_ps51_two_certs.json")]);
+    assert_eq!(inventory.certificates.len(), 2);
+    assert_eq!(
+        inventory.certificates[1].names,
+        ["E2k16-1", "E2k16-1.Contoso.lab"]
+    );
+    assert_eq!(inventory.certificates[1].services, Some(25));
+}
+
+#[test]
+fn receive_connectors_from_directory_objects_and_numeric_enums() {
+    let inventory = load(&[sample("R3_ps51_receive_connectors.json")]);
+    let frontend = &inventory.receive_connectors[0];
+    assert_eq!(
+        frontend.identity(),
+        "WIN-CTD3L0RGEN4\\Default Frontend WIN-CTD3L0RGEN4"
+    );
+    assert_eq!(frontend.role, Some(TransportRole::FrontendTransport));
+    assert_eq!(frontend.fqdn.as_deref(), Some("WIN-CTD3L0RGEN4.exlab.dom"));
+    assert_eq!(frontend.auth_mechanism, Some(31));
+    assert!(frontend.listens_on_port(25));
+    assert_eq!(
+        frontend.tls_domain_capabilities,
+        ["fabrikam.com:AcceptCloudServicesMail"]
+    );
+    assert_eq!(
+        frontend.tls_certificate_name,
+        Some(TlsCertificateName {
+            issuer: Some("CN=WIN-CTD3L0RGEN4".into()),
+            subject: "CN=WIN-CTD3L0RGEN4".into()
+        })
+    );
+    let client = &inventory.receive_connectors[1];
+    assert_eq!(client.tls_certificate_name, None);
+    assert!(
+        client.tls_domain_capabilities.is_empty(),
+        "5.1's empty array with a blank line inside"
+    );
+}
+
+#[test]
+fn stringified_tls_certificate_name_from_both_shells() {
+    let expected = TlsCertificateName {
+        issuer: Some("CN=GeoTrust TLS DV RSA Mixed SHA256 2020 CA-1, O=DigiCert Inc, C=US".into()),
+        subject: "CN=mail.contoso.ca".into(),
+    };
+    for name in [
+        "R4_ps51_stringified_tlscertname.json",
+        "R4_ps7_stringified_tlscertname.json",
+    ] {
+        let inventory = load(&[sample(name)]);
+        let connector = &inventory.receive_connectors[0];
+        assert_eq!(
+            connector.identity(),
+            "E2016-01\\Default Frontend E2016-01",
+            "{name}: from Identity string"
+        );
+        assert_eq!(connector.tls_certificate_name.as_ref(), Some(&expected), "{name}");
+        assert_eq!(
+            connector.tls_domain_capabilities,
+            ["mail.protection.outlook.com:AcceptCloudServicesMail"]
+        );
+    }
+}
+
+#[test]
+fn ps7_remoting_certificate_without_exchange_properties() {
+    let inventory = load(&[sample("R5_ps7_remote_cert_speculative.json")]);
+    let certificate = &inventory.certificates[0];
+    assert_eq!(certificate.has_private_key, Some(false));
+    assert_eq!(certificate.services, None);
+    assert_eq!(
+        certificate.names,
+        ["mail.contoso.lab"],
+        "CN only, no CertificateDomains"
+    );
+}
+
+#[test]
+fn every_encoding_reads_the_same() {
+    let text = std::fs::read_to_string(sample("R3_ps51_receive_connectors.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let reference = load(&[sample("R3_ps51_receive_connectors.json")]).receive_connectors;
+    let variants = [
+        ("utf16.json", utf16le_bom(&text), "UTF-16LE with BOM"),
+        ("utf8bom.json", utf8_bom(&text), "UTF-8 with BOM"),
+        ("lf.json", text.replace("\r\n", "\n").into_bytes(), "UTF-8"),
+    ];
+    for (name, bytes, encoding) in variants {
+        let path = write(dir.path(), name, bytes);
+        let inventory = load(&[path]);
+        assert_eq!(inventory.inputs[0].encoding, Some(encoding));
+        let mut connectors = inventory.receive_connectors;
+        for (read, expected) in connectors.iter_mut().zip(&reference) {
+            read.source = expected.source.clone();
+        }
+        assert_eq!(connectors, reference, "{name}");
+    }
+}
+
+#[test]
+fn enum_names_and_flag_lists_read_like_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = r#"{
+  "Identity": "EX1\\Default Frontend EX1",
+  "TransportRole": "FrontendTransport",
+  "AuthMechanism": "Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer",
+  "Bindings": ["0.0.0.0:25"],
+  "Fqdn": "ex1.contoso.com",
+  "TlsCertificateName": "<i>CN=R3, O=Let's Encrypt, C=US<s>CN=mail.contoso.com"
+}"#;
+    let inventory = load(&[write(dir.path(), "rc.json", export.as_bytes().to_vec())]);
+    let connector = &inventory.receive_connectors[0];
+    assert_eq!(connector.role, Some(TransportRole::FrontendTransport));
+    assert_eq!(connector.auth_mechanism, Some(31));
+    assert_eq!(connector.fqdn.as_deref(), Some("ex1.contoso.com"));
+    assert_eq!(
+        connector.tls_certificate_name.as_ref().unwrap().issuer.as_deref(),
+        Some("CN=R3, O=Let's Encrypt, C=US")
+    );
+}
+
+#[test]
+fn raw_data_as_bytes_or_base64_is_the_ground_truth() {
+    use base64::Engine;
+    let der = std::fs::read("tests/fixtures/der/broken_3.der").unwrap();
+    let bytes: Vec<String> = der.iter().map(u8::to_string).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let as_bytes = format!(
+        "{{\"Thumbprint\": \"63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA\", \"RawData\": [{}]}}",
+        bytes.join(",")
+    );
+    let as_base64 = format!(
+        "[{{\"RawData\": \"{}\", \"HasPrivateKey\": true}}]",
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    );
+    for (name, text) in [("bytes.json", as_bytes), ("b64.json", as_base64)] {
+        let inventory = load(&[write(dir.path(), name, text.into_bytes())]);
+        let certificate = &inventory.certificates[0];
+        assert_eq!(
+            certificate.thumbprint, "63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA",
+            "{name}"
+        );
+        assert_eq!(
+            certificate.subject, "CN=domain.com, OU=IT, O=Contoso, L=Cologne, S=NRW, C=Germany",
+            "{name}"
+        );
+        assert!(certificate.covers("sub.domain.com"), "{name}");
+    }
+}
+
+#[test]
+fn folders_are_walked_in_order_and_other_files_are_listed_as_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("R2_ps51_two_certs.json"), dir.path().join("b.json")).unwrap();
+    std::fs::copy(sample("R1_ps51_single_cert.json"), dir.path().join("a.JSON")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+    let inventory = load(&[dir.path().to_path_buf()]);
+    let names: Vec<&str> = inventory
+        .inputs
+        .iter()
+        .map(|i| i.path.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["a.JSON", "b.json"]);
+    assert_eq!(inventory.skipped.len(), 1);
+    assert!(inventory.skipped[0].0.ends_with("notes.txt"));
+}

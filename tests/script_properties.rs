@@ -1,0 +1,123 @@
+//! Arbitrary connector names and certificate subjects, carried through the whole pipeline
+//! (read → diagnose → plan → render), come out of every generated script as exactly one
+//! literal whose value equals the input, and the script still parses.
+
+mod support;
+
+use hybridtls::render::script;
+use hybridtls::{diagnose, input, plan};
+use proptest::prelude::*;
+use support::powershell::{assert_parses_cleanly, assert_value_only_in_literals, single_quoted_literals};
+use time::macros::datetime;
+
+/// Text an attacker or an unlucky admin could put into a connector name or an O= value.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "a",
+        "Z",
+        "0",
+        " ",
+        "'",
+        "‘",
+        "’",
+        "‚",
+        "‛",
+        "\"",
+        "“",
+        "”",
+        "„",
+        "$(Stop-Computer)",
+        "${env:x}",
+        "@(",
+        "`",
+        "`n",
+        "#>",
+        "<#",
+        "\r\n",
+        "\n",
+        "\r",
+        "\t",
+        "é",
+        "ß",
+        "日本",
+        "😀",
+        "<I>",
+        "<S>",
+        ";",
+        "|",
+        "&",
+        "{",
+        "}",
+    ]);
+    prop::collection::vec(pieces, 1..12).prop_map(|parts| parts.concat())
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap()
+}
+
+/// A server whose hybrid connector names a removed certificate (HT002), with the renewed one
+/// installed: the plan changes the connector from `old` to the renewed certificate's name.
+fn scenario(connector: &str, organisation: &str, old_issuer: &str) -> Vec<(String, String)> {
+    let subject = format!("CN=mail.contoso.com, O={organisation}, C=US");
+    let issuer = "CN=Contoso Issuing CA G2, O=Certificate Provider, C=US";
+    let certificates = format!(
+        r#"[{{"Thumbprint": "1111111111111111111111111111111111111111", "Subject": {subject}, "Issuer": {issuer},
+             "NotBefore": "\/Date(1780272000000)\/", "NotAfter": "\/Date(2095891200000)\/", "HasPrivateKey": true,
+             "IsSelfSigned": false, "Status": 1, "Services": 24, "CertificateDomains": ["mail.contoso.com"],
+             "Identity": "EX1.contoso.com\\1111111111111111111111111111111111111111"}},
+            {{"Thumbprint": "2222222222222222222222222222222222222222", "Subject": "CN=EX1", "Issuer": "CN=EX1",
+             "NotBefore": "\/Date(1780272000000)\/", "NotAfter": "\/Date(2095891200000)\/", "HasPrivateKey": true,
+             "IsSelfSigned": true, "Status": 1, "Services": 27, "CertificateDomains": ["EX1", "EX1.contoso.com"],
+             "Identity": "EX1.contoso.com\\2222222222222222222222222222222222222222"}}]"#,
+        subject = json_string(&subject),
+        issuer = json_string(issuer),
+    );
+    let connectors = format!(
+        r#"{{"Name": {name}, "Server": "EX1", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
+            "Fqdn": "EX1.contoso.com", "AuthMechanism": 31,
+            "TlsDomainCapabilities": ["mail.protection.outlook.com:AcceptCloudServicesMail"],
+            "TlsCertificateName": {{"CertificateIssuer": {old}, "CertificateSubject": {subject}}}}}"#,
+        name = json_string(connector),
+        old = json_string(old_issuer),
+        subject = json_string(&subject),
+    );
+    vec![
+        ("certificates.json".into(), certificates),
+        ("connectors.json".into(), connectors),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_names_and_subjects_stay_inside_literals(
+        connector in hostile_text(),
+        organisation in hostile_text(),
+        old_issuer in hostile_text(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in scenario(&connector, &organisation, &old_issuer) {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
+        let now = datetime!(2026-11-24 0:00 UTC);
+        let plans = plan::build(&diagnose::diagnose(&inventory, &["mail.contoso.com".to_owned()], now));
+        prop_assert_eq!(plans.len(), 1);
+        let server_plan = &plans[0];
+        prop_assert_eq!(server_plan.changes.len(), 1, "{:#?}", server_plan);
+        let change = &server_plan.changes[0];
+        for render in [script::remediation, script::rollback] {
+            let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+            let text = text.trim_start_matches('\u{FEFF}');
+            assert_parses_cleanly(text);
+            let literals = single_quoted_literals(text);
+            for value in [change.identity.clone(), change.after.to_string(), change.before.as_ref().unwrap().to_string()] {
+                assert_value_only_in_literals(text, &value);
+                let count = literals.iter().filter(|l| l.value == value).count();
+                prop_assert_eq!(count, 1, "{:?} appears as {} literals", value, count);
+            }
+        }
+    }
+}

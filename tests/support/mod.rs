@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests. Each test binary includes this with `mod support;`
+//! and uses only part of it, hence the `dead_code` allowance in the submodules.
+
+pub mod powershell;
