@@ -324,6 +324,7 @@ fn diagnose_server<'a>(
         .collect();
     let names: &[String] = hybrid.map_or(&[], |h| &h.names);
     let target = hybrid.and_then(|h| choose_target(&store, &h.names, now));
+    let target_plan = target.map(|certificate| Target::new(certificate, &store, now));
     let mut findings = Findings {
         server: &server.name,
         list: Vec::new(),
@@ -360,7 +361,15 @@ fn diagnose_server<'a>(
         if hybrid.is_none() {
             continue;
         }
-        match connector_findings(report, server, &store, target, names, now, &mut findings) {
+        match connector_findings(
+            report,
+            server,
+            &store,
+            target_plan.as_ref(),
+            names,
+            now,
+            &mut findings,
+        ) {
             Intended::Certificate(certificate, name) => {
                 if !intended_certificates
                     .iter()
@@ -438,6 +447,32 @@ fn tls_offered(connector: &ReceiveConnector, findings: &mut Findings) {
     );
 }
 
+/// The certificate hybrid connectors should name, worked out once per server.
+struct Target<'a> {
+    certificate: &'a Certificate,
+    name: TlsCertificateName,
+    /// Other valid certificates with a private key that the same name would also select.
+    keyed_rivals: Vec<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    fn new(certificate: &'a Certificate, store: &[&'a Certificate], now: OffsetDateTime) -> Self {
+        let name = TlsCertificateName::for_certificate(certificate);
+        let keyed_rivals = store
+            .iter()
+            .filter(|c| {
+                c.thumbprint != certificate.thumbprint && has_key(c) && c.valid_at(now) && name.matches(c)
+            })
+            .map(|c| c.thumbprint.as_str())
+            .collect();
+        Target {
+            certificate,
+            name,
+            keyed_rivals,
+        }
+    }
+}
+
 /// What a hybrid connector should present once the plan is carried out.
 enum Intended<'a> {
     /// This certificate, named by this TlsCertificateName (the current one or the planned one).
@@ -457,7 +492,7 @@ fn connector_findings<'a>(
     report: &ConnectorReport<'a>,
     server: &Server,
     store: &[&'a Certificate],
-    target: Option<&'a Certificate>,
+    target: Option<&Target<'a>>,
     names: &[String],
     now: OffsetDateTime,
     findings: &mut Findings,
@@ -547,18 +582,12 @@ fn connector_findings<'a>(
         }
     };
     let (remedy, intended) = match target {
-        Some(certificate) => {
-            let after = TlsCertificateName::for_certificate(certificate);
-            let keyed_rivals: Vec<&str> = store
-                .iter()
-                .filter(|c| {
-                    c.thumbprint != certificate.thumbprint
-                        && after.matches(c)
-                        && c.valid_at(now)
-                        && has_key(c)
-                })
-                .map(|c| c.thumbprint.as_str())
-                .collect();
+        Some(Target {
+            certificate,
+            name: after,
+            keyed_rivals,
+        }) => {
+            let (certificate, after) = (*certificate, after.clone());
             if keyed_rivals.is_empty() {
                 (
                     Remedy::SetReceiveCertificateName {

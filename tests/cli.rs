@@ -1,0 +1,148 @@
+//! The command line as users and pipelines meet it: rules, explain, help, exit codes.
+
+use assert_cmd::Command;
+
+fn hybridtls(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn rules_lists_every_code_and_explain_prints_its_documentation() {
+    let (code, listing, _) = hybridtls(&["rules"]);
+    assert_eq!(code, 0);
+    let codes: Vec<&str> = listing
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(codes.len() >= 14, "{listing}");
+    for rule in codes {
+        let (code, page, _) = hybridtls(&["explain", rule]);
+        assert_eq!(code, 0, "{rule}");
+        assert!(page.starts_with(&format!("# {rule} ")), "{page}");
+        assert!(page.contains("## Fix"), "{rule}");
+    }
+}
+
+#[test]
+fn explain_recognises_pasted_error_texts_and_admits_what_it_does_not_know() {
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "450 4.7.320 Certificate validation failed; MSG=SubjectMismatch",
+    ]);
+    assert_eq!(code, 0);
+    assert!(page.contains("HT001"), "{page}");
+    assert!(page.contains("To confirm, export"), "{page}");
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "TLS",
+        "negotiation",
+        "failed",
+        "with",
+        "error",
+        "NoCredentials",
+    ]);
+    assert_eq!(code, 0);
+    assert!(page.contains("HT009"), "{page}");
+    let (code, page, _) = hybridtls(&["explain", "550 5.1.10 RESOLVER.ADR.RecipientNotFound"]);
+    assert_eq!(code, 1);
+    assert!(page.starts_with("Not recognised"), "{page}");
+}
+
+#[test]
+fn every_command_help_has_an_example() {
+    for command in ["plan", "collect", "rules", "explain", "completions"] {
+        let (code, help, _) = hybridtls(&[command, "--help"]);
+        assert_eq!(code, 0, "{command}");
+        assert!(
+            help.contains("Example"),
+            "{command} --help has no example:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn completions_are_generated_for_the_four_shells() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, script, _) = hybridtls(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("hybridtls"), "{shell}");
+        assert!(
+            script.contains("detailed-exitcode"),
+            "{shell} completion lacks plan's flags"
+        );
+    }
+}
+
+#[test]
+fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
+    let example = "examples/seed000-null-tlscertname";
+    for format in ["text", "json"] {
+        let (code, _, stderr) = hybridtls(&[
+            "plan",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "--detailed-exitcode",
+            "--format",
+            format,
+            example,
+        ]);
+        assert_eq!(code, 2, "{format}: {stderr}");
+        let (code, _, _) = hybridtls(&[
+            "plan",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "--format",
+            format,
+            example,
+        ]);
+        assert_eq!(code, 0, "{format}");
+    }
+    // The same server with the hybrid connector already fixed: nothing to change.
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["exchange-certificates.json", "send-connectors.json"] {
+        std::fs::copy(format!("{example}/{file}"), dir.path().join(file)).unwrap();
+    }
+    let fixed = r#"{"Name": "Default Frontend SERVER1", "Server": "SERVER1", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
+        "Fqdn": "SERVER1.domain.com", "AuthMechanism": 31,
+        "TlsCertificateName": "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com, O=Domain Ltd, C=US"}"#;
+    std::fs::write(dir.path().join("receive-connectors.json"), fixed).unwrap();
+    let out = dir.path().join("out");
+    let dir_arg = dir.path().to_str().unwrap();
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        "--detailed-exitcode",
+        "--out",
+        out.to_str().unwrap(),
+        dir_arg,
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    assert!(
+        stdout.contains("Plan: 0 to change, 0 to remove, 0 to import, 0 manual."),
+        "{stdout}"
+    );
+    assert!(
+        !out.join("remediate.ps1").exists(),
+        "a script was written although nothing changes"
+    );
+    assert!(out.join("plan.json").exists());
+}
+
+#[test]
+fn a_bad_now_is_a_usage_error() {
+    let (code, _, stderr) = hybridtls(&["plan", "--now", "yesterday", "examples/seed000-null-tlscertname"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}

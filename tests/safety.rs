@@ -1,0 +1,107 @@
+//! The destructive step is guarded: removal only of key-less copies seen in a store listing,
+//! only by the full thumbprint, never of a certificate with a key or of one a connector uses.
+
+use hybridtls::diagnose::Remedy;
+use hybridtls::model::Store;
+use hybridtls::render::script;
+use hybridtls::{diagnose, input, plan};
+use time::macros::datetime;
+
+const SEED002: &str = "examples/seed002-keyless-duplicate-edge";
+const KEYLESS: &str = "E5ECC21C18F61AF84A284743867858C1B722E156";
+const SAME_PREFIX: &str = "E5E6749B0088610E1CD8E90E904A72A6B826D970";
+
+fn seed002() -> hybridtls::model::Inventory {
+    input::load(&[SEED002.into()]).unwrap()
+}
+
+#[test]
+fn the_keyless_copy_is_removed_by_its_full_thumbprint_and_nothing_else_is_touched() {
+    let inventory = seed002();
+    let plans = plan::build(&diagnose::diagnose(
+        &inventory,
+        &[],
+        datetime!(2026-11-24 0:00 UTC),
+    ));
+    let removals: Vec<&str> = plans[0]
+        .removals
+        .iter()
+        .map(|r| r.certificate.thumbprint.as_str())
+        .collect();
+    assert_eq!(removals, [KEYLESS]);
+    let text = script::remediation(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+    assert!(
+        !text.contains(SAME_PREFIX),
+        "the unrelated certificate with the same prefix appears in the script"
+    );
+    assert!(
+        !text.to_lowercase().contains("-like"),
+        "no wildcard matching in the script"
+    );
+    assert!(!text.contains("Remove-ExchangeCertificate"));
+    for line in text.lines().filter(|l| l.contains("Remove-Item")) {
+        assert!(
+            line.contains("-LiteralPath $path"),
+            "Remove-Item without -LiteralPath: {line}"
+        );
+    }
+    assert!(text.contains(&format!("'{KEYLESS}'")));
+}
+
+#[test]
+fn a_duplicate_that_has_a_private_key_is_never_planned_for_removal() {
+    let mut inventory = seed002();
+    for certificate in &mut inventory.certificates {
+        if certificate.thumbprint == KEYLESS {
+            certificate.has_private_key = Some(true);
+        }
+    }
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let plans = plan::build(&diagnosis);
+    assert!(plans[0].removals.is_empty(), "{:#?}", plans[0].removals);
+    let codes: Vec<&str> = diagnosis.servers[0]
+        .findings
+        .iter()
+        .map(|f| f.rule.code)
+        .collect();
+    assert_eq!(codes, ["HT004"], "two keyed copies are a manual decision");
+    assert!(matches!(
+        diagnosis.servers[0].findings[0].remedy,
+        Remedy::Manual { .. }
+    ));
+}
+
+#[test]
+fn has_private_key_false_from_get_exchangecertificate_alone_is_not_trusted_for_deletion() {
+    let mut inventory = seed002();
+    for certificate in &mut inventory.certificates {
+        if certificate.thumbprint == KEYLESS {
+            certificate.from_store_listing = false;
+        }
+    }
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let plans = plan::build(&diagnosis);
+    assert!(plans[0].removals.is_empty());
+    let finding = &diagnosis.servers[0].findings[0];
+    assert_eq!(finding.rule.code, "HT009");
+    match &finding.remedy {
+        Remedy::Manual { instruction } => assert!(instruction.contains("remoting"), "{instruction}"),
+        other => panic!("expected a manual action, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_certificate_a_connector_uses_is_never_removed() {
+    let inventory = seed002();
+    let plans = plan::build(&diagnose::diagnose(
+        &inventory,
+        &[],
+        datetime!(2026-11-24 0:00 UTC),
+    ));
+    let keep: Vec<&str> = plans[0].keep.iter().map(|c| c.thumbprint.as_str()).collect();
+    assert_eq!(keep, ["417B804AD463978F94B37BC6180ED613C372D7E9"]);
+    for removal in &plans[0].removals {
+        assert!(!keep.contains(&removal.certificate.thumbprint.as_str()));
+        assert_eq!(removal.certificate.store, Store::My);
+    }
+}
