@@ -196,7 +196,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
                 .then(|| fingerprint(p, &inventory.inputs, &evaluated_at))
         })
         .collect();
-    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints));
+    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))?;
 
     // Everything is rendered before anything is written, so an error leaves no files behind.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -222,8 +222,8 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
             dir.join("report.md"),
             report::report(&diagnosis, &plans, &fingerprints),
         ));
-        for (path, contents) in &files {
-            write_atomically(path, contents.as_bytes())?;
+        write_all_atomically(&files)?;
+        for (path, _) in &files {
             notes.push_str(&format!("Wrote {}\n", path.display()));
         }
     }
@@ -279,21 +279,27 @@ fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], eval
     input::hex(&hasher.finalize())
 }
 
-/// Writes through a temporary file in the same folder and renames it into place, so a reader
-/// never sees half a script and a failure leaves no file behind.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    let error = |source| Error::Write {
-        path: path.display().to_string(),
-        source,
+/// Writes every file through a temporary file in its own folder, and renames them into place
+/// only once all were written, so a failure leaves no half script and no partial set behind.
+fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), Error> {
+    let error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Write { path, source }
     };
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(error)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(error)?;
-    temporary.write_all(contents).map_err(error)?;
-    temporary.as_file().sync_all().map_err(error)?;
-    temporary.persist(path).map_err(|e| error(e.error))?;
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, contents) in files {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(error(path))?;
+        let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(error(path))?;
+        temporary.write_all(contents.as_bytes()).map_err(error(path))?;
+        temporary.as_file().sync_all().map_err(error(path))?;
+        staged.push((temporary, path));
+    }
+    for (temporary, path) in staged {
+        temporary.persist(path).map_err(|e| error(path)(e.error))?;
+    }
     Ok(())
 }

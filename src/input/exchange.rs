@@ -328,8 +328,21 @@ pub fn read_server(record: &Record) -> Result<Server, InputError> {
         Some(fqdn) => Some(host_name(record, "Fqdn", &fqdn)?),
         None => None,
     };
-    let kind = record.flags("ServerRole", SERVER_ROLES)?.map(|role| {
-        if role & ROLE_EDGE != 0 {
+    // Only "is it an Edge server" matters, and ServerRole names vary by version, so unknown
+    // names are not an error here.
+    let kind = match record.get("ServerRole") {
+        Some(Value::Number(n)) => n.as_u64().map(|role| role & ROLE_EDGE != 0),
+        Some(Value::String(text)) => Some(text.trim().parse::<u64>().map_or_else(
+            |_| {
+                text.split(',')
+                    .any(|name| name.trim().eq_ignore_ascii_case("Edge"))
+            },
+            |role| role & ROLE_EDGE != 0,
+        )),
+        _ => None,
+    }
+    .map(|edge| {
+        if edge {
             ServerKind::Edge
         } else {
             ServerKind::Mailbox

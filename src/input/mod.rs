@@ -25,13 +25,14 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
     let mut inventory = Inventory::default();
     for path in paths {
         if path.is_dir() {
-            let mut entries: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(|entry| entry.ok())
-                .filter(|entry| entry.file_type().is_file())
-                .map(|entry| entry.into_path())
-                .collect();
+            let mut entries: Vec<PathBuf> = Vec::new();
+            for entry in walkdir::WalkDir::new(path) {
+                let entry = entry
+                    .map_err(|e| InputError::new(display(path), format!("cannot walk the folder: {e}")))?;
+                if entry.file_type().is_file() {
+                    entries.push(entry.into_path());
+                }
+            }
             entries.sort();
             for file in entries {
                 match extension(&file).as_str() {

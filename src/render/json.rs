@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::diagnose::select::Selection;
 use crate::diagnose::{date, Diagnosis};
+use crate::error::Error;
 use crate::model::{Certificate, Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan};
 
@@ -330,9 +331,8 @@ pub fn document(
     }
 }
 
-pub fn to_string(document: &PlanDocument) -> String {
-    let mut text =
-        serde_json::to_string_pretty(document).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+pub fn to_string(document: &PlanDocument) -> Result<String, Error> {
+    let mut text = serde_json::to_string_pretty(document).map_err(|e| Error::Template(e.to_string()))?;
     text.push('\n');
-    text
+    Ok(text)
 }
