@@ -246,6 +246,35 @@ pub const SERVICE_SMTP: u64 = 16;
 pub const STATUS_VALID: u64 = 1;
 
 impl Certificate {
+    /// A certificate known only from its DER: names are the CN and the SAN DNS names, as in
+    /// Exchange's CertificateDomains; what only a store or Exchange knows is left unknown.
+    pub fn from_facts(facts: CertificateFacts, store: Store, source: Source) -> Self {
+        let mut names: Vec<String> = facts.common_name.iter().cloned().collect();
+        for name in &facts.dns_names {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.clone());
+            }
+        }
+        Certificate {
+            server: None,
+            store,
+            thumbprint: facts.thumbprint.clone(),
+            subject: facts.subject.clone(),
+            issuer: facts.issuer.clone(),
+            not_before: facts.not_before,
+            not_after: facts.not_after,
+            names,
+            self_signed: facts.self_signed,
+            has_private_key: None,
+            from_store_listing: false,
+            services: None,
+            status: None,
+            friendly_name: None,
+            facts: Some(facts),
+            source,
+        }
+    }
+
     pub fn valid_at(&self, now: OffsetDateTime) -> bool {
         self.not_before <= now && now <= self.not_after && self.status.is_none_or(|s| s == STATUS_VALID)
     }

@@ -9,27 +9,14 @@ use time::macros::datetime;
 
 fn certificate(file: &str, store: Store) -> Certificate {
     let der = std::fs::read(format!("tests/fixtures/chain/{file}.der")).unwrap();
-    let facts = parse_der(&der).unwrap();
+    let source = Source {
+        file: format!("{file}.der"),
+        position: String::new(),
+    };
     Certificate {
         server: Some("EX1".into()),
-        store,
-        thumbprint: facts.thumbprint.clone(),
-        subject: facts.subject.clone(),
-        issuer: facts.issuer.clone(),
-        not_before: facts.not_before,
-        not_after: facts.not_after,
-        names: facts.dns_names.clone(),
-        self_signed: facts.self_signed,
-        has_private_key: None,
         from_store_listing: true,
-        services: None,
-        status: None,
-        friendly_name: None,
-        facts: Some(facts),
-        source: Source {
-            file: format!("{file}.der"),
-            position: String::new(),
-        },
+        ..Certificate::from_facts(parse_der(&der).unwrap(), store, source)
     }
 }
 

@@ -431,29 +431,14 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
                 ));
             }
         }
-        let mut names: Vec<String> = facts.common_name.iter().cloned().collect();
-        for name in &facts.dns_names {
-            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-                names.push(name.clone());
-            }
-        }
         return Ok(Certificate {
             server,
-            store,
-            thumbprint: facts.thumbprint.clone(),
-            subject: facts.subject.clone(),
-            issuer: facts.issuer.clone(),
-            not_before: facts.not_before,
-            not_after: facts.not_after,
-            names,
-            self_signed: facts.self_signed,
             has_private_key,
             from_store_listing: listed,
             services,
             status,
             friendly_name,
-            facts: Some(facts),
-            source,
+            ..Certificate::from_facts(facts, store, source)
         });
     }
     // Without RawData, fall back to what Exchange itself exported about the certificate.

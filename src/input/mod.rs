@@ -146,27 +146,13 @@ fn read_certificate_file(
         crate::x509::parse_certificate_file(bytes).map_err(|e| InputError::new(name, e.to_string()))?;
     let count = certificates.len();
     for (index, facts) in certificates.into_iter().enumerate() {
-        inventory.certificates.push(crate::model::Certificate {
-            server: None,
-            store: Store::File,
-            thumbprint: facts.thumbprint.clone(),
-            subject: facts.subject.clone(),
-            issuer: facts.issuer.clone(),
-            not_before: facts.not_before,
-            not_after: facts.not_after,
-            names: facts.dns_names.clone(),
-            self_signed: facts.self_signed,
-            has_private_key: None,
-            from_store_listing: false,
-            services: None,
-            status: None,
-            friendly_name: None,
-            facts: Some(facts),
-            source: crate::model::Source {
-                file: name.to_owned(),
-                position: format!("certificate {}", index + 1),
-            },
-        });
+        let source = crate::model::Source {
+            file: name.to_owned(),
+            position: format!("certificate {}", index + 1),
+        };
+        inventory
+            .certificates
+            .push(Certificate::from_facts(facts, Store::File, source));
     }
     inventory.inputs.push(InputFile {
         path: name.to_owned(),
