@@ -105,3 +105,37 @@ fn the_certificate_a_connector_uses_is_never_removed() {
         assert_eq!(removal.certificate.store, Store::My);
     }
 }
+
+#[test]
+fn a_send_connector_naming_a_missing_certificate_is_a_manual_action_not_a_script_step() {
+    let mut inventory = input::load(&["examples/seed000-null-tlscertname".into()]).unwrap();
+    let name = hybridtls::model::TlsCertificateName::parse(
+        "<I>CN=Old CA<S>CN=hybrid.domain.com, O=Domain Ltd, C=US",
+    )
+    .unwrap();
+    inventory.send_connectors[0].tls_certificate_name = Some(name);
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let finding = diagnosis.servers[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "HT015")
+        .expect("HT015");
+    match &finding.remedy {
+        Remedy::Manual { instruction } => {
+            assert!(
+                instruction.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
+                "{instruction}"
+            );
+            assert!(instruction.contains(
+                "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com"
+            ));
+        }
+        other => panic!("{other:?}"),
+    }
+    let plans = plan::build(&diagnosis);
+    assert_eq!(
+        plans[0].changes.len(),
+        1,
+        "only the receive connector is scripted"
+    );
+}

@@ -382,6 +382,16 @@ fn diagnose_server<'a>(
             Intended::Undecided => {}
         }
     }
+    if hybrid.is_some() {
+        send_connector_findings(
+            inventory,
+            server,
+            &store,
+            target_plan.as_ref(),
+            now,
+            &mut findings,
+        );
+    }
     for (certificate, name) in &intended_certificates {
         shadow_findings(certificate, name, &store, now, &mut findings);
         chain::findings(inventory, server, certificate, now, &mut findings);
@@ -619,6 +629,62 @@ fn connector_findings<'a>(
     };
     findings.push(rule, identity, message, evidence, remedy);
     intended
+}
+
+/// Send connectors to Exchange Online that this server sources must name a certificate it has.
+/// A send connector is one object for the whole organisation, so the fix is never scripted for
+/// one server: the finding says what to set.
+fn send_connector_findings(
+    inventory: &Inventory,
+    server: &Server,
+    store: &[&Certificate],
+    target: Option<&Target>,
+    now: OffsetDateTime,
+    findings: &mut Findings,
+) {
+    let sourced_here = inventory.send_connectors.iter().filter(|connector| {
+        connector.targets_exchange_online()
+            && connector
+                .source_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&server.name))
+    });
+    for connector in sourced_here {
+        let usable = connector.tls_certificate_name.as_ref().is_some_and(|name| {
+            store
+                .iter()
+                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c))
+        });
+        if usable {
+            continue;
+        }
+        let current = connector
+            .tls_certificate_name
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), ToString::to_string);
+        let instruction = match target {
+            Some(target) => format!(
+                "Set-SendConnector -Identity '{}' -TlsCertificateName '{}' once the certificate {} is installed with its private key on every source transport server of the connector, then restart MSExchangeTransport on each",
+                connector.name, target.name, target.certificate.thumbprint
+            ),
+            None => install_certificate_instruction(&[]),
+        };
+        findings.push(
+            &rules::SEND_CONNECTOR_CERTIFICATE,
+            connector.name.clone(),
+            format!(
+                "the send connector {:?} has TlsCertificateName {current}, which names no valid certificate with a private key on {}",
+                connector.name, server.name
+            ),
+            vec![Evidence {
+                file: connector.source.file.clone(),
+                position: connector.source.position.clone(),
+                field: "TlsCertificateName".to_owned(),
+                value: current,
+            }],
+            Remedy::Manual { instruction },
+        );
+    }
 }
 
 /// Key-less copies that share the intended certificate's issuer and subject: Exchange may pick

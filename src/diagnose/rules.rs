@@ -466,6 +466,41 @@ impl Rule {
     }
 }
 
+pub const SEND_CONNECTOR_CERTIFICATE: Rule = Rule {
+    code: "HT015",
+    name: "send-connector-certificate-not-usable",
+    title: "The send connector to Exchange Online names no usable certificate on this server",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The send connector that delivers to Exchange Online (smart host in mail.protection.outlook.com,
+address space in mail.onmicrosoft.com, or CloudServicesMailEnabled) has this server as a source
+transport server, but its `TlsCertificateName` is null or names no valid certificate in this
+server's `Cert:\LocalMachine\My`.
+
+## Why it breaks mail flow
+Exchange Online attributes hybrid mail to your tenant by the certificate the on-premises server
+presents when it sends. Without the named certificate the server sends without it, or queues.
+
+## Symptoms
+- `454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not be
+  found` in the queue.
+- `550 5.7.64 TenantAttribution` or `550 5.7.51 TenantInboundAttribution` in NDRs.
+
+## Detection
+The send connector export is matched with each source server's certificate export, as for
+receive connectors.
+
+## Fix
+Manual, because a send connector is one object for the whole organisation:
+`Set-SendConnector -Identity <name> -TlsCertificateName '<I>issuer<S>subject'` naming a
+certificate installed, with its private key, on every source transport server; then restart
+MSExchangeTransport on each of them.
+
+## When to fix by hand
+Always; hybridtls names the value to set.
+"#,
+};
+
 /// Every rule, in code order.
 pub const ALL: &[&Rule] = &[
     &NO_CERTIFICATE_NAME,
@@ -482,6 +517,7 @@ pub const ALL: &[&Rule] = &[
     &CERTIFICATE_EXPIRING,
     &WEAK_KEY,
     &SHA1_SIGNATURE,
+    &SEND_CONNECTOR_CERTIFICATE,
 ];
 
 /// Finds a rule by code (`HT001`, case-insensitive) or kebab-case name.

@@ -49,14 +49,14 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.64", "tenantattribution", "800b0109"],
         meaning: "Exchange Online could not attribute the connection to your tenant's inbound connector: it could not validate your server's certificate chain.",
         causes: "the server does not send the intermediate CA certificates because they are missing from Cert:\\LocalMachine\\CA (KB 3212877); or the certificate's name does not match the inbound connector's TlsSenderCertificateName.",
-        rules: &[&rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED],
+        rules: &[&rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED, &rules::SEND_CONNECTOR_CERTIFICATE],
         export: CHAIN_EXPORTS,
     },
     Symptom {
         fragments: &["454 4.7.5", "tlscertificatename of the sendconnector could not be found"],
         meaning: "The send connector's TlsCertificateName names a certificate Exchange cannot find in Cert:\\LocalMachine\\My.",
         causes: "the certificate was renewed or removed and the send connector (\"Outbound to Office 365\") still names the old one, or it is not valid.",
-        rules: &[&rules::NAMED_CERTIFICATE_MISSING],
+        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::NAMED_CERTIFICATE_MISSING],
         export: "Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`)",
     },
     Symptom {
@@ -116,7 +116,7 @@ mod tests {
         );
         assert_eq!(
             first_rule("454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not be found."),
-            Some("HT002")
+            Some("HT015")
         );
         assert!(recognise("550 5.1.1 User unknown").is_empty());
     }

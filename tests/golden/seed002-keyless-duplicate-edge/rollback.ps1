@@ -120,7 +120,9 @@ try {
     }
     $pending = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
-        $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction SilentlyContinue
+        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
+        $live = $null
+        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
         if ($null -eq $live) {
             $failures.Add("The receive connector $($change.Identity) was not found.")
             continue
