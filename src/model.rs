@@ -32,6 +32,7 @@ pub enum InputKind {
     SendConnectors,
     CertificateStore,
     CertificateFile,
+    ProtocolLog,
     Empty,
 }
 
@@ -44,6 +45,7 @@ impl InputKind {
             InputKind::SendConnectors => "Get-SendConnector",
             InputKind::CertificateStore => "certificate store listing",
             InputKind::CertificateFile => "certificate file",
+            InputKind::ProtocolLog => "SMTP protocol log",
             InputKind::Empty => "empty list",
         }
     }
@@ -324,6 +326,21 @@ pub fn name_covers(name: &str, fqdn: &str) -> bool {
     }
 }
 
+/// A row group of an SMTP protocol log: the certificate a connector sent in one session, or
+/// a failed TLS negotiation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The log's `date-time` (ISO 8601 UTC, so it sorts as text).
+    pub time: String,
+    /// `SERVER\Connector` for receive logs, the send connector's name for send logs.
+    pub connector: String,
+    pub thumbprint: Option<String>,
+    pub subject: Option<String>,
+    /// The SecurityStatus of `TLS negotiation failed with error ...`, e.g. `NoCredentials`.
+    pub failure: Option<String>,
+    pub source: Source,
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -337,6 +354,8 @@ pub struct Inventory {
     /// Which stores of which server were listed (during loading: of which file): a certificate
     /// can only be called missing from a store whose listing was given.
     pub listed_stores: Vec<(String, Store)>,
+    /// What SMTP protocol logs show connectors really did.
+    pub sightings: Vec<Sighting>,
 }
 
 impl Inventory {

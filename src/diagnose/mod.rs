@@ -9,7 +9,9 @@ pub mod symptoms;
 use time::OffsetDateTime;
 
 use crate::input::exchange::AUTH_TLS;
-use crate::model::{Certificate, Inventory, ReceiveConnector, Server, TlsCertificateName, TransportRole};
+use crate::model::{
+    Certificate, Inventory, ReceiveConnector, Server, Sighting, TlsCertificateName, TransportRole,
+};
 use rules::Rule;
 use select::Selection;
 
@@ -63,6 +65,8 @@ pub struct ConnectorReport<'a> {
     pub connector: &'a ReceiveConnector,
     pub hybrid: bool,
     pub selection: Selection<'a>,
+    /// The latest certificate the protocol logs show this connector sending.
+    pub observed: Option<&'a Sighting>,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +324,11 @@ fn diagnose_server<'a>(
             connector,
             hybrid: is_hybrid(connector),
             selection: select::select(connector, Some(server), &store, now),
+            observed: inventory
+                .sightings
+                .iter()
+                .filter(|s| s.thumbprint.is_some() && s.connector.eq_ignore_ascii_case(&connector.identity()))
+                .max_by(|a, b| a.time.cmp(&b.time)),
         })
         .collect();
     let names: &[String] = hybrid.map_or(&[], |h| &h.names);
@@ -354,6 +363,9 @@ fn diagnose_server<'a>(
         );
     }
 
+    for report in &reports {
+        log_findings(report, &mut findings);
+    }
     let mut needs_certificate = false;
     let mut intended_certificates: Vec<(&Certificate, TlsCertificateName)> = Vec::new();
     for report in hybrid_reports {
@@ -432,6 +444,37 @@ fn diagnose_server<'a>(
         intended: intended_certificates.into_iter().map(|(c, _)| c).collect(),
         findings,
     }
+}
+
+/// A protocol log that shows another certificate than the model computes.
+fn log_findings(report: &ConnectorReport, findings: &mut Findings) {
+    let Some(observed) = report.observed else {
+        return;
+    };
+    let seen = observed.thumbprint.as_deref().unwrap_or_default();
+    let computed = report.selection.effective().map(|c| c.thumbprint.as_str());
+    if computed == Some(seen) {
+        return;
+    }
+    let identity = report.connector.identity();
+    findings.push(
+        &rules::LOG_DISAGREES,
+        identity.clone(),
+        format!(
+            "the protocol log shows {identity} sending {seen} at {}, but the exports make it present {}",
+            observed.time,
+            computed.unwrap_or("no certificate")
+        ),
+        vec![Evidence {
+            file: observed.source.file.clone(),
+            position: observed.source.position.clone(),
+            field: "Certificate thumbprint".to_owned(),
+            value: seen.to_owned(),
+        }],
+        Remedy::Manual {
+            instruction: "export the connectors and certificates again, take a fresh protocol log after a test message, and plan again".to_owned(),
+        },
+    );
 }
 
 fn tls_offered(connector: &ReceiveConnector, findings: &mut Findings) {

@@ -501,6 +501,39 @@ Always; hybridtls names the value to set.
 "#,
 };
 
+pub const LOG_DISAGREES: Rule = Rule {
+    code: "HT016",
+    name: "protocol-log-disagrees",
+    title: "The protocol log shows a different certificate than hybridtls expects",
+    severity: Severity::Warning,
+    documentation: r#"## What it means
+The SmtpReceive protocol log given with the exports shows the connector sending a certificate
+(`Sending certificate` ... `Certificate thumbprint`) other than the one hybridtls computes from
+the connector and certificate exports.
+
+## Why it matters
+Either the log and the exports are from different times (a certificate or the connector changed
+in between), or this Exchange build selects certificates differently from the model hybridtls
+uses (see `hybridtls explain HT004`). The plan is based on the exports; check before running it.
+
+## Symptoms
+Whatever the log shows: often `450 4.7.320 Certificate validation failed` for the thumbprint in
+the log.
+
+## Detection
+The latest `Sending certificate` row of each connector in the given `RECV*.LOG` files is compared
+with the certificate hybridtls computes for that connector.
+
+## Fix
+Manual: export the connectors and certificates again, take a fresh protocol log after a test
+message, and plan again. If they still disagree, the selection model does not fit this build:
+make sure only one certificate can match (remove duplicates) and report the case.
+
+## When to fix by hand
+Always.
+"#,
+};
+
 /// Every rule, in code order.
 pub const ALL: &[&Rule] = &[
     &NO_CERTIFICATE_NAME,
@@ -518,6 +551,7 @@ pub const ALL: &[&Rule] = &[
     &WEAK_KEY,
     &SHA1_SIGNATURE,
     &SEND_CONNECTOR_CERTIFICATE,
+    &LOG_DISAGREES,
 ];
 
 /// Finds a rule by code (`HT001`, case-insensitive) or kebab-case name.

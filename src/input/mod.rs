@@ -3,6 +3,7 @@
 //! Files are recognised by their content (which cmdlet produced them), never by their name.
 
 pub mod exchange;
+pub mod protocol_log;
 pub mod psjson;
 pub mod text;
 
@@ -19,6 +20,7 @@ use psjson::{has_property, property, Record};
 /// listed as skipped; a file named explicitly is always read.
 const JSON_EXTENSIONS: &[&str] = &["json"];
 const CERTIFICATE_EXTENSIONS: &[&str] = &["cer", "crt", "der", "pem", "p7b"];
+const LOG_EXTENSIONS: &[&str] = &["log"];
 
 /// Reads all `paths` (files and folders, folders walked in sorted order) into an inventory.
 pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
@@ -38,9 +40,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
                 match extension(&file).as_str() {
                     ext if JSON_EXTENSIONS.contains(&ext)
                         || CERTIFICATE_EXTENSIONS.contains(&ext)
+                        || LOG_EXTENSIONS.contains(&ext)
                         || ext == "xml" =>
                     {
-                        read_file(&file, &mut inventory)?
+                        read_file(&file, false, &mut inventory)?
                     }
                     _ => inventory
                         .skipped
@@ -48,7 +51,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
                 }
             }
         } else if path.is_file() {
-            read_file(path, &mut inventory)?;
+            read_file(path, true, &mut inventory)?;
         } else {
             return Err(InputError::new(display(path), "no such file or folder"));
         }
@@ -69,7 +72,9 @@ fn display(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn read_file(path: &Path, inventory: &mut Inventory) -> Result<(), InputError> {
+/// Reads one file; `explicit` when the user named it (then it must be recognised), false when
+/// it was found in a folder.
+fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(), InputError> {
     let name = display(path);
     let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
     let sha256 = hex(&Sha256::digest(&bytes));
@@ -83,6 +88,31 @@ fn read_file(path: &Path, inventory: &mut Inventory) -> Result<(), InputError> {
         return read_certificate_file(&name, &bytes, sha256, inventory);
     }
     let (text, encoding) = text::decode(&name, &bytes)?;
+    if protocol_log::is_protocol_log(&text) {
+        let sightings = protocol_log::read(&name, &text)?;
+        inventory.inputs.push(InputFile {
+            path: name,
+            sha256,
+            kind: InputKind::ProtocolLog,
+            encoding: Some(encoding.name()),
+            records: sightings.len(),
+        });
+        inventory.sightings.extend(sightings);
+        return Ok(());
+    }
+    if LOG_EXTENSIONS.contains(&ext.as_str()) {
+        if !explicit {
+            inventory
+                .skipped
+                .push((name, "a .log file that is not an SMTP protocol log".to_owned()));
+            return Ok(());
+        }
+        return Err(InputError::new(
+            &name,
+            "not an Exchange SMTP protocol log (no #Software/#Log-type: SMTP header)",
+        )
+        .hint("give the SmtpReceive (RECV*.LOG) or SmtpSend (SEND*.LOG) protocol log files"));
+    }
     let records = psjson::parse_records(&name, &text)?;
     let mut kind = InputKind::Empty;
     for (index, object) in records.iter().enumerate() {
@@ -123,7 +153,9 @@ fn read_file(path: &Path, inventory: &mut Inventory) -> Result<(), InputError> {
             InputKind::SendConnectors => inventory
                 .send_connectors
                 .push(exchange::read_send_connector(&record)?),
-            InputKind::CertificateFile | InputKind::Empty => unreachable!("not produced by recognise"),
+            InputKind::CertificateFile | InputKind::ProtocolLog | InputKind::Empty => {
+                unreachable!("not produced by recognise")
+            }
         }
     }
     inventory.inputs.push(InputFile {

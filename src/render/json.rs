@@ -69,6 +69,8 @@ struct ConnectorDoc {
     tls_certificate_name: Option<String>,
     /// Thumbprint of the certificate Exchange presents today (first in store order when several match).
     presented_certificate: Option<String>,
+    /// Thumbprint of the latest certificate the given protocol logs show it sending.
+    logged_certificate: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -293,6 +295,7 @@ pub fn document(
                             Selection::Named { valid, .. } => valid.first().map(|c| c.thumbprint.clone()),
                             Selection::ByFqdn { chosen, .. } => chosen.map(|c| c.thumbprint.clone()),
                         },
+                        logged_certificate: report.observed.and_then(|s| s.thumbprint.clone()),
                     })
                     .collect(),
             })

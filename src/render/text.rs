@@ -96,6 +96,16 @@ fn write_connector(out: &mut String, report: &ConnectorReport) {
     let _ = writeln!(out, "    {}{marker}", connector.identity());
     let _ = writeln!(out, "      {how}");
     let _ = writeln!(out, "      presents: {}", presented(&report.selection));
+    if let Some(observed) = report.observed {
+        let _ = writeln!(
+            out,
+            "      protocol log: sent {} at {} ({}, {})",
+            observed.thumbprint.as_deref().unwrap_or("?"),
+            observed.time,
+            observed.source.file,
+            observed.source.position
+        );
+    }
 }
 
 pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], style: Style) -> String {
@@ -118,6 +128,38 @@ pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], 
     }
     for (path, reason) in &inventory.skipped {
         let _ = writeln!(out, "  skipped {path}: {reason}");
+    }
+    let failures: Vec<_> = inventory
+        .sightings
+        .iter()
+        .filter(|s| s.failure.is_some())
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\nTLS failures in the protocol logs:");
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for failure in &failures {
+            let key = (
+                failure.connector.as_str(),
+                failure.failure.as_deref().unwrap_or(""),
+            );
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let same: Vec<_> = failures
+                .iter()
+                .filter(|f| (f.connector.as_str(), f.failure.as_deref().unwrap_or("")) == key)
+                .collect();
+            let last = same.iter().map(|f| f.time.as_str()).max().unwrap_or("");
+            let _ = writeln!(
+                out,
+                "  {}: TLS negotiation failed with error {} ({} time(s), last at {last}; `hybridtls explain {}`)",
+                key.0,
+                key.1,
+                same.len(),
+                key.1
+            );
+        }
     }
     match &diagnosis.hybrid_names {
         Some(names) => {
