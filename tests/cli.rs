@@ -146,3 +146,63 @@ fn a_bad_now_is_a_usage_error() {
     assert_eq!(code, 1);
     assert!(stderr.contains("RFC 3339"), "{stderr}");
 }
+
+/// Two servers of one organisation, each with its hybrid connector unset.
+fn two_servers(dir: &std::path::Path) {
+    let certificate = |server: &str, thumbprint: &str| {
+        format!(
+            r#"{{"Thumbprint": "{thumbprint}", "Subject": "CN=mail.contoso.com, O=Contoso, C=US", "Issuer": "CN=Contoso CA, O=Contoso, C=US",
+                "NotBefore": "\/Date(1780272000000)\/", "NotAfter": "\/Date(2095891200000)\/", "HasPrivateKey": true, "IsSelfSigned": false,
+                "Services": 24, "CertificateDomains": ["mail.contoso.com"], "Identity": "{server}.contoso.com\\{thumbprint}"}}"#
+        )
+    };
+    let connector = |server: &str| {
+        format!(
+            r#"{{"Name": "Default Frontend {server}", "Server": "{server}", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
+                "Fqdn": "{server}.contoso.com", "AuthMechanism": 31, "TlsCertificateName": null}}"#
+        )
+    };
+    let certificates = format!(
+        "[{}, {}]",
+        certificate("EX1", "1111111111111111111111111111111111111111"),
+        certificate("EX2", "2222222222222222222222222222222222222222")
+    );
+    std::fs::write(dir.join("certificates.json"), certificates).unwrap();
+    std::fs::write(
+        dir.join("connectors.json"),
+        format!("[{}, {}]", connector("EX1"), connector("EX2")),
+    )
+    .unwrap();
+}
+
+#[test]
+fn several_servers_get_one_script_folder_each() {
+    let dir = tempfile::tempdir().unwrap();
+    two_servers(dir.path());
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--fqdn",
+        "mail.contoso.com",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        "--out",
+        out.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Plan: 2 to change, 0 to remove, 0 to import, 0 manual."),
+        "{stdout}"
+    );
+    for server in ["EX1", "EX2"] {
+        let script = std::fs::read_to_string(out.join(server).join("remediate.ps1")).unwrap();
+        assert!(
+            script.contains(&format!("$PlannedServer = '{server}'")),
+            "{server}"
+        );
+        assert!(out.join(server).join("rollback.ps1").exists());
+    }
+    assert!(out.join("plan.json").exists() && out.join("report.md").exists());
+    assert!(!out.join("remediate.ps1").exists());
+}

@@ -206,6 +206,10 @@ pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], 
                 "  Certificate for hybrid mail flow: {}",
                 certificate_line(target)
             );
+            let _ = writeln!(
+                out,
+                "    (of the certificates that qualify: SMTP enabled first, then latest NotAfter, latest NotBefore, lowest thumbprint)"
+            );
         }
         for finding in &server.findings {
             let severity = finding.rule.severity.label();
