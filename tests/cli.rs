@@ -1,6 +1,9 @@
 //! The command line as users and pipelines meet it: rules, explain, help, exit codes.
 
+mod support;
+
 use assert_cmd::Command;
+use support::schema::assert_valid_plan;
 
 fn hybridtls(args: &[&str]) -> (i32, String, String) {
     let output = Command::cargo_bin("hybridtls")
@@ -203,6 +206,8 @@ fn several_servers_get_one_script_folder_each() {
         );
         assert!(out.join(server).join("rollback.ps1").exists());
     }
-    assert!(out.join("plan.json").exists() && out.join("report.md").exists());
+    let plan = assert_valid_plan(&std::fs::read_to_string(out.join("plan.json")).unwrap());
+    assert_eq!(plan["servers"].as_array().map(Vec::len), Some(2));
+    assert!(out.join("report.md").exists());
     assert!(!out.join("remediate.ps1").exists());
 }

@@ -2,3 +2,4 @@
 //! and uses only part of it, hence the `dead_code` allowance in the submodules.
 
 pub mod powershell;
+pub mod schema;

@@ -1,0 +1,28 @@
+#![allow(dead_code)]
+//! Every plan.json the tests produce is checked against the shipped schema.
+
+use std::sync::OnceLock;
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let text = std::fs::read_to_string("schema/plan.schema.json").unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    })
+}
+
+/// Parses `text` as JSON and panics with every schema violation when it is not a valid plan.
+pub fn assert_valid_plan(text: &str) -> serde_json::Value {
+    let plan: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("plan.json is not JSON: {e}"));
+    let errors: Vec<String> = validator()
+        .iter_errors(&plan)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "plan.json does not match schema/plan.schema.json: {errors:#?}"
+    );
+    plan
+}
