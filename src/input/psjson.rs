@@ -268,14 +268,17 @@ impl<'a> Record<'a> {
         field: &str,
         item: impl Fn(&Map<String, Value>) -> Option<String>,
     ) -> Result<Vec<String>, InputError> {
-        let values: Vec<&Value> = match self.get(field) {
-            None => return Ok(Vec::new()),
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(Value::Object(map)) => match property(map, "value") {
+        let Some(value) = self.get(field) else {
+            return Ok(Vec::new());
+        };
+        // A single item stands alone; 5.1 may wrap an array as {"value": [...], "Count": n}.
+        let values: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(map) => match property(map, "value") {
                 Some(Value::Array(items)) => items.iter().collect(),
-                _ => vec![self.get(field).unwrap_or(&Value::Null)],
+                _ => vec![value],
             },
-            Some(single) => vec![single],
+            single => vec![single],
         };
         let mut out = Vec::new();
         for value in values {
