@@ -114,7 +114,7 @@ function Get-ServiceStartTime {
     return (Get-Process -Id $service.ProcessId).StartTime
 }
 
-Start-Transcript -LiteralPath (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
 try {
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]

@@ -98,7 +98,7 @@ function Get-TlsCertificateNameText {
     return [string]$Connector.TlsCertificateName
 }
 
-Start-Transcript -LiteralPath (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
 try {
     # ---- Preflight: read only ------------------------------------------------------------------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
