@@ -322,8 +322,10 @@ fn parse_date_text(text: &str) -> Result<OffsetDateTime, String> {
         .and_then(|rest| rest.strip_suffix(")/"))
     {
         // An offset suffix only says which zone the writer was in; the number is UTC already.
-        let millis_text = match inner[1..].find(['+', '-']) {
-            Some(at) => &inner[..at + 1],
+        // The first character may be the sign of the number itself, so the search starts after it.
+        let sign_length = usize::from(inner.starts_with('-'));
+        let millis_text = match inner[sign_length..].find(['+', '-']) {
+            Some(at) => &inner[..sign_length + at],
             None => inner,
         };
         let millis: i64 = millis_text
@@ -362,6 +364,16 @@ mod tests {
             9999
         );
         assert!(parse_date(&json!("05.09.2027 16:41")).is_err());
+        assert_eq!(parse_date(&json!("/Date(-62135568000000)/")).unwrap().year(), 1);
+        for broken in [
+            "/Date()/",
+            "/Date(é)/",
+            "/Date(-)/",
+            "/Date(+0100)/",
+            "/Date(99999999999999999999)/",
+        ] {
+            assert!(parse_date(&json!(broken)).is_err(), "{broken}");
+        }
         assert!(parse_date(&json!(12)).is_err());
     }
 
