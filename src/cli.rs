@@ -200,7 +200,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
 
     // Everything is rendered before anything is written, so an error leaves no files behind.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
-    let mut notes = String::new();
+    let mut notes: Vec<String> = Vec::new();
     if let Some(dir) = &args.out {
         for (server_plan, fingerprint) in plans.iter().zip(&fingerprints) {
             let Some(fingerprint) = fingerprint else { continue };
@@ -215,7 +215,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
             files.push((folder.join("rollback.ps1"), rollback));
         }
         if files.is_empty() {
-            notes.push_str("No script written: nothing for a script to change.\n");
+            notes.push("No script written: nothing for a script to change.".to_owned());
         }
         files.push((dir.join("plan.json"), document.clone()));
         files.push((
@@ -224,7 +224,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         ));
         write_all_atomically(&files)?;
         for (path, _) in &files {
-            notes.push_str(&format!("Wrote {}\n", path.display()));
+            notes.push(format!("Wrote {}", path.display()));
         }
     }
     match args.format {
@@ -234,8 +234,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
                 color: std::io::stdout().is_terminal()
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             };
-            write_out(out, &text::plan(&inventory, &diagnosis, &plans, style))?;
-            write_out(out, &notes)?;
+            write_out(out, &text::plan(&inventory, &diagnosis, &plans, &notes, style))?;
         }
     }
     Ok(if args.detailed_exitcode && summary.has_work() {

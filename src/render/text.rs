@@ -108,7 +108,15 @@ fn write_connector(out: &mut String, report: &ConnectorReport) {
     }
 }
 
-pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], style: Style) -> String {
+/// The whole human report; `notes` (files written, scripts skipped) come just before the
+/// summary line, which is always last, as in terraform.
+pub fn plan(
+    inventory: &Inventory,
+    diagnosis: &Diagnosis,
+    plans: &[ServerPlan],
+    notes: &[String],
+    style: Style,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -260,6 +268,9 @@ pub fn plan(inventory: &Inventory, diagnosis: &Diagnosis, plans: &[ServerPlan], 
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
         );
+    }
+    for note in notes {
+        let _ = writeln!(out, "{note}");
     }
     let _ = writeln!(out, "\n{}", style.bold(&summary.to_string()));
     out
