@@ -132,9 +132,10 @@ fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("No changes."), "{stdout}");
-    assert!(
-        stdout.contains("Plan: 0 to change, 0 to remove, 0 to import, 0 manual."),
-        "{stdout}"
+    assert_eq!(
+        stdout.lines().last(),
+        Some("Plan: 0 to change, 0 to remove, 0 to import, 0 manual."),
+        "the summary line must be last: {stdout}"
     );
     assert!(
         !out.join("remediate.ps1").exists(),
