@@ -30,6 +30,25 @@ fn fenced(language: &str, body: &str) -> String {
     format!("{fence}{language}\n{}\n{fence}\n", body.trim_end())
 }
 
+/// The first bullet (or sentence block) of a documentation section, its wrapped lines joined.
+fn first_item(section: &str) -> String {
+    let mut lines = section.lines();
+    let mut item = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("- ")
+        .trim()
+        .to_owned();
+    for line in lines {
+        if line.trim().is_empty() || line.starts_with("- ") {
+            break;
+        }
+        item.push(' ');
+        item.push_str(line.trim());
+    }
+    item
+}
+
 pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Option<String>]) -> String {
     let mut out = String::new();
     let summary = summarize(plans);
@@ -67,8 +86,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         let _ = writeln!(out, "\n**What users see:**\n");
         for rule in &rules {
             if let Some(symptoms) = rule.section("Symptoms") {
-                let first = symptoms.lines().next().unwrap_or("").trim_start_matches("- ");
-                let _ = writeln!(out, "- {}: {first}", rule.code);
+                let _ = writeln!(out, "- {}: {}", rule.code, first_item(symptoms));
             }
         }
         let _ = writeln!(out, "\n**What will change, on which servers:**\n");
@@ -241,3 +259,25 @@ Run `rollback.ps1` from the same folder (same plan fingerprint). It uses the bac
 - No `TLS negotiation failed with error NoCredentials` in the SmtpSend protocol log.
 - In Exchange Online message trace, a test message from a cloud mailbox to an on-premises mailbox is delivered, without `450 4.7.320` or `451 5.7.3` deferrals; messages to Exchange Online leave the on-premises queue without `550 5.7.64 TenantAttribution`.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_item_joins_wrapped_lines_and_stops_at_the_next_bullet() {
+        let section =
+            "- SmtpSend log: `TLS negotiation failed`, and a\n  thumbprint row.\n- Queue: 451 4.4.395";
+        assert_eq!(
+            first_item(section),
+            "SmtpSend log: `TLS negotiation failed`, and a thumbprint row."
+        );
+        assert_eq!(first_item("One line.\nwrapped.\n\nNext."), "One line. wrapped.");
+    }
+
+    #[test]
+    fn markdown_specials_are_escaped_and_fences_outgrow_the_content() {
+        assert_eq!(md("a|b <I>*x*\nc"), "a\\|b \\<I\\>\\*x\\* c");
+        assert!(fenced("diff", "x ``` y").starts_with("````diff\n"));
+    }
+}
