@@ -1,0 +1,136 @@
+//! Damaged exports never make hybridtls panic: the pipeline either stops with an error that
+//! names the damaged file, or runs every stage to the end.
+
+use std::path::{Path, PathBuf};
+
+use hybridtls::render::{json, report, script, text};
+use hybridtls::{diagnose, input, plan};
+use proptest::prelude::*;
+use time::macros::datetime;
+
+/// Every file of every example, as (example folder, file name).
+fn example_files() -> Vec<(PathBuf, String)> {
+    let mut files = Vec::new();
+    for example in std::fs::read_dir("examples").unwrap() {
+        let example = example.unwrap().path();
+        for entry in walk(&example) {
+            let name = entry
+                .strip_prefix(&example)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if !name.ends_with(".md") {
+                files.push((example.clone(), name));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Damage {
+    Truncate(usize),
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    DropBom,
+}
+
+fn damage(bytes: &[u8], how: &Damage) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let at = |i: usize| if out.is_empty() { 0 } else { i % (out.len() + 1) };
+    match how {
+        Damage::Truncate(i) => {
+            let cut = at(*i);
+            out.truncate(cut);
+        }
+        Damage::Flip(i, mask) => {
+            if !out.is_empty() {
+                let index = i % out.len();
+                out[index] ^= mask.max(&1);
+            }
+        }
+        Damage::Insert(i, junk) => {
+            let index = at(*i);
+            out.splice(index..index, junk.iter().copied());
+        }
+        Damage::DropBom => {
+            for bom in [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE][..]] {
+                if out.starts_with(bom) {
+                    out.drain(..bom.len());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn damages() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        any::<usize>().prop_map(Damage::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, m)| Damage::Flip(i, m)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, j)| Damage::Insert(i, j)),
+        Just(Damage::DropBom),
+    ]
+}
+
+/// Runs every stage; panics propagate and fail the property.
+fn run_everything(folder: &Path) -> Result<(), String> {
+    let inventory = input::load(&[folder.to_path_buf()]).map_err(|e| e.to_string())?;
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let plans = plan::build(&diagnosis);
+    let fingerprints: Vec<Option<String>> = plans
+        .iter()
+        .map(|p| p.has_automatic_steps().then(|| "00".to_owned()))
+        .collect();
+    for server_plan in plans.iter().filter(|p| p.has_automatic_steps()) {
+        script::remediation(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
+            .map_err(|e| e.to_string())?;
+        script::rollback(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
+            .map_err(|e| e.to_string())?;
+    }
+    json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))
+        .map_err(|e| e.to_string())?;
+    report::report(&diagnosis, &plans, &fingerprints);
+    text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damaged_files_give_an_error_naming_them_or_a_complete_run(
+        pick in any::<prop::sample::Index>(),
+        how in damages(),
+    ) {
+        let files = example_files();
+        let (example, name) = &files[pick.index(files.len())];
+        let dir = tempfile::tempdir().unwrap();
+        for file in walk(example) {
+            let relative = file.strip_prefix(example).unwrap();
+            let target = dir.path().join(relative);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            let bytes = std::fs::read(&file).unwrap();
+            let bytes = if relative.to_string_lossy() == name.as_str() { damage(&bytes, &how) } else { bytes };
+            std::fs::write(target, bytes).unwrap();
+        }
+        if let Err(message) = run_everything(dir.path()) {
+            let file_name = Path::new(name).file_name().unwrap().to_string_lossy().into_owned();
+            prop_assert!(message.contains(&file_name), "the error does not name {}: {}", name, message);
+        }
+    }
+}
