@@ -15,6 +15,17 @@ use crate::plan::ServerPlan;
 
 const REMEDIATE_TEMPLATE: &str = include_str!("../../templates/remediate.ps1.hbs");
 const ROLLBACK_TEMPLATE: &str = include_str!("../../templates/rollback.ps1.hbs");
+/// Blocks both scripts share, so the step log and the environment checks cannot drift apart.
+const PARTIALS: [(&str, &str); 2] = [
+    (
+        "script-functions",
+        include_str!("../../templates/partials/script-functions.ps1.hbs"),
+    ),
+    (
+        "environment-checks",
+        include_str!("../../templates/partials/environment-checks.ps1.hbs"),
+    ),
+];
 
 #[derive(Serialize)]
 struct InputLine {
@@ -76,9 +87,14 @@ fn render<T: Serialize>(template: &str, model: &T) -> Result<String, Error> {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(ps::literal);
-    let crlf = template.replace("\r\n", "\n").replace('\n', "\r\n");
+    let crlf = |text: &str| text.replace("\r\n", "\n").replace('\n', "\r\n");
+    for (name, partial) in PARTIALS {
+        handlebars
+            .register_partial(name, crlf(partial))
+            .map_err(|e| Error::Template(e.to_string()))?;
+    }
     handlebars
-        .register_template_string("script", crlf)
+        .register_template_string("script", crlf(template))
         .map_err(|e| Error::Template(e.to_string()))?;
     handlebars
         .render("script", model)
