@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -247,35 +246,32 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
 /// SHA-256 over everything a server's plan depends on, so both scripts and the report can
 /// name the plan they belong to.
 fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], evaluated_at: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(format!(
+    let mut text = format!(
         "hybridtls {}\nnow {evaluated_at}\nserver {}\n",
         env!("CARGO_PKG_VERSION"),
         plan.server
-    ));
+    );
     for input in inputs {
-        hasher.update(format!("input {}\n", input.sha256));
+        text.push_str(&format!("input {}\n", input.sha256));
     }
     for import in &plan.imports {
-        hasher.update(format!("import {}\n", import.certificate.thumbprint));
+        text.push_str(&format!("import {}\n", import.certificate.thumbprint));
     }
     for removal in &plan.removals {
-        hasher.update(format!("remove {}\n", removal.certificate.thumbprint));
+        text.push_str(&format!("remove {}\n", removal.certificate.thumbprint));
     }
     for change in &plan.changes {
-        hasher.update(format!(
-            "change {}\0{}\0{}\0{}\n",
-            change.identity,
-            change
-                .before
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            change.after,
-            change.certificate.thumbprint
+        let before = change
+            .before
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "change {}\0{before}\0{}\0{}\n",
+            change.identity, change.after, change.certificate.thumbprint
         ));
     }
-    input::hex(&hasher.finalize())
+    input::sha256_hex(text.as_bytes())
 }
 
 /// Writes every file through a temporary file in its own folder, and renames them into place

@@ -23,6 +23,7 @@
 //! - Wine crypt32 `oid.c` (reactos/reactos `dll/win32/crypt32/oid.c`): the key names CryptoAPI
 //!   accepts, including the aliases `ST`, `Email`, `Title`, `GN`, `GivenName`, `Initials`.
 
+use crate::input::text::{split_bom, Bom};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -291,7 +292,8 @@ fn facts(cert: &X509Certificate<'_>) -> Result<CertificateFacts, CertificateErro
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Uppercase hex, as Windows shows thumbprints, serials and key identifiers.
+pub fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
@@ -730,11 +732,10 @@ fn decode_text(bytes: &[u8]) -> Cow<'_, str> {
         let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
         Cow::Owned(String::from_utf16_lossy(&units))
     };
-    match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest),
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        _ => String::from_utf8_lossy(bytes),
+    match split_bom(bytes) {
+        (Some(Bom::Utf16Le), rest) => utf16(rest, u16::from_le_bytes),
+        (Some(Bom::Utf16Be), rest) => utf16(rest, u16::from_be_bytes),
+        (Some(Bom::Utf8) | None, rest) => String::from_utf8_lossy(rest),
     }
 }
 

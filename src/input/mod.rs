@@ -77,7 +77,7 @@ fn display(path: &Path) -> String {
 fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(), InputError> {
     let name = display(path);
     let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = sha256_hex(&bytes);
     let ext = extension(path);
     if ext == "xml" {
         return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
@@ -426,6 +426,7 @@ fn merge_duplicates(inventory: &mut Inventory) {
     inventory.certificates = merged;
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SHA-256 of `data` in lowercase hex, the usual form for file and plan fingerprints.
+pub fn sha256_hex(data: &[u8]) -> String {
+    crate::x509::hex(&Sha256::digest(data)).to_ascii_lowercase()
 }

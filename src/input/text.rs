@@ -28,21 +28,44 @@ impl Encoding {
     }
 }
 
+/// The byte order marks PowerShell writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bom {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// Splits a leading byte order mark off `bytes`. Shared with the certificate-file reader, so
+/// BOM sniffing lives in one place.
+pub fn split_bom(bytes: &[u8]) -> (Option<Bom>, &[u8]) {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        (Some(Bom::Utf8), rest)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        (Some(Bom::Utf16Le), rest)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        (Some(Bom::Utf16Be), rest)
+    } else {
+        (None, bytes)
+    }
+}
+
 /// Decodes `bytes`; `file` is only used to name the file in errors.
 pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError> {
-    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        (utf8(file, rest, 3)?, Encoding::Utf8Bom)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        (utf16(file, rest, u16::from_le_bytes)?, Encoding::Utf16LeBom)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        (utf16(file, rest, u16::from_be_bytes)?, Encoding::Utf16BeBom)
-    } else if looks_like_utf16le(bytes) {
-        (utf16(file, bytes, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
-    } else if let Ok(text) = std::str::from_utf8(bytes) {
-        (text.to_owned(), Encoding::Utf8)
-    } else {
-        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-        (text.into_owned(), Encoding::Windows1252)
+    let (text, encoding) = match split_bom(bytes) {
+        (Some(Bom::Utf8), rest) => (utf8(file, rest, 3)?, Encoding::Utf8Bom),
+        (Some(Bom::Utf16Le), rest) => (utf16(file, rest, u16::from_le_bytes)?, Encoding::Utf16LeBom),
+        (Some(Bom::Utf16Be), rest) => (utf16(file, rest, u16::from_be_bytes)?, Encoding::Utf16BeBom),
+        (None, _) if looks_like_utf16le(bytes) => {
+            (utf16(file, bytes, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
+        }
+        (None, _) => match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_owned(), Encoding::Utf8),
+            Err(_) => {
+                let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+                (text.into_owned(), Encoding::Windows1252)
+            }
+        },
     };
     if let Some(offset) = text.find(|c: char| c == '\0' || (c.is_control() && !c.is_whitespace())) {
         return Err(
