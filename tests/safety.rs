@@ -41,7 +41,7 @@ fn the_keyless_copy_is_removed_by_its_full_thumbprint_and_nothing_else_is_touche
     assert!(!text.contains("Remove-ExchangeCertificate"));
     for line in text.lines().filter(|l| l.contains("Remove-Item")) {
         assert!(
-            line.contains("-LiteralPath $path"),
+            line.contains("-LiteralPath $removalPath"),
             "Remove-Item without -LiteralPath: {line}"
         );
     }

@@ -26,9 +26,60 @@ pub fn literal(value: &str) -> String {
     out
 }
 
+/// Text hybridtls composed itself (thumbprints, digests, step descriptions, validated server
+/// names) for a comment of a generated script. It is the only kind of value a template renders
+/// unquoted (`{{{comments.…}}}`), so it is checked once, here: text that could end the comment or
+/// break its line (`#`, `<`, `>`, a control character or a Unicode line separator) is replaced
+/// by a fixed notice instead of being shown.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct CommentText(String);
+
+impl CommentText {
+    pub const NOT_SHOWN: &'static str = "(not shown: unusual characters)";
+
+    pub fn new(text: impl Into<String>) -> Self {
+        let text = text.into();
+        let unsafe_char = |c: char| matches!(c, '#' | '<' | '>' | '\u{2028}' | '\u{2029}') || c.is_control();
+        if text.chars().any(unsafe_char) {
+            CommentText(Self::NOT_SHOWN.to_owned())
+        } else {
+            CommentText(text)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comment_text_refuses_what_could_end_or_break_a_comment() {
+        assert_eq!(
+            CommentText::new("hybridtls-EX01/server.json").0,
+            "hybridtls-EX01/server.json"
+        );
+        assert_eq!(
+            CommentText::new("Cert:\\LocalMachine\\My\\AB12").0,
+            "Cert:\\LocalMachine\\My\\AB12"
+        );
+        for hostile in [
+            "evil#>.json",
+            "a\nb",
+            "a\rb",
+            "x<#y",
+            "tab\there",
+            "nul\0",
+            "del\u{7f}",
+            "ls\u{2028}",
+        ] {
+            assert_eq!(CommentText::new(hostile).0, CommentText::NOT_SHOWN, "{hostile:?}");
+        }
+    }
 
     #[test]
     fn plain_text_is_wrapped_in_single_quotes() {

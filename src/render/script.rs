@@ -1,14 +1,14 @@
 //! The remediation script: a typed model fed to `templates/remediate.ps1.hbs`.
 //!
 //! Handlebars' escape function is [`ps::literal`], so every `{{value}}` in a template becomes a
-//! PowerShell single-quoted literal. Triple braces (`{{{value}}}`) are used only for text
-//! hybridtls itself generates (numbers, hex digests, validated server names), in comments.
+//! PowerShell single-quoted literal. Triple braces (`{{{comments.value}}}`) render only
+//! [`CommentText`], text hybridtls composed itself for the help comment.
 
 use base64::Engine;
 use handlebars::Handlebars;
 use serde::Serialize;
 
-use super::ps;
+use super::ps::{self, CommentText};
 use crate::error::Error;
 use crate::model::{Certificate, InputFile};
 use crate::plan::ServerPlan;
@@ -26,14 +26,6 @@ const PARTIALS: [(&str, &str); 2] = [
         include_str!("../../templates/partials/environment-checks.ps1.hbs"),
     ),
 ];
-
-#[derive(Serialize)]
-struct InputLine {
-    sha256: String,
-    /// The file's name when it is plain enough to show inside a comment; comments are not
-    /// literals, so an unusual name (a `#>` would end the help block) is not shown.
-    label: String,
-}
 
 #[derive(Serialize)]
 struct CertificateLine {
@@ -56,29 +48,41 @@ struct ChangeLine {
     thumbprint: String,
 }
 
-/// What both scripts of a plan are rendered from.
+/// The only values a template renders unquoted (`{{{comments.…}}}`), each a [`CommentText`].
 #[derive(Serialize)]
-struct ScriptModel {
-    tool_version: &'static str,
-    evaluated_at: String,
-    fingerprint: String,
+struct Comments {
+    server: CommentText,
+    tool_version: CommentText,
+    evaluated_at: CommentText,
+    fingerprint: CommentText,
+    /// The numbered steps of the help text, made of fixed words and thumbprints.
+    steps: Vec<CommentText>,
+    /// `<SHA-256>  <path>` of every input the plan was made from.
+    inputs: Vec<CommentText>,
+}
+
+/// The plan's data tables, shared by both scripts. A template renders the section of a kind of
+/// step only when its table is non-empty, so a script holds only the steps its plan makes.
+#[derive(Serialize)]
+struct PlanTables {
     server: String,
+    fingerprint: String,
     edge: bool,
-    inputs: Vec<InputLine>,
+    /// The cmdlets the script calls beyond the core ones, checked by the preflight.
+    cmdlets: Vec<&'static str>,
     certificates: Vec<CertificateLine>,
     imports: Vec<ImportLine>,
     removals: Vec<CertificateLine>,
     changes: Vec<ChangeLine>,
     restarts: Vec<&'static str>,
-    restart_list: String,
-    /// The numbered steps for the help text, made only of fixed words and thumbprints.
-    steps: Vec<String>,
 }
 
-/// Text that may stand in a comment: letters, digits and a few path characters only.
-fn comment_safe(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ' '))
+/// What `templates/remediate.ps1.hbs` and `templates/rollback.ps1.hbs` are rendered from.
+#[derive(Serialize)]
+struct Script {
+    comments: Comments,
+    #[serde(flatten)]
+    tables: PlanTables,
 }
 
 /// Renders one template with PowerShell literal escaping and CRLF line endings. The template
@@ -101,11 +105,18 @@ fn render<T: Serialize>(template: &str, model: &T) -> Result<String, Error> {
         .map_err(|e| Error::Template(e.to_string()))
 }
 
-fn numbered(steps: Vec<String>) -> Vec<String> {
+/// Which of the two scripts of a plan is rendered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Remediation,
+    Rollback,
+}
+
+fn numbered(steps: Vec<String>) -> Vec<CommentText> {
     steps
         .into_iter()
         .enumerate()
-        .map(|(i, step)| format!("{}. {step}", i + 1))
+        .map(|(i, step)| CommentText::new(format!("{}. {step}", i + 1)))
         .collect()
 }
 
@@ -134,7 +145,7 @@ fn rollback_steps(plan: &ServerPlan) -> Vec<String> {
         plan.restarts.join(", ")
     ));
     steps.push("Read every change back and check it.".to_owned());
-    numbered(steps)
+    steps
 }
 
 fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
@@ -162,7 +173,32 @@ fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
         plan.restarts.join(", ")
     ));
     steps.push("Read every change back and check it.".to_owned());
-    numbered(steps)
+    steps
+}
+
+/// The cmdlets a script calls that a plain Windows PowerShell may lack: the Exchange
+/// connector cmdlets, and the PKI module's certificate cmdlets.
+fn required_cmdlets(plan: &ServerPlan, direction: Direction) -> Vec<&'static str> {
+    let mut cmdlets = Vec::new();
+    if !plan.changes.is_empty() {
+        cmdlets.extend(["Get-ReceiveConnector", "Set-ReceiveConnector"]);
+    }
+    match direction {
+        Direction::Remediation => {
+            if !plan.imports.is_empty() {
+                cmdlets.push("Import-Certificate");
+            }
+            if !plan.removals.is_empty() {
+                cmdlets.push("Export-Certificate");
+            }
+        }
+        Direction::Rollback => {
+            if !plan.removals.is_empty() {
+                cmdlets.push("Import-Certificate");
+            }
+        }
+    }
+    cmdlets
 }
 
 fn certificate_line(certificate: &Certificate) -> CertificateLine {
@@ -172,7 +208,13 @@ fn certificate_line(certificate: &Certificate) -> CertificateLine {
     }
 }
 
-fn model(plan: &ServerPlan, inputs: &[InputFile], evaluated_at: &str, fingerprint: &str) -> ScriptModel {
+fn script(
+    plan: &ServerPlan,
+    inputs: &[InputFile],
+    evaluated_at: &str,
+    fingerprint: &str,
+    direction: Direction,
+) -> Script {
     let changes: Vec<ChangeLine> = plan
         .changes
         .iter()
@@ -187,26 +229,29 @@ fn model(plan: &ServerPlan, inputs: &[InputFile], evaluated_at: &str, fingerprin
             thumbprint: change.certificate.thumbprint.clone(),
         })
         .collect();
-    ScriptModel {
-        tool_version: env!("CARGO_PKG_VERSION"),
-        evaluated_at: evaluated_at.to_owned(),
-        fingerprint: fingerprint.to_owned(),
-        server: plan.server.clone(),
-        edge: plan.edge,
+    let steps = match direction {
+        Direction::Remediation => remediation_steps(plan),
+        Direction::Rollback => rollback_steps(plan),
+    };
+    let comments = Comments {
+        server: CommentText::new(plan.server.as_str()),
+        tool_version: CommentText::new(env!("CARGO_PKG_VERSION")),
+        evaluated_at: CommentText::new(evaluated_at),
+        fingerprint: CommentText::new(fingerprint),
+        steps: numbered(steps),
         inputs: inputs
             .iter()
             .map(|input| {
-                let name = input.path.rsplit('/').next().unwrap_or(&input.path);
-                InputLine {
-                    sha256: input.sha256.clone(),
-                    label: if comment_safe(name) {
-                        name.to_owned()
-                    } else {
-                        "(name not shown: unusual characters)".to_owned()
-                    },
-                }
+                let path = CommentText::new(input.path.as_str());
+                CommentText::new(format!("{}  {}", input.sha256, path.as_str()))
             })
             .collect(),
+    };
+    let tables = PlanTables {
+        server: plan.server.clone(),
+        fingerprint: fingerprint.to_owned(),
+        edge: plan.edge,
+        cmdlets: required_cmdlets(plan, direction),
         certificates: plan.keep.iter().map(certificate_line).collect(),
         imports: plan
             .imports
@@ -227,23 +272,22 @@ fn model(plan: &ServerPlan, inputs: &[InputFile], evaluated_at: &str, fingerprin
             .iter()
             .map(|r| certificate_line(&r.certificate))
             .collect(),
-        steps: remediation_steps(plan),
         changes,
-        restart_list: plan.restarts.join(", "),
         restarts: plan.restarts.clone(),
-    }
+    };
+    Script { comments, tables }
 }
 
-/// The remediation script for one server's plan.
+/// The remediation script for one server's plan; `inputs` are the files that plan was made from.
 pub fn remediation(
     plan: &ServerPlan,
     inputs: &[InputFile],
     evaluated_at: &str,
     fingerprint: &str,
 ) -> Result<String, Error> {
-    let model = model(plan, inputs, evaluated_at, fingerprint);
-    let script = render(REMEDIATE_TEMPLATE, &model)?;
-    Ok(format!("\u{FEFF}{script}"))
+    let model = script(plan, inputs, evaluated_at, fingerprint, Direction::Remediation);
+    let text = render(REMEDIATE_TEMPLATE, &model)?;
+    Ok(format!("\u{FEFF}{text}"))
 }
 
 /// The script that undoes [`remediation`] of the same plan (same fingerprint).
@@ -253,22 +297,14 @@ pub fn rollback(
     evaluated_at: &str,
     fingerprint: &str,
 ) -> Result<String, Error> {
-    let mut model = model(plan, inputs, evaluated_at, fingerprint);
-    model.steps = rollback_steps(plan);
-    let script = render(ROLLBACK_TEMPLATE, &model)?;
-    Ok(format!("\u{FEFF}{script}"))
+    let model = script(plan, inputs, evaluated_at, fingerprint, Direction::Rollback);
+    let text = render(ROLLBACK_TEMPLATE, &model)?;
+    Ok(format!("\u{FEFF}{text}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comment_safe_refuses_comment_terminators() {
-        assert!(comment_safe("receive-connectors.json"));
-        assert!(!comment_safe("evil#>.json"));
-        assert!(!comment_safe("a\nb.json"));
-    }
 
     #[test]
     fn double_braces_quote_and_template_newlines_become_crlf() {
@@ -278,5 +314,37 @@ mod tests {
         }
         let out = render("$x = {{value}}\n", &Model { value: "it's\nhere" }).unwrap();
         assert_eq!(out, "$x = 'it''s\nhere'\r\n");
+    }
+
+    /// Triple braces render without quoting, so they may only hold [`CommentText`]: the fields
+    /// of `comments`, or `this` inside an `{{#each comments.…}}` block.
+    #[test]
+    fn templates_render_only_comment_text_unquoted() {
+        let templates = [REMEDIATE_TEMPLATE, ROLLBACK_TEMPLATE]
+            .into_iter()
+            .chain(PARTIALS.iter().map(|(_, text)| *text));
+        for template in templates {
+            let mut each_stack: Vec<&str> = Vec::new();
+            let mut rest = template;
+            while let Some(open) = rest.find("{{") {
+                rest = &rest[open..];
+                let close = rest.find("}}").expect("unclosed tag");
+                let tag = &rest[..close + 2];
+                if let Some(block) = tag.strip_prefix("{{#each ") {
+                    each_stack.push(block.trim_end_matches("}}"));
+                } else if tag == "{{/each}}" {
+                    each_stack.pop();
+                } else if let Some(raw) = tag.strip_prefix("{{{") {
+                    let name = raw.trim_end_matches('}');
+                    let allowed = name.starts_with("comments.")
+                        || (name == "this" && each_stack.last().is_some_and(|b| b.starts_with("comments.")));
+                    assert!(
+                        allowed,
+                        "{{{{{{{name}}}}}}} renders a value unquoted that is not CommentText"
+                    );
+                }
+                rest = &rest[close + 2..];
+            }
+        }
     }
 }

@@ -13,27 +13,24 @@
 
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
-      fails: Exchange cmdlets are available, this computer is SERVER1, each certificate the
-      connectors will use is in Cert:\LocalMachine\My with its private key and valid, each
-      connector still has the TlsCertificateName the plan saw, each certificate to remove still
-      has no private key and is none of those, and each certificate to import is the one planned.
+      fails: the cmdlets it uses are available, this computer is SERVER1, and each
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      Each connector must still have the TlsCertificateName the plan saw.
     - A connector that already has the planned value is left alone, so re-running is safe.
-    - Every connector is exported with Export-Clixml, and every certificate with
-      Export-Certificate -Type CERT, to the backup folder before it is changed or removed.
-      Certificates are removed only by their exact, full thumbprint.
+    - Every connector is exported with Export-Clixml to the run folder before it is changed.
     - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
       High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from (SHA-256):
-      6ba98b18ccd461778a7fadb5ee55148106ac5d1cec1e0341d21835fea4e0bf70  RECV2026112309-1.LOG
-      26f222b5e6d2e64fc6b09b374edeafe95a6a3da9c9a541fb36df5d372e1245a3  exchange-certificates.json
-      4e2675f2b711d63e8485f4b11154e3a45796770b1ba687bf0c9051a23d60af8a  receive-connectors.json
-      6d21f241ee36d876b3beb3b18f92082e30cdf0c9addde3b2178d4ef85b4c3945  send-connectors.json
+      6ba98b18ccd461778a7fadb5ee55148106ac5d1cec1e0341d21835fea4e0bf70  examples/seed000-null-tlscertname/RECV2026112309-1.LOG
+      26f222b5e6d2e64fc6b09b374edeafe95a6a3da9c9a541fb36df5d372e1245a3  examples/seed000-null-tlscertname/exchange-certificates.json
+      4e2675f2b711d63e8485f4b11154e3a45796770b1ba687bf0c9051a23d60af8a  examples/seed000-null-tlscertname/receive-connectors.json
+      6d21f241ee36d876b3beb3b18f92082e30cdf0c9addde3b2178d4ef85b4c3945  examples/seed000-null-tlscertname/send-connectors.json
 
 .PARAMETER BackupRoot
-    Folder that receives a dated run folder with the connector backups, the transcript and
-    the step log (steps.jsonl). Default: hybridtls-backup next to this script.
+    Folder that receives a dated run folder with the backups, the transcript and the step log
+    (steps.jsonl). Default: hybridtls-backup next to this script.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -49,12 +46,11 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's backup under -BackupRoot, checks that the
-    server is in the state this script left, re-imports each removed certificate from its backup
-    (removed-<THUMBPRINT>.cer), sets each connector's TlsCertificateName back, and restarts the
-    same services. Imported intermediates stay unless it is run with -RemoveImportedIntermediates.
-    By hand: the run folder holds each connector as it was (receive-connector-N.xml) and the step
-    log records every value before and after.
+    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
+    server is in the state this script left.
+    It sets each connector's TlsCertificateName back; by hand, the run folder holds each
+    connector as it was (receive-connector-N.xml).
+    The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
@@ -67,12 +63,9 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'SERVER1'
 $PlanFingerprint = 'cd0f28e25132b272d5221bc3fda1c9d08cb44ed1d7f2ba9f6f557e9462353066'
+$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector')
 $PlannedCertificates = @(
     @{ Thumbprint = '518D19EFF3CF51BE58823755672D9DC5192AB0A4'; Subject = 'CN=hybrid.domain.com, O=Domain Ltd, C=US' }
-)
-$PlannedImports = @(
-)
-$PlannedRemovals = @(
 )
 $PlannedConnectorChanges = @(
     @{
@@ -120,7 +113,7 @@ Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') 
 try {
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
-    foreach ($command in @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Import-Certificate', 'Export-Certificate')) {
+    foreach ($command in $RequiredCmdlets) {
         if (-not (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
             $failures.Add("The cmdlet $command is not available: run this script in the Exchange Management Shell on the server.")
         }
@@ -129,61 +122,36 @@ try {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
     }
     $now = Get-Date
-    foreach ($certificate in $PlannedCertificates) {
-        $path = 'Cert:\LocalMachine\My\' + $certificate.Thumbprint
-        if (-not (Test-Path -LiteralPath $path)) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not in Cert:\LocalMachine\My.")
+    foreach ($keptCertificate in $PlannedCertificates) {
+        $keptPath = 'Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint
+        if (-not (Test-Path -LiteralPath $keptPath)) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not in Cert:\LocalMachine\My.")
             continue
         }
-        $found = Get-Item -LiteralPath $path
-        if (-not $found.HasPrivateKey) {
-            $failures.Add("The certificate $($certificate.Thumbprint) has no private key on this server.")
+        $installedCertificate = Get-Item -LiteralPath $keptPath
+        if (-not $installedCertificate.HasPrivateKey) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) has no private key on this server.")
         }
-        if ($found.NotBefore -gt $now -or $found.NotAfter -lt $now) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not valid now (valid $($found.NotBefore) to $($found.NotAfter)).")
+        if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
     }
-    foreach ($import in $PlannedImports) {
-        $bytes = [Convert]::FromBase64String($import.Base64)
-        $embedded = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList (, $bytes)
-        if ($embedded.Thumbprint -ne $import.Thumbprint) {
-            $failures.Add("The embedded certificate has thumbprint $($embedded.Thumbprint), the plan expected $($import.Thumbprint).")
-        }
-    }
-    $protected = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
-    $pendingRemovals = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($removal in $PlannedRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($protected -contains $removal.Thumbprint) {
-            $failures.Add("The certificate $($removal.Thumbprint) is one a connector is planned to use; it is not removed.")
-            continue
-        }
-        if (-not (Test-Path -LiteralPath $path)) {
-            Write-Step -Step 'preflight' -Target $removal.Thumbprint -Result 'already-removed'
-            continue
-        }
-        if ((Get-Item -LiteralPath $path).HasPrivateKey) {
-            $failures.Add("The certificate $($removal.Thumbprint) now has a private key; state changed since the plan was made; export again.")
-            continue
-        }
-        $pendingRemovals.Add($removal)
-    }
-    $pending = New-Object -TypeName System.Collections.Generic.List[object]
-    $alreadyApplied = New-Object -TypeName System.Collections.Generic.List[object]
+    $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
+    $alreadyChanged = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
         # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
-        $live = $null
-        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
-        if ($null -eq $live) {
+        $liveConnector = $null
+        try { $liveConnector = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $liveConnector = $null }
+        if ($null -eq $liveConnector) {
             $failures.Add("The receive connector $($change.Identity) was not found.")
             continue
         }
-        $liveName = Get-TlsCertificateNameText -Connector $live
+        $liveName = Get-TlsCertificateNameText -Connector $liveConnector
         if ($liveName -eq $change.After) {
-            $alreadyApplied.Add($live)
+            $alreadyChanged.Add($liveConnector)
             Write-Step -Step 'preflight' -Target $change.Identity -Result 'already-applied'
         } elseif ($liveName -eq $change.Before) {
-            $pending.Add($change)
+            $pendingChanges.Add($change)
         } else {
             $failures.Add("State changed since the plan was made; export again. $($change.Identity) has TlsCertificateName '$liveName', the plan expected '$($change.Before)'.")
         }
@@ -197,58 +165,24 @@ try {
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # ---- Backup of every certificate and connector about to change ------------------------------
-    foreach ($removal in $pendingRemovals) {
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
-        $certificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)
-        Export-Certificate -Cert $certificate -FilePath $backupFile -Type CERT -WhatIf:$false -Confirm:$false | Out-Null
-        Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $backupFile
-    }
-    $backupNumber = 0
-    foreach ($change in $pending) {
-        $backupNumber++
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $backupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $backupFile -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $backupFile
-    }
+    # Counts every step this run carried out, so the services restart only when something changed.
+    $appliedSteps = 0
 
-    # ---- Import of missing intermediates ------------------------------------------------------
-    $imported = 0
-    foreach ($import in $PlannedImports) {
-        if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-            Write-Step -Step 'import' -Target $import.Thumbprint -Result 'already-present'
-            continue
-        }
-        if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\CA', "Import intermediate certificate $($import.Thumbprint) ($($import.Subject))")) {
-            $file = Join-Path -Path $runFolder -ChildPath ('import-{0}.cer' -f $import.Thumbprint)
-            [System.IO.File]::WriteAllBytes($file, [Convert]::FromBase64String($import.Base64))
-            $result = Import-Certificate -FilePath $file -CertStoreLocation 'Cert:\LocalMachine\CA' -WhatIf:$WhatIfPreference -Confirm:$false
-            if ($null -ne $result -and $result.Thumbprint -ne $import.Thumbprint) {
-                throw "Import-Certificate imported $($result.Thumbprint), the plan expected $($import.Thumbprint)."
-            }
-            $imported++
-            Write-Step -Step 'import' -Target $import.Thumbprint -Result 'imported'
-        }
-    }
-
-    # ---- Removal of key-less duplicates, by exact thumbprint -----------------------------------
-    $removed = 0
-    foreach ($removal in $pendingRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($PSCmdlet.ShouldProcess($path, "Remove certificate without private key ($($removal.Subject))")) {
-            Remove-Item -LiteralPath $path -WhatIf:$WhatIfPreference -Confirm:$false
-            $removed++
-            Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed'
-        }
+    # ---- Backup of every connector about to change --------------------------------------------
+    $connectorBackupNumber = 0
+    foreach ($change in $pendingChanges) {
+        $connectorBackupNumber++
+        $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
+        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
+        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
     }
 
     # ---- Connector changes --------------------------------------------------------------------
-    $changed = 0
-    foreach ($change in $pending) {
+    foreach ($change in $pendingChanges) {
         $action = "Set TlsCertificateName from '$($change.Before)' to '$($change.After)'"
         if ($PSCmdlet.ShouldProcess($change.Identity, $action)) {
             Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $change.After -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
+            $appliedSteps++
             Write-Step -Step 'change' -Target $change.Identity -Result 'applied' -Detail $change.After
         } else {
             Write-Step -Step 'change' -Target $change.Identity -Result 'skipped' -Detail 'declined or -WhatIf'
@@ -256,16 +190,16 @@ try {
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    # Also restart when an earlier run applied a change but stopped before its restart: the
+    # Also restart when an earlier run changed a connector but stopped before its restart: the
     # service then started before the connector last changed.
     $latestChange = $null
-    foreach ($connector in $alreadyApplied) {
+    foreach ($connector in $alreadyChanged) {
         if ($null -eq $latestChange -or $connector.WhenChanged -gt $latestChange) { $latestChange = $connector.WhenChanged }
     }
     foreach ($serviceName in $ServicesToRestart) {
         $startedAt = Get-ServiceStartTime -Name $serviceName
         $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($changed + $imported + $removed -eq 0 -and -not $stale) {
+        if ($appliedSteps -eq 0 -and -not $stale) {
             Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
             continue
         }
@@ -278,22 +212,6 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
-        foreach ($import in $PlannedImports) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-                Write-Step -Step 'verify' -Target $import.Thumbprint -Result 'ok'
-            } else {
-                $mismatches++
-                Write-Warning "The intermediate $($import.Thumbprint) is not in Cert:\LocalMachine\CA."
-            }
-        }
-        foreach ($removal in $PlannedRemovals) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
-                $mismatches++
-                Write-Warning "The certificate $($removal.Thumbprint) is still in Cert:\LocalMachine\My."
-            } else {
-                Write-Step -Step 'verify' -Target $removal.Thumbprint -Result 'ok'
-            }
-        }
         foreach ($change in $PlannedConnectorChanges) {
             $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
             if ($liveName -eq $change.After) {

@@ -14,18 +14,14 @@
 
     Safety:
     - It uses the run folder that remediate.ps1 wrote under -BackupRoot for this plan (the step
-      log names the plan fingerprint) and refuses to run when that backup is missing.
+      log names the plan fingerprint) and refuses to run when that run folder is missing.
     - A preflight checks that the server is in the state remediate.ps1 left (each connector has
       the planned new TlsCertificateName); a connector that already has its old value is left
       alone, so re-running is safe. Anything else stops the script before it changes anything.
     - -WhatIf and -Confirm work as in remediate.ps1; a transcript and a step log are written.
-    - Imported intermediate certificates stay unless -RemoveImportedIntermediates is given.
 
 .PARAMETER BackupRoot
     The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script.
-
-.PARAMETER RemoveImportedIntermediates
-    Also remove the intermediate CA certificates that remediate.ps1 imported.
 
 .EXAMPLE
     .\rollback.ps1 -WhatIf
@@ -35,8 +31,7 @@
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup'),
-    [switch] $RemoveImportedIntermediates
+    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
 )
 
 Set-StrictMode -Version Latest
@@ -45,10 +40,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'SERVER1'
 $PlanFingerprint = 'cd0f28e25132b272d5221bc3fda1c9d08cb44ed1d7f2ba9f6f557e9462353066'
-$PlannedImports = @(
-)
-$PlannedRemovals = @(
-)
+$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector')
 $PlannedConnectorChanges = @(
     @{
         Identity = 'SERVER1\Default Frontend SERVER1'
@@ -58,20 +50,21 @@ $PlannedConnectorChanges = @(
 )
 $ServicesToRestart = @('MSExchangeFrontEndTransport')
 
-# ---- The remediation's run folder ------------------------------------------------------------
+# ---- The remediation's run folder: the one whose preflight passed for this plan ---------------
 $remediationRun = $null
 if (Test-Path -LiteralPath $BackupRoot) {
-    $remediationRun = Get-ChildItem -LiteralPath $BackupRoot -Directory |
+    $remediationRun = Get-ChildItem -LiteralPath $BackupRoot -Directory -Filter 'run-*' |
         Where-Object {
-            $log = Join-Path -Path $_.FullName -ChildPath 'steps.jsonl'
-            (Test-Path -LiteralPath $log) -and (Select-String -LiteralPath $log -SimpleMatch -Quiet -Pattern $PlanFingerprint) -and
-            (Select-String -LiteralPath $log -SimpleMatch -Quiet -Pattern '"Step":"backup"')
+            $remediationLog = Join-Path -Path $_.FullName -ChildPath 'steps.jsonl'
+            (Test-Path -LiteralPath $remediationLog) -and
+            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern $PlanFingerprint) -and
+            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern '"Result":"passed"')
         } |
         Sort-Object -Property Name -Descending |
         Select-Object -First 1
 }
 if ($null -eq $remediationRun) {
-    throw "No backup of remediate.ps1 for plan $PlanFingerprint was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used; without its backup nothing is rolled back."
+    throw "No run of remediate.ps1 for plan $PlanFingerprint was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used; without its run folder nothing is rolled back."
 }
 
 $runFolder = Join-Path -Path $BackupRoot -ChildPath ('rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
@@ -102,7 +95,7 @@ Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') 
 try {
     # ---- Preflight: read only ------------------------------------------------------------------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
-    foreach ($command in @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Import-Certificate', 'Export-Certificate')) {
+    foreach ($command in $RequiredCmdlets) {
         if (-not (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
             $failures.Add("The cmdlet $command is not available: run this script in the Exchange Management Shell on the server.")
         }
@@ -110,41 +103,22 @@ try {
     if ($env:COMPUTERNAME -ne $PlannedServer) {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
     }
-    $pendingRestores = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($removal in $PlannedRemovals) {
-        $backupFile = Join-Path -Path $remediationRun.FullName -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
-        if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
-            Write-Step -Step 'preflight' -Target $removal.Thumbprint -Result 'already-present'
-        } elseif (Test-Path -LiteralPath $backupFile) {
-            $pendingRestores.Add(@{ Thumbprint = $removal.Thumbprint; File = $backupFile })
-        } else {
-            $failures.Add("The backup $backupFile of the removed certificate $($removal.Thumbprint) is missing.")
-        }
-    }
-    $pending = New-Object -TypeName System.Collections.Generic.List[object]
+    $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
         # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
-        $live = $null
-        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
-        if ($null -eq $live) {
+        $liveConnector = $null
+        try { $liveConnector = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $liveConnector = $null }
+        if ($null -eq $liveConnector) {
             $failures.Add("The receive connector $($change.Identity) was not found.")
             continue
         }
-        $liveName = Get-TlsCertificateNameText -Connector $live
+        $liveName = Get-TlsCertificateNameText -Connector $liveConnector
         if ($liveName -eq $change.Before) {
             Write-Step -Step 'preflight' -Target $change.Identity -Result 'already-rolled-back'
         } elseif ($liveName -eq $change.After) {
-            $pending.Add($change)
+            $pendingChanges.Add($change)
         } else {
             $failures.Add("State changed since remediate.ps1 ran; nothing is rolled back. $($change.Identity) has TlsCertificateName '$liveName', remediate.ps1 set '$($change.After)'.")
-        }
-    }
-    $pendingIntermediates = New-Object -TypeName System.Collections.Generic.List[object]
-    if ($RemoveImportedIntermediates) {
-        foreach ($import in $PlannedImports) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-                $pendingIntermediates.Add($import)
-            }
         }
     }
     if ($failures.Count -gt 0) {
@@ -156,47 +130,31 @@ try {
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed' -Detail $remediationRun.FullName
 
+    # Counts every step this run carried out, so the services restart only when something changed.
+    $appliedSteps = 0
+
     # ---- Backup of every connector about to change ---------------------------------------------
-    $backupNumber = 0
-    foreach ($change in $pending) {
-        $backupNumber++
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $backupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $backupFile -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $backupFile
+    $connectorBackupNumber = 0
+    foreach ($change in $pendingChanges) {
+        $connectorBackupNumber++
+        $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
+        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
+        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
     }
 
-    # ---- Changes back ------------------------------------------------------------------------
-    $changed = 0
-    foreach ($restore in $pendingRestores) {
-        if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\My', "Re-import the removed certificate $($restore.Thumbprint)")) {
-            $result = Import-Certificate -FilePath $restore.File -CertStoreLocation 'Cert:\LocalMachine\My' -WhatIf:$WhatIfPreference -Confirm:$false
-            if ($null -ne $result -and $result.Thumbprint -ne $restore.Thumbprint) {
-                throw "Import-Certificate imported $($result.Thumbprint), expected $($restore.Thumbprint)."
-            }
-            $changed++
-            Write-Step -Step 'restore' -Target $restore.Thumbprint -Result 'imported'
-        }
-    }
-    foreach ($change in $pending) {
+    # ---- Connectors back ---------------------------------------------------------------------
+    foreach ($change in $pendingChanges) {
         $oldValue = $change.Before
         if ($oldValue -eq '') { $oldValue = $null }
         if ($PSCmdlet.ShouldProcess($change.Identity, "Set TlsCertificateName back to '$($change.Before)'")) {
             Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $oldValue -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
+            $appliedSteps++
             Write-Step -Step 'change' -Target $change.Identity -Result 'restored' -Detail $change.Before
-        }
-    }
-    foreach ($import in $pendingIntermediates) {
-        $path = 'Cert:\LocalMachine\CA\' + $import.Thumbprint
-        if ($PSCmdlet.ShouldProcess($path, "Remove the imported intermediate ($($import.Subject))")) {
-            Remove-Item -LiteralPath $path -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
-            Write-Step -Step 'remove' -Target $import.Thumbprint -Result 'removed'
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    if ($changed -gt 0) {
+    if ($appliedSteps -gt 0) {
         foreach ($serviceName in $ServicesToRestart) {
             if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
                 Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
@@ -213,12 +171,6 @@ try {
             if ($liveName -ne $change.Before) {
                 $mismatches++
                 Write-Warning "$($change.Identity) has TlsCertificateName '$liveName', expected '$($change.Before)'."
-            }
-        }
-        foreach ($removal in $PlannedRemovals) {
-            if (-not (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint))) {
-                $mismatches++
-                Write-Warning "The certificate $($removal.Thumbprint) is not back in Cert:\LocalMachine\My."
             }
         }
         if ($mismatches -gt 0) {

@@ -15,30 +15,27 @@
 
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
-      fails: Exchange cmdlets are available, this computer is EDGE01, each certificate the
-      connectors will use is in Cert:\LocalMachine\My with its private key and valid, each
-      connector still has the TlsCertificateName the plan saw, each certificate to remove still
-      has no private key and is none of those, and each certificate to import is the one planned.
-    - A connector that already has the planned value is left alone, so re-running is safe.
-    - Every connector is exported with Export-Clixml, and every certificate with
-      Export-Certificate -Type CERT, to the backup folder before it is changed or removed.
-      Certificates are removed only by their exact, full thumbprint.
+      fails: the cmdlets it uses are available, this computer is EDGE01, and each
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      Each certificate to remove must still have no private key and be none of those.
+    - Every certificate is exported with Export-Certificate -Type CERT to the run folder before
+      it is removed, and it is removed only by its exact, full thumbprint.
     - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
       High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from (SHA-256):
-      648ba531536947681a5847c63210d4a53a561515359bc0dc08bc6d307d8a4818  exchange-certificates.json
-      17769d31f86df7cc44608e116b91f7d68eb3773cc40054e86a8b64bdf431f860  receive-connectors.json
-      427515dc48860afd332ffb7d94708a564e390ea5b3dd4c393f5d428d13a5a6df  send-connectors.json
-      54d6bafb6a951da720860a5eca8decdda2a6acbfeb62958f93e44699fd13ed65  server.json
-      7e936f2283614faa9cd60a75a6c39fc48dfb6d5c59af023e4deb96e0794feb3e  store-CA.json
-      b00f8f9b8d66a5689d1021397accb3681773c85c664e073ce87aece65a2af756  store-My.json
-      9c9979cb3c8eb156997a9d4de8d3b0636ea8ebb874a2e040050550e0ea4ad03f  store-Root.json
+      648ba531536947681a5847c63210d4a53a561515359bc0dc08bc6d307d8a4818  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/exchange-certificates.json
+      17769d31f86df7cc44608e116b91f7d68eb3773cc40054e86a8b64bdf431f860  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/receive-connectors.json
+      427515dc48860afd332ffb7d94708a564e390ea5b3dd4c393f5d428d13a5a6df  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/send-connectors.json
+      54d6bafb6a951da720860a5eca8decdda2a6acbfeb62958f93e44699fd13ed65  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/server.json
+      7e936f2283614faa9cd60a75a6c39fc48dfb6d5c59af023e4deb96e0794feb3e  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/store-CA.json
+      b00f8f9b8d66a5689d1021397accb3681773c85c664e073ce87aece65a2af756  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/store-My.json
+      9c9979cb3c8eb156997a9d4de8d3b0636ea8ebb874a2e040050550e0ea4ad03f  examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01/store-Root.json
 
 .PARAMETER BackupRoot
-    Folder that receives a dated run folder with the connector backups, the transcript and
-    the step log (steps.jsonl). Default: hybridtls-backup next to this script.
+    Folder that receives a dated run folder with the backups, the transcript and the step log
+    (steps.jsonl). Default: hybridtls-backup next to this script.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -54,12 +51,10 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's backup under -BackupRoot, checks that the
-    server is in the state this script left, re-imports each removed certificate from its backup
-    (removed-<THUMBPRINT>.cer), sets each connector's TlsCertificateName back, and restarts the
-    same services. Imported intermediates stay unless it is run with -RemoveImportedIntermediates.
-    By hand: the run folder holds each connector as it was (receive-connector-N.xml) and the step
-    log records every value before and after.
+    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
+    server is in the state this script left.
+    It re-imports each removed certificate from its backup (removed-<THUMBPRINT>.cer).
+    The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
@@ -72,15 +67,12 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EDGE01'
 $PlanFingerprint = '83b330b05be452c471d4646f7e47a324751d4583641e3f57a668ae8875b83aed'
+$RequiredCmdlets = @('Export-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '417B804AD463978F94B37BC6180ED613C372D7E9'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
-$PlannedImports = @(
-)
 $PlannedRemovals = @(
     @{ Thumbprint = 'E5ECC21C18F61AF84A284743867858C1B722E156'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
-)
-$PlannedConnectorChanges = @(
 )
 $ServicesToRestart = @('MSExchangeTransport')
 
@@ -103,12 +95,6 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
-function Get-TlsCertificateNameText {
-    param($Connector)
-    if ($null -eq $Connector.TlsCertificateName) { return '' }
-    return [string]$Connector.TlsCertificateName
-}
-
 function Get-ServiceStartTime {
     param([string] $Name)
     $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
@@ -120,7 +106,7 @@ Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') 
 try {
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
-    foreach ($command in @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Import-Certificate', 'Export-Certificate')) {
+    foreach ($command in $RequiredCmdlets) {
         if (-not (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
             $failures.Add("The cmdlet $command is not available: run this script in the Exchange Management Shell on the server.")
         }
@@ -129,64 +115,37 @@ try {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
     }
     $now = Get-Date
-    foreach ($certificate in $PlannedCertificates) {
-        $path = 'Cert:\LocalMachine\My\' + $certificate.Thumbprint
-        if (-not (Test-Path -LiteralPath $path)) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not in Cert:\LocalMachine\My.")
+    foreach ($keptCertificate in $PlannedCertificates) {
+        $keptPath = 'Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint
+        if (-not (Test-Path -LiteralPath $keptPath)) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not in Cert:\LocalMachine\My.")
             continue
         }
-        $found = Get-Item -LiteralPath $path
-        if (-not $found.HasPrivateKey) {
-            $failures.Add("The certificate $($certificate.Thumbprint) has no private key on this server.")
+        $installedCertificate = Get-Item -LiteralPath $keptPath
+        if (-not $installedCertificate.HasPrivateKey) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) has no private key on this server.")
         }
-        if ($found.NotBefore -gt $now -or $found.NotAfter -lt $now) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not valid now (valid $($found.NotBefore) to $($found.NotAfter)).")
-        }
-    }
-    foreach ($import in $PlannedImports) {
-        $bytes = [Convert]::FromBase64String($import.Base64)
-        $embedded = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList (, $bytes)
-        if ($embedded.Thumbprint -ne $import.Thumbprint) {
-            $failures.Add("The embedded certificate has thumbprint $($embedded.Thumbprint), the plan expected $($import.Thumbprint).")
+        if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
     }
-    $protected = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
+    $keptThumbprints = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
     $pendingRemovals = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($removal in $PlannedRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($protected -contains $removal.Thumbprint) {
+        $removalPath = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
+        if ($keptThumbprints -contains $removal.Thumbprint) {
             $failures.Add("The certificate $($removal.Thumbprint) is one a connector is planned to use; it is not removed.")
             continue
         }
-        if (-not (Test-Path -LiteralPath $path)) {
+        if (-not (Test-Path -LiteralPath $removalPath)) {
             Write-Step -Step 'preflight' -Target $removal.Thumbprint -Result 'already-removed'
             continue
         }
-        if ((Get-Item -LiteralPath $path).HasPrivateKey) {
+        if ((Get-Item -LiteralPath $removalPath).HasPrivateKey) {
             $failures.Add("The certificate $($removal.Thumbprint) now has a private key; state changed since the plan was made; export again.")
             continue
         }
         $pendingRemovals.Add($removal)
-    }
-    $pending = New-Object -TypeName System.Collections.Generic.List[object]
-    $alreadyApplied = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($change in $PlannedConnectorChanges) {
-        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
-        $live = $null
-        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
-        if ($null -eq $live) {
-            $failures.Add("The receive connector $($change.Identity) was not found.")
-            continue
-        }
-        $liveName = Get-TlsCertificateNameText -Connector $live
-        if ($liveName -eq $change.After) {
-            $alreadyApplied.Add($live)
-            Write-Step -Step 'preflight' -Target $change.Identity -Result 'already-applied'
-        } elseif ($liveName -eq $change.Before) {
-            $pending.Add($change)
-        } else {
-            $failures.Add("State changed since the plan was made; export again. $($change.Identity) has TlsCertificateName '$liveName', the plan expected '$($change.Before)'.")
-        }
     }
     if ($failures.Count -gt 0) {
         foreach ($failure in $failures) {
@@ -197,75 +156,33 @@ try {
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # ---- Backup of every certificate and connector about to change ------------------------------
-    foreach ($removal in $pendingRemovals) {
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
-        $certificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)
-        Export-Certificate -Cert $certificate -FilePath $backupFile -Type CERT -WhatIf:$false -Confirm:$false | Out-Null
-        Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $backupFile
-    }
-    $backupNumber = 0
-    foreach ($change in $pending) {
-        $backupNumber++
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $backupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $backupFile -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $backupFile
-    }
+    # Counts every step this run carried out, so the services restart only when something changed.
+    $appliedSteps = 0
 
-    # ---- Import of missing intermediates ------------------------------------------------------
-    $imported = 0
-    foreach ($import in $PlannedImports) {
-        if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-            Write-Step -Step 'import' -Target $import.Thumbprint -Result 'already-present'
-            continue
-        }
-        if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\CA', "Import intermediate certificate $($import.Thumbprint) ($($import.Subject))")) {
-            $file = Join-Path -Path $runFolder -ChildPath ('import-{0}.cer' -f $import.Thumbprint)
-            [System.IO.File]::WriteAllBytes($file, [Convert]::FromBase64String($import.Base64))
-            $result = Import-Certificate -FilePath $file -CertStoreLocation 'Cert:\LocalMachine\CA' -WhatIf:$WhatIfPreference -Confirm:$false
-            if ($null -ne $result -and $result.Thumbprint -ne $import.Thumbprint) {
-                throw "Import-Certificate imported $($result.Thumbprint), the plan expected $($import.Thumbprint)."
-            }
-            $imported++
-            Write-Step -Step 'import' -Target $import.Thumbprint -Result 'imported'
-        }
+    # ---- Backup of every certificate about to be removed ----------------------------------------
+    foreach ($removal in $pendingRemovals) {
+        $certificateBackup = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
+        $certificateToBackUp = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)
+        Export-Certificate -Cert $certificateToBackUp -FilePath $certificateBackup -Type CERT -WhatIf:$false -Confirm:$false | Out-Null
+        Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $certificateBackup
     }
 
     # ---- Removal of key-less duplicates, by exact thumbprint -----------------------------------
-    $removed = 0
     foreach ($removal in $pendingRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($PSCmdlet.ShouldProcess($path, "Remove certificate without private key ($($removal.Subject))")) {
-            Remove-Item -LiteralPath $path -WhatIf:$WhatIfPreference -Confirm:$false
-            $removed++
+        $removalPath = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
+        if ($PSCmdlet.ShouldProcess($removalPath, "Remove certificate without private key ($($removal.Subject))")) {
+            Remove-Item -LiteralPath $removalPath -WhatIf:$WhatIfPreference -Confirm:$false
+            $appliedSteps++
             Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed'
         }
     }
 
-    # ---- Connector changes --------------------------------------------------------------------
-    $changed = 0
-    foreach ($change in $pending) {
-        $action = "Set TlsCertificateName from '$($change.Before)' to '$($change.After)'"
-        if ($PSCmdlet.ShouldProcess($change.Identity, $action)) {
-            Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $change.After -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
-            Write-Step -Step 'change' -Target $change.Identity -Result 'applied' -Detail $change.After
-        } else {
-            Write-Step -Step 'change' -Target $change.Identity -Result 'skipped' -Detail 'declined or -WhatIf'
-        }
-    }
-
     # ---- One restart, after all changes ------------------------------------------------------
-    # Also restart when an earlier run applied a change but stopped before its restart: the
-    # service then started before the connector last changed.
     $latestChange = $null
-    foreach ($connector in $alreadyApplied) {
-        if ($null -eq $latestChange -or $connector.WhenChanged -gt $latestChange) { $latestChange = $connector.WhenChanged }
-    }
     foreach ($serviceName in $ServicesToRestart) {
         $startedAt = Get-ServiceStartTime -Name $serviceName
         $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($changed + $imported + $removed -eq 0 -and -not $stale) {
+        if ($appliedSteps -eq 0 -and -not $stale) {
             Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
             continue
         }
@@ -278,30 +195,12 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
-        foreach ($import in $PlannedImports) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-                Write-Step -Step 'verify' -Target $import.Thumbprint -Result 'ok'
-            } else {
-                $mismatches++
-                Write-Warning "The intermediate $($import.Thumbprint) is not in Cert:\LocalMachine\CA."
-            }
-        }
         foreach ($removal in $PlannedRemovals) {
             if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
                 $mismatches++
                 Write-Warning "The certificate $($removal.Thumbprint) is still in Cert:\LocalMachine\My."
             } else {
                 Write-Step -Step 'verify' -Target $removal.Thumbprint -Result 'ok'
-            }
-        }
-        foreach ($change in $PlannedConnectorChanges) {
-            $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
-            if ($liveName -eq $change.After) {
-                Write-Step -Step 'verify' -Target $change.Identity -Result 'ok'
-            } else {
-                $mismatches++
-                Write-Step -Step 'verify' -Target $change.Identity -Result 'mismatch' -Detail $liveName
-                Write-Warning "$($change.Identity) has TlsCertificateName '$liveName', expected '$($change.After)'."
             }
         }
         if ($mismatches -gt 0) {

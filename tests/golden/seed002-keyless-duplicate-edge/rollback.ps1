@@ -15,18 +15,13 @@
 
     Safety:
     - It uses the run folder that remediate.ps1 wrote under -BackupRoot for this plan (the step
-      log names the plan fingerprint) and refuses to run when that backup is missing.
-    - A preflight checks that the server is in the state remediate.ps1 left (each connector has
-      the planned new TlsCertificateName); a connector that already has its old value is left
-      alone, so re-running is safe. Anything else stops the script before it changes anything.
+      log names the plan fingerprint) and refuses to run when that run folder is missing.
+    - A removed certificate is re-imported only from the backup remediate.ps1 made of it, and
+      only when it is not back in Cert:\LocalMachine\My already.
     - -WhatIf and -Confirm work as in remediate.ps1; a transcript and a step log are written.
-    - Imported intermediate certificates stay unless -RemoveImportedIntermediates is given.
 
 .PARAMETER BackupRoot
     The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script.
-
-.PARAMETER RemoveImportedIntermediates
-    Also remove the intermediate CA certificates that remediate.ps1 imported.
 
 .EXAMPLE
     .\rollback.ps1 -WhatIf
@@ -36,8 +31,7 @@
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup'),
-    [switch] $RemoveImportedIntermediates
+    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
 )
 
 Set-StrictMode -Version Latest
@@ -46,29 +40,27 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EDGE01'
 $PlanFingerprint = '83b330b05be452c471d4646f7e47a324751d4583641e3f57a668ae8875b83aed'
-$PlannedImports = @(
-)
+$RequiredCmdlets = @('Import-Certificate')
 $PlannedRemovals = @(
     @{ Thumbprint = 'E5ECC21C18F61AF84A284743867858C1B722E156'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
-$PlannedConnectorChanges = @(
-)
 $ServicesToRestart = @('MSExchangeTransport')
 
-# ---- The remediation's run folder ------------------------------------------------------------
+# ---- The remediation's run folder: the one whose preflight passed for this plan ---------------
 $remediationRun = $null
 if (Test-Path -LiteralPath $BackupRoot) {
-    $remediationRun = Get-ChildItem -LiteralPath $BackupRoot -Directory |
+    $remediationRun = Get-ChildItem -LiteralPath $BackupRoot -Directory -Filter 'run-*' |
         Where-Object {
-            $log = Join-Path -Path $_.FullName -ChildPath 'steps.jsonl'
-            (Test-Path -LiteralPath $log) -and (Select-String -LiteralPath $log -SimpleMatch -Quiet -Pattern $PlanFingerprint) -and
-            (Select-String -LiteralPath $log -SimpleMatch -Quiet -Pattern '"Step":"backup"')
+            $remediationLog = Join-Path -Path $_.FullName -ChildPath 'steps.jsonl'
+            (Test-Path -LiteralPath $remediationLog) -and
+            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern $PlanFingerprint) -and
+            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern '"Result":"passed"')
         } |
         Sort-Object -Property Name -Descending |
         Select-Object -First 1
 }
 if ($null -eq $remediationRun) {
-    throw "No backup of remediate.ps1 for plan $PlanFingerprint was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used; without its backup nothing is rolled back."
+    throw "No run of remediate.ps1 for plan $PlanFingerprint was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used; without its run folder nothing is rolled back."
 }
 
 $runFolder = Join-Path -Path $BackupRoot -ChildPath ('rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
@@ -89,17 +81,11 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
-function Get-TlsCertificateNameText {
-    param($Connector)
-    if ($null -eq $Connector.TlsCertificateName) { return '' }
-    return [string]$Connector.TlsCertificateName
-}
-
 Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
 try {
     # ---- Preflight: read only ------------------------------------------------------------------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
-    foreach ($command in @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Import-Certificate', 'Export-Certificate')) {
+    foreach ($command in $RequiredCmdlets) {
         if (-not (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
             $failures.Add("The cmdlet $command is not available: run this script in the Exchange Management Shell on the server.")
         }
@@ -109,39 +95,13 @@ try {
     }
     $pendingRestores = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($removal in $PlannedRemovals) {
-        $backupFile = Join-Path -Path $remediationRun.FullName -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
+        $removedBackup = Join-Path -Path $remediationRun.FullName -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
         if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
             Write-Step -Step 'preflight' -Target $removal.Thumbprint -Result 'already-present'
-        } elseif (Test-Path -LiteralPath $backupFile) {
-            $pendingRestores.Add(@{ Thumbprint = $removal.Thumbprint; File = $backupFile })
+        } elseif (Test-Path -LiteralPath $removedBackup) {
+            $pendingRestores.Add(@{ Thumbprint = $removal.Thumbprint; File = $removedBackup })
         } else {
-            $failures.Add("The backup $backupFile of the removed certificate $($removal.Thumbprint) is missing.")
-        }
-    }
-    $pending = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($change in $PlannedConnectorChanges) {
-        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
-        $live = $null
-        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
-        if ($null -eq $live) {
-            $failures.Add("The receive connector $($change.Identity) was not found.")
-            continue
-        }
-        $liveName = Get-TlsCertificateNameText -Connector $live
-        if ($liveName -eq $change.Before) {
-            Write-Step -Step 'preflight' -Target $change.Identity -Result 'already-rolled-back'
-        } elseif ($liveName -eq $change.After) {
-            $pending.Add($change)
-        } else {
-            $failures.Add("State changed since remediate.ps1 ran; nothing is rolled back. $($change.Identity) has TlsCertificateName '$liveName', remediate.ps1 set '$($change.After)'.")
-        }
-    }
-    $pendingIntermediates = New-Object -TypeName System.Collections.Generic.List[object]
-    if ($RemoveImportedIntermediates) {
-        foreach ($import in $PlannedImports) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
-                $pendingIntermediates.Add($import)
-            }
+            $failures.Add("The backup $removedBackup of the removed certificate $($removal.Thumbprint) is missing.")
         }
     }
     if ($failures.Count -gt 0) {
@@ -153,47 +113,23 @@ try {
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed' -Detail $remediationRun.FullName
 
-    # ---- Backup of every connector about to change ---------------------------------------------
-    $backupNumber = 0
-    foreach ($change in $pending) {
-        $backupNumber++
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $backupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $backupFile -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $backupFile
-    }
+    # Counts every step this run carried out, so the services restart only when something changed.
+    $appliedSteps = 0
 
-    # ---- Changes back ------------------------------------------------------------------------
-    $changed = 0
+    # ---- Re-import of the removed certificates -------------------------------------------------
     foreach ($restore in $pendingRestores) {
         if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\My', "Re-import the removed certificate $($restore.Thumbprint)")) {
-            $result = Import-Certificate -FilePath $restore.File -CertStoreLocation 'Cert:\LocalMachine\My' -WhatIf:$WhatIfPreference -Confirm:$false
-            if ($null -ne $result -and $result.Thumbprint -ne $restore.Thumbprint) {
-                throw "Import-Certificate imported $($result.Thumbprint), expected $($restore.Thumbprint)."
+            $restoredCertificate = Import-Certificate -FilePath $restore.File -CertStoreLocation 'Cert:\LocalMachine\My' -WhatIf:$WhatIfPreference -Confirm:$false
+            if ($null -ne $restoredCertificate -and $restoredCertificate.Thumbprint -ne $restore.Thumbprint) {
+                throw "Import-Certificate imported $($restoredCertificate.Thumbprint), expected $($restore.Thumbprint)."
             }
-            $changed++
+            $appliedSteps++
             Write-Step -Step 'restore' -Target $restore.Thumbprint -Result 'imported'
-        }
-    }
-    foreach ($change in $pending) {
-        $oldValue = $change.Before
-        if ($oldValue -eq '') { $oldValue = $null }
-        if ($PSCmdlet.ShouldProcess($change.Identity, "Set TlsCertificateName back to '$($change.Before)'")) {
-            Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $oldValue -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
-            Write-Step -Step 'change' -Target $change.Identity -Result 'restored' -Detail $change.Before
-        }
-    }
-    foreach ($import in $pendingIntermediates) {
-        $path = 'Cert:\LocalMachine\CA\' + $import.Thumbprint
-        if ($PSCmdlet.ShouldProcess($path, "Remove the imported intermediate ($($import.Subject))")) {
-            Remove-Item -LiteralPath $path -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
-            Write-Step -Step 'remove' -Target $import.Thumbprint -Result 'removed'
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    if ($changed -gt 0) {
+    if ($appliedSteps -gt 0) {
         foreach ($serviceName in $ServicesToRestart) {
             if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
                 Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
@@ -205,13 +141,6 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
-        foreach ($change in $PlannedConnectorChanges) {
-            $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
-            if ($liveName -ne $change.Before) {
-                $mismatches++
-                Write-Warning "$($change.Identity) has TlsCertificateName '$liveName', expected '$($change.Before)'."
-            }
-        }
         foreach ($removal in $PlannedRemovals) {
             if (-not (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint))) {
                 $mismatches++

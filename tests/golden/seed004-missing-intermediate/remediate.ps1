@@ -13,31 +13,27 @@
 
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
-      fails: Exchange cmdlets are available, this computer is EXCH02, each certificate the
-      connectors will use is in Cert:\LocalMachine\My with its private key and valid, each
-      connector still has the TlsCertificateName the plan saw, each certificate to remove still
-      has no private key and is none of those, and each certificate to import is the one planned.
-    - A connector that already has the planned value is left alone, so re-running is safe.
-    - Every connector is exported with Export-Clixml, and every certificate with
-      Export-Certificate -Type CERT, to the backup folder before it is changed or removed.
-      Certificates are removed only by their exact, full thumbprint.
+      fails: the cmdlets it uses are available, this computer is EXCH02, and each
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      Each certificate to import must be the one planned.
+    - An intermediate already in Cert:\LocalMachine\CA is not imported again.
     - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
       High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from (SHA-256):
-      0e6646323d1f32e34e8f6e9f149c7907f6cfd85754d33741691bffcaa6d718df  exchange-certificates.json
-      d08b8d8396e22c80fd6c64f5f3308be03dcacd22afb0c26d7e28294730541b3a  receive-connectors.json
-      5892bd0a7c33c44dec5c2a94491805d93b9d219a4e5d6284c34bde76529b9f24  send-connectors.json
-      75e2fa6e9283121ab74b3d243a8c3b96a55793cfe76ef35b7168ce86a5dbeb73  server.json
-      7e936f2283614faa9cd60a75a6c39fc48dfb6d5c59af023e4deb96e0794feb3e  store-CA.json
-      7589e481d8d5d3e055707b23a82048dd79215166099d32a2bf0c5f0f250ef8e1  store-My.json
-      f78cd358e275fa981d0e637737c847a8345b74730e3acf5d9a2fd5104873ab05  store-Root.json
-      c5d3fbafb4a1b3ff1781e61177525dfa4f50fbb9e34805dda8e96f446191b251  intermediate.pem
+      0e6646323d1f32e34e8f6e9f149c7907f6cfd85754d33741691bffcaa6d718df  examples/seed004-missing-intermediate/hybridtls-EXCH02/exchange-certificates.json
+      d08b8d8396e22c80fd6c64f5f3308be03dcacd22afb0c26d7e28294730541b3a  examples/seed004-missing-intermediate/hybridtls-EXCH02/receive-connectors.json
+      5892bd0a7c33c44dec5c2a94491805d93b9d219a4e5d6284c34bde76529b9f24  examples/seed004-missing-intermediate/hybridtls-EXCH02/send-connectors.json
+      75e2fa6e9283121ab74b3d243a8c3b96a55793cfe76ef35b7168ce86a5dbeb73  examples/seed004-missing-intermediate/hybridtls-EXCH02/server.json
+      7e936f2283614faa9cd60a75a6c39fc48dfb6d5c59af023e4deb96e0794feb3e  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-CA.json
+      7589e481d8d5d3e055707b23a82048dd79215166099d32a2bf0c5f0f250ef8e1  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-My.json
+      f78cd358e275fa981d0e637737c847a8345b74730e3acf5d9a2fd5104873ab05  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-Root.json
+      c5d3fbafb4a1b3ff1781e61177525dfa4f50fbb9e34805dda8e96f446191b251  examples/seed004-missing-intermediate/intermediate.pem
 
 .PARAMETER BackupRoot
-    Folder that receives a dated run folder with the connector backups, the transcript and
-    the step log (steps.jsonl). Default: hybridtls-backup next to this script.
+    Folder that receives a dated run folder with the backups, the transcript and the step log
+    (steps.jsonl). Default: hybridtls-backup next to this script.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -53,12 +49,10 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's backup under -BackupRoot, checks that the
-    server is in the state this script left, re-imports each removed certificate from its backup
-    (removed-<THUMBPRINT>.cer), sets each connector's TlsCertificateName back, and restarts the
-    same services. Imported intermediates stay unless it is run with -RemoveImportedIntermediates.
-    By hand: the run folder holds each connector as it was (receive-connector-N.xml) and the step
-    log records every value before and after.
+    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
+    server is in the state this script left.
+    Imported intermediates stay unless it is run with -RemoveImportedIntermediates.
+    The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
@@ -71,15 +65,12 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EXCH02'
 $PlanFingerprint = '324e2b51d6d3074e224d47ff7592a7a1bfe83ae0e36f010be24c8b94591f2ac6'
+$RequiredCmdlets = @('Import-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '6F03037749C47D1919712E0CE89BABDEDAFB4047'; Subject = 'CN=mail.fabrikam.com, O=Fabrikam Inc, C=US' }
 )
 $PlannedImports = @(
     @{ Thumbprint = '27D86795AB1AE9B8F9F8AAA5870497D7FDF4AC14'; Subject = 'CN=Fabrikam Trust Issuing CA 1, O="Fabrikam Trust, Inc.", C=US'; Base64 = 'MIIDjzCCAnegAwIBAgIQNcQ+KWUtwVHxJcYMiBkewzANBgkqhkiG9w0BAQsFADBNMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xHzAdBgNVBAMMFkZhYnJpa2FtIFRydXN0IFJvb3QgQ0EwHhcNMjUwMTAxMDAwMDAwWhcNNDUwMTAxMDAwMDAwWjBSMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xJDAiBgNVBAMMG0ZhYnJpa2FtIFRydXN0IElzc3VpbmcgQ0EgMTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAMe75mwXaARrJCWJ6WYIP0tPh2bhcV0odp7S2B05SHXbT4JRnaKqatKdrJg2pHMbrufv2PUm0HEMMcQ6GNOyb4T0hsjHimyzFBqQ5vMNO7lo7wJVK7mPN0lbkHr3bheulXAhsNSb3OVpD8wo5FbuTdPtEXIzKxY7fLv7OE4wKpOz9YY7V8UMGP3BVlf9otYdf03JTq1dhe6pL+YaTo6IGNLTY0dl8xYJm36TAiq2JCFl35Fhj8jVBSapEdAxRCGzIvNTxvQq5OktQytLg9jU0PDtcPJxBNhkzthDi3oMeY2mUFPKwIX8QFDEvzenN5Ot+QLnafPXwpqtT1QD03OlZzECAwEAAaNmMGQwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAYYwHQYDVR0OBBYEFPJzqpR3/udih8hPkS33MNmDo1TaMB8GA1UdIwQYMBaAFOxqYXbvPIHuV5YEZrHQO5smlja4MA0GCSqGSIb3DQEBCwUAA4IBAQAohn5DcakR9Hq/UkgiD1roEKjh+4pyiDbo2QfuarNSmJYaFMbRDgNC8+pzsCCVh+EaCuXZGgzTNr8U0tXfk+Uzc5nk3eCIbqH/vAXNlU24Wc/V1RjdPIhIzy8775vkyyTWNpZQENGMXVpA3Lk+p9R+MjLrtstwe8+fb5qcNFTU++KghOLlTfzzeG4oIlZ2wQp7XJwWpAawgo0NqPX62HyKIG+aWPKkMkDlZ38CdkIEsFf1br4i0dFBW5XCUHfG5eom58TqpWR4Lc5BFOY+IBRW59uKwz+Dx2/HgAysMvMaPb2w+vW3EQcTCAPCCkxv8IyrmL6ZvfCy1UkqIsyLeNmL' }
-)
-$PlannedRemovals = @(
-)
-$PlannedConnectorChanges = @(
 )
 $ServicesToRestart = @('MSExchangeFrontEndTransport', 'MSExchangeTransport')
 
@@ -102,12 +93,6 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
-function Get-TlsCertificateNameText {
-    param($Connector)
-    if ($null -eq $Connector.TlsCertificateName) { return '' }
-    return [string]$Connector.TlsCertificateName
-}
-
 function Get-ServiceStartTime {
     param([string] $Name)
     $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
@@ -119,7 +104,7 @@ Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') 
 try {
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
-    foreach ($command in @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Import-Certificate', 'Export-Certificate')) {
+    foreach ($command in $RequiredCmdlets) {
         if (-not (Get-Command -Name $command -ErrorAction SilentlyContinue)) {
             $failures.Add("The cmdlet $command is not available: run this script in the Exchange Management Shell on the server.")
         }
@@ -128,63 +113,25 @@ try {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
     }
     $now = Get-Date
-    foreach ($certificate in $PlannedCertificates) {
-        $path = 'Cert:\LocalMachine\My\' + $certificate.Thumbprint
-        if (-not (Test-Path -LiteralPath $path)) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not in Cert:\LocalMachine\My.")
+    foreach ($keptCertificate in $PlannedCertificates) {
+        $keptPath = 'Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint
+        if (-not (Test-Path -LiteralPath $keptPath)) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not in Cert:\LocalMachine\My.")
             continue
         }
-        $found = Get-Item -LiteralPath $path
-        if (-not $found.HasPrivateKey) {
-            $failures.Add("The certificate $($certificate.Thumbprint) has no private key on this server.")
+        $installedCertificate = Get-Item -LiteralPath $keptPath
+        if (-not $installedCertificate.HasPrivateKey) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) has no private key on this server.")
         }
-        if ($found.NotBefore -gt $now -or $found.NotAfter -lt $now) {
-            $failures.Add("The certificate $($certificate.Thumbprint) is not valid now (valid $($found.NotBefore) to $($found.NotAfter)).")
+        if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
     }
     foreach ($import in $PlannedImports) {
-        $bytes = [Convert]::FromBase64String($import.Base64)
-        $embedded = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList (, $bytes)
+        $embeddedBytes = [Convert]::FromBase64String($import.Base64)
+        $embedded = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList (, $embeddedBytes)
         if ($embedded.Thumbprint -ne $import.Thumbprint) {
             $failures.Add("The embedded certificate has thumbprint $($embedded.Thumbprint), the plan expected $($import.Thumbprint).")
-        }
-    }
-    $protected = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
-    $pendingRemovals = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($removal in $PlannedRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($protected -contains $removal.Thumbprint) {
-            $failures.Add("The certificate $($removal.Thumbprint) is one a connector is planned to use; it is not removed.")
-            continue
-        }
-        if (-not (Test-Path -LiteralPath $path)) {
-            Write-Step -Step 'preflight' -Target $removal.Thumbprint -Result 'already-removed'
-            continue
-        }
-        if ((Get-Item -LiteralPath $path).HasPrivateKey) {
-            $failures.Add("The certificate $($removal.Thumbprint) now has a private key; state changed since the plan was made; export again.")
-            continue
-        }
-        $pendingRemovals.Add($removal)
-    }
-    $pending = New-Object -TypeName System.Collections.Generic.List[object]
-    $alreadyApplied = New-Object -TypeName System.Collections.Generic.List[object]
-    foreach ($change in $PlannedConnectorChanges) {
-        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
-        $live = $null
-        try { $live = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $live = $null }
-        if ($null -eq $live) {
-            $failures.Add("The receive connector $($change.Identity) was not found.")
-            continue
-        }
-        $liveName = Get-TlsCertificateNameText -Connector $live
-        if ($liveName -eq $change.After) {
-            $alreadyApplied.Add($live)
-            Write-Step -Step 'preflight' -Target $change.Identity -Result 'already-applied'
-        } elseif ($liveName -eq $change.Before) {
-            $pending.Add($change)
-        } else {
-            $failures.Add("State changed since the plan was made; export again. $($change.Identity) has TlsCertificateName '$liveName', the plan expected '$($change.Before)'.")
         }
     }
     if ($failures.Count -gt 0) {
@@ -196,75 +143,33 @@ try {
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # ---- Backup of every certificate and connector about to change ------------------------------
-    foreach ($removal in $pendingRemovals) {
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
-        $certificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)
-        Export-Certificate -Cert $certificate -FilePath $backupFile -Type CERT -WhatIf:$false -Confirm:$false | Out-Null
-        Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $backupFile
-    }
-    $backupNumber = 0
-    foreach ($change in $pending) {
-        $backupNumber++
-        $backupFile = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $backupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $backupFile -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $backupFile
-    }
+    # Counts every step this run carried out, so the services restart only when something changed.
+    $appliedSteps = 0
 
     # ---- Import of missing intermediates ------------------------------------------------------
-    $imported = 0
     foreach ($import in $PlannedImports) {
         if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
             Write-Step -Step 'import' -Target $import.Thumbprint -Result 'already-present'
             continue
         }
         if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\CA', "Import intermediate certificate $($import.Thumbprint) ($($import.Subject))")) {
-            $file = Join-Path -Path $runFolder -ChildPath ('import-{0}.cer' -f $import.Thumbprint)
-            [System.IO.File]::WriteAllBytes($file, [Convert]::FromBase64String($import.Base64))
-            $result = Import-Certificate -FilePath $file -CertStoreLocation 'Cert:\LocalMachine\CA' -WhatIf:$WhatIfPreference -Confirm:$false
-            if ($null -ne $result -and $result.Thumbprint -ne $import.Thumbprint) {
-                throw "Import-Certificate imported $($result.Thumbprint), the plan expected $($import.Thumbprint)."
+            $importFile = Join-Path -Path $runFolder -ChildPath ('import-{0}.cer' -f $import.Thumbprint)
+            [System.IO.File]::WriteAllBytes($importFile, [Convert]::FromBase64String($import.Base64))
+            $importedCertificate = Import-Certificate -FilePath $importFile -CertStoreLocation 'Cert:\LocalMachine\CA' -WhatIf:$WhatIfPreference -Confirm:$false
+            if ($null -ne $importedCertificate -and $importedCertificate.Thumbprint -ne $import.Thumbprint) {
+                throw "Import-Certificate imported $($importedCertificate.Thumbprint), the plan expected $($import.Thumbprint)."
             }
-            $imported++
+            $appliedSteps++
             Write-Step -Step 'import' -Target $import.Thumbprint -Result 'imported'
         }
     }
 
-    # ---- Removal of key-less duplicates, by exact thumbprint -----------------------------------
-    $removed = 0
-    foreach ($removal in $pendingRemovals) {
-        $path = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
-        if ($PSCmdlet.ShouldProcess($path, "Remove certificate without private key ($($removal.Subject))")) {
-            Remove-Item -LiteralPath $path -WhatIf:$WhatIfPreference -Confirm:$false
-            $removed++
-            Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed'
-        }
-    }
-
-    # ---- Connector changes --------------------------------------------------------------------
-    $changed = 0
-    foreach ($change in $pending) {
-        $action = "Set TlsCertificateName from '$($change.Before)' to '$($change.After)'"
-        if ($PSCmdlet.ShouldProcess($change.Identity, $action)) {
-            Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $change.After -WhatIf:$WhatIfPreference -Confirm:$false
-            $changed++
-            Write-Step -Step 'change' -Target $change.Identity -Result 'applied' -Detail $change.After
-        } else {
-            Write-Step -Step 'change' -Target $change.Identity -Result 'skipped' -Detail 'declined or -WhatIf'
-        }
-    }
-
     # ---- One restart, after all changes ------------------------------------------------------
-    # Also restart when an earlier run applied a change but stopped before its restart: the
-    # service then started before the connector last changed.
     $latestChange = $null
-    foreach ($connector in $alreadyApplied) {
-        if ($null -eq $latestChange -or $connector.WhenChanged -gt $latestChange) { $latestChange = $connector.WhenChanged }
-    }
     foreach ($serviceName in $ServicesToRestart) {
         $startedAt = Get-ServiceStartTime -Name $serviceName
         $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($changed + $imported + $removed -eq 0 -and -not $stale) {
+        if ($appliedSteps -eq 0 -and -not $stale) {
             Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
             continue
         }
@@ -283,24 +188,6 @@ try {
             } else {
                 $mismatches++
                 Write-Warning "The intermediate $($import.Thumbprint) is not in Cert:\LocalMachine\CA."
-            }
-        }
-        foreach ($removal in $PlannedRemovals) {
-            if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
-                $mismatches++
-                Write-Warning "The certificate $($removal.Thumbprint) is still in Cert:\LocalMachine\My."
-            } else {
-                Write-Step -Step 'verify' -Target $removal.Thumbprint -Result 'ok'
-            }
-        }
-        foreach ($change in $PlannedConnectorChanges) {
-            $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
-            if ($liveName -eq $change.After) {
-                Write-Step -Step 'verify' -Target $change.Identity -Result 'ok'
-            } else {
-                $mismatches++
-                Write-Step -Step 'verify' -Target $change.Identity -Result 'mismatch' -Detail $liveName
-                Write-Warning "$($change.Identity) has TlsCertificateName '$liveName', expected '$($change.After)'."
             }
         }
         if ($mismatches -gt 0) {
