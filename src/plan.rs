@@ -1,7 +1,7 @@
 //! Stage 4: turn findings into an ordered plan per server: the connector changes, the one
 //! service restart they need, and the manual actions a person must take.
 
-use crate::diagnose::{Diagnosis, Remedy};
+use crate::diagnose::{Diagnosis, ManualCommand, Remedy};
 use crate::model::{Certificate, ServerKind, TlsCertificateName, TransportRole};
 
 /// A change of one receive connector's TlsCertificateName.
@@ -34,6 +34,8 @@ pub struct Import {
 pub struct ManualAction {
     pub object: String,
     pub instruction: String,
+    /// The command that carries the action out, rendered only by `render::ps::command`.
+    pub command: Option<ManualCommand>,
     pub resolves: Vec<&'static str>,
 }
 
@@ -152,12 +154,16 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
                             }),
                         }
                     }
-                    Remedy::Manual { instruction } => {
-                        match manual.iter_mut().find(|m| m.instruction == *instruction) {
+                    Remedy::Manual { instruction, command } => {
+                        match manual
+                            .iter_mut()
+                            .find(|m| m.instruction == *instruction && m.command == *command)
+                        {
                             Some(action) => action.resolves.push(finding.rule.code),
                             None => manual.push(ManualAction {
                                 object: finding.object.clone(),
                                 instruction: instruction.clone(),
+                                command: command.clone(),
                                 resolves: vec![finding.rule.code],
                             }),
                         }

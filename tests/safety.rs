@@ -85,7 +85,7 @@ fn has_private_key_false_from_get_exchangecertificate_alone_is_not_trusted_for_d
     let finding = &diagnosis.servers[0].findings[0];
     assert_eq!(finding.rule.code, "HT009");
     match &finding.remedy {
-        Remedy::Manual { instruction } => assert!(instruction.contains("remoting"), "{instruction}"),
+        Remedy::Manual { instruction, .. } => assert!(instruction.contains("remoting"), "{instruction}"),
         other => panic!("expected a manual action, got {other:?}"),
     }
 }
@@ -121,13 +121,17 @@ fn a_send_connector_naming_a_missing_certificate_is_a_manual_action_not_a_script
         .find(|f| f.rule.code == "HT015")
         .expect("HT015");
     match &finding.remedy {
-        Remedy::Manual { instruction } => {
+        Remedy::Manual {
+            command: Some(command),
+            ..
+        } => {
+            let rendered = hybridtls::render::ps::command(command);
             assert!(
-                instruction.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
-                "{instruction}"
+                rendered.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
+                "{rendered}"
             );
-            assert!(instruction.contains(
-                "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com"
+            assert!(rendered.contains(
+                "-TlsCertificateName '<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com"
             ));
         }
         other => panic!("{other:?}"),

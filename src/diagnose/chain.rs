@@ -120,12 +120,10 @@ pub(super) fn findings(
                         issuer.thumbprint, issuer.subject, leaf.thumbprint, server.name
                     ),
                     vec![certificate_evidence(issuer, "Subject", issuer.subject.clone())],
-                    Remedy::Manual {
-                        instruction: format!(
+                    Remedy::manual(format!(
                             "check that {} is a root your organisation trusts and that Windows root certificate updates reach {}; roots are never imported automatically",
                             issuer.subject, server.name
-                        ),
-                    },
+                        )),
                 );
             }
             continue;
@@ -146,12 +144,10 @@ pub(super) fn findings(
                 certificate: Box::new((*issuer).clone()),
             }
         } else {
-            Remedy::Manual {
-                instruction: format!(
-                    "import {} ({}) into Cert:\\LocalMachine\\CA on {}",
-                    issuer.thumbprint, issuer.subject, server.name
-                ),
-            }
+            Remedy::manual(format!(
+                "import {} ({}) into Cert:\\LocalMachine\\CA on {}",
+                issuer.thumbprint, issuer.subject, server.name
+            ))
         };
         findings.push(
             &rules::MISSING_INTERMEDIATE,
@@ -173,11 +169,9 @@ pub(super) fn findings(
                 leaf.thumbprint, server.name
             ),
             vec![certificate_evidence(leaf, "Issuer", leaf.issuer.clone())],
-            Remedy::Manual {
-                instruction: format!(
+            Remedy::manual(format!(
                     "download the CA certificate of {issuer}{key} from the CA's repository, give it to hybridtls as a .cer or .pem file next to the exports, and plan again"
-                ),
-            },
+                )),
         );
     }
 }

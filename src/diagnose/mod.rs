@@ -37,8 +37,30 @@ pub enum Remedy {
     RemoveCertificate { certificate: Box<Certificate> },
     /// Import an intermediate CA certificate, supplied as a file, into `Cert:\LocalMachine\CA`.
     ImportIntermediate { certificate: Box<Certificate> },
-    /// Nothing hybridtls may do automatically; a person must act.
-    Manual { instruction: String },
+    /// Nothing hybridtls may do automatically; a person must act, with `command` when one
+    /// command does it.
+    Manual {
+        instruction: String,
+        command: Option<ManualCommand>,
+    },
+}
+
+/// A PowerShell command a person runs for a manual remedy. Its parameter values come from the
+/// inputs, so it is never formatted by hand: [`crate::render::ps::command`] quotes each value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualCommand {
+    pub cmdlet: &'static str,
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+impl Remedy {
+    /// A manual remedy described in words only.
+    pub fn manual(instruction: impl Into<String>) -> Self {
+        Remedy::Manual {
+            instruction: instruction.into(),
+            command: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,11 +365,16 @@ fn diagnose_server<'a>(
         findings.push(
             &rules::HYBRID_CONNECTOR_MISSING,
             server.name.clone(),
-            format!("none of the {} receive connectors of {} is a hybrid connector", connectors.len(), server.name),
+            format!(
+                "none of the {} receive connectors of {} is a hybrid connector",
+                connectors.len(),
+                server.name
+            ),
             vec![],
-            Remedy::Manual {
-                instruction: "export every receive connector of the server, or run the Hybrid Configuration Wizard for it".to_owned(),
-            },
+            Remedy::manual(
+                "export every receive connector of the server, or run the Hybrid Configuration Wizard for it"
+                    .to_owned(),
+            ),
         );
     }
     let hybrid_reports: Vec<&ConnectorReport> = reports.iter().filter(|r| r.hybrid).collect();
@@ -357,9 +384,7 @@ fn diagnose_server<'a>(
             server.name.clone(),
             "the name Exchange Online uses to reach this server is unknown, so certificates cannot be judged".to_owned(),
             vec![],
-            Remedy::Manual {
-                instruction: "run again with --fqdn <hybrid FQDN>, e.g. the TlsDomain of the Exchange Online outbound connector".to_owned(),
-            },
+            Remedy::manual("run again with --fqdn <hybrid FQDN>, e.g. the TlsDomain of the Exchange Online outbound connector".to_owned()),
         );
     }
 
@@ -430,9 +455,7 @@ fn diagnose_server<'a>(
                 names.join(", ")
             ),
             evidence,
-            Remedy::Manual {
-                instruction: install_certificate_instruction(names),
-            },
+            Remedy::manual(install_certificate_instruction(names)),
         );
     }
     let mut findings = findings.list;
@@ -471,11 +494,12 @@ fn log_findings(report: &ConnectorReport, findings: &mut Findings) {
             field: "Certificate thumbprint".to_owned(),
             value: seen.to_owned(),
         }],
-        Remedy::Manual {
-            instruction: "export the connectors and certificates again, take a fresh protocol log after a test message, and plan again".to_owned(),
-        },
+        Remedy::manual("export the connectors and certificates again, take a fresh protocol log after a test message, and plan again".to_owned()),
     );
 }
+
+/// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
+const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer";
 
 fn tls_offered(connector: &ReceiveConnector, findings: &mut Findings) {
     if connector.auth_mechanism.is_none_or(|m| m & AUTH_TLS != 0) {
@@ -494,8 +518,15 @@ fn tls_offered(connector: &ReceiveConnector, findings: &mut Findings) {
         }],
         Remedy::Manual {
             instruction: format!(
-                "add Tls to the AuthMechanism of {identity} (Set-ReceiveConnector -AuthMechanism 'Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer' as the Hybrid Configuration Wizard sets it)"
+                "add Tls to the AuthMechanism of {identity}, with the mechanisms the Hybrid Configuration Wizard sets"
             ),
+            command: Some(ManualCommand {
+                cmdlet: "Set-ReceiveConnector",
+                parameters: vec![
+                    ("Identity", identity.clone()),
+                    ("AuthMechanism", HYBRID_AUTH_MECHANISM.to_owned()),
+                ],
+            }),
         },
     );
 }
@@ -628,7 +659,7 @@ fn connector_findings<'a>(
                         "keep one certificate with this issuer and subject in Cert:\\LocalMachine\\My; back up the others (Export-Certificate -Type CERT) and remove them by full thumbprint ({})",
                         several.iter().map(|c| c.thumbprint.as_str()).collect::<Vec<_>>().join(", ")
                     );
-                    findings.push(&rules::NAMED_CERTIFICATE_AMBIGUOUS, identity, message, evidence, Remedy::Manual { instruction });
+                    findings.push(&rules::NAMED_CERTIFICATE_AMBIGUOUS, identity, message, evidence, Remedy::manual(instruction));
                     return Intended::Undecided;
                 }
             }
@@ -652,21 +683,17 @@ fn connector_findings<'a>(
                 )
             } else {
                 (
-                    Remedy::Manual {
-                        instruction: format!(
+                    Remedy::manual(format!(
                             "{} shares its issuer and subject with {}, which also have a private key; TlsCertificateName cannot tell them apart. Back up and remove the surplus certificate(s) by full thumbprint, then plan again",
                             certificate.thumbprint,
                             keyed_rivals.join(", ")
-                        ),
-                    },
+                        )),
                     Intended::Undecided,
                 )
             }
         }
         None => (
-            Remedy::Manual {
-                instruction: install_certificate_instruction(names),
-            },
+            Remedy::manual(install_certificate_instruction(names)),
             Intended::NeedsNewCertificate,
         ),
     };
@@ -705,12 +732,21 @@ fn send_connector_findings(
             .tls_certificate_name
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
-        let instruction = match target {
-            Some(target) => format!(
-                "Set-SendConnector -Identity '{}' -TlsCertificateName '{}' once the certificate {} is installed with its private key on every source transport server of the connector, then restart MSExchangeTransport on each",
-                connector.name, target.name, target.certificate.thumbprint
-            ),
-            None => install_certificate_instruction(&[]),
+        let remedy = match target {
+            Some(target) => Remedy::Manual {
+                instruction: format!(
+                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below, then restart MSExchangeTransport on each",
+                    target.certificate.thumbprint
+                ),
+                command: Some(ManualCommand {
+                    cmdlet: "Set-SendConnector",
+                    parameters: vec![
+                        ("Identity", connector.name.clone()),
+                        ("TlsCertificateName", target.name.to_string()),
+                    ],
+                }),
+            },
+            None => Remedy::manual(install_certificate_instruction(&[])),
         };
         findings.push(
             &rules::SEND_CONNECTOR_CERTIFICATE,
@@ -725,7 +761,7 @@ fn send_connector_findings(
                 field: "TlsCertificateName".to_owned(),
                 value: current,
             }],
-            Remedy::Manual { instruction },
+            remedy,
         );
     }
 }
@@ -788,12 +824,10 @@ fn shadow_findings(
                 certificate: Box::new(shadow.clone()),
             }
         } else {
-            Remedy::Manual {
-                instruction: format!(
+            Remedy::manual(format!(
                     "HasPrivateKey is false only in the Get-ExchangeCertificate export, which can be wrong over remoting: list Cert:\\LocalMachine\\My\\{} on the server (or use `hybridtls collect`) and plan again",
                     shadow.thumbprint
-                ),
-            }
+                ))
         };
         findings.push(&rules::KEYLESS_SHADOW, object, message, evidence, remedy);
     }
@@ -803,12 +837,10 @@ fn shadow_findings(
 fn health_findings(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
     let object = certificate.thumbprint.clone();
     let renew = || {
-        Remedy::Manual {
-        instruction: format!(
+        Remedy::manual(format!(
             "renew {} ({}) with a 2048-bit or larger RSA key and a SHA-256 signature, install it with its private key, and plan again",
             certificate.thumbprint, certificate.subject
-        ),
-    }
+        ))
     };
     let days_left = (certificate.not_after - now).whole_days();
     if (0..=30).contains(&days_left) {

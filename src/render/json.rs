@@ -216,10 +216,15 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             "manual",
             false,
             manual.object.clone(),
-            vec![Parameter {
+            std::iter::once(Parameter {
                 name: "instruction",
                 value: manual.instruction.clone(),
-            }],
+            })
+            .chain(manual.command.as_ref().map(|command| Parameter {
+                name: "command",
+                value: crate::render::ps::command(command),
+            }))
+            .collect(),
             None,
             None,
             manual.resolves.clone(),

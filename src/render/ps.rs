@@ -1,5 +1,7 @@
 //! The one PowerShell escaping function. Every value that came from an input file reaches a
-//! generated script only through [`literal`].
+//! generated script or a manual command only through [`literal`].
+
+use crate::diagnose::ManualCommand;
 
 /// Characters PowerShell's tokenizer treats as a single quote inside a single-quoted string:
 /// the ASCII apostrophe and the typographic quotes U+2018..U+201B
@@ -23,6 +25,16 @@ pub fn literal(value: &str) -> String {
         out.push(c);
     }
     out.push('\'');
+    out
+}
+
+/// Renders a manual remedy's command: the cmdlet and parameter names are hybridtls's own, and
+/// every value is a [`literal`].
+pub fn command(command: &ManualCommand) -> String {
+    let mut out = command.cmdlet.to_owned();
+    for (name, value) in &command.parameters {
+        out.push_str(&format!(" -{name} {}", literal(value)));
+    }
     out
 }
 

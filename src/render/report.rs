@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use crate::diagnose::{date, Diagnosis, Remedy};
 use crate::plan::{summarize, ServerPlan};
+use crate::render::ps;
 use crate::render::text::{certificate_line, change_diff};
 
 /// Escapes text for Markdown prose and table cells.
@@ -28,6 +29,14 @@ fn fenced(language: &str, body: &str) -> String {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}{language}\n{}\n{fence}\n", body.trim_end())
+}
+
+/// An inline code span whose backtick fence is longer than any backtick run inside it, so a
+/// PowerShell command (whose escape character is the backtick) is shown exactly.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {text} {fence}")
 }
 
 /// The first bullet (or sentence block) of a documentation section, its wrapped lines joined.
@@ -161,7 +170,14 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                     "import {} into Cert:\\\\LocalMachine\\\\CA",
                     certificate.thumbprint
                 ),
-                Remedy::Manual { instruction } => format!("manual: {}", md(instruction)),
+                Remedy::Manual { instruction, command } => match command {
+                    Some(command) => format!(
+                        "manual: {}: {}",
+                        md(instruction),
+                        code_span(&ps::command(command))
+                    ),
+                    None => format!("manual: {}", md(instruction)),
+                },
             };
             let _ = writeln!(
                 out,
@@ -227,7 +243,12 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
             );
         }
         for manual in &plan.manual {
-            line(&mut out, format!("Manual: {}", md(&manual.instruction)));
+            let command = manual
+                .command
+                .as_ref()
+                .map(|command| format!(": {}", code_span(&ps::command(command))))
+                .unwrap_or_default();
+            line(&mut out, format!("Manual: {}{command}", md(&manual.instruction)));
         }
         out.push('\n');
     }

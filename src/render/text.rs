@@ -9,6 +9,7 @@ use crate::diagnose::select::Selection;
 use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy};
 use crate::model::{Certificate, Inventory};
 use crate::plan::{summarize, ConnectorChange, ServerPlan};
+use crate::render::ps;
 
 /// ANSI colours, only when writing to a terminal and NO_COLOR is not set.
 #[derive(Debug, Clone, Copy)]
@@ -255,8 +256,11 @@ pub fn plan(
                         certificate.thumbprint, certificate.subject, certificate.source.file
                     );
                 }
-                Remedy::Manual { instruction } => {
+                Remedy::Manual { instruction, command } => {
                     let _ = writeln!(out, "    fix (manual): {instruction}");
+                    if let Some(command) = command {
+                        let _ = writeln!(out, "      PS> {}", ps::command(command));
+                    }
                 }
             }
         }
@@ -346,5 +350,8 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             action.instruction,
             action.object
         );
+        if let Some(command) = &action.command {
+            let _ = writeln!(out, "      PS> {}", ps::command(command));
+        }
     }
 }

@@ -1,0 +1,96 @@
+//! A manual remedy's command carries input values (a send connector's name, a certificate
+//! name); it is rendered by the one escaping function in every output, so a hostile or merely
+//! Irish name cannot break it.
+
+mod support;
+
+use hybridtls::render::{json, report, text};
+use hybridtls::{diagnose, input, plan};
+use support::powershell::{assert_parses_cleanly, single_quoted_literals};
+use time::macros::datetime;
+
+const HOSTILE_NAME: &str = "O'Brien\u{2019}s tenant \u{201C}$(Remove-Item C:\\)\u{201D} `n";
+
+/// The commands in `output`: each starts at `Set-SendConnector` and runs to the end of the
+/// line or, inside a markdown code span, to the span's closing fence.
+fn commands(output: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in output.lines() {
+        let Some(at) = line.find("Set-SendConnector") else {
+            continue;
+        };
+        let before = line[..at].strip_suffix(' ').unwrap_or("");
+        let fence_length = before.len() - before.trim_end_matches('`').len();
+        let command = &line[at..];
+        if fence_length == 0 {
+            found.push(command.to_owned());
+        } else {
+            let closing = format!(" {}", "`".repeat(fence_length));
+            let end = command.rfind(&closing).expect("an unclosed code span");
+            found.push(command[..end].to_owned());
+        }
+    }
+    found
+}
+
+fn assert_command_carries_the_name(output_name: &str, command: &str) {
+    assert_parses_cleanly(command);
+    let values: Vec<String> = single_quoted_literals(command)
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
+    assert!(
+        values.iter().any(|v| v == HOSTILE_NAME),
+        "{output_name}: no literal holds the connector name exactly: {command}\nliterals: {values:?}"
+    );
+}
+
+#[test]
+fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
+    let mut inventory = input::load(&["examples/seed000-null-tlscertname".into()]).unwrap();
+    let send = inventory
+        .send_connectors
+        .iter_mut()
+        .find(|c| c.targets_exchange_online())
+        .expect("seed000 has a send connector to Exchange Online");
+    send.name = HOSTILE_NAME.to_owned();
+    send.tls_certificate_name = None;
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let plans = plan::build(&diagnosis);
+    assert!(
+        diagnosis.servers[0]
+            .findings
+            .iter()
+            .any(|f| f.rule.code == "HT015"),
+        "the send connector finding must fire"
+    );
+
+    let stdout = text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
+    let in_text = commands(&stdout);
+    assert!(!in_text.is_empty(), "stdout shows the command:\n{stdout}");
+    for command in &in_text {
+        assert_command_carries_the_name("stdout", command);
+    }
+
+    let markdown = report::report(&diagnosis, &plans, &[None]);
+    let in_report = commands(&markdown);
+    assert!(!in_report.is_empty(), "report.md shows the command");
+    for command in &in_report {
+        assert_command_carries_the_name("report.md", command);
+    }
+
+    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &[None])).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let in_json: Vec<String> = value["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|step| step["parameters"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["name"] == "command")
+        .map(|p| p["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!in_json.is_empty(), "plan.json carries the command");
+    for command in &in_json {
+        assert_command_carries_the_name("plan.json", command);
+    }
+}
