@@ -70,13 +70,13 @@ fn empty_file_is_an_error() {
 }
 
 #[test]
-fn binary_junk_is_an_error_with_a_byte_position() {
+fn binary_junk_is_an_error_with_a_line_and_column() {
     let stderr = plan_with_bad_file(
         "junk.json",
         &[0x50, 0x4B, 0x03, 0x04, 0x00, 0x9F, 0xFF, 0x00, 0x13],
     );
     assert!(stderr.contains("binary"), "{stderr}");
-    assert!(stderr.contains("byte "), "{stderr}");
+    assert!(stderr.contains("line 1, column 3"), "{stderr}");
 }
 
 #[test]
@@ -144,4 +144,60 @@ fn a_missing_input_path_is_an_error() {
         stderr.contains("does/not/exist.json: no such file or folder"),
         "{stderr}"
     );
+}
+
+/// One receive connector export whose Name is `name`, JSON-escaped as ConvertTo-Json writes it.
+fn connector_named(name: &str) -> Vec<u8> {
+    // serde_json leaves DEL raw; ConvertTo-Json-style \u escapes make every case a clean text.
+    let name = serde_json::to_string(name).unwrap().replace('\u{7f}', "\\u007f");
+    utf16le_bom(&format!(
+        "{{\r\n    \"Identity\":  \"EX1\\\\Default Frontend EX1\",\r\n    \"Name\":  {name},\r\n    \"Server\":  \"EX1\",\r\n    \"TransportRole\":  16384,\r\n    \"Bindings\":  [\"0.0.0.0:25\"],\r\n    \"Fqdn\":  \"EX1.contoso.com\",\r\n    \"TlsCertificateName\":  null,\r\n    \"AuthMechanism\":  31\r\n}}"
+    ))
+}
+
+#[test]
+fn a_value_with_an_invisible_character_is_refused_with_its_field() {
+    // ConvertTo-Json writes these as \u escapes, so the text itself is clean; the value is not.
+    for (hidden, code) in [
+        ("\u{0}", "U+0000"),
+        ("\u{1b}[2J", "U+001B"),
+        ("\u{7}", "U+0007"),
+        ("\u{7f}", "U+007F"),
+        ("\u{202E}", "U+202E"),
+        ("\r\n", "U+000D"),
+    ] {
+        let stderr = plan_with_bad_file(
+            "connectors.json",
+            &connector_named(&format!("Default Frontend EX1{hidden}")),
+        );
+        assert!(stderr.contains(code), "{code}: {stderr}");
+        assert!(
+            stderr.contains("record 1"),
+            "{code}: the position is named: {stderr}"
+        );
+        assert!(stderr.contains("Name"), "{code}: the field is named: {stderr}");
+        assert!(
+            !stderr.contains(hidden),
+            "{code}: the character itself reached the terminal: {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn a_file_whose_path_holds_an_invisible_character_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("evil\u{1b}[31m.json"), b"[]").unwrap();
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z", GOOD_EXAMPLE])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("evil\\u{1b}[31m.json"),
+        "the name is shown escaped: {stderr}"
+    );
+    assert!(stderr.contains("U+001B"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }

@@ -1,6 +1,7 @@
 //! Arbitrary connector names and certificate subjects, carried through the whole pipeline
 //! (read → diagnose → plan → render), come out of every generated script as exactly one
-//! literal whose value equals the input, and the script still parses.
+//! literal whose value equals the input, and the script still parses; a value holding an
+//! invisible character is refused at input with its file.
 
 mod support;
 
@@ -9,6 +10,12 @@ use hybridtls::{diagnose, input, plan};
 use proptest::prelude::*;
 use support::powershell::{assert_parses_cleanly, assert_value_only_in_literals, single_quoted_literals};
 use time::macros::datetime;
+
+/// The pieces of [`hostile_text`] that hide or rewrite text in a terminal, a report or a
+/// script: a value holding one is refused at input, never rendered.
+const INVISIBLE: [&str; 10] = [
+    "\r", "\n", "\t", "\u{0}", "\u{1b}", "\u{7f}", "\u{85}", "\u{2028}", "\u{202E}", "\u{2066}",
+];
 
 /// Text an attacker or an unlucky admin could put into a connector name or an O= value.
 fn hostile_text() -> impl Strategy<Value = String> {
@@ -37,6 +44,12 @@ fn hostile_text() -> impl Strategy<Value = String> {
         "\n",
         "\r",
         "\t",
+        "\u{0}",
+        "\u{1b}[2J",
+        "\u{7f}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{202E}",
         "é",
         "ß",
         "日本",
@@ -101,7 +114,17 @@ proptest! {
         for (name, text) in scenario(&connector, &organisation, &old_issuer) {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
+        let invisible = [&connector, &organisation, &old_issuer]
+            .iter()
+            .any(|value| INVISIBLE.iter().any(|piece| value.contains(piece)));
+        let loaded = input::load(&[dir.path().to_path_buf()]);
+        if invisible {
+            let error = loaded.expect_err("a value with an invisible character must be refused");
+            prop_assert!(error.file.ends_with(".json"), "{}", error);
+            prop_assert!(error.to_string().contains("invisible character U+"), "{}", error);
+            return Ok(());
+        }
+        let inventory = loaded.unwrap();
         let now = datetime!(2026-11-24 0:00 UTC);
         let plans = plan::build(&diagnose::diagnose(&inventory, &["mail.contoso.com".to_owned()], now));
         prop_assert_eq!(plans.len(), 1);

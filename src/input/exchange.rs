@@ -361,6 +361,15 @@ pub fn read_server(record: &Record) -> Result<Server, InputError> {
         }
         _ => None,
     };
+    if let Some((index, character)) = version.as_deref().and_then(super::text::hidden_character) {
+        return Err(record.error(
+            "AdminDisplayVersion",
+            format!(
+                "the version holds the invisible character U+{:04X} at character {index}",
+                u32::from(character)
+            ),
+        ));
+    }
     Ok(Server {
         name,
         fqdn,

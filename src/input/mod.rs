@@ -47,7 +47,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
                     }
                     _ => inventory
                         .skipped
-                        .push((display(&file), "not an export hybridtls reads".to_owned())),
+                        .push((shown_path(&file)?, "not an export hybridtls reads".to_owned())),
                 }
             }
         } else if path.is_file() {
@@ -57,7 +57,95 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
         }
     }
     resolve_servers(&mut inventory)?;
+    refuse_hidden_characters(&inventory)?;
     Ok(inventory)
+}
+
+/// Every text of the model can reach the terminal, report.md or a script, so a value holding a
+/// character that hides or rewrites text there ([`text::hidden_character`]) is refused with
+/// its file and position, in every field alike. Fields hybridtls does not read (a connector's
+/// Comment, say) never reach the model and may hold anything.
+fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
+    let check = |source: &crate::model::Source, field: &str, value: &str| -> Result<(), InputError> {
+        let Some((index, character)) = text::hidden_character(value) else {
+            return Ok(());
+        };
+        Err(InputError::new(
+            &source.file,
+            format!(
+                "the value of {field} holds the invisible character U+{:04X} at character {index}; hybridtls refuses it because it would hide or rewrite text in the terminal, the report and the script",
+                u32::from(character)
+            ),
+        )
+        .at(Position::Field(source.position.clone()))
+        .hint("no Exchange name holds such a character: export again, and rename the object in Exchange if it really does"))
+    };
+    let check_name = |source, field, name: &Option<crate::model::TlsCertificateName>| match name {
+        Some(name) => check(source, field, &name.to_string()),
+        None => Ok(()),
+    };
+    for connector in &inventory.receive_connectors {
+        let source = &connector.source;
+        check(source, "Server", &connector.server)?;
+        check(source, "Name", &connector.name)?;
+        check_name(source, "TlsCertificateName", &connector.tls_certificate_name)?;
+        for (field, values) in [
+            ("Bindings", &connector.bindings),
+            ("TlsDomainCapabilities", &connector.tls_domain_capabilities),
+        ] {
+            values.iter().try_for_each(|value| check(source, field, value))?;
+        }
+        connector
+            .fqdn
+            .iter()
+            .try_for_each(|fqdn| check(source, "Fqdn", fqdn))?;
+    }
+    for connector in &inventory.send_connectors {
+        let source = &connector.source;
+        check(source, "Name", &connector.name)?;
+        check_name(source, "TlsCertificateName", &connector.tls_certificate_name)?;
+        connector
+            .fqdn
+            .iter()
+            .try_for_each(|fqdn| check(source, "Fqdn", fqdn))?;
+        for (field, values) in [
+            ("SmartHosts", &connector.smart_hosts),
+            ("AddressSpaces", &connector.address_spaces),
+            ("SourceTransportServers", &connector.source_servers),
+        ] {
+            values.iter().try_for_each(|value| check(source, field, value))?;
+        }
+    }
+    for certificate in &inventory.certificates {
+        let source = &certificate.source;
+        check(source, "Thumbprint", &certificate.thumbprint)?;
+        check(source, "Subject", &certificate.subject)?;
+        check(source, "Issuer", &certificate.issuer)?;
+        certificate
+            .names
+            .iter()
+            .try_for_each(|name| check(source, "CertificateDomains", name))?;
+        certificate
+            .friendly_name
+            .iter()
+            .try_for_each(|name| check(source, "FriendlyName", name))?;
+        certificate
+            .server
+            .iter()
+            .try_for_each(|server| check(source, "PSComputerName", server))?;
+    }
+    for sighting in &inventory.sightings {
+        let source = &sighting.source;
+        check(source, "connector-id", &sighting.connector)?;
+        check(source, "date-time", &sighting.time)?;
+        for value in [&sighting.thumbprint, &sighting.subject, &sighting.failure]
+            .into_iter()
+            .flatten()
+        {
+            check(source, "data", value)?;
+        }
+    }
+    Ok(())
 }
 
 fn extension(path: &Path) -> String {
@@ -72,10 +160,26 @@ fn display(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// The path as outputs show it; a path holding a character that would hide or rewrite text
+/// there is refused like such a value (see [`refuse_hidden_characters`]).
+fn shown_path(path: &Path) -> Result<String, InputError> {
+    let name = display(path);
+    match text::hidden_character(&name) {
+        None => Ok(name),
+        Some((index, character)) => Err(InputError::new(
+            name.escape_debug().to_string(),
+            format!(
+                "the file's path holds the invisible character U+{:04X} at character {index}; rename the file",
+                u32::from(character)
+            ),
+        )),
+    }
+}
+
 /// Reads one file; `explicit` when the user named it (then it must be recognised), false when
 /// it was found in a folder.
 fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(), InputError> {
-    let name = display(path);
+    let name = shown_path(path)?;
     let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
     let sha256 = sha256_hex(&bytes);
     let ext = extension(path);

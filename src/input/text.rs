@@ -54,10 +54,10 @@ pub fn split_bom(bytes: &[u8]) -> (Option<Bom>, &[u8]) {
 pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError> {
     let (text, encoding) = match split_bom(bytes) {
         (Some(Bom::Utf8), rest) => (utf8(file, rest, 3)?, Encoding::Utf8Bom),
-        (Some(Bom::Utf16Le), rest) => (utf16(file, rest, u16::from_le_bytes)?, Encoding::Utf16LeBom),
-        (Some(Bom::Utf16Be), rest) => (utf16(file, rest, u16::from_be_bytes)?, Encoding::Utf16BeBom),
+        (Some(Bom::Utf16Le), rest) => (utf16(file, rest, 2, u16::from_le_bytes)?, Encoding::Utf16LeBom),
+        (Some(Bom::Utf16Be), rest) => (utf16(file, rest, 2, u16::from_be_bytes)?, Encoding::Utf16BeBom),
         (None, _) if looks_like_utf16le(bytes) => {
-            (utf16(file, bytes, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
+            (utf16(file, bytes, 0, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
         }
         (None, _) => match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_owned(), Encoding::Utf8),
@@ -68,13 +68,47 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
         },
     };
     if let Some(offset) = text.find(|c: char| c == '\0' || (c.is_control() && !c.is_whitespace())) {
-        return Err(
-            InputError::new(file, "binary data, not a text export (control character found)")
-                .at(Position::Byte(offset))
-                .hint("give hybridtls the JSON written by ConvertTo-Json or by `hybridtls collect`"),
-        );
+        let character = text[offset..].chars().next().unwrap_or_default();
+        return Err(InputError::new(
+            file,
+            format!(
+                "the text holds the invisible character U+{:04X}: binary data or a damaged export, not a text export",
+                u32::from(character)
+            ),
+        )
+        .at(line_column(&text, offset))
+        .hint("give hybridtls the JSON written by ConvertTo-Json or by `hybridtls collect`"));
     }
     Ok((text, encoding))
+}
+
+/// The first character of `value` that would hide or rewrite text where hybridtls shows it (a
+/// terminal, report.md, a script), with its 1-based position: C0 and C1 control characters
+/// and DEL, the Unicode line and paragraph separators, and the bidirectional embedding,
+/// override and isolate controls. Values that hold one are refused, never shown or escaped: no
+/// Exchange object name, distinguished name or FQDN contains one.
+pub fn hidden_character(value: &str) -> Option<(usize, char)> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| hidden(*c))
+        .map(|(index, c)| (index + 1, c))
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of decoded `text`: a position
+/// that means the same in the file whatever its encoding, unlike an offset into the decoded text.
+pub fn line_column(text: &str, offset: usize) -> Position {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    Position::LineColumn {
+        line,
+        column: before[line_start..].chars().count() + 1,
+    }
 }
 
 /// A BOM-less UTF-16LE file of ASCII-range JSON has a NUL in every odd byte.
@@ -94,22 +128,28 @@ fn utf8(file: &str, bytes: &[u8], offset: usize) -> Result<String, InputError> {
     })
 }
 
-fn utf16(file: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, InputError> {
+/// Decodes UTF-16 `bytes` that start `offset` bytes into the file (after the BOM, if any), so
+/// errors give the byte position in the file itself.
+fn utf16(file: &str, bytes: &[u8], offset: usize, unit: fn([u8; 2]) -> u16) -> Result<String, InputError> {
     if bytes.len() % 2 != 0 {
         return Err(InputError::new(
             file,
             "UTF-16 text with an odd number of bytes: the file is cut off",
         )
-        .at(Position::Byte(bytes.len() + 2)));
+        .at(Position::Byte(offset + bytes.len() - 1)));
     }
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
     let mut text = String::with_capacity(bytes.len() / 2);
-    for (index, decoded) in char::decode_utf16(units).enumerate() {
+    let mut units_read = 0;
+    for decoded in char::decode_utf16(units) {
         match decoded {
-            Ok(c) => text.push(c),
+            Ok(c) => {
+                units_read += c.len_utf16();
+                text.push(c);
+            }
             Err(_) => {
                 return Err(InputError::new(file, "invalid UTF-16: unpaired surrogate")
-                    .at(Position::Byte(2 + index * 2)))
+                    .at(Position::Byte(offset + units_read * 2)))
             }
         }
     }
@@ -146,13 +186,52 @@ mod tests {
     }
 
     #[test]
+    fn hidden_characters_are_found_with_their_position() {
+        assert_eq!(hidden_character("Default Frontend EX1"), None);
+        assert_eq!(
+            hidden_character("O'Brien\u{2019}s \u{201C}tenant\u{201D} é"),
+            None
+        );
+        for (value, expected) in [
+            ("a\u{0}b", '\u{0}'),
+            ("a\u{1b}[31mb", '\u{1b}'),
+            ("a\u{7}b", '\u{7}'),
+            ("a\u{7f}b", '\u{7f}'),
+            ("a\u{85}b", '\u{85}'),
+            ("a\nb", '\n'),
+            ("a\tb", '\t'),
+            ("a\u{2028}b", '\u{2028}'),
+            ("a\u{202E}b", '\u{202E}'),
+            ("a\u{2066}b", '\u{2066}'),
+        ] {
+            assert_eq!(hidden_character(value), Some((2, expected)), "{value:?}");
+        }
+    }
+
+    #[test]
     fn truncated_utf16_and_binary_are_errors_with_a_position() {
         let mut bytes = utf16le_bom("{}");
         bytes.push(b'x');
         let err = decode("f.json", &bytes).unwrap_err();
         assert!(err.message.contains("cut off"));
+        assert_eq!(
+            err.position,
+            Some(Position::Byte(6)),
+            "the odd byte is the file's last"
+        );
+        // An unpaired surrogate after a surrogate pair: its byte offset in the file counts
+        // the BOM and both units of the pair.
+        let mut bytes = utf16le_bom("{\u{1F600}");
+        bytes.extend([0x00, 0xD8, b'}', 0]);
+        let err = decode("f.json", &bytes).unwrap_err();
+        assert!(err.message.contains("surrogate"), "{err}");
+        assert_eq!(err.position, Some(Position::Byte(8)));
         let err = decode("junk.json", b"{\x00\x01\x02garbage").unwrap_err();
         assert!(err.message.contains("binary"), "{err}");
-        assert_eq!(err.position, Some(Position::Byte(1)));
+        assert!(err.message.contains("U+0000"), "{err}");
+        assert_eq!(err.position, Some(Position::LineColumn { line: 1, column: 2 }));
+        // The same damage after a BOM, in UTF-16 and on a later line, is at the same place.
+        let err = decode("junk.json", &utf16le_bom("{\r\n  \"é\": \u{7}}")).unwrap_err();
+        assert_eq!(err.position, Some(Position::LineColumn { line: 2, column: 8 }));
     }
 }
