@@ -64,7 +64,7 @@ struct PlanArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The name Exchange Online uses to reach on-premises (repeatable); derived from the inputs when absent
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_fqdn)]
     fqdn: Vec<String>,
     /// Evaluation time for validity checks, RFC 3339 (default: now), so reviews are reproducible
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
@@ -87,6 +87,25 @@ fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map(|t| t.to_offset(time::UtcOffset::UTC))
         .map_err(|e| format!("expected RFC 3339, e.g. 2026-11-24T09:00:00Z: {e}"))
+}
+
+/// A DNS name as Exchange Online's outbound connector may hold it in TlsDomain: dot-separated
+/// labels of letters, digits and hyphens, optionally with one leading `*.` wildcard label.
+fn parse_fqdn(text: &str) -> Result<String, String> {
+    let name = text.trim().trim_end_matches('.');
+    let labels = name.strip_prefix("*.").unwrap_or(name);
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if name.is_empty() || name.len() > 253 || !labels.split('.').all(label_ok) {
+        return Err(format!(
+            "{text:?} is not a DNS name; give the name Exchange Online uses to reach on-premises, e.g. mail.contoso.com or *.contoso.com"
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
 }
 
 /// Runs the command line and returns the process exit code.
@@ -125,6 +144,12 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`hybridtls plan ... | head`): it has all it wanted.
+        Err(Error::Write { path, source })
+            if path == STANDARD_OUTPUT && source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("error: {e}");
             1
@@ -168,9 +193,11 @@ fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
     write_out(out, &page).map(|()| 0)
 }
 
+const STANDARD_OUTPUT: &str = "standard output";
+
 fn write_out(out: &mut impl Write, text: &str) -> Result<(), Error> {
     out.write_all(text.as_bytes()).map_err(|source| Error::Write {
-        path: "standard output".to_owned(),
+        path: STANDARD_OUTPUT.to_owned(),
         source,
     })
 }
@@ -184,6 +211,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
             "no export files found in the given inputs".to_owned(),
         ));
     }
+    input::require_receive_connectors(&inventory, &args.inputs)?;
     let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
     let plans = plan::build(&diagnosis);
     let summary = plan::summarize(&plans);

@@ -212,3 +212,107 @@ fn several_servers_get_one_script_folder_each() {
     assert!(out.join("report.md").exists());
     assert!(!out.join("remediate.ps1").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_on_the_command_line_is_not_called_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("exports.json");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .arg("plan")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("not a regular file or folder"), "{stderr}");
+    assert!(!stderr.contains("no such file"), "{stderr}");
+}
+
+#[test]
+fn an_empty_or_malformed_fqdn_is_a_usage_error() {
+    for bad in [
+        "",
+        " ",
+        "mail..contoso.com",
+        "mail.contoso.com;rm",
+        "-mail.contoso.com",
+        "*.*.contoso.com",
+    ] {
+        let output = Command::cargo_bin("hybridtls")
+            .unwrap()
+            .args([
+                "plan",
+                &format!("--fqdn={bad}"),
+                "examples/seed000-null-tlscertname",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "--fqdn {bad:?} was accepted");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("not a DNS name"),
+            "{bad:?}"
+        );
+    }
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args([
+            "plan",
+            "--fqdn",
+            "*.Contoso.com",
+            "examples/seed000-null-tlscertname",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("*.contoso.com (given with --fqdn)"));
+}
+
+#[test]
+fn a_huge_file_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("exports.json");
+    // Sparse: takes no disk and, since it is never read, no memory.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(hybridtls::input::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .arg("plan")
+        .arg(&huge)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("exports.json") && stderr.contains("more than the"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hybridtls"))
+        .args([
+            "plan",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "examples/seed000-null-tlscertname",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the plan is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

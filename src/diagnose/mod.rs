@@ -361,6 +361,29 @@ fn diagnose_server<'a>(
         list: Vec::new(),
     };
 
+    if connectors.is_empty() {
+        findings.push(
+            &rules::EXPORT_MISSING,
+            server.name.clone(),
+            format!("the inputs hold no receive connector of {}", server.name),
+            vec![],
+            Remedy::manual(format!(
+                "export the receive connectors of {} (Get-ReceiveConnector -Server {}, or `hybridtls collect`) and plan again",
+                server.name, server.name
+            )),
+        );
+    } else if store.is_empty() {
+        findings.push(
+            &rules::EXPORT_MISSING,
+            server.name.clone(),
+            format!("the inputs hold no certificate of {}", server.name),
+            vec![],
+            Remedy::manual(format!(
+                "export the certificates of {} (Get-ExchangeCertificate -Server {} with RawData, or `hybridtls collect`) and plan again",
+                server.name, server.name
+            )),
+        );
+    }
     if !connectors.is_empty() && !reports.iter().any(|r| r.hybrid) {
         findings.push(
             &rules::HYBRID_CONNECTOR_MISSING,

@@ -534,6 +534,37 @@ Always.
 "#,
 };
 
+pub const EXPORT_MISSING: Rule = Rule {
+    code: "HT017",
+    name: "required-export-missing",
+    title: "An export hybridtls needs for this server is missing or empty",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The inputs name a server but hold no receive connector of it, or hold its receive connectors
+but no certificate of it (neither a Get-ExchangeCertificate export nor a Cert:\LocalMachine\My
+listing). An export that is `[]`, a file left out, or a folder of the wrong server look like this.
+
+## Why it matters
+Without the connectors hybridtls cannot say which certificate Exchange Online is shown; without
+the certificates it cannot say whether the one named exists. "Nothing to change" would be a
+guess, so hybridtls says what is missing instead.
+
+## Symptoms
+None on the server: this rule is about the inputs.
+
+## Detection
+After reading every input, each server is checked for at least one receive connector and, when
+it has any, at least one certificate.
+
+## Fix
+Manual: export what is missing on that server (`hybridtls collect` writes every export hybridtls
+reads) and plan again.
+
+## When to fix by hand
+Always.
+"#,
+};
+
 /// Every rule, in code order.
 pub const ALL: &[&Rule] = &[
     &NO_CERTIFICATE_NAME,
@@ -552,6 +583,7 @@ pub const ALL: &[&Rule] = &[
     &SHA1_SIGNATURE,
     &SEND_CONNECTOR_CERTIFICATE,
     &LOG_DISAGREES,
+    &EXPORT_MISSING,
 ];
 
 /// Finds a rule by code (`HT001`, case-insensitive) or kebab-case name.

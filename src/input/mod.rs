@@ -22,13 +22,20 @@ const JSON_EXTENSIONS: &[&str] = &["json"];
 const CERTIFICATE_EXTENSIONS: &[&str] = &["cer", "crt", "der", "pem", "p7b"];
 const LOG_EXTENSIONS: &[&str] = &["log"];
 
+/// The largest file hybridtls reads whole. The exports of a server with hundreds of connectors
+/// and certificates stay far below it; a file above it is a mistake or damage, and reading it
+/// would only exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Reads all `paths` (files and folders, folders walked in sorted order) into an inventory.
 pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
     let mut inventory = Inventory::default();
     for path in paths {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = Vec::new();
-            for entry in walkdir::WalkDir::new(path) {
+            // Links are followed: an export linked into the folder is as much an input as a
+            // copy of it (walkdir reports a link loop as an error).
+            for entry in walkdir::WalkDir::new(path).follow_links(true) {
                 let entry = entry
                     .map_err(|e| InputError::new(display(path), format!("cannot walk the folder: {e}")))?;
                 if entry.file_type().is_file() {
@@ -52,6 +59,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
             }
         } else if path.is_file() {
             read_file(path, true, &mut inventory)?;
+        } else if path.exists() {
+            return Err(InputError::new(
+                display(path),
+                "not a regular file or folder (a FIFO, socket or device): hybridtls reads export files",
+            )
+            .hint("save the export to a file first, e.g. `... | ConvertTo-Json -Depth 6 | Out-File exports.json`"));
         } else {
             return Err(InputError::new(display(path), "no such file or folder"));
         }
@@ -59,6 +72,30 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
     resolve_servers(&mut inventory)?;
     refuse_hidden_characters(&inventory)?;
     Ok(inventory)
+}
+
+/// A plan needs at least one receive connector: without one, "nothing to change" would be a
+/// guess. An error naming the inputs (and any that held no objects) says so instead.
+pub fn require_receive_connectors(inventory: &Inventory, paths: &[PathBuf]) -> Result<(), InputError> {
+    if !inventory.receive_connectors.is_empty() {
+        return Ok(());
+    }
+    let empty: Vec<&str> = inventory
+        .inputs
+        .iter()
+        .filter(|input| input.kind == InputKind::Empty)
+        .map(|input| input.path.as_str())
+        .collect();
+    let detail = if empty.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} held no objects)", empty.join(", "))
+    };
+    Err(InputError::new(
+        paths.iter().map(|p| display(p)).collect::<Vec<_>>().join(", "),
+        format!("no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents"),
+    )
+    .hint("export Get-ReceiveConnector of each server that takes part in hybrid mail flow (or run the script from `hybridtls collect`) and give that file or folder too"))
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
@@ -180,6 +217,18 @@ fn shown_path(path: &Path) -> Result<String, InputError> {
 /// it was found in a folder.
 fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(), InputError> {
     let name = shown_path(path)?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(InputError::new(
+            &name,
+            format!(
+                "the file is {size} bytes, more than the {MAX_FILE_BYTES} hybridtls reads from one export"
+            ),
+        )
+        .hint("an export of one server is a few megabytes at most: check that this is the file you meant, or split the export by server"));
+    }
     let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
     let sha256 = sha256_hex(&bytes);
     let ext = extension(path);
