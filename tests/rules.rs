@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -143,6 +143,27 @@ fn plan_dir(dir: &Path, extra: &[&str]) -> Plan {
 
 fn plan(rule: &str, extra: &[&str]) -> Plan {
     plan_dir(&Path::new(FIXTURES).join(rule), extra)
+}
+
+/// A copy of a fixture without some of its files, for the variants the tests need.
+fn copy_without(rule: &str, leave_out: &[&str]) -> tempfile::TempDir {
+    let target = tempfile::tempdir().unwrap();
+    let source = Path::new(FIXTURES).join(rule);
+    let mut stack: Vec<PathBuf> = vec![source.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(&source).unwrap();
+            let destination = target.path().join(relative);
+            if path.is_dir() {
+                std::fs::create_dir_all(&destination).unwrap();
+                stack.push(path);
+            } else if !leave_out.iter().any(|name| relative.ends_with(name)) {
+                std::fs::copy(&path, &destination).unwrap();
+            }
+        }
+    }
+    target
 }
 
 #[test]
@@ -353,6 +374,17 @@ fn ht010_missing_intermediate_supplied_as_a_file_is_imported() {
 }
 
 #[test]
+#[ignore = "bug: src/diagnose/chain.rs findings() reports a root that is in no input as a missing intermediate (HT010) when no Root listing is given"]
+fn ht010_is_not_raised_for_a_root_when_no_root_listing_is_given() {
+    // The HT010 fixture without store-Root.json: the intermediate is still missing, but the
+    // root (never sent in the handshake, and not judged without a Root listing) is not.
+    let dir = copy_without("HT010", &["store-Root.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.finding("HT010")["object"], thumbprint("inter").as_str());
+    assert!(plan.actions("manual").is_empty(), "{:#?}", plan.0["actions"]);
+}
+
+#[test]
 fn ht011_root_outside_the_root_store_is_a_warning_and_never_imported() {
     let plan = plan("HT011", &[]);
     assert_eq!(plan.codes(), ["HT011"]);
@@ -449,6 +481,19 @@ fn ht016_protocol_log_showing_another_certificate_is_reported_with_its_line() {
     let connector = plan.connector(FRONTEND);
     assert_eq!(connector["logged_certificate"], self_signed.as_str());
     assert_eq!(connector["presented_certificate"], thumbprint("mail").as_str());
+}
+
+#[test]
+#[ignore = "doubt: src/diagnose/select.rs search_by_fqdn() falls back to an expired certificate (last or_else) instead of going on to the server FQDN"]
+fn fqdn_search_skips_expired_certificates() {
+    // HT005: the only certificate naming the connector Fqdn mail.contoso.com has expired.
+    // If Exchange finds only valid certificates (as HT012's documentation says), the search
+    // goes on with the server FQDN and presents the self-signed CN=EX01.
+    let plan = plan("HT005", &[]);
+    assert_eq!(
+        plan.connector(FRONTEND)["presented_certificate"],
+        thumbprint("ex01-exchange").as_str()
+    );
 }
 
 #[test]
