@@ -456,15 +456,38 @@ fn ht015_send_connector_gets_the_value_to_set_by_hand() {
     assert_eq!(finding["object"], O365);
     let stale = format!("<I>CN=Rules Test Issuing CA 0, O=Rules Test Trust, C=US<S>{MAIL}");
     assert_eq!(evidence(finding), [("TlsCertificateName", stale.as_str())]);
-    let instruction = parameter(plan.action("manual"), "instruction");
-    let expected = format!(
-        "Set-SendConnector -Identity '{O365}' -TlsCertificateName '{}' once the certificate {} is installed",
-        mail_name(),
-        thumbprint("mail")
+    let manual = plan.action("manual");
+    assert!(
+        parameter(manual, "instruction").contains(&thumbprint("mail")),
+        "the instruction names the certificate to install first"
     );
-    assert!(instruction.starts_with(&expected), "{instruction}");
+    let expected = format!(
+        "Set-SendConnector -Identity '{O365}' -TlsCertificateName '{}'",
+        mail_name()
+    );
+    assert_eq!(parameter(manual, "command"), expected);
     // A send connector is one object for the whole organisation: never scripted.
     assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
+fn ht017_connectors_without_certificates_are_a_missing_export_not_an_all_clear() {
+    // With the hybrid FQDN known, nothing but the missing export may be said: no "obtain a
+    // certificate" guess about certificates that were never exported.
+    let plan = plan("HT017", &["--fqdn", "mail.contoso.com"]);
+    assert_eq!(
+        plan.codes(),
+        ["HT017"],
+        "nothing else can be judged without certificates"
+    );
+    let finding = plan.finding("HT017");
+    assert_eq!(finding["object"], "EX01");
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("no certificate of EX01"));
+    assert!(parameter(plan.action("manual"), "instruction").contains("Get-ExchangeCertificate"));
+    assert_eq!(plan.summary("manual"), 1);
 }
 
 #[test]

@@ -418,7 +418,9 @@ fn diagnose_server<'a>(
     let mut intended_certificates: Vec<(&Certificate, TlsCertificateName)> = Vec::new();
     for report in hybrid_reports {
         tls_offered(report.connector, &mut findings);
-        if hybrid.is_none() {
+        // Without the server's certificates (HT017) no selection can be judged: saying
+        // "obtain a certificate" would be a confident guess.
+        if hybrid.is_none() || store.is_empty() {
             continue;
         }
         match connector_findings(
@@ -442,7 +444,7 @@ fn diagnose_server<'a>(
             Intended::Undecided => {}
         }
     }
-    if hybrid.is_some() {
+    if hybrid.is_some() && !store.is_empty() {
         send_connector_findings(
             inventory,
             server,
