@@ -8,7 +8,6 @@ pub mod symptoms;
 
 use time::OffsetDateTime;
 
-use crate::input::exchange::AUTH_TLS;
 use crate::model::{
     Certificate, Inventory, ReceiveConnector, Server, Sighting, TlsCertificateName, TransportRole,
 };
@@ -361,63 +360,18 @@ fn diagnose_server<'a>(
         list: Vec::new(),
     };
 
-    if connectors.is_empty() {
-        findings.push(
-            &rules::EXPORT_MISSING,
-            server.name.clone(),
-            format!("the inputs hold no receive connector of {}", server.name),
-            vec![],
-            Remedy::manual(format!(
-                "export the receive connectors of {} (Get-ReceiveConnector -Server {}, or `hybridtls collect`) and plan again",
-                server.name, server.name
-            )),
-        );
-    } else if store.is_empty() {
-        findings.push(
-            &rules::EXPORT_MISSING,
-            server.name.clone(),
-            format!("the inputs hold no certificate of {}", server.name),
-            vec![],
-            Remedy::manual(format!(
-                "export the certificates of {} (Get-ExchangeCertificate -Server {} with RawData, or `hybridtls collect`) and plan again",
-                server.name, server.name
-            )),
-        );
-    }
-    if !connectors.is_empty() && !reports.iter().any(|r| r.hybrid) {
-        findings.push(
-            &rules::HYBRID_CONNECTOR_MISSING,
-            server.name.clone(),
-            format!(
-                "none of the {} receive connectors of {} is a hybrid connector",
-                connectors.len(),
-                server.name
-            ),
-            vec![],
-            Remedy::manual(
-                "export every receive connector of the server, or run the Hybrid Configuration Wizard for it"
-                    .to_owned(),
-            ),
-        );
-    }
+    rules::ht017_required_export_missing::check(server, connectors.len(), store.len(), &mut findings);
+    rules::ht008_hybrid_connector_missing::check(server, &reports, &mut findings);
     let hybrid_reports: Vec<&ConnectorReport> = reports.iter().filter(|r| r.hybrid).collect();
-    if hybrid.is_none() && !hybrid_reports.is_empty() {
-        findings.push(
-            &rules::HYBRID_FQDN_UNKNOWN,
-            server.name.clone(),
-            "the name Exchange Online uses to reach this server is unknown, so certificates cannot be judged".to_owned(),
-            vec![],
-            Remedy::manual("run again with --fqdn <hybrid FQDN>, e.g. the TlsDomain of the Exchange Online outbound connector".to_owned()),
-        );
-    }
+    rules::ht007_hybrid_fqdn_unknown::check(server, hybrid.is_some(), &hybrid_reports, &mut findings);
 
     for report in &reports {
-        log_findings(report, &mut findings);
+        rules::ht016_protocol_log_disagrees::check(report, &mut findings);
     }
     let mut needs_certificate = false;
     let mut intended_certificates: Vec<(&Certificate, TlsCertificateName)> = Vec::new();
     for report in hybrid_reports {
-        tls_offered(report.connector, &mut findings);
+        rules::ht006_hybrid_connector_without_tls::check(report.connector, &mut findings);
         // Without the server's certificates (HT017) no selection can be judged: saying
         // "obtain a certificate" would be a confident guess.
         if hybrid.is_none() || store.is_empty() {
@@ -445,7 +399,7 @@ fn diagnose_server<'a>(
         }
     }
     if hybrid.is_some() && !store.is_empty() {
-        send_connector_findings(
+        rules::ht015_send_connector_certificate_not_usable::check(
             inventory,
             server,
             &store,
@@ -455,9 +409,11 @@ fn diagnose_server<'a>(
         );
     }
     for (certificate, name) in &intended_certificates {
-        shadow_findings(certificate, name, &store, now, &mut findings);
+        rules::ht009_keyless_duplicate_certificate::check(certificate, name, &store, now, &mut findings);
         chain::findings(inventory, server, certificate, now, &mut findings);
-        health_findings(certificate, now, &mut findings);
+        rules::ht012_certificate_expiring::check(certificate, now, &mut findings);
+        rules::ht013_weak_rsa_key::check(certificate, &mut findings);
+        rules::ht014_sha1_signature::check(certificate, &mut findings);
     }
     if needs_certificate {
         let evidence = store
@@ -492,68 +448,6 @@ fn diagnose_server<'a>(
         intended: intended_certificates.into_iter().map(|(c, _)| c).collect(),
         findings,
     }
-}
-
-/// A protocol log that shows another certificate than the model computes.
-fn log_findings(report: &ConnectorReport, findings: &mut Findings) {
-    let Some(observed) = report.observed else {
-        return;
-    };
-    let seen = observed.thumbprint.as_deref().unwrap_or_default();
-    let computed = report.selection.effective().map(|c| c.thumbprint.as_str());
-    if computed == Some(seen) {
-        return;
-    }
-    let identity = report.connector.identity();
-    findings.push(
-        &rules::LOG_DISAGREES,
-        identity.clone(),
-        format!(
-            "the protocol log shows {identity} sending {seen} at {}, but the exports make it present {}",
-            observed.time,
-            computed.unwrap_or("no certificate")
-        ),
-        vec![Evidence {
-            file: observed.source.file.clone(),
-            position: observed.source.position.clone(),
-            field: "Certificate thumbprint".to_owned(),
-            value: seen.to_owned(),
-        }],
-        Remedy::manual("export the connectors and certificates again, take a fresh protocol log after a test message, and plan again".to_owned()),
-    );
-}
-
-/// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
-const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer";
-
-fn tls_offered(connector: &ReceiveConnector, findings: &mut Findings) {
-    if connector.auth_mechanism.is_none_or(|m| m & AUTH_TLS != 0) {
-        return;
-    }
-    let identity = connector.identity();
-    findings.push(
-        &rules::TLS_NOT_OFFERED,
-        identity.clone(),
-        format!("AuthMechanism of {identity} does not include Tls, so STARTTLS is not offered"),
-        vec![Evidence {
-            file: connector.source.file.clone(),
-            position: connector.source.position.clone(),
-            field: "AuthMechanism".to_owned(),
-            value: connector.auth_mechanism.unwrap_or_default().to_string(),
-        }],
-        Remedy::Manual {
-            instruction: format!(
-                "add Tls to the AuthMechanism of {identity}, with the mechanisms the Hybrid Configuration Wizard sets"
-            ),
-            command: Some(ManualCommand {
-                cmdlet: "Set-ReceiveConnector",
-                parameters: vec![
-                    ("Identity", identity.clone()),
-                    ("AuthMechanism", HYBRID_AUTH_MECHANISM.to_owned()),
-                ],
-            }),
-        },
-    );
 }
 
 /// The certificate hybrid connectors should name, worked out once per server.
@@ -726,195 +620,10 @@ fn connector_findings<'a>(
     intended
 }
 
-/// Send connectors to Exchange Online that this server sources must name a certificate it has.
-/// A send connector is one object for the whole organisation, so the fix is never scripted for
-/// one server: the finding says what to set.
-fn send_connector_findings(
-    inventory: &Inventory,
-    server: &Server,
-    store: &[&Certificate],
-    target: Option<&Target>,
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) {
-    let sourced_here = inventory.send_connectors.iter().filter(|connector| {
-        connector.targets_exchange_online()
-            && connector
-                .source_servers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&server.name))
-    });
-    for connector in sourced_here {
-        let usable = connector.tls_certificate_name.as_ref().is_some_and(|name| {
-            store
-                .iter()
-                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c))
-        });
-        if usable {
-            continue;
-        }
-        let current = connector
-            .tls_certificate_name
-            .as_ref()
-            .map_or_else(|| "null".to_owned(), ToString::to_string);
-        let remedy = match target {
-            Some(target) => Remedy::Manual {
-                instruction: format!(
-                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below, then restart MSExchangeTransport on each",
-                    target.certificate.thumbprint
-                ),
-                command: Some(ManualCommand {
-                    cmdlet: "Set-SendConnector",
-                    parameters: vec![
-                        ("Identity", connector.name.clone()),
-                        ("TlsCertificateName", target.name.to_string()),
-                    ],
-                }),
-            },
-            None => Remedy::manual(install_certificate_instruction(&[])),
-        };
-        findings.push(
-            &rules::SEND_CONNECTOR_CERTIFICATE,
-            connector.name.clone(),
-            format!(
-                "the send connector {:?} has TlsCertificateName {current}, which names no valid certificate with a private key on {}",
-                connector.name, server.name
-            ),
-            vec![Evidence {
-                file: connector.source.file.clone(),
-                position: connector.source.position.clone(),
-                field: "TlsCertificateName".to_owned(),
-                value: current,
-            }],
-            remedy,
-        );
-    }
-}
-
-/// Key-less copies that share the intended certificate's issuer and subject: Exchange may pick
-/// one of them (no private-key check when TlsCertificateName is set), and TLS then fails.
-fn shadow_findings(
-    intended: &Certificate,
-    name: &TlsCertificateName,
-    store: &[&Certificate],
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) {
-    let matches: Vec<&Certificate> = store
-        .iter()
-        .copied()
-        .filter(|c| name.matches(c) && c.valid_at(now))
-        .collect();
-    let shadows: Vec<&Certificate> = matches.iter().copied().filter(|c| !has_key(c)).collect();
-    if shadows.is_empty() {
-        return;
-    }
-    let first = matches[0];
-    let latest = matches
-        .iter()
-        .copied()
-        .max_by_key(|c| c.not_after)
-        .unwrap_or(first);
-    let picks = format!(
-        "Exchange 2013 picks {} (first valid in store order){}, newer builds pick {} (latest NotAfter){}",
-        first.thumbprint,
-        if has_key(first) {
-            ""
-        } else {
-            ", which has no private key"
-        },
-        latest.thumbprint,
-        if has_key(latest) {
-            ""
-        } else {
-            ", which has no private key"
-        },
-    );
-    for shadow in shadows {
-        let object = format!("{}\\{}", crate::model::Store::My.path(), shadow.thumbprint);
-        let message = format!(
-            "{} has the issuer and subject of {} ({}) but no private key; {} valid certificates match TlsCertificateName {name}: {picks}",
-            shadow.thumbprint,
-            intended.thumbprint,
-            intended.subject,
-            matches.len(),
-        );
-        let evidence = vec![
-            certificate_evidence(shadow, "HasPrivateKey", "false".to_owned()),
-            certificate_evidence(shadow, "NotAfter", date(shadow.not_after)),
-            certificate_evidence(intended, "Thumbprint", intended.thumbprint.clone()),
-        ];
-        let remedy = if shadow.from_store_listing {
-            Remedy::RemoveCertificate {
-                certificate: Box::new(shadow.clone()),
-            }
-        } else {
-            Remedy::manual(format!(
-                    "HasPrivateKey is false only in the Get-ExchangeCertificate export, which can be wrong over remoting: list Cert:\\LocalMachine\\My\\{} on the server (or use `hybridtls collect`) and plan again",
-                    shadow.thumbprint
-                ))
-        };
-        findings.push(&rules::KEYLESS_SHADOW, object, message, evidence, remedy);
-    }
-}
-
-/// Warnings about the intended certificate itself that do not stop mail today.
-fn health_findings(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
-    let object = certificate.thumbprint.clone();
-    let renew = || {
-        Remedy::manual(format!(
-            "renew {} ({}) with a 2048-bit or larger RSA key and a SHA-256 signature, install it with its private key, and plan again",
-            certificate.thumbprint, certificate.subject
-        ))
-    };
-    let days_left = (certificate.not_after - now).whole_days();
-    if (0..=30).contains(&days_left) {
-        findings.push(
-            &rules::CERTIFICATE_EXPIRING,
-            object.clone(),
-            format!(
-                "{} expires on {} ({days_left} days after the evaluation time)",
-                certificate.thumbprint,
-                date(certificate.not_after)
-            ),
-            vec![certificate_evidence(
-                certificate,
-                "NotAfter",
-                date(certificate.not_after),
-            )],
-            renew(),
-        );
-    }
-    let Some(facts) = &certificate.facts else {
-        return;
-    };
-    if facts.key_algorithm == "RSA" && facts.key_bits > 0 && facts.key_bits < 2048 {
-        findings.push(
-            &rules::WEAK_KEY,
-            object.clone(),
-            format!("{} has a {}-bit RSA key", certificate.thumbprint, facts.key_bits),
-            vec![certificate_evidence(
-                certificate,
-                "RawData",
-                format!("RSA {} bits", facts.key_bits),
-            )],
-            renew(),
-        );
-    }
-    if facts.signature_algorithm.to_ascii_lowercase().starts_with("sha1") {
-        findings.push(
-            &rules::SHA1_SIGNATURE,
-            object,
-            format!(
-                "{} is signed with {}",
-                certificate.thumbprint, facts.signature_algorithm
-            ),
-            vec![certificate_evidence(
-                certificate,
-                "RawData",
-                facts.signature_algorithm.clone(),
-            )],
-            renew(),
-        );
-    }
+/// What renews a certificate that HT012, HT013 or HT014 warns about.
+fn renew(certificate: &Certificate) -> Remedy {
+    Remedy::manual(format!(
+        "renew {} ({}) with a 2048-bit or larger RSA key and a SHA-256 signature, install it with its private key, and plan again",
+        certificate.thumbprint, certificate.subject
+    ))
 }

@@ -1,0 +1,41 @@
+//! HT001 `hybrid-connector-without-certificate-name`: the rule's documentation and metadata
+//! (checked with HT002 to HT005 in `diagnose::connector_findings`, which judges a hybrid
+//! connector's one certificate selection).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT001",
+    name: "hybrid-connector-without-certificate-name",
+    title: "Hybrid receive connector has no TlsCertificateName",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The receive connector that Exchange Online delivers to (the port-25 `Default Frontend <SERVER>`
+connector, or one whose `TlsDomainCapabilities` contain
+`mail.protection.outlook.com:AcceptCloudServicesMail`) has `TlsCertificateName` set to `$null`.
+
+## Why it breaks mail flow
+Without `TlsCertificateName`, Exchange picks the STARTTLS certificate by the connector's `Fqdn`
+(then the server FQDN): certificates with a private key whose CN or SAN holds that name, newest
+`NotBefore` first, CA-issued before self-signed. The connector FQDN is usually the server's own
+name, which only the self-signed Exchange certificate covers, so that certificate is presented.
+Exchange Online validates the certificate against the hybrid FQDN and rejects it.
+
+## Symptoms
+- Exchange Online message trace: `450 4.7.320 Certificate validation failed; MSG=SubjectMismatch`
+  or `450 4.4.317 Cannot connect to remote server [Message=SubjectMismatch ...]`.
+- SmtpReceive protocol log: `Sending certificate` followed by the self-signed subject `CN=<SERVER>`.
+
+## Detection
+hybridtls reads `TlsCertificateName` from the Get-ReceiveConnector export and models the FQDN
+fallback over the Get-ExchangeCertificate export to show which certificate is presented.
+
+## Fix
+`Set-ReceiveConnector -TlsCertificateName '<I>issuer<S>subject'` naming the CA-issued certificate
+that covers the hybrid FQDN, then a restart of the transport service that owns the connector
+(MSExchangeFrontEndTransport for a FrontendTransport connector, MSExchangeTransport otherwise).
+
+## When to fix by hand
+When no installed certificate qualifies (see HT005), install one first and plan again.
+"#,
+};

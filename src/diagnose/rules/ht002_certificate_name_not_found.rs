@@ -1,0 +1,43 @@
+//! HT002 `certificate-name-not-found`: the rule's documentation and metadata (checked with HT001,
+//! HT003 to HT005 in `diagnose::connector_findings`).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT002",
+    name: "certificate-name-not-found",
+    title: "TlsCertificateName names a certificate that is not installed or not valid",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+`TlsCertificateName` on the connector names an issuer and subject for which
+`Cert:\LocalMachine\My` holds no currently valid certificate. Typically the certificate was renewed
+(often from a new intermediate, so the issuer changed) and the old one removed, but the connector
+still names the old one.
+
+## Why it breaks mail flow
+Exchange looks up the named certificate when a session starts. When none is found it cannot offer
+STARTTLS at all, and Exchange Online requires TLS for hybrid mail.
+
+## Symptoms
+- Event 12014 (MSExchangeFrontEndTransport): "Microsoft Exchange could not find a certificate that
+  contains the domain name <I>...<S>... in the personal store on the local computer".
+- `telnet <server> 25`, `EHLO`: no `STARTTLS` in the answer.
+- Exchange Online: `451 5.7.3 STARTTLS is required to send mail`, wrapped in
+  `450 4.4.101 Proxy session setup failed on Frontend` or `450 4.4.317`.
+- For a send connector: `454 4.7.5 The certificate specified in TlsCertificateName of the
+  SendConnector could not be found`.
+
+## Detection
+The connector's issuer and subject are compared, as normalised distinguished names (case and
+spacing ignored, RDN order significant), with every certificate exported from the server, and
+validity is checked at the evaluation time (`--now`).
+
+## Fix
+Point `TlsCertificateName` at the installed certificate that qualifies for hybrid (private key,
+valid, CA-issued, covers the hybrid FQDN), then restart the transport service.
+
+## When to fix by hand
+When the intended certificate is not installed yet: install it with its private key, enable it
+for SMTP (answer **No** to replacing the default certificate), and plan again.
+"#,
+};

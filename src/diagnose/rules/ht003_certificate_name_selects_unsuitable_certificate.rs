@@ -1,0 +1,34 @@
+//! HT003 `certificate-name-selects-unsuitable-certificate`: the rule's documentation and metadata
+//! (checked with HT001, HT002, HT004, HT005 in `diagnose::connector_findings`).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT003",
+    name: "certificate-name-selects-unsuitable-certificate",
+    title: "TlsCertificateName selects a certificate that cannot serve hybrid mail",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The connector's `TlsCertificateName` resolves to exactly one certificate, but that certificate is
+self-signed, does not cover the hybrid FQDN in its subject CN or SAN, or has no private key.
+
+## Why it breaks mail flow
+Exchange Online checks the presented certificate against the FQDN configured on its outbound
+connector and trusts only public CA chains. A self-signed or mismatched certificate fails that
+check; a certificate without a private key cannot complete the TLS handshake.
+
+## Symptoms
+`450 4.7.320 Certificate validation failed; MSG=SubjectMismatch` in Exchange Online message trace;
+`TLS negotiation failed with error NoCredentials` in the protocol log when the key is missing.
+
+## Detection
+The selected certificate is checked against the hybrid FQDN (`--fqdn`, or derived from the inputs
+and printed), its validity at `--now`, its issuer, and `HasPrivateKey`.
+
+## Fix
+Point `TlsCertificateName` at the certificate that qualifies, then restart the transport service.
+
+## When to fix by hand
+When no installed certificate qualifies (HT005).
+"#,
+};

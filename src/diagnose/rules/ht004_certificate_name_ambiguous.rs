@@ -1,0 +1,37 @@
+//! HT004 `certificate-name-ambiguous`: the rule's documentation and metadata (checked with HT001 to
+//! HT003, HT005 in `diagnose::connector_findings`).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT004",
+    name: "certificate-name-ambiguous",
+    title: "TlsCertificateName matches more than one valid certificate",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+More than one valid certificate in `Cert:\LocalMachine\My` has the issuer and subject that
+`TlsCertificateName` names, for example after a renewal by the same CA or a duplicate import.
+
+## Why it breaks mail flow
+Exchange versions disagree on which one wins: Exchange 2013 code takes the first valid match in
+store order, and newer guidance says the one with the latest `NotAfter`. Either may be a copy
+without a private key or the older certificate, so TLS can fail or switch certificates after a
+restart. The only safe state is a single valid match.
+
+## Symptoms
+Intermittent or restart-dependent failures: `TLS negotiation failed with error NoCredentials`,
+`450 4.7.320 Certificate validation failed`, a different thumbprint in the protocol log's
+`Certificate thumbprint` row than the one `Get-ExchangeCertificate` shows.
+
+## Detection
+All valid matches are listed with the certificate each selection rule would pick.
+
+## Fix
+Remove the surplus certificates so that only the intended one matches; hybridtls plans this as a
+manual action, naming each certificate by its full thumbprint.
+
+## When to fix by hand
+Always review which copy holds the private key before removing anything, and back it up first
+(`Export-Certificate -Type CERT`). Never remove by a thumbprint prefix or wildcard.
+"#,
+};

@@ -1,0 +1,33 @@
+//! HT005 `no-qualifying-certificate`: the rule's documentation and metadata (raised by
+//! `diagnose::diagnose_server` when `connector_findings` finds no certificate that qualifies).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT005",
+    name: "no-qualifying-certificate",
+    title: "No installed certificate qualifies for hybrid mail flow",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+No certificate exported from the server has a private key, is valid at the evaluation time, is
+issued by a CA (not self-signed), and covers every hybrid FQDN in its subject CN or SAN.
+
+## Why it breaks mail flow
+Exchange Online requires a publicly trusted certificate whose name matches the FQDN its outbound
+connector uses for the on-premises endpoint.
+
+## Symptoms
+Any of the certificate errors of HT001 to HT003; the fix cannot be automated.
+
+## Detection
+Each exported certificate is checked against the criteria above; the reasons each one fails are
+listed.
+
+## Fix
+Manual: obtain a certificate from a public CA that covers the hybrid FQDN, import it with its
+private key on every hybrid server, enable it for SMTP, export again and plan again.
+
+## When to fix by hand
+Always: hybridtls does not create or request certificates.
+"#,
+};

@@ -1,0 +1,68 @@
+//! HT006 `hybrid-connector-without-tls`: the rule's documentation, metadata and check.
+
+use super::{Rule, Severity};
+use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
+use crate::input::exchange::AUTH_TLS;
+use crate::model::ReceiveConnector;
+
+pub const RULE: Rule = Rule {
+    code: "HT006",
+    name: "hybrid-connector-without-tls",
+    title: "Hybrid receive connector does not offer TLS (AuthMechanism lacks Tls)",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The hybrid receive connector's `AuthMechanism` does not include `Tls`, so STARTTLS is never
+advertised whatever the certificate.
+
+## Why it breaks mail flow
+Exchange Online requires TLS to deliver hybrid mail.
+
+## Symptoms
+`451 5.7.3 STARTTLS is required to send mail` in Exchange Online; no `STARTTLS` in the EHLO answer.
+
+## Detection
+`AuthMechanism` in the Get-ReceiveConnector export (a number in Windows PowerShell 5.1: Tls = 1).
+
+## Fix
+Manual, because `AuthMechanism` carries other settings too: add `Tls` with
+`Set-ReceiveConnector -AuthMechanism` listing every mechanism the connector needs (the Hybrid
+Configuration Wizard sets `Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer`).
+
+## When to fix by hand
+Always.
+"#,
+};
+
+/// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
+const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer";
+
+/// The hybrid connector must offer STARTTLS: its AuthMechanism must include Tls.
+pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Findings) {
+    if connector.auth_mechanism.is_none_or(|m| m & AUTH_TLS != 0) {
+        return;
+    }
+    let identity = connector.identity();
+    findings.push(
+        &RULE,
+        identity.clone(),
+        format!("AuthMechanism of {identity} does not include Tls, so STARTTLS is not offered"),
+        vec![Evidence {
+            file: connector.source.file.clone(),
+            position: connector.source.position.clone(),
+            field: "AuthMechanism".to_owned(),
+            value: connector.auth_mechanism.unwrap_or_default().to_string(),
+        }],
+        Remedy::Manual {
+            instruction: format!(
+                "add Tls to the AuthMechanism of {identity}, with the mechanisms the Hybrid Configuration Wizard sets"
+            ),
+            command: Some(ManualCommand {
+                cmdlet: "Set-ReceiveConnector",
+                parameters: vec![
+                    ("Identity", identity.clone()),
+                    ("AuthMechanism", HYBRID_AUTH_MECHANISM.to_owned()),
+                ],
+            }),
+        },
+    );
+}

@@ -1,0 +1,34 @@
+//! HT011 `root-not-in-root-store`: the rule's documentation and metadata (checked with HT010 in
+//! `diagnose::chain::findings`, which builds the chain both judge).
+
+use super::{Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "HT011",
+    name: "root-not-in-root-store",
+    title: "The root CA of the chain is not in the server's Root store",
+    severity: Severity::Warning,
+    documentation: r#"## What it means
+The chain of the hybrid certificate ends in a root certificate that the `Cert:\LocalMachine\Root`
+listing of the server does not contain.
+
+## Why it matters
+Exchange validates its own certificate (`validOnly`) and Exchange Online's certificate against the
+local roots; a missing root can make the certificate invalid for Exchange and breaks validation of
+certificates issued by that root.
+
+## Symptoms
+`Status` other than Valid in `Get-ExchangeCertificate`, event 12014, `454 4.7.5 certificate
+validation failure`.
+
+## Detection
+The offline chain (see HT010) is compared with the Root listing.
+
+## Fix
+None automatic: roots are trust decisions. Make sure Windows root certificate updates reach the
+server, or deploy the root through Group Policy.
+
+## When to fix by hand
+Always.
+"#,
+};

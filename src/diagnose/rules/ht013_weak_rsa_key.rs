@@ -1,0 +1,52 @@
+//! HT013 `weak-rsa-key`: the rule's documentation, metadata and check.
+
+use super::{Rule, Severity};
+
+use crate::diagnose::{certificate_evidence, renew, Findings};
+use crate::model::Certificate;
+
+pub const RULE: Rule = Rule {
+    code: "HT013",
+    name: "weak-rsa-key",
+    title: "The hybrid certificate has an RSA key shorter than 2048 bits",
+    severity: Severity::Warning,
+    documentation: r#"## What it means
+The public key of the certificate the hybrid connector presents is RSA with fewer than 2048 bits.
+
+## Why it matters
+Public CAs no longer issue such certificates and Microsoft 365 may refuse them.
+
+## Symptoms
+TLS failures with Exchange Online that no configuration change fixes.
+
+## Detection
+The key size is read from the certificate's DER (`RawData`).
+
+## Fix
+Renew with a 2048-bit or larger RSA key and plan again.
+
+## When to fix by hand
+Always.
+"#,
+};
+
+/// The certificate hybrid mail will present has an RSA key shorter than 2048 bits.
+pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
+    let Some(facts) = &certificate.facts else {
+        return;
+    };
+    if facts.key_algorithm != "RSA" || facts.key_bits == 0 || facts.key_bits >= 2048 {
+        return;
+    }
+    findings.push(
+        &RULE,
+        certificate.thumbprint.clone(),
+        format!("{} has a {}-bit RSA key", certificate.thumbprint, facts.key_bits),
+        vec![certificate_evidence(
+            certificate,
+            "RawData",
+            format!("RSA {} bits", facts.key_bits),
+        )],
+        renew(certificate),
+    );
+}

@@ -1,0 +1,55 @@
+//! HT014 `sha1-signature`: the rule's documentation, metadata and check.
+
+use super::{Rule, Severity};
+
+use crate::diagnose::{certificate_evidence, renew, Findings};
+use crate::model::Certificate;
+
+pub const RULE: Rule = Rule {
+    code: "HT014",
+    name: "sha1-signature",
+    title: "The hybrid certificate is signed with SHA-1",
+    severity: Severity::Warning,
+    documentation: r#"## What it means
+The certificate the hybrid connector presents carries a SHA-1 signature.
+
+## Why it matters
+SHA-1 signatures are no longer trusted for TLS server certificates.
+
+## Symptoms
+Certificate validation failures at Exchange Online.
+
+## Detection
+The signature algorithm is read from the certificate's DER (`RawData`).
+
+## Fix
+Renew the certificate with a SHA-256 (or stronger) signature and plan again.
+
+## When to fix by hand
+Always.
+"#,
+};
+
+/// The certificate hybrid mail will present is signed with SHA-1.
+pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
+    let Some(facts) = &certificate.facts else {
+        return;
+    };
+    if !facts.signature_algorithm.to_ascii_lowercase().starts_with("sha1") {
+        return;
+    }
+    findings.push(
+        &RULE,
+        certificate.thumbprint.clone(),
+        format!(
+            "{} is signed with {}",
+            certificate.thumbprint, facts.signature_algorithm
+        ),
+        vec![certificate_evidence(
+            certificate,
+            "RawData",
+            facts.signature_algorithm.clone(),
+        )],
+        renew(certificate),
+    );
+}

@@ -1,0 +1,109 @@
+//! HT015 `send-connector-certificate-not-usable`: the rule's documentation, metadata and check.
+
+use super::{Rule, Severity};
+use time::OffsetDateTime;
+
+use crate::diagnose::{
+    has_key, install_certificate_instruction, Evidence, Findings, ManualCommand, Remedy, Target,
+};
+use crate::model::{Certificate, Inventory, Server};
+
+pub const RULE: Rule = Rule {
+    code: "HT015",
+    name: "send-connector-certificate-not-usable",
+    title: "The send connector to Exchange Online names no usable certificate on this server",
+    severity: Severity::Error,
+    documentation: r#"## What it means
+The send connector that delivers to Exchange Online (smart host in mail.protection.outlook.com,
+address space in mail.onmicrosoft.com, or CloudServicesMailEnabled) has this server as a source
+transport server, but its `TlsCertificateName` is null or names no valid certificate in this
+server's `Cert:\LocalMachine\My`.
+
+## Why it breaks mail flow
+Exchange Online attributes hybrid mail to your tenant by the certificate the on-premises server
+presents when it sends. Without the named certificate the server sends without it, or queues.
+
+## Symptoms
+- `454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not be
+  found` in the queue.
+- `550 5.7.64 TenantAttribution` or `550 5.7.51 TenantInboundAttribution` in NDRs.
+
+## Detection
+The send connector export is matched with each source server's certificate export, as for
+receive connectors.
+
+## Fix
+Manual, because a send connector is one object for the whole organisation:
+`Set-SendConnector -Identity <name> -TlsCertificateName '<I>issuer<S>subject'` naming a
+certificate installed, with its private key, on every source transport server; then restart
+MSExchangeTransport on each of them.
+
+## When to fix by hand
+Always; hybridtls names the value to set.
+"#,
+};
+
+/// Send connectors to Exchange Online that this server sources must name a certificate it has.
+/// A send connector is one object for the whole organisation, so the fix is never scripted for
+/// one server: the finding says what to set.
+pub(in crate::diagnose) fn check(
+    inventory: &Inventory,
+    server: &Server,
+    store: &[&Certificate],
+    target: Option<&Target>,
+    now: OffsetDateTime,
+    findings: &mut Findings,
+) {
+    let sourced_here = inventory.send_connectors.iter().filter(|connector| {
+        connector.targets_exchange_online()
+            && connector
+                .source_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&server.name))
+    });
+    for connector in sourced_here {
+        let usable = connector.tls_certificate_name.as_ref().is_some_and(|name| {
+            store
+                .iter()
+                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c))
+        });
+        if usable {
+            continue;
+        }
+        let current = connector
+            .tls_certificate_name
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), ToString::to_string);
+        let remedy = match target {
+            Some(target) => Remedy::Manual {
+                instruction: format!(
+                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below, then restart MSExchangeTransport on each",
+                    target.certificate.thumbprint
+                ),
+                command: Some(ManualCommand {
+                    cmdlet: "Set-SendConnector",
+                    parameters: vec![
+                        ("Identity", connector.name.clone()),
+                        ("TlsCertificateName", target.name.to_string()),
+                    ],
+                }),
+            },
+            None => Remedy::manual(install_certificate_instruction(&[])),
+        };
+        findings.push(
+            &RULE,
+            connector.name.clone(),
+            format!(
+                "the send connector {:?} has TlsCertificateName {current}, which names no valid certificate with a private key on {}",
+                connector.name, server.name
+            ),
+            vec![Evidence {
+                file: connector.source.file.clone(),
+                position: connector.source.position.clone(),
+                field: "TlsCertificateName".to_owned(),
+                value: current,
+            }],
+            remedy,
+        );
+    }
+}
