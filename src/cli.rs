@@ -220,7 +220,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         .iter()
         .map(|p| {
             p.has_automatic_steps()
-                .then(|| fingerprint(p, &inventory.inputs, &evaluated_at))
+                .then(|| fingerprint(p, &inventory.inputs_for(&p.server), &evaluated_at))
         })
         .collect();
     let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))?;
@@ -236,8 +236,9 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
             } else {
                 dir.join(&server_plan.server)
             };
-            let remediate = script::remediation(server_plan, &inventory.inputs, &evaluated_at, fingerprint)?;
-            let rollback = script::rollback(server_plan, &inventory.inputs, &evaluated_at, fingerprint)?;
+            let inputs = inventory.inputs_for(&server_plan.server);
+            let remediate = script::remediation(server_plan, &inputs, &evaluated_at, fingerprint)?;
+            let rollback = script::rollback(server_plan, &inputs, &evaluated_at, fingerprint)?;
             files.push((folder.join("remediate.ps1"), remediate));
             files.push((folder.join("rollback.ps1"), rollback));
         }
@@ -271,8 +272,9 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     })
 }
 
-/// SHA-256 over everything a server's plan depends on, so both scripts and the report can
-/// name the plan they belong to.
+/// SHA-256 over everything a server's plan depends on (its own inputs and the organisation-wide
+/// ones, see [`crate::model::Inventory::inputs_for`]), so both scripts and the report can name
+/// the plan they belong to, and another server's export changing does not change it.
 fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], evaluated_at: &str) -> String {
     let mut text = format!(
         "hybridtls {}\nnow {evaluated_at}\nserver {}\n",

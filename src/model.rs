@@ -22,6 +22,9 @@ pub struct InputFile {
     pub kind: InputKind,
     pub encoding: Option<&'static str>,
     pub records: usize,
+    /// The servers whose objects the file holds, sorted; empty for an organisation-wide file
+    /// (send connectors, supplied CA certificates), which every server's plan depends on.
+    pub servers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -359,6 +362,18 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The inputs one server's plan is made from: its own files and the organisation-wide
+    /// ones, so that another server's export changing leaves this server's plan as it was.
+    pub fn inputs_for(&self, server: &str) -> Vec<InputFile> {
+        self.inputs
+            .iter()
+            .filter(|input| {
+                input.servers.is_empty() || input.servers.iter().any(|s| s.eq_ignore_ascii_case(server))
+            })
+            .cloned()
+            .collect()
+    }
+
     pub fn store_listed(&self, server: &str, store: Store) -> bool {
         self.listed_stores
             .iter()

@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use assert_cmd::Command;
 use support::schema::assert_valid_plan;
 
@@ -315,4 +317,117 @@ fn a_closed_standard_output_ends_quietly() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn an_unrecognised_json_found_in_a_folder_is_skipped_but_one_named_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["exchange-certificates.json", "receive-connectors.json"] {
+        std::fs::copy(
+            Path::new("examples/seed003-removed-certificate").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    let settings = dir.path().join("settings.json");
+    std::fs::write(&settings, "{\"editor.fontSize\": 14}").unwrap();
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["plan", "--now", "2026-11-24T00:00:00Z", "--detailed-exitcode"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the rest of the folder is planned: {stdout}"
+    );
+    let skipped = stdout
+        .lines()
+        .find(|l| l.contains("skipped") && l.contains("settings.json"));
+    assert!(
+        skipped.is_some_and(|line| line.contains("not an export hybridtls recognises")),
+        "the plan says which file was skipped and why:\n{stdout}"
+    );
+    let json = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        plan["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["path"].as_str().unwrap().ends_with("settings.json")),
+        "{plan:#}"
+    );
+    let named = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .arg("plan")
+        .arg(&settings)
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&named.stderr).contains("settings.json"));
+}
+
+#[test]
+fn a_server_script_covers_only_its_own_inputs_and_the_organisation_wide_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    two_servers(shared.path());
+    // One folder per server, as the collector writes them, cut from the two-server exports.
+    let records = |file: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(shared.path().join(file)).unwrap()).unwrap()
+    };
+    for (index, server) in ["EX1", "EX2"].iter().enumerate() {
+        let folder = dir.path().join(server.to_lowercase());
+        std::fs::create_dir(&folder).unwrap();
+        for file in ["certificates.json", "connectors.json"] {
+            let record = &records(file)[index];
+            std::fs::write(folder.join(file), serde_json::to_string_pretty(record).unwrap()).unwrap();
+        }
+    }
+    let plan_into = |out: &Path| {
+        let (code, _, stderr) = hybridtls(&[
+            "plan",
+            "--fqdn",
+            "mail.contoso.com",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "--out",
+            out.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+    };
+    let before = tempfile::tempdir().unwrap();
+    plan_into(before.path());
+    let ex1 = std::fs::read_to_string(before.path().join("EX1/remediate.ps1")).unwrap();
+    assert!(ex1.contains("ex1/connectors.json"), "EX1's own inputs are listed");
+    assert!(!ex1.contains("ex2/"), "EX2's inputs are not EX1's:\n{ex1}");
+
+    // EX2's export changes (a re-export, say): EX1's plan is the same plan, EX2's is not.
+    let ex2_connectors = dir.path().join("ex2/connectors.json");
+    let text = std::fs::read_to_string(&ex2_connectors).unwrap();
+    std::fs::write(&ex2_connectors, format!("{text}\r\n")).unwrap();
+    let after = tempfile::tempdir().unwrap();
+    plan_into(after.path());
+    for script in ["remediate.ps1", "rollback.ps1"] {
+        assert_eq!(
+            std::fs::read(before.path().join("EX1").join(script)).unwrap(),
+            std::fs::read(after.path().join("EX1").join(script)).unwrap(),
+            "EX1/{script} changed when only EX2's export did"
+        );
+        assert_ne!(
+            std::fs::read(before.path().join("EX2").join(script)).unwrap(),
+            std::fs::read(after.path().join("EX2").join(script)).unwrap(),
+            "EX2/{script} must name its changed input"
+        );
+    }
 }

@@ -249,6 +249,7 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
             kind: InputKind::ProtocolLog,
             encoding: Some(encoding.name()),
             records: sightings.len(),
+            servers: Vec::new(),
         });
         inventory.sightings.extend(sightings);
         return Ok(());
@@ -267,6 +268,15 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
         .hint("give the SmtpReceive (RECV*.LOG) or SmtpSend (SEND*.LOG) protocol log files"));
     }
     let records = psjson::parse_records(&name, &text)?;
+    // A JSON file found in a folder that is no export (a tool's settings, another cmdlet's
+    // output) is listed as skipped, not fatal; one named on the command line must be an export.
+    if let (false, Some(first)) = (explicit, records.first()) {
+        if recognise(first).is_none() {
+            let reason = unrecognised(&Record::new(&name, 0, first), first).message;
+            inventory.skipped.push((name, reason));
+            return Ok(());
+        }
+    }
     let mut kind = InputKind::Empty;
     for (index, object) in records.iter().enumerate() {
         let record = Record::new(&name, index, object);
@@ -317,6 +327,7 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
         kind,
         encoding: Some(encoding.name()),
         records: records.len(),
+        servers: Vec::new(),
     });
     Ok(())
 }
@@ -345,6 +356,7 @@ fn read_certificate_file(
         kind: InputKind::CertificateFile,
         encoding: None,
         records: count,
+        servers: Vec::new(),
     });
     Ok(())
 }
@@ -544,8 +556,58 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
             }
         }
     }
+    attribute_inputs(inventory);
     merge_duplicates(inventory);
     Ok(())
+}
+
+/// Records which servers each input describes (before duplicates are merged, so a certificate
+/// seen in two files counts for both): a connector's server, a certificate's server, the
+/// server of a protocol log's connector, and the server whose collector folder holds the file.
+fn attribute_inputs(inventory: &mut Inventory) {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    // Indexed, not searched: an organisation has thousands of servers and files.
+    let by_name: HashMap<String, &str> = inventory
+        .servers
+        .iter()
+        .map(|s| (s.name.to_ascii_lowercase(), s.name.as_str()))
+        .collect();
+    let by_folder: HashMap<&str, &str> = inventory
+        .servers
+        .iter()
+        .filter_map(|s| s.folder.as_deref().map(|folder| (folder, s.name.as_str())))
+        .collect();
+    let mut servers_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut add = |file, server: &str| {
+        if let Some(name) = by_name.get(&server.to_ascii_lowercase()) {
+            servers_of.entry(file).or_default().insert(*name);
+        }
+    };
+    for connector in &inventory.receive_connectors {
+        add(&connector.source.file, &connector.server);
+    }
+    for certificate in &inventory.certificates {
+        if let Some(server) = &certificate.server {
+            add(&certificate.source.file, server);
+        }
+    }
+    for sighting in &inventory.sightings {
+        if let Some((server, _)) = sighting.connector.split_once('\\') {
+            add(&sighting.source.file, server);
+        }
+    }
+    for input in &inventory.inputs {
+        if let Some(server) = by_folder.get(folder_of(&input.path)) {
+            add(&input.path, server);
+        }
+    }
+    let servers_of: HashMap<String, Vec<String>> = servers_of
+        .into_iter()
+        .map(|(file, servers)| (file.to_owned(), servers.into_iter().map(str::to_owned).collect()))
+        .collect();
+    for input in &mut inventory.inputs {
+        input.servers = servers_of.get(&input.path).cloned().unwrap_or_default();
+    }
 }
 
 /// The same certificate often arrives twice: from Get-ExchangeCertificate and from the store

@@ -57,7 +57,7 @@ struct Comments {
     fingerprint: CommentText,
     /// The numbered steps of the help text, made of fixed words and thumbprints.
     steps: Vec<CommentText>,
-    /// `<SHA-256>  <path>` of every input the plan was made from.
+    /// `<SHA-256>  <path>` of every input the plan was made from, organisation-wide ones marked.
     inputs: Vec<CommentText>,
 }
 
@@ -243,7 +243,12 @@ fn script(
             .iter()
             .map(|input| {
                 let path = CommentText::new(input.path.as_str());
-                CommentText::new(format!("{}  {}", input.sha256, path.as_str()))
+                let scope = if input.servers.is_empty() {
+                    "  (organisation-wide)"
+                } else {
+                    ""
+                };
+                CommentText::new(format!("{}  {}{scope}", input.sha256, path.as_str()))
             })
             .collect(),
     };

@@ -26,7 +26,7 @@
       6ba98b18ccd461778a7fadb5ee55148106ac5d1cec1e0341d21835fea4e0bf70  examples/seed000-null-tlscertname/RECV2026112309-1.LOG
       26f222b5e6d2e64fc6b09b374edeafe95a6a3da9c9a541fb36df5d372e1245a3  examples/seed000-null-tlscertname/exchange-certificates.json
       4e2675f2b711d63e8485f4b11154e3a45796770b1ba687bf0c9051a23d60af8a  examples/seed000-null-tlscertname/receive-connectors.json
-      6d21f241ee36d876b3beb3b18f92082e30cdf0c9addde3b2178d4ef85b4c3945  examples/seed000-null-tlscertname/send-connectors.json
+      6d21f241ee36d876b3beb3b18f92082e30cdf0c9addde3b2178d4ef85b4c3945  examples/seed000-null-tlscertname/send-connectors.json  (organisation-wide)
 
 .PARAMETER BackupRoot
     Folder that receives a dated run folder with the backups, the transcript and the step log

@@ -29,7 +29,7 @@
       7e936f2283614faa9cd60a75a6c39fc48dfb6d5c59af023e4deb96e0794feb3e  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-CA.json
       7589e481d8d5d3e055707b23a82048dd79215166099d32a2bf0c5f0f250ef8e1  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-My.json
       f78cd358e275fa981d0e637737c847a8345b74730e3acf5d9a2fd5104873ab05  examples/seed004-missing-intermediate/hybridtls-EXCH02/store-Root.json
-      c5d3fbafb4a1b3ff1781e61177525dfa4f50fbb9e34805dda8e96f446191b251  examples/seed004-missing-intermediate/intermediate.pem
+      c5d3fbafb4a1b3ff1781e61177525dfa4f50fbb9e34805dda8e96f446191b251  examples/seed004-missing-intermediate/intermediate.pem  (organisation-wide)
 
 .PARAMETER BackupRoot
     Folder that receives a dated run folder with the backups, the transcript and the step log
