@@ -374,7 +374,6 @@ fn ht010_missing_intermediate_supplied_as_a_file_is_imported() {
 }
 
 #[test]
-#[ignore = "bug: src/diagnose/chain.rs findings() reports a root that is in no input as a missing intermediate (HT010) when no Root listing is given"]
 fn ht010_is_not_raised_for_a_root_when_no_root_listing_is_given() {
     // The HT010 fixture without store-Root.json: the intermediate is still missing, but the
     // root (never sent in the handshake, and not judged without a Root listing) is not.
@@ -507,15 +506,15 @@ fn ht016_protocol_log_showing_another_certificate_is_reported_with_its_line() {
 }
 
 #[test]
-#[ignore = "doubt: src/diagnose/select.rs search_by_fqdn() falls back to an expired certificate (last or_else) instead of going on to the server FQDN"]
-fn fqdn_search_skips_expired_certificates() {
-    // HT005: the only certificate naming the connector Fqdn mail.contoso.com has expired.
-    // If Exchange finds only valid certificates (as HT012's documentation says), the search
-    // goes on with the server FQDN and presents the self-signed CN=EX01.
+fn ht005_expired_fqdn_certificate_is_still_presented_not_the_server_fqdn_one() {
+    // The only certificate for the connector Fqdn mail.contoso.com has expired. Exchange's FQDN
+    // search falls back to it (event 12016, STARTTLS still offered: "Selection of inbound
+    // STARTTLS certificates" and the decompiled FindBest) and never goes on to the server FQDN
+    // while the connector has an Fqdn, so the self-signed CN=EX01 is not what is presented.
     let plan = plan("HT005", &[]);
     assert_eq!(
         plan.connector(FRONTEND)["presented_certificate"],
-        thumbprint("ex01-exchange").as_str()
+        thumbprint("mail-expired").as_str()
     );
 }
 

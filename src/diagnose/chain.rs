@@ -157,7 +157,19 @@ pub(super) fn findings(
             remedy,
         );
     }
-    if let Some((issuer, key_id)) = chain.missing {
+    // Above an intermediate the missing issuer may be the root, which the handshake never sends
+    // and which can only be judged from a Root listing; above the leaf it is always an
+    // intermediate (public CAs do not issue server certificates from a root).
+    let top_is_intermediate = !chain.issuers.is_empty();
+    let missing = chain
+        .missing
+        .filter(|_| !top_is_intermediate || inventory.store_listed(&server.name, Store::Root));
+    if let Some((issuer, key_id)) = missing {
+        let kind = if top_is_intermediate {
+            "the root or a further intermediate"
+        } else {
+            "the intermediate"
+        };
         let key = key_id
             .map(|k| format!(" (authority key identifier {k})"))
             .unwrap_or_default();
@@ -165,7 +177,7 @@ pub(super) fn findings(
             &rules::MISSING_INTERMEDIATE,
             issuer.clone(),
             format!(
-                "no certificate for the issuer {issuer}{key} of the chain of {} is installed on {} or was supplied",
+                "no certificate for the issuer {issuer}{key} ({kind}) of the chain of {} is installed on {} or was supplied",
                 leaf.thumbprint, server.name
             ),
             vec![certificate_evidence(leaf, "Issuer", leaf.issuer.clone())],

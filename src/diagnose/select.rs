@@ -5,8 +5,12 @@
 //! Exchange searches `LocalMachine\My` for valid certificates with that subject and issuer;
 //! Exchange 2013 takes the first in store order, newer guidance the latest `NotAfter`, so more
 //! than one valid match is treated as a fault. With it unset, Exchange searches by the connector
-//! FQDN, then the server FQDN: certificates with a private key whose CN or SAN holds the name
-//! (exact matches before wildcards), newest `NotBefore` first, CA-issued before self-signed.
+//! FQDN, or by the server FQDN when the connector has none ("Selection of inbound STARTTLS
+//! certificates", Microsoft Learn, 2025: the name is TlsCertificateName, else the connector
+//! Fqdn, else the server's FQDN; nothing eligible means no STARTTLS and event 12014):
+//! certificates with a private key whose CN or SAN holds the name (exact matches before
+//! wildcards), newest `NotBefore` first, CA-issued before self-signed, and, as the decompiled
+//! `FindBest` does, an expired one last (event 12016, STARTTLS still offered).
 
 use time::OffsetDateTime;
 
@@ -60,22 +64,15 @@ pub fn select<'a>(
             }
         }
         None => {
-            let names = [connector.fqdn.clone(), server.and_then(|s| s.fqdn.clone())];
-            for name in names.into_iter().flatten() {
-                if let Some(chosen) = search_by_fqdn(&name, store, now) {
-                    return Selection::ByFqdn {
-                        name: Some(name),
-                        chosen: Some(chosen),
-                    };
-                }
-            }
-            Selection::ByFqdn {
-                name: connector
-                    .fqdn
-                    .clone()
-                    .or_else(|| server.and_then(|s| s.fqdn.clone())),
-                chosen: None,
-            }
+            // One name, never a fallback chain: the connector's Fqdn when set, the server's
+            // FQDN only when it is not. With Fqdn set and no certificate for it Exchange offers
+            // no STARTTLS (event 12014); it does not go on to the server FQDN.
+            let name = connector
+                .fqdn
+                .clone()
+                .or_else(|| server.and_then(|s| s.fqdn.clone()));
+            let chosen = name.as_deref().and_then(|name| search_by_fqdn(name, store, now));
+            Selection::ByFqdn { name, chosen }
         }
     }
 }
@@ -221,5 +218,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_connector_fqdn_without_a_certificate_offers_no_starttls_instead_of_the_server_fqdn() {
+        let server = Server {
+            name: "EX1".into(),
+            fqdn: Some("ex1.contoso.com".into()),
+            kind: None,
+            version: None,
+            folder: None,
+        };
+        let server_certificate =
+            certificate("S", &["ex1.contoso.com"], false, datetime!(2026-01-01 0:00 UTC));
+        let store = [&server_certificate];
+        // Fqdn set and nothing covers it: no STARTTLS (event 12014), no fallback.
+        match select(&connector("mail.contoso.com", None), Some(&server), &store, NOW) {
+            Selection::ByFqdn { name, chosen } => {
+                assert_eq!(name.as_deref(), Some("mail.contoso.com"));
+                assert!(chosen.is_none(), "fell back to the server FQDN: {chosen:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Fqdn null: the server FQDN is the name searched.
+        let mut without_fqdn = connector("unused", None);
+        without_fqdn.fqdn = None;
+        let chosen = select(&without_fqdn, Some(&server), &store, NOW).effective();
+        assert_eq!(chosen.map(|c| c.thumbprint.as_str()), Some("S"));
     }
 }
