@@ -5,21 +5,8 @@ mod support;
 use std::path::Path;
 
 use assert_cmd::Command;
+use support::cli::hybridtls;
 use support::schema::assert_valid_plan;
-
-fn hybridtls(args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("hybridtls")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
 
 #[test]
 fn rules_lists_every_code_and_explain_prints_its_documentation() {

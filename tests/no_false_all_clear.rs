@@ -1,26 +1,25 @@
 //! Never a false all-clear: a missing, empty or linked export is said, never read as "nothing
 //! to change".
 
+mod support;
+
+use std::ffi::OsStr;
 use std::path::Path;
 
-use assert_cmd::Command;
+use support::cli::hybridtls;
 
 const SEED002: &str = "examples/seed002-keyless-duplicate-edge/hybridtls-EDGE01";
 const SEED003: &str = "examples/seed003-removed-certificate";
 
 fn plan(inputs: &[&Path]) -> (i32, String, String) {
-    let output = Command::cargo_bin("hybridtls")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(["plan", "--now", "2026-11-24T00:00:00Z", "--detailed-exitcode"])
-        .args(inputs)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    let mut args = vec![
+        OsStr::new("plan"),
+        OsStr::new("--now"),
+        OsStr::new("2026-11-24T00:00:00Z"),
+        OsStr::new("--detailed-exitcode"),
+    ];
+    args.extend(inputs.iter().map(|input| input.as_os_str()));
+    hybridtls(&args)
 }
 
 #[test]

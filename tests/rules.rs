@@ -10,9 +10,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
+use support::cli::hybridtls;
 use support::schema::assert_valid_plan;
 
 const NOW: &str = "2026-11-24T00:00:00Z";
@@ -31,20 +31,6 @@ fn mail_name() -> String {
 fn thumbprint(name: &str) -> String {
     let der = std::fs::read(format!("{FIXTURES}/certs/{name}.der")).unwrap();
     Sha1::digest(&der).iter().map(|b| format!("{b:02X}")).collect()
-}
-
-fn hybridtls(args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("hybridtls")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
 }
 
 struct Plan(Value);

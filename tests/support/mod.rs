@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests. Each test binary includes this with `mod support;`
 //! and uses only part of it, hence the `dead_code` allowance in the submodules.
 
+pub mod cli;
 pub mod powershell;
 pub mod schema;
