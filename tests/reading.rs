@@ -267,3 +267,32 @@ fn get_auth_config_reads_the_same_from_5_1_and_7() {
     assert!(error.contains("bad.json"), "{error}");
     assert!(error.contains("CurrentCertificateThumbprint"), "{error}");
 }
+
+#[test]
+fn get_auth_config_in_a_collector_folder_is_organisation_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("hybridtls-EX01");
+    std::fs::create_dir(&folder).unwrap();
+    write(
+        &folder,
+        "server.json",
+        utf8_bom("[{\"HybridTlsCollector\": 1, \"Name\": \"EX01\", \"Fqdn\": \"EX01.contoso.com\", \"ServerRole\": \"Mailbox\", \"AdminDisplayVersion\": \"Version 15.2 (Build 1544.4)\"}]"),
+    );
+    write(
+        &folder,
+        "auth-config.json",
+        utf8_bom("[{\"CurrentCertificateThumbprint\": \"C8311189A2336035737358F174C4E5F00F51A804\"}]"),
+    );
+    let inventory = load(&[dir.path().to_path_buf()]);
+    let servers_of = |kind| {
+        inventory
+            .inputs
+            .iter()
+            .find(|i| i.kind == kind)
+            .map(|i| i.servers.clone())
+            .unwrap()
+    };
+    assert_eq!(servers_of(InputKind::ExchangeServer), ["EX01"]);
+    // Every server's plan depends on it, not only the one whose folder holds it.
+    assert!(servers_of(InputKind::AuthConfig).is_empty());
+}

@@ -601,7 +601,12 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
-    for input in &inventory.inputs {
+    // Get-AuthConfig describes the organisation, wherever the collector put it.
+    for input in inventory
+        .inputs
+        .iter()
+        .filter(|i| i.kind != InputKind::AuthConfig)
+    {
         if let Some(server) = by_folder.get(folder_of(&input.path)) {
             add(&input.path, server);
         }

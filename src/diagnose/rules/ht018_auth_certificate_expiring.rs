@@ -26,8 +26,11 @@ signs its OAuth tokens with it.
 Hybrid OAuth (free/busy, MailTips and other requests between Exchange Online and on-premises)
 authenticates with this certificate; the Hybrid Configuration Wizard gives its public key to
 Microsoft Entra ID. When it expires or is missing, OAuth fails: hybrid free/busy stops, and
-Outlook on the web and the EAC on-premises can stop signing in. Mail flow itself is not affected,
-which is why this is a warning.
+Outlook on the web and the EAC on-premises can stop signing in. With serialization payload
+signing on (the default since the November 2023 security update), an expired or missing Auth
+certificate also makes `Get-ExchangeCertificate` in the Exchange Management Shell return only
+`RawData`, without Services, Status or FriendlyName. Mail flow itself is not affected, which is
+why this is a warning.
 
 ## Symptoms
 Free/busy of on-premises mailboxes missing for cloud users (and the other way round); Outlook on
@@ -84,7 +87,10 @@ Configuration Wizard step cannot be scripted from here.
   `Invoke-AnalyzerSecurityExchangeCertificates.ps1` reports "Auth Certificate has expired", "No
   valid Auth Certificate found", the next certificate staged for rotation and its effective date,
   colours lifetimes below 60 days, and does not check Edge servers.
-- microsoft/CSS-Exchange `Admin/MonitorExchangeAuthCertificate` (renewal and staged rotation).
+- microsoft/CSS-Exchange `Admin/MonitorExchangeAuthCertificate` (renewal and staged rotation);
+  `Shared/CertificateFunctions/Import-ExchangeCertificateFromRawData.ps1` (only RawData when the
+  Auth certificate has expired and serialization data signing is on); `docs/Emerging-Issues.md`
+  (the `HMACProvider.GetCertificates` assert when the OAuth certificate is missing or expired).
 "#,
 };
 
