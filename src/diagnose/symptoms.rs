@@ -13,6 +13,8 @@ pub struct Symptom {
     pub fragments: &'static [&'static str],
     /// Whether the symptom is read on its own or as the inner response of a `4.4.395` wrapper.
     pub scope: Scope,
+    /// Lower-case fragments that rule the symptom out: another symptom with the same code.
+    pub unless: &'static [&'static str],
     pub meaning: &'static str,
     pub causes: &'static str,
     pub rules: &'static [&'static Rule],
@@ -42,6 +44,7 @@ const SEND_SIDE_EXPORTS: &str = "on each source transport server of the send con
 
 pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &[WRAPPER, "target host responded with error"],
         meaning: "A wrapper: your server's queue toward Exchange Online reports that the remote host answered with an error; what went wrong is the response after `->`.",
@@ -50,6 +53,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: "the queue's LastError in full (Get-Queue | Format-List Identity,LastError) and the SmtpSend protocol log of the failed session on the sending server",
     },
     Symptom {
+        unless: &[],
         scope: Scope::Wrapped,
         fragments: &["421 4.4.1", "connection timed out"],
         meaning: "Inside 4.4.395 toward Exchange Online, `421 4.4.1 Connection timed out` names no cause by itself: in the documented hybrid case the session failed on your side during TLS, and the SmtpSend protocol log showed `TLS negotiation failed with error NoCredentials`.",
@@ -58,6 +62,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: SEND_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Wrapped,
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "Inside 4.4.395 toward Exchange Online, `451 5.7.3 STARTTLS is required` means your sending server did not establish TLS with Exchange Online, which requires it from a hybrid server.",
@@ -66,6 +71,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: SEND_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["5.7.51", "tenantinboundattribution"],
         meaning: "Exchange Online matched an inbound connector of type Partner to the message's domain, and that connector accepts mail only from a server whose TLS certificate subject matches its TlsSenderCertificateName (RestrictDomainsToCertificate) or only from its IP addresses (RestrictDomainsToIPAddresses); the connection from your server did not satisfy it.",
@@ -74,6 +80,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: "on premises: Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`) and the SmtpSend protocol log row `Certificate thumbprint`; in Exchange Online: the inbound connector's TlsSenderCertificateName (Get-InboundConnector | Format-List Name,ConnectorType,SenderDomains,TlsSenderCertificateName,RestrictDomainsToCertificate,RestrictDomainsToIPAddresses)",
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["4.7.320", "subjectmismatch", "subject mismatch"],
         meaning: "Exchange Online connected to your server but the certificate it presented does not carry the name Exchange Online expects (its outbound connector's TlsDomain / smart host).",
@@ -82,6 +89,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["nocredentials", "unknowncredentials"],
         meaning: "The TLS handshake failed on your side: the certificate Exchange selected has no usable private key.",
@@ -90,6 +98,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: STORE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["12014", "could not find a certificate that contains the domain name"],
         meaning: "Exchange found no certificate for the connector and does not offer STARTTLS on it.",
@@ -98,6 +107,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Direct,
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "TLS was required but not established: your server did not offer STARTTLS, or Exchange Online's side refused it.",
@@ -106,6 +116,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["5.7.64", "tenantattribution", "800b0109"],
         meaning: "Exchange Online could not attribute the connection to your tenant's inbound connector: it could not validate your server's certificate chain.",
@@ -114,14 +125,16 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: CHAIN_EXPORTS,
     },
     Symptom {
+        unless: &["certificate validation failure"],
         scope: Scope::Anywhere,
-        fragments: &["tlscertificatename of the sendconnector could not be found", "certificate specified in tlscertificatename"],
+        fragments: &["454 4.7.5", "tlscertificatename of the sendconnector could not be found", "certificate specified in tlscertificatename"],
         meaning: "The send connector's TlsCertificateName names a certificate Exchange cannot find in Cert:\\LocalMachine\\My.",
         causes: "the certificate was renewed or removed and the send connector (\"Outbound to Office 365\") still names the old one, or it is not valid.",
         rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::NAMED_CERTIFICATE_MISSING],
         export: "Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`)",
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["4.7.5 certificate validation failure"],
         meaning: "A TLS certificate failed validation between two servers; unlike `454 4.7.5 The certificate specified in TlsCertificateName ...` it does not say the certificate is missing.",
@@ -130,6 +143,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: SEND_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["12016", "12018", "certexpired", "certificate-expired", "4.7.322"],
         meaning: "A certificate used for STARTTLS has expired or expires soon.",
@@ -138,6 +152,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
+        unless: &[],
         scope: Scope::Anywhere,
         fragments: &["untrustedroot", "untrusted root"],
         meaning: "The peer could not build a chain to a trusted root.",
@@ -182,6 +197,7 @@ pub fn recognise(text: &str) -> Vec<&'static Symptom> {
                 .fragments
                 .iter()
                 .any(|fragment| haystack.contains(fragment))
+                && !symptom.unless.iter().any(|fragment| lower.contains(fragment))
         })
         .collect()
 }
@@ -261,6 +277,8 @@ mod tests {
         assert_eq!(recognise(missing).len(), 1);
         assert_eq!(first_rule(missing), Some("HT015"));
         assert!(recognise(missing)[0].meaning.contains("cannot find"));
+        // The bare code is the send connector's, as before.
+        assert_eq!(first_rule("454 4.7.5"), Some("HT015"));
         let validation = "454 4.7.5 certificate validation failure";
         assert_eq!(recognise(validation).len(), 1);
         assert!(!recognise(validation)[0].meaning.contains("cannot find"));
