@@ -169,16 +169,34 @@ fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
     if symptoms.is_empty() {
         write_out(
             out,
-            "Not recognised: this is neither a rule code nor an error text hybridtls knows.\n`hybridtls rules` lists the rules; error texts it knows include 4.7.320 SubjectMismatch, NoCredentials, event 12014, 5.7.3 STARTTLS is required, 5.7.64 TenantAttribution and 454 4.7.5.\n",
+            "Not recognised: this is neither a rule code nor an error text hybridtls knows.\n`hybridtls rules` lists the rules; error texts it knows include 4.7.320 SubjectMismatch, NoCredentials, event 12014, 5.7.3 STARTTLS is required, 5.7.64 TenantAttribution, 5.7.51 TenantInboundAttribution, 4.4.395 Target host responded with error and 454 4.7.5.\n",
         )?;
         return Ok(1);
     }
     let mut page = String::new();
-    for symptom in symptoms {
+    let explained_inner = symptoms.iter().any(|s| !s.rules.is_empty());
+    for symptom in &symptoms {
         page.push_str(&format!(
-            "What it means: {}\nLikely causes: {}\nMatching rules:\n",
+            "What it means: {}\nLikely causes: {}\n",
             symptom.meaning, symptom.causes
         ));
+        if symptom.rules.is_empty() {
+            // The 4.4.395 wrapper: its meaning is the inner response.
+            match symptoms::inner_response(text) {
+                Some(inner) if explained_inner => {
+                    page.push_str(&format!("Inner response: {inner} (explained below)\n"))
+                }
+                Some(inner) => page.push_str(&format!(
+                    "Inner response: {inner}; hybridtls does not know it, so look in the SmtpSend protocol log of the sending server for the TLS error of the session (e.g. `TLS negotiation failed with error NoCredentials`) and explain that\n"
+                )),
+                None => page.push_str(
+                    "Inner response: not pasted; paste the whole LastError, including the part after `->`\n",
+                ),
+            }
+            page.push_str(&format!("To confirm, export: {}\n\n", symptom.export));
+            continue;
+        }
+        page.push_str("Matching rules:\n");
         for rule in symptom.rules {
             page.push_str(&format!(
                 "  {}  {}  (hybridtls explain {})\n",

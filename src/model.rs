@@ -36,6 +36,7 @@ pub enum InputKind {
     CertificateStore,
     CertificateFile,
     ProtocolLog,
+    AuthConfig,
     Empty,
 }
 
@@ -49,6 +50,7 @@ impl InputKind {
             InputKind::CertificateStore => "certificate store listing",
             InputKind::CertificateFile => "certificate file",
             InputKind::ProtocolLog => "SMTP protocol log",
+            InputKind::AuthConfig => "Get-AuthConfig",
             InputKind::Empty => "empty list",
         }
     }
@@ -329,6 +331,20 @@ pub fn name_covers(name: &str, fqdn: &str) -> bool {
     }
 }
 
+/// The organisation's Auth configuration (`Get-AuthConfig`): which certificate Exchange signs
+/// its OAuth tokens with (hybrid free/busy, MailTips and the like), by thumbprint. One object
+/// per organisation; the certificate itself is in each server's Get-ExchangeCertificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// `CurrentCertificateThumbprint`, upper case; None when empty.
+    pub current_thumbprint: Option<String>,
+    /// `NextCertificateThumbprint`: a certificate staged to take over.
+    pub next_thumbprint: Option<String>,
+    /// `NextCertificateEffectiveDate`: when the next certificate takes over.
+    pub next_effective_date: Option<OffsetDateTime>,
+    pub source: Source,
+}
+
 /// A row group of an SMTP protocol log: the certificate a connector sent in one session, or
 /// a failed TLS negotiation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,6 +375,9 @@ pub struct Inventory {
     pub listed_stores: Vec<(String, Store)>,
     /// What SMTP protocol logs show connectors really did.
     pub sightings: Vec<Sighting>,
+    /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
+    /// describe the same organisation-wide object).
+    pub auth_configs: Vec<AuthConfig>,
 }
 
 impl Inventory {

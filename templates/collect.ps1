@@ -14,6 +14,9 @@
       send-connectors.json         Get-SendConnector
       store-My.json, store-CA.json, store-Root.json
                                    Cert:\LocalMachine\My, \CA and \Root with HasPrivateKey
+      auth-config.json             Get-AuthConfig: the thumbprints of the Auth (OAuth)
+                                   certificate (not written where the cmdlet is missing,
+                                   as on an Edge Transport server)
 
     Copy the folder to the computer that runs hybridtls and run:
       hybridtls plan <folder>
@@ -77,6 +80,17 @@ $sendProperties = @(
 )
 $sendConnectors = @(Get-SendConnector | Select-Object -Property $sendProperties)
 Save-Json -Name 'send-connectors.json' -Objects $sendConnectors
+
+# The organisation's Auth configuration names the Auth (OAuth) certificate by thumbprint; the
+# certificate itself is in exchange-certificates.json. Edge Transport servers hold none.
+if (Get-Command -Name 'Get-AuthConfig' -ErrorAction SilentlyContinue) {
+    $authProperties = @(
+        'CurrentCertificateThumbprint', 'PreviousCertificateThumbprint', 'NextCertificateThumbprint',
+        'NextCertificateEffectiveDate', 'Name'
+    )
+    $authConfig = @(Get-AuthConfig | Select-Object -Property $authProperties)
+    Save-Json -Name 'auth-config.json' -Objects $authConfig
+}
 
 foreach ($store in @('My', 'CA', 'Root')) {
     $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |

@@ -51,6 +51,66 @@ fn explain_recognises_pasted_error_texts_and_admits_what_it_does_not_know() {
 }
 
 #[test]
+fn explain_recognises_pasted_error_texts_of_the_send_side_and_the_4_4_395_wrapper() {
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "550 5.7.51 TenantInboundAttribution; There is a partner connector configured that matched the message's recipient domain. The connector had either the RestrictDomainsToIPAddresses or RestrictDomainsToCertificate set",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    for needle in [
+        "What it means",
+        "TlsSenderCertificateName",
+        "HT015",
+        "To confirm, export",
+        "Get-SendConnector",
+    ] {
+        assert!(page.contains(needle), "{needle}: {page}");
+    }
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "451 4.4.395 Target host responded with error. -> 421 4.4.1 Connection timed out",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    for needle in [
+        "Inner response: 421 4.4.1 Connection timed out (explained below)",
+        "NoCredentials",
+        "HT009",
+        "SmtpSend protocol log",
+    ] {
+        assert!(page.contains(needle), "{needle}: {page}");
+    }
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "451 4.4.395 Target host responded with error. -> 451 5.7.3 STARTTLS is required to send mail",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("HT015"), "{page}");
+    assert!(
+        !page.contains("HT006"),
+        "the receive connector's AuthMechanism is not the cause: {page}"
+    );
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "451 4.4.395 Target host responded with error. -> 550 5.1.10 RESOLVER.ADR.RecipientNotFound",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("hybridtls does not know it"), "{page}");
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not be found.",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.contains("HT015") && page.contains("To confirm, export"),
+        "{page}"
+    );
+}
+
+#[test]
 fn every_command_help_has_an_example() {
     for command in ["plan", "collect", "rules", "explain", "completions"] {
         let (code, help, _) = hybridtls(&[command, "--help"]);

@@ -21,6 +21,7 @@ fn the_collector_is_valid_powershell_and_writes_every_input() {
         "receive-connectors.json",
         "send-connectors.json",
         "store-{0}.json",
+        "auth-config.json",
     ] {
         assert!(script.contains(file), "the collector does not write {file}");
     }
@@ -30,6 +31,8 @@ fn the_collector_is_valid_powershell_and_writes_every_input() {
         "HasPrivateKey",
         "ToBase64String($_.RawData)",
         "HybridTlsCollector",
+        "Get-AuthConfig",
+        "CurrentCertificateThumbprint",
     ] {
         assert!(script.contains(needle), "the collector lacks {needle}");
     }

@@ -234,3 +234,65 @@ fn folders_are_walked_in_order_and_other_files_are_listed_as_skipped() {
     assert_eq!(inventory.skipped.len(), 1);
     assert!(inventory.skipped[0].0.ends_with("notes.txt"));
 }
+
+#[test]
+fn get_auth_config_reads_the_same_from_5_1_and_7() {
+    let dir = tempfile::tempdir().unwrap();
+    // Windows PowerShell 5.1, `Get-AuthConfig | Select-Object ... | ConvertTo-Json > file`: one
+    // object, bare, UTF-16LE with BOM, `\/Date(ms)\/`, lower-case thumbprints as typed.
+    let ps51 = "{\r\n    \"CurrentCertificateThumbprint\":  \"c8311189a2336035737358f174c4e5f00f51a804\",\r\n    \"PreviousCertificateThumbprint\":  null,\r\n    \"NextCertificateThumbprint\":  \"579F51F44AC3D9C8568A0577CAF1B4B3CBE979E0\",\r\n    \"NextCertificateEffectiveDate\":  \"\\/Date(1799539200000)\\/\",\r\n    \"ServiceName\":  \"00000002-0000-0ff1-ce00-000000000000\",\r\n    \"Realm\":  \"\",\r\n    \"Name\":  \"Auth Configuration\"\r\n}\r\n";
+    // PowerShell 7: an array, UTF-8 with BOM (`Out-File -Encoding utf8BOM`), ISO 8601 with offset.
+    let ps7 = "[\r\n  {\r\n    \"CurrentCertificateThumbprint\": \"C8311189A2336035737358F174C4E5F00F51A804\",\r\n    \"NextCertificateThumbprint\": \"579F51F44AC3D9C8568A0577CAF1B4B3CBE979E0\",\r\n    \"NextCertificateEffectiveDate\": \"2027-01-10T01:00:00+01:00\"\r\n  }\r\n]\r\n";
+    let a = load(&[write(dir.path(), "a.json", utf16le_bom(ps51))]);
+    let b = load(&[write(dir.path(), "b.json", utf8_bom(ps7))]);
+    assert_eq!(a.inputs[0].kind, InputKind::AuthConfig);
+    assert_eq!(b.inputs[0].kind, InputKind::AuthConfig);
+    let (a, b) = (&a.auth_configs[0], &b.auth_configs[0]);
+    assert_eq!(
+        a.current_thumbprint.as_deref(),
+        Some("C8311189A2336035737358F174C4E5F00F51A804")
+    );
+    assert_eq!(a.current_thumbprint, b.current_thumbprint);
+    assert_eq!(a.next_thumbprint, b.next_thumbprint);
+    assert_eq!(a.next_effective_date, Some(datetime!(2027-01-10 0:00 UTC)));
+    assert_eq!(a.next_effective_date, b.next_effective_date);
+
+    // Not a thumbprint: refused with the file, record and field.
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        b"{\"CurrentCertificateThumbprint\": \"System.Object\"}".to_vec(),
+    );
+    let error = input::load(&[bad]).unwrap_err().to_string();
+    assert!(error.contains("bad.json"), "{error}");
+    assert!(error.contains("CurrentCertificateThumbprint"), "{error}");
+}
+
+#[test]
+fn get_auth_config_in_a_collector_folder_is_organisation_wide() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("hybridtls-EX01");
+    std::fs::create_dir(&folder).unwrap();
+    write(
+        &folder,
+        "server.json",
+        utf8_bom("[{\"HybridTlsCollector\": 1, \"Name\": \"EX01\", \"Fqdn\": \"EX01.contoso.com\", \"ServerRole\": \"Mailbox\", \"AdminDisplayVersion\": \"Version 15.2 (Build 1544.4)\"}]"),
+    );
+    write(
+        &folder,
+        "auth-config.json",
+        utf8_bom("[{\"CurrentCertificateThumbprint\": \"C8311189A2336035737358F174C4E5F00F51A804\"}]"),
+    );
+    let inventory = load(&[dir.path().to_path_buf()]);
+    let servers_of = |kind| {
+        inventory
+            .inputs
+            .iter()
+            .find(|i| i.kind == kind)
+            .map(|i| i.servers.clone())
+            .unwrap()
+    };
+    assert_eq!(servers_of(InputKind::ExchangeServer), ["EX01"]);
+    // Every server's plan depends on it, not only the one whose folder holds it.
+    assert!(servers_of(InputKind::AuthConfig).is_empty());
+}

@@ -491,6 +491,132 @@ fn ht016_protocol_log_showing_another_certificate_is_reported_with_its_line() {
     assert_eq!(connector["presented_certificate"], thumbprint("mail").as_str());
 }
 
+/// The HT018 fixture with its Get-AuthConfig export replaced by `auth_config` (bytes as written).
+fn ht018_with_auth_config(auth_config: &[u8]) -> tempfile::TempDir {
+    let dir = copy_without("HT018", &["auth-config.json"]);
+    std::fs::write(dir.path().join("auth-config.json"), auth_config).unwrap();
+    dir
+}
+
+/// `\/Date(ms)\/` as Windows PowerShell 5.1 writes it.
+fn ps51_date(rfc3339: &str) -> String {
+    let moment =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).unwrap();
+    format!("\\/Date({})\\/", moment.unix_timestamp() * 1000)
+}
+
+#[test]
+fn ht018_auth_certificate_expiring_within_60_days_is_a_warning_with_the_renewal() {
+    let plan = plan("HT018", &[]);
+    assert_eq!(plan.codes(), ["HT018"]);
+    let auth = thumbprint("auth-expiring");
+    let finding = plan.finding("HT018");
+    assert_eq!(finding["object"], auth.as_str());
+    assert_eq!(finding["severity"], "warning");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("(57 days after the evaluation time)"),
+        "{message}"
+    );
+    assert!(message.contains("no next certificate is staged"), "{message}");
+    assert_eq!(
+        evidence(finding),
+        [
+            ("CurrentCertificateThumbprint", auth.as_str()),
+            ("NotAfter", "2027-01-20T00:00:00Z")
+        ]
+    );
+    let manual = plan.action("manual");
+    let instruction = parameter(manual, "instruction");
+    for step in [
+        "New-ExchangeCertificate -KeySize 2048 -PrivateKeyExportable $true -SubjectName \"cn=Microsoft Exchange Server Auth Certificate\"",
+        "Set-AuthConfig -NewCertificateThumbprint",
+        "Set-AuthConfig -PublishCertificate",
+        "Set-AuthConfig -ClearPreviousCertificate",
+        "Hybrid Configuration Wizard",
+    ] {
+        assert!(instruction.contains(step), "{step}: {instruction}");
+    }
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Get-ExchangeCertificate -Thumbprint '{auth}' -Server 'EX01'")
+    );
+    assert_eq!(plan.summary("change"), 0);
+    assert_eq!(plan.summary("manual"), 1);
+}
+
+#[test]
+fn ht018_auth_certificate_far_from_expiry_or_staged_in_time_raises_nothing() {
+    let (fresh, expiring) = (thumbprint("auth"), thumbprint("auth-expiring"));
+    // PowerShell 7: an array, UTF-8 without BOM, ISO dates, the next certificate unset.
+    let ps7 = format!(
+        "[\r\n  {{\r\n    \"CurrentCertificateThumbprint\": \"{fresh}\",\r\n    \"PreviousCertificateThumbprint\": \"{expiring}\",\r\n    \"NextCertificateThumbprint\": \"\",\r\n    \"NextCertificateEffectiveDate\": null,\r\n    \"Name\": \"Auth Configuration\"\r\n  }}\r\n]\r\n"
+    );
+    let dir = ht018_with_auth_config(ps7.as_bytes());
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+
+    // The expiring one is current, but the fresh one takes over ten days before it expires.
+    let staged = |effective: &str| {
+        format!(
+            "{{\"CurrentCertificateThumbprint\":\"{expiring}\",\"NextCertificateThumbprint\":\"{fresh}\",\"NextCertificateEffectiveDate\":\"{effective}\"}}"
+        )
+    };
+    let dir = ht018_with_auth_config(staged(&ps51_date("2027-01-10T00:00:00Z")).as_bytes());
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+    let dir = ht018_with_auth_config(staged("2027-01-10T01:00:00+01:00").as_bytes());
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+
+    // Staged to take over only after the current one has expired: still a warning.
+    let dir = ht018_with_auth_config(staged("2027-02-01T00:00:00Z").as_bytes());
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT018"]);
+    assert!(plan.finding("HT018")["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not take over in time"));
+
+    // 61 days before NotAfter the fixture itself raises nothing.
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        &format!("{FIXTURES}/HT018"),
+        "--now",
+        "2026-11-20T00:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(Plan(assert_valid_plan(&stdout)).codes(), Vec::<&str>::new());
+}
+
+#[test]
+fn ht018_missing_auth_certificate_and_missing_certificate_export_are_told_apart() {
+    // The Auth configuration names a certificate that is not installed on EX01.
+    let absent = thumbprint("mail-expired");
+    let dir = ht018_with_auth_config(format!("{{\"CurrentCertificateThumbprint\":\"{absent}\"}}").as_bytes());
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT018"]);
+    let message = plan.finding("HT018")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("is not among the 4 certificates exported from EX01"),
+        "{message}"
+    );
+
+    // No certificate export at all: say so, never "missing".
+    let dir = copy_without("HT018", &["exchange-certificates.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT017", "HT018"]);
+    let message = plan.finding("HT018")["message"].as_str().unwrap();
+    assert!(
+        message.contains("no certificate of EX01 was exported"),
+        "{message}"
+    );
+    assert!(!message.contains("is not among"), "{message}");
+
+    // Without a Get-AuthConfig export the rule does not run.
+    let dir = copy_without("HT018", &["auth-config.json"]);
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+}
+
 #[test]
 fn ht005_expired_fqdn_certificate_is_still_presented_not_the_server_fqdn_one() {
     // The only certificate for the connector Fqdn mail.contoso.com has expired. Exchange's FQDN

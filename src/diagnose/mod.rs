@@ -415,6 +415,10 @@ fn diagnose_server<'a>(
         rules::ht013_weak_rsa_key::check(certificate, &mut findings);
         rules::ht014_sha1_signature::check(certificate, &mut findings);
     }
+    // The Auth configuration is organisation-wide; every export of it describes the same object.
+    if let Some(auth) = inventory.auth_configs.first() {
+        rules::ht018_auth_certificate_expiring::check(auth, server, &store, now, &mut findings);
+    }
     if needs_certificate {
         let evidence = store
             .iter()

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
 use crate::model::{
-    Certificate, ReceiveConnector, SendConnector, Server, ServerKind, Source, Store, TlsCertificateName,
-    TransportRole,
+    AuthConfig, Certificate, ReceiveConnector, SendConnector, Server, ServerKind, Source, Store,
+    TlsCertificateName, TransportRole,
 };
 use crate::x509;
 
@@ -504,4 +504,30 @@ fn certificate_server(record: &Record) -> Result<Option<String>, InputError> {
         Some(server) => host_name(record, "Identity", &server).map(Some),
         None => Ok(None),
     }
+}
+
+/// `Get-AuthConfig`: the thumbprints of the current and the next Auth certificate and the date
+/// the next one takes over. Property names as in the AuthConfig class (Microsoft Learn,
+/// Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthConfig) and as HealthChecker reads
+/// them (`$authConfig.CurrentCertificateThumbprint`, `.NextCertificateEffectiveDate`).
+pub fn read_auth_config(record: &Record) -> Result<AuthConfig, InputError> {
+    let thumbprint = |field: &str| -> Result<Option<String>, InputError> {
+        let Some(text) = record.string(field)? else {
+            return Ok(None);
+        };
+        let text = text.trim().to_ascii_uppercase();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.len() != 40 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(record.error(field, format!("{text:?} is not a 40-digit SHA-1 thumbprint")));
+        }
+        Ok(Some(text))
+    };
+    Ok(AuthConfig {
+        current_thumbprint: thumbprint("CurrentCertificateThumbprint")?,
+        next_thumbprint: thumbprint("NextCertificateThumbprint")?,
+        next_effective_date: record.date("NextCertificateEffectiveDate")?,
+        source: source(record),
+    })
 }

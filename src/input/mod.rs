@@ -316,6 +316,7 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
             InputKind::SendConnectors => inventory
                 .send_connectors
                 .push(exchange::read_send_connector(&record)?),
+            InputKind::AuthConfig => inventory.auth_configs.push(exchange::read_auth_config(&record)?),
             InputKind::CertificateFile | InputKind::ProtocolLog | InputKind::Empty => {
                 unreachable!("not produced by recognise")
             }
@@ -368,6 +369,10 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     if has("HybridTlsCollector") || (has("ServerRole") && any(&["AdminDisplayVersion", "Fqdn"])) {
         return Some(InputKind::ExchangeServer);
     }
+    // Get-AuthConfig names certificates by thumbprint in properties of its own.
+    if any(&["CurrentCertificateThumbprint", "NextCertificateThumbprint"]) {
+        return Some(InputKind::AuthConfig);
+    }
     if has("Thumbprint") || has("RawData") {
         let in_store_listing = has("Store")
             || property(object, "PSParentPath")
@@ -414,7 +419,7 @@ fn unrecognised(record: &Record, object: &Map<String, Value>) -> InputError {
                 if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
             ),
         )
-        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, a Cert:\\LocalMachine store listing, or the files written by `hybridtls collect`")
+        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, a Cert:\\LocalMachine store listing, or the files written by `hybridtls collect`")
 }
 
 /// A store listing says its store in `Store` (collector) or `PSParentPath` (Get-ChildItem).
@@ -596,7 +601,12 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
-    for input in &inventory.inputs {
+    // Get-AuthConfig describes the organisation, wherever the collector put it.
+    for input in inventory
+        .inputs
+        .iter()
+        .filter(|i| i.kind != InputKind::AuthConfig)
+    {
         if let Some(server) = by_folder.get(folder_of(&input.path)) {
             add(&input.path, server);
         }
