@@ -386,7 +386,7 @@ fn ht011_root_outside_the_root_store_is_a_warning_and_never_imported() {
 }
 
 #[test]
-fn ht012_certificate_expiring_within_30_days_and_not_before() {
+fn ht012_certificate_expiring_within_60_days_and_not_before() {
     let plan_now = plan("HT012", &[]);
     assert_eq!(plan_now.codes(), ["HT012"]);
     let expiring = thumbprint("mail-expiring");
@@ -395,15 +395,30 @@ fn ht012_certificate_expiring_within_30_days_and_not_before() {
     assert!(finding["message"]
         .as_str()
         .unwrap()
-        .contains("(16 days after the evaluation time)"));
+        .contains("(16 days after the evaluation time, under 30 days: renew now)"));
     assert_eq!(evidence(finding), [("NotAfter", "2026-12-10T00:00:00Z")]);
     assert!(parameter(plan_now.action("manual"), "instruction").starts_with(&format!("renew {expiring}")));
-    // 39 days before NotAfter the same exports raise nothing.
+    // 39 days before NotAfter HealthChecker shows it yellow: a warning to plan the renewal.
     let (code, stdout, stderr) = hybridtls(&[
         "plan",
         &format!("{FIXTURES}/HT012"),
         "--now",
         "2026-11-01T00:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let plan_early = Plan(assert_valid_plan(&stdout));
+    assert!(plan_early.finding("HT012")["message"]
+        .as_str()
+        .unwrap()
+        .contains("(39 days after the evaluation time, under 60 days: plan the renewal)"));
+    // 70 days before NotAfter (green in HealthChecker) the same exports raise nothing.
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        &format!("{FIXTURES}/HT012"),
+        "--now",
+        "2026-10-01T00:00:00Z",
         "--format",
         "json",
     ]);

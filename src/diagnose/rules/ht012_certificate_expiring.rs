@@ -9,10 +9,12 @@ use crate::model::Certificate;
 pub const RULE: Rule = Rule {
     code: "HT012",
     name: "certificate-expiring",
-    title: "The hybrid certificate expires within 30 days",
+    title: "The hybrid certificate expires within 60 days",
     severity: Severity::Warning,
     documentation: r#"## What it means
-The certificate the hybrid connector presents expires within 30 days of the evaluation time.
+The certificate the hybrid connector presents expires within 60 days of the evaluation time.
+The thresholds are HealthChecker's: a lifetime under 60 days is no longer green (yellow), under
+30 days red; the message says which.
 
 ## Why it matters
 When it expires Exchange stops finding it (`validOnly`), STARTTLS disappears and hybrid mail stops.
@@ -30,20 +32,36 @@ hybridtls then plans the `TlsCertificateName` change.
 
 ## When to fix by hand
 Always: hybridtls does not request certificates.
+
+## Sources
+- CSS-Exchange HealthChecker, `Diagnostics/HealthChecker/Analyzer/Security/Invoke-AnalyzerSecurityExchangeCertificates.ps1`:
+  `LifetimeInDays` of 60 or more is green, 30 or more yellow, less red.
+- Microsoft Learn, "Selection of inbound STARTTLS certificates": an expired certificate found by
+  `TlsCertificateName` is not selected (event 12014); one found by the FQDN search logs 12016.
 "#,
 };
 
-/// The certificate hybrid mail will present expires within 30 days of the evaluation time.
+/// Below this many days of lifetime left HealthChecker shows a certificate yellow.
+const WARNING_DAYS: i64 = 60;
+/// Below this many days HealthChecker shows it red.
+const URGENT_DAYS: i64 = 30;
+
+/// The certificate hybrid mail will present expires within 60 days of the evaluation time.
 pub(in crate::diagnose) fn check(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
     let days_left = (certificate.not_after - now).whole_days();
-    if !(0..=30).contains(&days_left) {
+    if !(0..WARNING_DAYS).contains(&days_left) {
         return;
     }
+    let urgency = if days_left < URGENT_DAYS {
+        "under 30 days: renew now"
+    } else {
+        "under 60 days: plan the renewal"
+    };
     findings.push(
         &RULE,
         certificate.thumbprint.clone(),
         format!(
-            "{} expires on {} ({days_left} days after the evaluation time)",
+            "{} expires on {} ({days_left} days after the evaluation time, {urgency})",
             certificate.thumbprint,
             date(certificate.not_after)
         ),
