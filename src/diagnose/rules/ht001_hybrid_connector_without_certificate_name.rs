@@ -37,5 +37,15 @@ that covers the hybrid FQDN, then a restart of the transport service that owns t
 
 ## When to fix by hand
 When no installed certificate qualifies (see HT005), install one first and plan again.
+
+## Sources
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
+  without TlsCertificateName the search is by the connector Fqdn, else the server FQDN.
+- Exchange Team blog (learn.microsoft.com archive), "Mail not routing to on-premise Exchange 2013
+  environment from O365 with 450 4.7.320 Certificate validation failed error": the self-signed
+  certificate presented with TlsCertificateName null, fixed with `Set-ReceiveConnector
+  -TlsCertificateName "<I>issuer<S>subject"` and a transport restart.
+- Microsoft Learn, Set-ReceiveConnector, parameter TlsCertificateName (the
+  `<I>X.500Issuer<S>X.500Subject` syntax).
 "#,
 };

@@ -39,5 +39,11 @@ valid, CA-issued, covers the hybrid FQDN), then restart the transport service.
 ## When to fix by hand
 When the intended certificate is not installed yet: install it with its private key, enable it
 for SMTP (answer **No** to replacing the default certificate), and plan again.
+
+## Sources
+- Microsoft support KB 2989382, "Can't receive mail in a hybrid environment after you install a new
+  certificate": event 12014, no STARTTLS, `451 5.7.3 STARTTLS is required to send mail`.
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025): no
+  eligible certificate means no STARTTLS and event 12014.
 "#,
 };

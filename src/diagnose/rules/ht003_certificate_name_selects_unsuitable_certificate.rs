@@ -30,5 +30,11 @@ Point `TlsCertificateName` at the certificate that qualifies, then restart the t
 
 ## When to fix by hand
 When no installed certificate qualifies (HT005).
+
+## Sources
+- Microsoft Learn, "Certificate requirements for hybrid deployments": a certificate from a trusted
+  third-party CA that covers the FQDN Exchange Online connects to.
+- Exchange Team blog (learn.microsoft.com archive), "... 450 4.7.320 Certificate validation failed
+  error": `MSG=SubjectMismatch` when the presented certificate does not name the hybrid FQDN.
 "#,
 };

@@ -33,5 +33,13 @@ manual action, naming each certificate by its full thumbprint.
 ## When to fix by hand
 Always review which copy holds the private key before removing anything, and back it up first
 (`Export-Certificate -Type CERT`). Never remove by a thumbprint prefix or wildcard.
+
+## Sources
+- Decompiled Exchange 2013
+  `TlsCertificateInfo.TryFindFirstCertWithSubjectAndIssuerDistinguishedName`: the first valid match
+  in store order (shared/reference/exchange-formats.md §3.2, [DECOMP]).
+- Exchange Team blog, 2025 (Tech Community 4420592), on hybrid TLS certificates for Exchange 2016,
+  2019 and SE: among certificates with the same issuer and subject the newest expiration wins. The
+  two disagree, so hybridtls plans nothing that depends on which is right.
 "#,
 };

@@ -29,5 +29,10 @@ private key on every hybrid server, enable it for SMTP, export again and plan ag
 
 ## When to fix by hand
 Always: hybridtls does not create or request certificates.
+
+## Sources
+- Microsoft Learn, "Certificate requirements for hybrid deployments".
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
+  eligible certificates have a private key and a CN or SAN holding the FQDN.
 "#,
 };

@@ -30,6 +30,11 @@ Configuration Wizard sets `Tls, Integrated, BasicAuth, BasicAuthRequireTLS, Exch
 
 ## When to fix by hand
 Always.
+
+## Sources
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
+  "the connector must have AuthMechanism containing Tls", otherwise STARTTLS is not offered.
+- Microsoft Learn, Set-ReceiveConnector, parameter AuthMechanism.
 "#,
 };
 

@@ -27,6 +27,10 @@ Online, `Get-OutboundConnector | Format-List Name,SmartHosts,TlsDomain` shows th
 
 ## When to fix by hand
 Always: give the name.
+
+## Sources
+- Microsoft Learn, Set-OutboundConnector, parameter TlsDomain: the name Exchange Online checks the
+  on-premises certificate against (TlsSettings DomainValidation).
 "#,
 };
 

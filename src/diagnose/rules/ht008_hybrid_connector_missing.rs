@@ -25,6 +25,11 @@ Check that the export contains every receive connector of the server (`Get-Recei
 
 ## When to fix by hand
 Always.
+
+## Sources
+- Microsoft Learn, Set-ReceiveConnector, parameter TlsDomainCapabilities:
+  `mail.protection.outlook.com:AcceptCloudServicesMail` (Exchange 2013 and later) and
+  `AcceptOorgProtocol` (Exchange 2010) mark the connector Exchange Online delivers to.
 "#,
 };
 

@@ -44,6 +44,14 @@ is planned to use; otherwise nothing is removed. Then it restarts transport.
 ## When to fix by hand
 When `HasPrivateKey` is known only from a `Get-ExchangeCertificate` export (it can be false there
 over remoting although the key exists): list the store on the server and plan again.
+
+## Sources
+- Jaap Wesselius, "Exchange Hybrid TLS negotiation failed with error NoCredentials" (2019; seed
+  002): a copy of the certificate without its private key in Cert:\LocalMachine\My, removed by
+  thumbprint, then a transport restart.
+- Decompiled Exchange 2013 named selection has no private-key check
+  (shared/reference/exchange-formats.md §3.2, [DECOMP]); newer builds may differ, so the copy is
+  removed whichever reading holds.
 "#,
 };
 

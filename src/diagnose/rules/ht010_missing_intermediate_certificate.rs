@@ -34,5 +34,10 @@ checks the resulting thumbprint, and skips the import when that thumbprint is al
 ## When to fix by hand
 When no file with the intermediate was given: the finding names the missing issuer and its key
 identifier; download it from the CA's repository and plan again with the file.
+
+## Sources
+- Microsoft support KB 3212877, "550 5.7.64 TenantAttribution; Relay Access Denied": the server does
+  not send the intermediate chain; import the intermediates into Cert:\LocalMachine\CA with
+  `Import-Certificate -CertStoreLocation cert:\LocalMachine\CA`.
 "#,
 };

@@ -30,5 +30,11 @@ server, or deploy the root through Group Policy.
 
 ## When to fix by hand
 Always.
+
+## Sources
+- Microsoft support KB 3212877: CAPI2 event 30 with 800B0109 ("terminated in a root certificate
+  which is not trusted").
+- Windows obtains trusted roots through automatic root certificate updates; a root missing from the
+  exported Root store may still be fetched when it is needed, so this is a warning.
 "#,
 };

@@ -27,6 +27,10 @@ Renew with a 2048-bit or larger RSA key and plan again.
 
 ## When to fix by hand
 Always.
+
+## Sources
+- CSS-Exchange HealthChecker, `Invoke-AnalyzerSecurityExchangeCertificates.ps1`: a key smaller than
+  2048 bits is shown red ("It's recommended to use a key size of at least 2048 bit").
 "#,
 };
 

@@ -27,6 +27,11 @@ Renew the certificate with a SHA-256 (or stronger) signature and plan again.
 
 ## When to fix by hand
 Always.
+
+## Sources
+- CSS-Exchange HealthChecker, `Invoke-AnalyzerSecurityExchangeCertificates.ps1`: a signature hash
+  outside the SHA-2 family is flagged ("It's recommended to use a hash algorithm from the SHA-2
+  family", https://aka.ms/HC-SSLBP).
 "#,
 };
 

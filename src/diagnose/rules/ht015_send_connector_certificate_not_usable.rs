@@ -40,6 +40,13 @@ MSExchangeTransport on each of them.
 
 ## When to fix by hand
 Always; hybridtls names the value to set.
+
+## Sources
+- Hybrid Configuration Wizard log (SammyKrosoft/Hybrid-Config-Wiz-Checks): `New-SendConnector ...
+  -TLSCertificateName '<I>issuer<S>subject'` on "Outbound to Office 365".
+- Decompiled Exchange 2013 `SmtpOutConnection`: no match for the send connector's TlsCertificateName
+  queues `454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not
+  be found.` (exchange-formats.md §3.2, §5).
 "#,
 };
 

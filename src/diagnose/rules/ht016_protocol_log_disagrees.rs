@@ -33,6 +33,11 @@ make sure only one certificate can match (remove duplicates) and report the case
 
 ## When to fix by hand
 Always.
+
+## Sources
+- Decompiled Exchange protocol log writer (`ProtocolLog.cs`, `LogCertificate`): the `Sending
+  certificate` rows and their fields (exchange-formats.md §4), as in the SmtpReceive log quoted by
+  the Exchange Team blog article of seed 000.
 "#,
 };
 

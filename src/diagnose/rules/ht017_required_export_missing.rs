@@ -33,6 +33,10 @@ reads) and plan again.
 
 ## When to fix by hand
 Always.
+
+## Sources
+- hybridtls's own rule about its inputs: no Exchange source applies. The exports it asks for are
+  those of `hybridtls collect`.
 "#,
 };
 

@@ -120,7 +120,12 @@ mod tests {
                 assert_ne!(a.code, b.code);
                 assert_ne!(a.name, b.name);
             }
-            for heading in ["## What it means", "## Fix", "## When to fix by hand"] {
+            for heading in [
+                "## What it means",
+                "## Fix",
+                "## When to fix by hand",
+                "## Sources",
+            ] {
                 assert!(a.documentation.contains(heading), "{} lacks {heading}", a.code);
             }
         }
