@@ -14,7 +14,8 @@
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
       fails: the cmdlets it uses are available, this computer is SERVER1, and each
-      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid,
+      and passes chain and revocation validation (X509Certificate2.Verify(), as Exchange requires).
       Each connector must still have the TlsCertificateName the plan saw.
     - A connector that already has the planned value is left alone, so re-running is safe.
     - Every connector is exported with Export-Clixml to the run folder before it is changed.
@@ -135,6 +136,11 @@ try {
         if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
+        # Exchange selects only certificates that pass .NET validation (chain and revocation),
+        # so one that fails it here would not be presented after the change either.
+        if (-not $installedCertificate.Verify()) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation on this server (X509Certificate2.Verify()), so Exchange would not select it.")
+        }
     }
     $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     $alreadyChanged = New-Object -TypeName System.Collections.Generic.List[object]
@@ -212,6 +218,16 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
+        foreach ($keptCertificate in $PlannedCertificates) {
+            # Exchange selects only certificates that pass .NET validation (chain, revocation).
+            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
+            if ($installedCertificate.Verify()) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            } else {
+                $mismatches++
+                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+            }
+        }
         foreach ($change in $PlannedConnectorChanges) {
             $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
             if ($liveName -eq $change.After) {

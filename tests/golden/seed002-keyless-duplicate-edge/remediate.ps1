@@ -16,7 +16,8 @@
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
       fails: the cmdlets it uses are available, this computer is EDGE01, and each
-      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid,
+      and passes chain and revocation validation (X509Certificate2.Verify(), as Exchange requires).
       Each certificate to remove must still have no private key and be none of those.
     - Every certificate is exported with Export-Certificate -Type CERT to the run folder before
       it is removed, and it is removed only by its exact, full thumbprint.
@@ -128,6 +129,11 @@ try {
         if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
+        # Exchange selects only certificates that pass .NET validation (chain and revocation),
+        # so one that fails it here would not be presented after the change either.
+        if (-not $installedCertificate.Verify()) {
+            $failures.Add("The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation on this server (X509Certificate2.Verify()), so Exchange would not select it.")
+        }
     }
     $keptThumbprints = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
     $pendingRemovals = New-Object -TypeName System.Collections.Generic.List[object]
@@ -195,6 +201,16 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
+        foreach ($keptCertificate in $PlannedCertificates) {
+            # Exchange selects only certificates that pass .NET validation (chain, revocation).
+            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
+            if ($installedCertificate.Verify()) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            } else {
+                $mismatches++
+                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+            }
+        }
         foreach ($removal in $PlannedRemovals) {
             if (Test-Path -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)) {
                 $mismatches++

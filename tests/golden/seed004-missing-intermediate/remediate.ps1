@@ -16,7 +16,8 @@
       fails: the cmdlets it uses are available, this computer is EXCH02, and each
       certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
       Each certificate to import must be the one planned.
-    - An intermediate already in Cert:\LocalMachine\CA is not imported again.
+    - An intermediate already in Cert:\LocalMachine\CA is not imported again. The chain of each
+      certificate the connectors use is validated after the import, when it can build.
     - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
       High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
@@ -182,6 +183,16 @@ try {
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
+        foreach ($keptCertificate in $PlannedCertificates) {
+            # Exchange selects only certificates that pass .NET validation (chain, revocation).
+            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
+            if ($installedCertificate.Verify()) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            } else {
+                $mismatches++
+                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+            }
+        }
         foreach ($import in $PlannedImports) {
             if (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint)) {
                 Write-Step -Step 'verify' -Target $import.Thumbprint -Result 'ok'
