@@ -345,6 +345,87 @@ fn ht009_keyless_copy_is_removed_by_its_exact_thumbprint() {
     assert_eq!(plan.summary("remove"), 1);
 }
 
+/// The HT009 message: which lookups pick the copy under which rule, and which skip it.
+fn ht009_message(plan: &Plan) -> String {
+    plan.finding("HT009")["message"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn ht009_on_exchange_2019_the_copy_breaks_the_send_side_only() {
+    let message = ht009_message(&plan("HT009", &[]));
+    assert!(
+        message.contains("on Exchange 2019/SE send connector"),
+        "{message}"
+    );
+    assert!(
+        message.contains("the hybrid receive connector skips it"),
+        "{message}"
+    );
+    assert!(!message.contains("receive connector picks"), "{message}");
+}
+
+#[test]
+fn ht009_on_exchange_2013_the_copy_first_in_the_store_breaks_receive_too() {
+    let plan = plan("HT009-exchange2013", &[]);
+    assert_eq!(plan.codes(), ["HT009"]);
+    let message = ht009_message(&plan);
+    assert!(
+        message.contains("the hybrid receive connector picks it under \"Exchange 2013 code"),
+        "{message}"
+    );
+    assert!(!message.contains("skips it"), "{message}");
+    // What the connector presents today is the copy: the report says so.
+    let copy = thumbprint("mail-copy");
+    let connector = &plan.0["servers"][0]["connectors"][0];
+    assert_eq!(connector["presented_certificate"], copy.as_str());
+    assert_eq!(parameter(plan.action("remove_certificate"), "thumbprint"), copy);
+}
+
+#[test]
+fn ht009_when_the_sources_disagree_the_copy_is_removed_so_that_all_agree() {
+    let plan = plan("HT009-readings-disagree", &[]);
+    assert_eq!(plan.codes(), ["HT009"]);
+    let message = ht009_message(&plan);
+    // Store order picks the key-less copy, the latest NotAfter picks the keyed certificate.
+    assert!(
+        message.contains("picks it under \"Exchange 2013 code"),
+        "{message}"
+    );
+    assert!(!message.contains("Exchange Team blog 2025"), "{message}");
+    assert_eq!(
+        parameter(plan.action("remove_certificate"), "thumbprint"),
+        thumbprint("mail")
+    );
+    // The receive side already presents the keyed certificate under every rule.
+    let connector = &plan.0["servers"][0]["connectors"][0];
+    assert_eq!(
+        connector["presented_certificate"],
+        thumbprint("mail-copy").as_str()
+    );
+}
+
+#[test]
+fn ht009_a_copy_no_lookup_can_pick_is_not_reported() {
+    let plan = plan("HT009-harmless-copy", &[]);
+    assert!(plan.codes().is_empty(), "{:?}", plan.codes());
+    assert_eq!(plan.summary("remove"), 0);
+}
+
+#[test]
+fn ht009_without_a_send_export_the_receive_name_stands_in_for_the_send_side() {
+    let plan = plan("HT009-no-send-export", &[]);
+    assert_eq!(plan.codes(), ["HT009"]);
+    let message = ht009_message(&plan);
+    assert!(
+        message.contains("not exported; the HCW names the same certificate"),
+        "{message}"
+    );
+    assert_eq!(
+        parameter(plan.action("remove_certificate"), "thumbprint"),
+        thumbprint("mail-copy")
+    );
+}
+
 #[test]
 fn ht010_missing_intermediate_supplied_as_a_file_is_imported() {
     let plan = plan("HT010", &[]);
@@ -668,7 +749,9 @@ fn every_rule_has_a_fixture_folder_and_a_test() {
     for entry in std::fs::read_dir(FIXTURES).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if name.starts_with("HT") {
-            assert!(codes.contains(&name.as_str()), "{FIXTURES}/{name} is not a rule");
+            // `<CODE>-<case>` folders hold further cases of one rule.
+            let code = name.split('-').next().unwrap_or_default();
+            assert!(codes.contains(&code), "{FIXTURES}/{name} is not a rule");
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::model::{
     Certificate, Inventory, ReceiveConnector, Server, Sighting, TlsCertificateName, TransportRole,
 };
 use rules::Rule;
-use select::Selection;
+use select::{Release, Selection};
 
 /// One piece of evidence: the value of a field in an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,8 +408,17 @@ fn diagnose_server<'a>(
             &mut findings,
         );
     }
-    for (certificate, name) in &intended_certificates {
-        rules::ht009_keyless_duplicate_certificate::check(certificate, name, &store, now, &mut findings);
+    if !store.is_empty() {
+        let lookups = name_lookups(inventory, server, &intended_certificates);
+        rules::ht009_keyless_duplicate_certificate::check(
+            &lookups,
+            &store,
+            Release::of(server),
+            now,
+            &mut findings,
+        );
+    }
+    for (certificate, _) in &intended_certificates {
         chain::findings(inventory, server, certificate, now, &mut findings);
         rules::ht012_certificate_expiring::check(certificate, now, &mut findings);
         rules::ht013_weak_rsa_key::check(certificate, &mut findings);
@@ -452,6 +461,67 @@ fn diagnose_server<'a>(
         intended: intended_certificates.into_iter().map(|(c, _)| c).collect(),
         findings,
     }
+}
+
+/// Every `TlsCertificateName` looked up on `server` for hybrid mail: the names its hybrid receive
+/// connectors are meant to use, and those of the send connectors to Exchange Online it sources.
+/// Without a send connector export, the receive names stand in for the send side, which the
+/// Hybrid Configuration Wizard sets to the same certificate.
+fn name_lookups<'n>(
+    inventory: &'n Inventory,
+    server: &'n Server,
+    intended: &'n [(&Certificate, TlsCertificateName)],
+) -> Vec<rules::ht009_keyless_duplicate_certificate::Lookup<'n>> {
+    use rules::ht009_keyless_duplicate_certificate::Lookup;
+    use select::Direction;
+    let mut lookups: Vec<Lookup> = intended
+        .iter()
+        .map(|(_, name)| Lookup {
+            what: "the hybrid receive connector".to_owned(),
+            name,
+            direction: Direction::Receive,
+        })
+        .collect();
+    let send_exported = inventory
+        .inputs
+        .iter()
+        .any(|input| input.kind == crate::model::InputKind::SendConnectors);
+    if send_exported {
+        lookups.extend(
+            sourced_send_connectors(inventory, server).filter_map(|connector| {
+                Some(Lookup {
+                    what: format!("send connector {:?}", connector.name),
+                    name: connector.tls_certificate_name.as_ref()?,
+                    direction: Direction::Send,
+                })
+            }),
+        );
+    } else {
+        lookups.extend(intended.iter().map(|(_, name)| {
+            Lookup {
+                what:
+                    "the send connector to Exchange Online (not exported; the HCW names the same certificate)"
+                        .to_owned(),
+                name,
+                direction: Direction::Send,
+            }
+        }));
+    }
+    lookups
+}
+
+/// The send connectors to Exchange Online that list `server` as a source transport server.
+pub(crate) fn sourced_send_connectors<'i>(
+    inventory: &'i Inventory,
+    server: &'i Server,
+) -> impl Iterator<Item = &'i crate::model::SendConnector> + 'i {
+    inventory.send_connectors.iter().filter(move |connector| {
+        connector.targets_exchange_online()
+            && connector
+                .source_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&server.name))
+    })
 }
 
 /// The certificate hybrid connectors should name, worked out once per server.
@@ -523,7 +593,12 @@ fn connector_findings<'a>(
                 evidence,
             )
         }
-        Selection::Named { name, valid, invalid } => {
+        Selection::Named {
+            name,
+            valid,
+            invalid,
+            readings,
+        } => {
             let keyed: Vec<&Certificate> = valid.iter().copied().filter(|c| has_key(c)).collect();
             match keyed.as_slice() {
                 [one] if disqualifications(one, names, now).is_empty() => {
@@ -570,12 +645,21 @@ fn connector_findings<'a>(
                     )
                 }
                 several => {
-                    let latest = valid.iter().max_by_key(|c| c.not_after).copied();
+                    let picks: Vec<String> = readings
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{} under \"{}\"",
+                                r.presents.map_or("nothing", |c| c.thumbprint.as_str()),
+                                r.rule
+                            )
+                        })
+                        .collect();
+                    let release = Release::of(server).map_or("an unknown release", Release::label);
                     let message = format!(
-                        "TlsCertificateName of {identity} matches {} valid certificates with a private key; Exchange 2013 would pick {} (first in store order), newer builds {} (latest NotAfter)",
+                        "TlsCertificateName of {identity} matches {} valid certificates with a private key; on {release} Exchange picks {}",
                         several.len(),
-                        valid[0].thumbprint,
-                        latest.map_or("?", |c| c.thumbprint.as_str()),
+                        picks.join("; "),
                     );
                     let evidence = several.iter().map(|c| certificate_evidence(c, "Thumbprint", c.thumbprint.clone())).collect();
                     let instruction = format!(

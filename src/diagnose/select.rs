@@ -1,30 +1,147 @@
-//! A model of how Exchange picks the STARTTLS certificate of a receive connector, so hybridtls
-//! can show the certificate each connector really presents.
+//! A model of how Exchange picks the certificate of a connector, per release and per direction,
+//! so hybridtls can show the certificate each connector really presents.
 //!
-//! Sources (see `shared/reference/exchange-formats.md` §3.2): with `TlsCertificateName` set,
-//! Exchange searches `LocalMachine\My` for valid certificates with that subject and issuer;
-//! Exchange 2013 takes the first in store order, newer guidance the latest `NotAfter`, so more
-//! than one valid match is treated as a fault. With it unset, Exchange searches by the connector
-//! FQDN, or by the server FQDN when the connector has none ("Selection of inbound STARTTLS
-//! certificates", Microsoft Learn, 2025: the name is TlsCertificateName, else the connector
-//! Fqdn, else the server's FQDN; nothing eligible means no STARTTLS and event 12014):
-//! certificates with a private key whose CN or SAN holds the name (exact matches before
-//! wildcards), newest `NotBefore` first, CA-issued before self-signed, and, as the decompiled
-//! `FindBest` does, an expired one last (event 12016, STARTTLS still offered).
+//! Sources (see `shared/reference/exchange-formats.md` §3.2):
+//! - With `TlsCertificateName` set, Exchange looks certificates up by issuer and subject. The
+//!   decompiled Exchange 2013 code takes the first valid match in store order and does not check
+//!   for a private key, on receive and send alike. For Exchange 2016, 2019 and SE, "Selection of
+//!   inbound STARTTLS certificates" (Microsoft Learn, 2025) makes only certificates with a
+//!   private key eligible on receive, and the Exchange Team blog (June 2025, Tech Community
+//!   4420592) says that among matches the latest expiry wins, where Learn's own ordering is the
+//!   newest NotBefore. The send side of those releases is documented only by that blog; seed 002
+//!   (`NoCredentials` in SmtpSend on an Exchange 2019 Edge with a key-less copy, inbound working)
+//!   shows it does not skip a copy without a key. Where the sources leave more than one answer
+//!   open, each is kept as a [`Reading`], and the plan must be right under all of them.
+//! - With it unset, Exchange searches by the connector FQDN, or by the server FQDN when the
+//!   connector has none (the name is TlsCertificateName, else the connector Fqdn, else the
+//!   server's FQDN; nothing eligible means no STARTTLS and event 12014): certificates with a
+//!   private key whose CN or SAN holds the name (exact matches before wildcards), newest
+//!   `NotBefore` first, CA-issued before self-signed, and, as the decompiled `FindBest` does, an
+//!   expired one last (event 12016, STARTTLS still offered).
 
 use time::OffsetDateTime;
 
 use crate::model::{name_covers, Certificate, ReceiveConnector, Server, TlsCertificateName};
 
+/// The Exchange release a server runs, read from `AdminDisplayVersion`
+/// (`Version 15.1 (Build 2507.6)`): 14 is 2010, 15.0 2013, 15.1 2016, 15.2 2019 and SE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Release {
+    Exchange2010,
+    Exchange2013,
+    Exchange2016,
+    /// Exchange 2019 and Subscription Edition, which share version 15.2.
+    Exchange2019,
+}
+
+impl Release {
+    pub fn of(server: &Server) -> Option<Release> {
+        let version = server.version.as_deref()?.trim();
+        let number = version
+            .strip_prefix("Version ")
+            .unwrap_or(version)
+            .split_whitespace()
+            .next()?;
+        let mut parts = number.split('.').map(str::parse::<u32>);
+        match (parts.next()?.ok()?, parts.next().and_then(Result::ok)) {
+            (14, _) => Some(Release::Exchange2010),
+            (15, Some(0)) => Some(Release::Exchange2013),
+            (15, Some(1)) => Some(Release::Exchange2016),
+            (15, Some(2)) => Some(Release::Exchange2019),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Release::Exchange2010 => "Exchange 2010",
+            Release::Exchange2013 => "Exchange 2013",
+            Release::Exchange2016 => "Exchange 2016",
+            Release::Exchange2019 => "Exchange 2019/SE",
+        }
+    }
+}
+
+/// One documented way Exchange resolves a `TlsCertificateName`, and what it yields here.
+#[derive(Debug, Clone)]
+pub struct Reading<'a> {
+    /// The rule and its source, in words a reader can check.
+    pub rule: &'static str,
+    /// None when nothing is eligible under this reading.
+    pub presents: Option<&'a Certificate>,
+}
+
+/// Which way the certificate is used: the lookups differ (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Receive,
+    Send,
+}
+
+const FIRST_IN_STORE_ORDER: &str =
+    "Exchange 2013 code: the first valid match in store order, with or without a private key";
+const LATEST_NOT_AFTER_ANY: &str =
+    "Exchange Team blog 2025: the valid match with the latest NotAfter, with or without a private key";
+const LATEST_NOT_AFTER_KEYED: &str =
+    "Microsoft Learn (only certificates with a private key) and Exchange Team blog 2025 (latest NotAfter)";
+const NEWEST_NOT_BEFORE_KEYED: &str =
+    "Microsoft Learn: only certificates with a private key, the newest NotBefore first";
+
+/// The readings that apply to a named lookup in `direction` on `release` (all of them when the
+/// release is unknown), evaluated over the valid matches in store order.
+pub fn named_readings<'a>(
+    valid: &[&'a Certificate],
+    direction: Direction,
+    release: Option<Release>,
+) -> Vec<Reading<'a>> {
+    let keyed = || valid.iter().copied().filter(|c| c.has_private_key != Some(false));
+    let first_any = || Reading {
+        rule: FIRST_IN_STORE_ORDER,
+        presents: valid.first().copied(),
+    };
+    // `max_by_key` keeps the last of equal keys; store order decides ties, so take the first.
+    let latest =
+        |candidates: Vec<&'a Certificate>| candidates.iter().copied().rev().max_by_key(|c| c.not_after);
+    let latest_any = || Reading {
+        rule: LATEST_NOT_AFTER_ANY,
+        presents: latest(valid.to_vec()),
+    };
+    let latest_keyed = || Reading {
+        rule: LATEST_NOT_AFTER_KEYED,
+        presents: latest(keyed().collect()),
+    };
+    let newest_keyed = || Reading {
+        rule: NEWEST_NOT_BEFORE_KEYED,
+        presents: keyed().rev().max_by_key(|c| c.not_before),
+    };
+    let old_code = matches!(release, Some(Release::Exchange2010 | Release::Exchange2013));
+    match (direction, release.is_none(), old_code) {
+        (_, false, true) => vec![first_any()],
+        (Direction::Receive, false, false) => vec![latest_keyed(), newest_keyed()],
+        (Direction::Receive, true, _) => vec![first_any(), latest_keyed(), newest_keyed()],
+        (Direction::Send, _, _) => vec![first_any(), latest_any()],
+    }
+}
+
+/// The certificate every reading agrees on; None when they disagree or nothing is eligible.
+pub fn agreed<'a>(readings: &[Reading<'a>]) -> Option<&'a Certificate> {
+    let first = readings.first()?.presents?;
+    readings
+        .iter()
+        .all(|r| r.presents.is_some_and(|c| c.thumbprint == first.thumbprint))
+        .then_some(first)
+}
+
 /// How the connector's certificate is chosen, and what that yields.
 #[derive(Debug, Clone)]
 pub enum Selection<'a> {
     /// `TlsCertificateName` is set: `valid` are the valid matches in store order, `invalid` the
-    /// matches that are expired or not valid.
+    /// matches that are expired or not valid, `readings` what each documented rule presents.
     Named {
         name: TlsCertificateName,
         valid: Vec<&'a Certificate>,
         invalid: Vec<&'a Certificate>,
+        readings: Vec<Reading<'a>>,
     },
     /// `TlsCertificateName` is null: the FQDN search used `name` and picked `chosen`.
     ByFqdn {
@@ -34,16 +151,38 @@ pub enum Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
-    /// The certificate presented, when there is exactly one answer. For several valid named
-    /// matches this is the first in store order (Exchange 2013's rule).
+    /// The certificate presented, when every reading gives the same answer.
     pub fn effective(&self) -> Option<&'a Certificate> {
         match self {
-            Selection::Named { valid, .. } => valid.first().copied(),
+            Selection::Named { readings, .. } => agreed(readings),
             Selection::ByFqdn { chosen, .. } => *chosen,
         }
     }
+
+    /// The thumbprints the connector presents under some reading, without repeats.
+    pub fn possible(&self) -> Vec<&'a str> {
+        let mut thumbprints: Vec<&'a str> = match self {
+            Selection::Named { readings, .. } => readings
+                .iter()
+                .filter_map(|r| r.presents.map(|c| c.thumbprint.as_str()))
+                .collect(),
+            Selection::ByFqdn { chosen, .. } => chosen.iter().map(|c| c.thumbprint.as_str()).collect(),
+        };
+        let mut seen = Vec::new();
+        thumbprints.retain(|t| {
+            let first = !seen.contains(t);
+            seen.push(t);
+            first
+        });
+        thumbprints
+    }
+
+    pub fn may_present(&self, thumbprint: &str) -> bool {
+        self.possible().contains(&thumbprint)
+    }
 }
 
+/// The receive connector's STARTTLS certificate on `server`.
 pub fn select<'a>(
     connector: &ReceiveConnector,
     server: Option<&Server>,
@@ -52,15 +191,17 @@ pub fn select<'a>(
 ) -> Selection<'a> {
     match &connector.tls_certificate_name {
         Some(name) => {
-            let (valid, invalid) = store
+            let (valid, invalid): (Vec<&Certificate>, Vec<&Certificate>) = store
                 .iter()
                 .copied()
                 .filter(|certificate| name.matches(certificate))
                 .partition(|certificate| certificate.valid_at(now));
+            let readings = named_readings(&valid, Direction::Receive, server.and_then(Release::of));
             Selection::Named {
                 name: name.clone(),
                 valid,
                 invalid,
+                readings,
             }
         }
         None => {
@@ -77,7 +218,13 @@ pub fn select<'a>(
     }
 }
 
-fn search_by_fqdn<'a>(fqdn: &str, store: &[&'a Certificate], now: OffsetDateTime) -> Option<&'a Certificate> {
+/// The certificate the FQDN search picks for `fqdn` (receive connectors with a null
+/// TlsCertificateName, and send connectors likewise).
+pub fn search_by_fqdn<'a>(
+    fqdn: &str,
+    store: &[&'a Certificate],
+    now: OffsetDateTime,
+) -> Option<&'a Certificate> {
     let eligible = |exact: bool| -> Vec<&'a Certificate> {
         let mut found: Vec<&'a Certificate> = store
             .iter()
@@ -245,5 +392,119 @@ mod tests {
         without_fqdn.fqdn = None;
         let chosen = select(&without_fqdn, Some(&server), &store, NOW).effective();
         assert_eq!(chosen.map(|c| c.thumbprint.as_str()), Some("S"));
+    }
+
+    fn server(version: Option<&str>) -> Server {
+        Server {
+            name: "EX1".into(),
+            fqdn: Some("ex1.contoso.com".into()),
+            kind: None,
+            version: version.map(str::to_owned),
+            folder: None,
+        }
+    }
+
+    #[test]
+    fn releases_come_from_admin_display_version() {
+        let release = |v| Release::of(&server(Some(v)));
+        assert_eq!(release("Version 14.3 (Build 123.4)"), Some(Release::Exchange2010));
+        assert_eq!(
+            release("Version 15.0 (Build 1497.2)"),
+            Some(Release::Exchange2013)
+        );
+        assert_eq!(
+            release("Version 15.1 (Build 2507.6)"),
+            Some(Release::Exchange2016)
+        );
+        assert_eq!(
+            release("Version 15.2 (Build 2562.17)"),
+            Some(Release::Exchange2019)
+        );
+        assert_eq!(release("15.2.1544.4"), Some(Release::Exchange2019));
+        assert_eq!(release("Version 16.0 (Build 1.0)"), None);
+        assert_eq!(release("garbage"), None);
+        assert_eq!(Release::of(&server(None)), None);
+    }
+
+    /// Seed 002's store: a key-less copy first in store order with the later NotAfter, and the
+    /// certificate with its key.
+    fn keyless_first() -> (Certificate, Certificate) {
+        let mut copy = certificate(
+            "COPY",
+            &["mail.contoso.com"],
+            false,
+            datetime!(2026-01-01 0:00 UTC),
+        );
+        copy.has_private_key = Some(false);
+        copy.not_after = datetime!(2031-01-01 0:00 UTC);
+        let keyed = certificate(
+            "KEYED",
+            &["mail.contoso.com"],
+            false,
+            datetime!(2026-01-01 0:00 UTC),
+        );
+        (copy, keyed)
+    }
+
+    fn named(version: Option<&str>, store: &[&Certificate]) -> Vec<String> {
+        let name = TlsCertificateName {
+            issuer: Some("CN=CA".into()),
+            subject: "CN=mail.contoso.com".into(),
+        };
+        select(
+            &connector("mail.contoso.com", Some(name)),
+            Some(&server(version)),
+            store,
+            NOW,
+        )
+        .possible()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    #[test]
+    fn named_receive_selection_follows_the_release() {
+        let (copy, keyed) = keyless_first();
+        let store = [&copy, &keyed];
+        // Exchange 2013 code: first valid match, no private-key check: inbound breaks.
+        assert_eq!(named(Some("Version 15.0 (Build 1497.2)"), &store), ["COPY"]);
+        // 2016 and later consider only certificates with a key: inbound works (seed 002).
+        assert_eq!(named(Some("Version 15.1 (Build 2507.6)"), &store), ["KEYED"]);
+        assert_eq!(named(Some("Version 15.2 (Build 1544.4)"), &store), ["KEYED"]);
+        // Unknown release: every reading stays open, so nothing is claimed for certain.
+        assert_eq!(named(None, &store), ["COPY", "KEYED"]);
+    }
+
+    #[test]
+    fn named_send_selection_never_skips_a_keyless_copy() {
+        let (copy, keyed) = keyless_first();
+        for version in [
+            None,
+            Some("Version 15.0 (Build 1497.2)"),
+            Some("Version 15.2 (Build 1544.4)"),
+        ] {
+            let release = Release::of(&server(version));
+            let readings = named_readings(&[&copy, &keyed], Direction::Send, release);
+            assert!(
+                readings
+                    .iter()
+                    .all(|r| r.presents.map(|c| c.thumbprint.as_str()) == Some("COPY")),
+                "{version:?}"
+            );
+            assert_eq!(agreed(&readings).map(|c| c.thumbprint.as_str()), Some("COPY"));
+            // Store order and expiry disagree when the copy comes second and expires earlier.
+            let mut early = copy.clone();
+            early.not_after = datetime!(2029-01-01 0:00 UTC);
+            let readings = named_readings(&[&keyed, &early], Direction::Send, release);
+            let first_any = readings.iter().find(|r| r.rule == FIRST_IN_STORE_ORDER).unwrap();
+            assert_eq!(first_any.presents.map(|c| c.thumbprint.as_str()), Some("KEYED"));
+        }
+        // The 2025 guidance (latest NotAfter) and Exchange 2013 code (store order) disagree here.
+        let mut later = keyless_first().1;
+        later.thumbprint = "LATER".into();
+        later.not_after = datetime!(2032-01-01 0:00 UTC);
+        let readings = named_readings(&[&keyed, &later], Direction::Send, None);
+        assert!(agreed(&readings).is_none());
     }
 }

@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use crate::diagnose::select::Selection;
 use crate::diagnose::{date, Diagnosis};
 use crate::error::Error;
 use crate::model::{Certificate, Inventory, ServerKind};
@@ -296,10 +295,7 @@ pub fn document(
                             .tls_certificate_name
                             .as_ref()
                             .map(ToString::to_string),
-                        presented_certificate: match &report.selection {
-                            Selection::Named { valid, .. } => valid.first().map(|c| c.thumbprint.clone()),
-                            Selection::ByFqdn { chosen, .. } => chosen.map(|c| c.thumbprint.clone()),
-                        },
+                        presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
                         logged_certificate: report.observed.and_then(|s| s.thumbprint.clone()),
                     })
                     .collect(),

@@ -58,17 +58,35 @@ pub fn certificate_line(certificate: &Certificate) -> String {
 
 fn presented(selection: &Selection) -> String {
     match selection {
-        Selection::Named { valid, invalid, .. } => match valid.as_slice() {
-            [] if invalid.is_empty() => {
+        Selection::Named {
+            valid,
+            invalid,
+            readings,
+            ..
+        } => match (selection.effective(), valid.as_slice()) {
+            (_, []) if invalid.is_empty() => {
                 "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
             }
-            [] => "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned(),
-            [one] => certificate_line(one),
-            [first, ..] => format!(
-                "{} (one of {} valid matches)",
-                certificate_line(first),
-                valid.len()
+            (_, []) => "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned(),
+            (Some(one), [_]) => certificate_line(one),
+            (Some(one), several) => format!(
+                "{} (of {} valid matches, under every documented rule for this build)",
+                certificate_line(one),
+                several.len()
             ),
+            (None, _) => {
+                let answers: Vec<String> = readings
+                    .iter()
+                    .map(|reading| {
+                        let what = reading.presents.map_or_else(
+                            || "nothing (no eligible certificate)".to_owned(),
+                            certificate_line,
+                        );
+                        format!("{what} under \"{}\"", reading.rule)
+                    })
+                    .collect();
+                format!("depends on the build's rule: {}", answers.join("; "))
+            }
         },
         Selection::ByFqdn { chosen: Some(c), .. } => certificate_line(c),
         Selection::ByFqdn { chosen: None, .. } => {

@@ -843,9 +843,12 @@ thumbprint it logs is not the one `Get-ExchangeCertificate` shows.
 
 ## What hybridtls should find and fix
 
-- Two valid certificates match the connectors' `TlsCertificateName`; whichever rule Exchange uses
-  (first in store order, as in Exchange 2013 code, or the latest NotAfter, as the 2025 Microsoft
-  guidance says), it picks the key-less copy `{keyless.thumbprint}`, which cannot do TLS.
+- Two valid certificates match the connectors' `TlsCertificateName`. The receive connector is
+  not affected: on Exchange 2016 and later only certificates with a private key are eligible for
+  inbound STARTTLS, so it presents the real one and inbound mail works. The send connector's lookup
+  does not skip a key-less copy: whichever rule it uses (first in store order, as in Exchange 2013
+  code, or the latest NotAfter, as the 2025 Microsoft guidance says), it picks the key-less copy
+  `{keyless.thumbprint}`, which cannot do TLS (`NoCredentials` in SmtpSend).
 - Fix: remove exactly that certificate from `Cert:\\LocalMachine\\My`, by its full thumbprint,
   then restart `MSExchangeTransport`. Do **not** remove by prefix: the blog's
   `Get-ChildItem | ?{{$_.Thumbprint -like "B79*"}} | Remove-Item` pattern would also delete

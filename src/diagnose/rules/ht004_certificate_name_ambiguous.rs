@@ -14,7 +14,9 @@ More than one valid certificate in `Cert:\LocalMachine\My` has the issuer and su
 
 ## Why it breaks mail flow
 Exchange versions disagree on which one wins: Exchange 2013 code takes the first valid match in
-store order, and newer guidance says the one with the latest `NotAfter`. Either may be a copy
+store order; for Exchange 2016, 2019 and SE the 2025 guidance says the one with the latest
+`NotAfter`, while Learn orders certificates by the newest `NotBefore`. The finding names the
+certificate each rule for the server's release picks (`AdminDisplayVersion`). Either may be a copy
 without a private key or the older certificate, so TLS can fail or switch certificates after a
 restart. The only safe state is a single valid match.
 
@@ -38,6 +40,8 @@ Always review which copy holds the private key before removing anything, and bac
 - Decompiled Exchange 2013
   `TlsCertificateInfo.TryFindFirstCertWithSubjectAndIssuerDistinguishedName`: the first valid match
   in store order (shared/reference/exchange-formats.md §3.2, [DECOMP]).
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE): only
+  certificates with a private key, the most recent valid-from date first.
 - Exchange Team blog, 2025 (Tech Community 4420592), on hybrid TLS certificates for Exchange 2016,
   2019 and SE: among certificates with the same issuer and subject the newest expiration wins. The
   two disagree, so hybridtls plans nothing that depends on which is right.

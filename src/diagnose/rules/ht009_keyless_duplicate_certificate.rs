@@ -3,6 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::select::{named_readings, Direction, Release};
 use crate::diagnose::{certificate_evidence, date, has_key, Findings, Remedy};
 use crate::model::{Certificate, TlsCertificateName};
 
@@ -18,10 +19,15 @@ certificate request). `Get-ExchangeCertificate` does not even list it: it shows 
 with a key.
 
 ## Why it breaks mail flow
-When `TlsCertificateName` is set, Exchange looks certificates up by issuer and subject and does not
-check for a private key. Exchange 2013 takes the first valid match in store order; newer builds take
-the one with the latest `NotAfter`. When that is the key-less copy, the TLS handshake cannot be
-completed.
+When `TlsCertificateName` is set, Exchange looks certificates up by issuer and subject, and what
+it does with a copy that has no key depends on the release and the direction:
+- Receive (inbound STARTTLS): Exchange 2013 takes the first valid match in store order without
+  checking for a private key, so a key-less copy first in the store breaks inbound TLS. Exchange
+  2016, 2019 and SE consider only certificates with a private key, so inbound keeps working.
+- Send (the connector to Exchange Online): the lookup does not skip a key-less copy on any
+  release. Exchange 2013 takes the first valid match in store order; the 2025 guidance says the
+  latest `NotAfter` wins. When the copy is what it picks, the server cannot complete the handshake
+  and mail to Exchange Online queues, while inbound mail still works (seed 002).
 
 ## Symptoms
 - SmtpSend / SmtpReceive protocol log: `TLS negotiation failed with error NoCredentials`, and a
@@ -31,8 +37,12 @@ completed.
 
 ## Detection
 The store listing of `Cert:\LocalMachine\My` (from `hybridtls collect`) is compared with the issuer
-and subject the connector uses; each match's `HasPrivateKey` and `NotAfter` show which copy each
-selection rule would pick.
+and subject each hybrid receive connector and each send connector to Exchange Online on this
+server uses. For each key-less match the finding says which lookup picks it under which documented
+rule for the server's release (`AdminDisplayVersion`; every rule when the release is unknown), and
+which lookups skip it. When send connectors were not exported, the receive connectors' name stands
+in for theirs: the Hybrid Configuration Wizard names the same certificate on both. A key-less copy
+that no lookup can pick under any rule is harmless and not reported.
 
 ## Fix
 The script exports the key-less copy to the backup folder (`Export-Certificate -Type CERT`) and
@@ -49,73 +59,122 @@ over remoting although the key exists): list the store on the server and plan ag
 - Jaap Wesselius, "Exchange Hybrid TLS negotiation failed with error NoCredentials" (2019; seed
   002): a copy of the certificate without its private key in Cert:\LocalMachine\My, removed by
   thumbprint, then a transport restart.
-- Decompiled Exchange 2013 named selection has no private-key check
-  (shared/reference/exchange-formats.md §3.2, [DECOMP]); newer builds may differ, so the copy is
-  removed whichever reading holds.
+- Decompiled Exchange 2013 named selection has no private-key check and takes the first valid match
+  in store order (shared/reference/exchange-formats.md §3.2, [DECOMP]).
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE, 2025):
+  only certificates with a private key are eligible on receive.
+- Exchange Team blog, "TLS certificates in Exchange hybrid: common issues and how to fix them"
+  (June 2025, Tech Community 4420592): with several matches the latest expiration wins; it does
+  not say a key-less copy is skipped on send, and seed 002 shows it is not.
+- The sources disagree on which copy wins, so the copy is removed whichever reading holds: with
+  it gone, every reading gives the certificate with the key.
 "#,
 };
 
-/// Key-less copies that share the intended certificate's issuer and subject: Exchange may pick
-/// one of them (no private-key check when TlsCertificateName is set), and TLS then fails.
+/// One lookup of a `TlsCertificateName` on this server: a receive connector's or a send
+/// connector's.
+pub(in crate::diagnose) struct Lookup<'a> {
+    /// Who looks the name up, for the message (`send connector "Outbound to Office 365"`).
+    pub what: String,
+    pub name: &'a TlsCertificateName,
+    pub direction: Direction,
+}
+
+/// What one key-less copy does to the lookups that match it.
+struct Shadow<'a> {
+    copy: &'a Certificate,
+    /// A valid match with a private key that the lookup should find instead.
+    keyed: Option<&'a Certificate>,
+    picked: Vec<String>,
+    skipped: Vec<String>,
+}
+
+/// Key-less copies that a lookup may pick under some documented rule for `release`: TLS then
+/// fails on that side.
 pub(in crate::diagnose) fn check(
-    intended: &Certificate,
-    name: &TlsCertificateName,
+    lookups: &[Lookup],
     store: &[&Certificate],
+    release: Option<Release>,
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
-    let matches: Vec<&Certificate> = store
-        .iter()
-        .copied()
-        .filter(|c| name.matches(c) && c.valid_at(now))
-        .collect();
-    let shadows: Vec<&Certificate> = matches.iter().copied().filter(|c| !has_key(c)).collect();
-    if shadows.is_empty() {
-        return;
+    let mut shadows: Vec<Shadow> = Vec::new();
+    for lookup in lookups {
+        let valid: Vec<&Certificate> = store
+            .iter()
+            .copied()
+            .filter(|c| lookup.name.matches(c) && c.valid_at(now))
+            .collect();
+        let readings = named_readings(&valid, lookup.direction, release);
+        for copy in valid.iter().copied().filter(|c| !has_key(c)) {
+            let index = match shadows.iter().position(|s| s.copy.thumbprint == copy.thumbprint) {
+                Some(index) => index,
+                None => {
+                    shadows.push(Shadow {
+                        copy,
+                        keyed: None,
+                        picked: Vec::new(),
+                        skipped: Vec::new(),
+                    });
+                    shadows.len() - 1
+                }
+            };
+            let shadow = &mut shadows[index];
+            shadow.keyed = shadow
+                .keyed
+                .or_else(|| valid.iter().copied().find(|c| has_key(c)));
+            let rules: Vec<&str> = readings
+                .iter()
+                .filter(|r| r.presents.is_some_and(|c| c.thumbprint == copy.thumbprint))
+                .map(|r| r.rule)
+                .collect();
+            if rules.is_empty() {
+                shadow.skipped.push(lookup.what.clone());
+            } else {
+                shadow.picked.push(format!(
+                    "{} picks it under \"{}\"",
+                    lookup.what,
+                    rules.join("\" and \"")
+                ));
+            }
+        }
     }
-    let first = matches[0];
-    let latest = matches
-        .iter()
-        .copied()
-        .max_by_key(|c| c.not_after)
-        .unwrap_or(first);
-    let picks = format!(
-        "Exchange 2013 picks {} (first valid in store order){}, newer builds pick {} (latest NotAfter){}",
-        first.thumbprint,
-        if has_key(first) {
-            ""
-        } else {
-            ", which has no private key"
-        },
-        latest.thumbprint,
-        if has_key(latest) {
-            ""
-        } else {
-            ", which has no private key"
-        },
-    );
-    for shadow in shadows {
-        let object = format!("{}\\{}", crate::model::Store::My.path(), shadow.thumbprint);
-        let message = format!(
-            "{} has the issuer and subject of {} ({}) but no private key; {} valid certificates match TlsCertificateName {name}: {picks}",
-            shadow.thumbprint,
-            intended.thumbprint,
-            intended.subject,
-            matches.len(),
+    let release = release.map_or("an unknown release", Release::label);
+    for shadow in shadows.into_iter().filter(|s| !s.picked.is_empty()) {
+        let copy = shadow.copy;
+        let object = format!("{}\\{}", crate::model::Store::My.path(), copy.thumbprint);
+        let mut message = format!(
+            "{} ({}) matches the TlsCertificateName in use but has no private key; on {release} {}, so TLS fails there (NoCredentials)",
+            copy.thumbprint,
+            copy.subject,
+            shadow.picked.join("; ")
         );
-        let evidence = vec![
-            certificate_evidence(shadow, "HasPrivateKey", "false".to_owned()),
-            certificate_evidence(shadow, "NotAfter", date(shadow.not_after)),
-            certificate_evidence(intended, "Thumbprint", intended.thumbprint.clone()),
+        if !shadow.skipped.is_empty() {
+            message.push_str(&format!(
+                "; {} skip{} it (only certificates with a private key are eligible)",
+                shadow.skipped.join(", "),
+                if shadow.skipped.len() == 1 { "s" } else { "" }
+            ));
+        }
+        let mut evidence = vec![
+            certificate_evidence(copy, "HasPrivateKey", "false".to_owned()),
+            certificate_evidence(copy, "NotAfter", date(copy.not_after)),
         ];
-        let remedy = if shadow.from_store_listing {
+        if let Some(keyed) = shadow.keyed {
+            evidence.push(certificate_evidence(
+                keyed,
+                "Thumbprint",
+                keyed.thumbprint.clone(),
+            ));
+        }
+        let remedy = if copy.from_store_listing {
             Remedy::RemoveCertificate {
-                certificate: Box::new(shadow.clone()),
+                certificate: Box::new(copy.clone()),
             }
         } else {
             Remedy::manual(format!(
                     "HasPrivateKey is false only in the Get-ExchangeCertificate export, which can be wrong over remoting: list Cert:\\LocalMachine\\My\\{} on the server (or use `hybridtls collect`) and plan again",
-                    shadow.thumbprint
+                    copy.thumbprint
                 ))
         };
         findings.push(&RULE, object, message, evidence, remedy);

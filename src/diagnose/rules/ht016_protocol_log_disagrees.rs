@@ -24,7 +24,9 @@ the log.
 
 ## Detection
 The latest `Sending certificate` row of each connector in the given `RECV*.LOG` files is compared
-with the certificate hybridtls computes for that connector.
+with the certificates hybridtls computes for that connector under each documented selection rule
+for the server's release (`hybridtls explain HT004`); only a certificate none of them gives is
+reported.
 
 ## Fix
 Manual: export the connectors and certificates again, take a fresh protocol log after a test
@@ -47,10 +49,15 @@ pub(in crate::diagnose) fn check(report: &ConnectorReport, findings: &mut Findin
         return;
     };
     let seen = observed.thumbprint.as_deref().unwrap_or_default();
-    let computed = report.selection.effective().map(|c| c.thumbprint.as_str());
-    if computed == Some(seen) {
+    if report.selection.may_present(seen) {
         return;
     }
+    let computed = report.selection.possible();
+    let computed = if computed.is_empty() {
+        "no certificate".to_owned()
+    } else {
+        computed.join(" or ")
+    };
     let identity = report.connector.identity();
     findings.push(
         &RULE,
@@ -58,7 +65,7 @@ pub(in crate::diagnose) fn check(report: &ConnectorReport, findings: &mut Findin
         format!(
             "the protocol log shows {identity} sending {seen} at {}, but the exports make it present {}",
             observed.time,
-            computed.unwrap_or("no certificate")
+            computed
         ),
         vec![Evidence {
             file: observed.source.file.clone(),
