@@ -54,8 +54,16 @@ fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
         .find(|c| c.targets_exchange_online())
         .expect("seed000 has a send connector to Exchange Online");
     send.name = HOSTILE_NAME.to_owned();
+    // Null with no Fqdn: nothing for Exchange to find the certificate by (a null name with Fqdn
+    // set is valid).
     send.tls_certificate_name = None;
-    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    send.fqdn = None;
+    // The send connector's Fqdn named the hybrid FQDN; without it, it is given.
+    let diagnosis = diagnose::diagnose(
+        &inventory,
+        &["hybrid.domain.com".to_owned()],
+        datetime!(2026-11-24 0:00 UTC),
+    );
     let plans = plan::build(&diagnosis);
     assert!(
         diagnosis.servers[0]

@@ -572,6 +572,23 @@ fn ht017_connectors_without_certificates_are_a_missing_export_not_an_all_clear()
 }
 
 #[test]
+fn ht015_a_null_send_certificate_name_with_fqdn_set_is_valid() {
+    // Exchange finds the send certificate by Fqdn; HealthChecker does not flag this either.
+    let plan = plan("HT015-null-name-with-fqdn", &[]);
+    assert!(plan.codes().is_empty(), "{:?}", plan.codes());
+    // Without the Fqdn the same connector names nothing: HT015 fires.
+    let dir = copy_without("HT015-null-name-with-fqdn", &[]);
+    let send = dir.path().join("hybridtls-EX01/send-connectors.json");
+    let text = std::fs::read_to_string(&send).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut value: Value = serde_json::from_str(text).unwrap();
+    value[0]["Fqdn"] = Value::Null;
+    std::fs::write(&send, serde_json::to_string(&value).unwrap()).unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.codes().contains(&"HT015"), "{:?}", plan.codes());
+}
+
+#[test]
 fn ht016_protocol_log_showing_another_certificate_is_reported_with_its_line() {
     let plan = plan("HT016", &[]);
     assert_eq!(plan.codes(), ["HT016"]);

@@ -3,6 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::select::search_by_fqdn;
 use crate::diagnose::{
     has_key, install_certificate_instruction, Evidence, Findings, ManualCommand, Remedy, Target,
 };
@@ -16,8 +17,11 @@ pub const RULE: Rule = Rule {
     documentation: r#"## What it means
 The send connector that delivers to Exchange Online (smart host in mail.protection.outlook.com,
 address space in mail.onmicrosoft.com, or CloudServicesMailEnabled) has this server as a source
-transport server, but its `TlsCertificateName` is null or names no valid certificate in this
-server's `Cert:\LocalMachine\My`.
+transport server, but its `TlsCertificateName` names no valid certificate with a private key in this
+server's `Cert:\LocalMachine\My`, or it is null and so is `Fqdn`, or it is null and no valid,
+CA-issued certificate with a private key covers the connector's `Fqdn`. A null
+`TlsCertificateName` with `Fqdn` set is a valid configuration: Exchange then finds the
+certificate by that name, and HealthChecker does not flag it.
 
 ## Why it breaks mail flow
 Exchange Online attributes hybrid mail to your tenant by the certificate the on-premises server
@@ -42,6 +46,10 @@ MSExchangeTransport on each of them.
 Always; hybridtls names the value to set.
 
 ## Sources
+- CSS-Exchange HealthChecker, `Diagnostics/HealthChecker/DataCollection/ExchangeInformation/Get-ExchangeConnectors.ps1`
+  and the Cloud Connector Check documentation: the send connector's TlsCertificateName is
+  compared with the certificates on the server; Microsoft Learn, Set-SendConnector (`Fqdn`,
+  `TlsCertificateName`).
 - Hybrid Configuration Wizard log (SammyKrosoft/Hybrid-Config-Wiz-Checks): `New-SendConnector ...
   -TLSCertificateName '<I>issuer<S>subject'` on "Outbound to Office 365".
 - Decompiled Exchange 2013 `SmtpOutConnection`: no match for the send connector's TlsCertificateName
@@ -69,11 +77,17 @@ pub(in crate::diagnose) fn check(
                 .any(|s| s.eq_ignore_ascii_case(&server.name))
     });
     for connector in sourced_here {
-        let usable = connector.tls_certificate_name.as_ref().is_some_and(|name| {
-            store
+        let usable = match (&connector.tls_certificate_name, &connector.fqdn) {
+            (Some(name), _) => store
                 .iter()
-                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c))
-        });
+                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c)),
+            // A null TlsCertificateName is valid when Fqdn is set: the certificate is then
+            // found by that name, as on receive, and Exchange Online must be able to trust it.
+            (None, Some(fqdn)) => {
+                search_by_fqdn(fqdn, store, now).is_some_and(|c| c.valid_at(now) && !c.self_signed)
+            }
+            (None, None) => false,
+        };
         if usable {
             continue;
         }
