@@ -15,7 +15,12 @@ listing of the server does not contain.
 ## Why it matters
 Exchange validates its own certificate (`validOnly`) and Exchange Online's certificate against the
 local roots; a missing root can make the certificate invalid for Exchange and breaks validation of
-certificates issued by that root.
+certificates issued by that root. It is a warning only because Windows may still fetch the root
+through automatic root certificate updates when the chain is first built. Where those cannot
+run (turned off by Group Policy, or no access to Windows Update), the chain does not validate:
+`Get-ExchangeCertificate` then reports a `Status` other than Valid, which hybridtls treats as a
+certificate Exchange's lookup skips (HT002, HT003), and the script's preflight refuses a
+certificate that fails `X509Certificate2.Verify()`.
 
 ## Symptoms
 `Status` other than Valid in `Get-ExchangeCertificate`, event 12014, `454 4.7.5 certificate
