@@ -201,7 +201,7 @@ impl SendConnector {
 }
 
 /// Which `Cert:\LocalMachine\...` store a certificate was listed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Store {
     My,
     Ca,
@@ -399,30 +399,8 @@ impl Inventory {
             .any(|(s, st)| *st == store && s.eq_ignore_ascii_case(server))
     }
 
-    /// Certificates in `store` of `server`, in store (listing) order.
-    pub fn store_certificates<'a>(
-        &'a self,
-        server: &'a str,
-        store: Store,
-    ) -> impl Iterator<Item = &'a Certificate> + 'a {
-        self.certificates.iter().filter(move |c| {
-            c.store == store
-                && c.server
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(server))
-        })
-    }
-
     pub fn server(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
-    }
-
-    /// Certificates in `Cert:\LocalMachine\My` of `server`, in store (export) order.
-    pub fn personal_certificates<'a>(
-        &'a self,
-        server: &'a str,
-    ) -> impl Iterator<Item = &'a Certificate> + 'a {
-        self.store_certificates(server, Store::My)
     }
 }
 

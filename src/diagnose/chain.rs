@@ -76,18 +76,18 @@ pub fn build<'a>(leaf: &'a Certificate, pool: &[&'a Certificate], now: OffsetDat
     }
 }
 
-fn installed(inventory: &Inventory, server: &Server, stores: &[Store], certificate: &Certificate) -> bool {
-    stores.iter().any(|store| {
-        inventory
-            .store_certificates(&server.name, *store)
-            .any(|c| c.thumbprint == certificate.thumbprint)
-    })
+/// Whether `certificate` is installed in one of `stores` of the server whose certificates are
+/// `own`.
+fn installed(own: &[&Certificate], stores: &[Store], certificate: &Certificate) -> bool {
+    own.iter()
+        .any(|c| stores.contains(&c.store) && c.server.is_some() && c.thumbprint == certificate.thumbprint)
 }
 
 /// Findings about the chain of `leaf` on `server`. Only stores whose listing was given are
 /// judged: without a CA listing nothing can be called missing from it.
 pub(super) fn findings(
     inventory: &Inventory,
+    own: &[&Certificate],
     server: &Server,
     leaf: &Certificate,
     now: OffsetDateTime,
@@ -96,22 +96,11 @@ pub(super) fn findings(
     if leaf.facts.is_none() || !inventory.store_listed(&server.name, Store::Ca) {
         return;
     }
-    let pool: Vec<&Certificate> = inventory
-        .certificates
-        .iter()
-        .filter(|c| {
-            c.store == Store::File
-                || c.server
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(&server.name))
-        })
-        .collect();
-    let chain = build(leaf, &pool, now);
+    // `own`: this server's certificates and the supplied files, in inventory order.
+    let chain = build(leaf, own, now);
     for issuer in &chain.issuers {
         if issuer.self_signed {
-            if inventory.store_listed(&server.name, Store::Root)
-                && !installed(inventory, server, &[Store::Root], issuer)
-            {
+            if inventory.store_listed(&server.name, Store::Root) && !installed(own, &[Store::Root], issuer) {
                 findings.push(
                     &rules::ROOT_NOT_TRUSTED,
                     issuer.thumbprint.clone(),
@@ -128,7 +117,7 @@ pub(super) fn findings(
             }
             continue;
         }
-        if installed(inventory, server, &[Store::Ca, Store::My], issuer) {
+        if installed(own, &[Store::Ca, Store::My], issuer) {
             continue;
         }
         let evidence: Vec<Evidence> = vec![

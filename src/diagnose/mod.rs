@@ -6,6 +6,8 @@ pub mod rules;
 pub mod select;
 pub mod symptoms;
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 
 use crate::model::{
@@ -115,14 +117,81 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
     let hybrid_names = hybrid_names(inventory, given);
     let mut servers: Vec<&Server> = inventory.servers.iter().collect();
     servers.sort_by_key(|s| s.name.to_ascii_uppercase());
+    let index = ServerIndex::new(inventory);
     let servers = servers
         .into_iter()
-        .map(|server| diagnose_server(inventory, server, hybrid_names.as_ref(), now))
+        .map(|server| diagnose_server(inventory, &index, server, hybrid_names.as_ref(), now))
         .collect();
     Diagnosis {
         now,
         hybrid_names,
         servers,
+    }
+}
+
+/// The inventory grouped once by server (names upper-cased), so that each server's diagnosis
+/// reads only its own objects: scanning the whole inventory for every server made a plan
+/// quadratic in the number of servers (issue 10).
+struct ServerIndex<'a> {
+    /// Per server: its certificates of every store, and the supplied certificate files, in
+    /// inventory order (the order chain building and the store listings rely on).
+    certificates: HashMap<String, Vec<&'a Certificate>>,
+    /// Supplied certificate files alone, for a server without certificates of its own.
+    files: Vec<&'a Certificate>,
+    receive_connectors: HashMap<String, Vec<&'a ReceiveConnector>>,
+    /// Per connector identity: the latest sighting that shows a certificate.
+    latest_sightings: HashMap<String, &'a Sighting>,
+}
+
+impl<'a> ServerIndex<'a> {
+    fn new(inventory: &'a Inventory) -> Self {
+        let mut certificates: HashMap<String, Vec<&'a Certificate>> = HashMap::new();
+        for server in &inventory.servers {
+            certificates.entry(server.name.to_ascii_uppercase()).or_default();
+        }
+        let mut files = Vec::new();
+        for certificate in &inventory.certificates {
+            if certificate.store == crate::model::Store::File {
+                files.push(certificate);
+                certificates.values_mut().for_each(|pool| pool.push(certificate));
+            } else if let Some(server) = &certificate.server {
+                certificates
+                    .entry(server.to_ascii_uppercase())
+                    .or_default()
+                    .push(certificate);
+            }
+        }
+        let mut receive_connectors: HashMap<String, Vec<&'a ReceiveConnector>> = HashMap::new();
+        for connector in &inventory.receive_connectors {
+            receive_connectors
+                .entry(connector.server.to_ascii_uppercase())
+                .or_default()
+                .push(connector);
+        }
+        let mut latest_sightings: HashMap<String, &'a Sighting> = HashMap::new();
+        for sighting in inventory.sightings.iter().filter(|s| s.thumbprint.is_some()) {
+            // Of equal times the last one wins, as `Iterator::max_by` picks it.
+            latest_sightings
+                .entry(sighting.connector.to_ascii_uppercase())
+                .and_modify(|latest| {
+                    if sighting.time >= latest.time {
+                        *latest = sighting;
+                    }
+                })
+                .or_insert(sighting);
+        }
+        ServerIndex {
+            certificates,
+            files,
+            receive_connectors,
+            latest_sightings,
+        }
+    }
+
+    fn certificates(&self, server: &str) -> &[&'a Certificate] {
+        self.certificates
+            .get(&server.to_ascii_uppercase())
+            .map_or(&self.files, Vec::as_slice)
     }
 }
 
@@ -328,16 +397,22 @@ impl Findings<'_> {
 
 fn diagnose_server<'a>(
     inventory: &'a Inventory,
+    index: &ServerIndex<'a>,
     server: &'a Server,
     hybrid: Option<&HybridNames>,
     now: OffsetDateTime,
 ) -> ServerDiagnosis<'a> {
-    let store: Vec<&Certificate> = inventory.personal_certificates(&server.name).collect();
-    let mut connectors: Vec<&ReceiveConnector> = inventory
-        .receive_connectors
+    let own = index.certificates(&server.name);
+    let store: Vec<&Certificate> = own
         .iter()
-        .filter(|c| c.server.eq_ignore_ascii_case(&server.name))
+        .copied()
+        .filter(|c| c.store == crate::model::Store::My)
         .collect();
+    let mut connectors: Vec<&ReceiveConnector> = index
+        .receive_connectors
+        .get(&server.name.to_ascii_uppercase())
+        .cloned()
+        .unwrap_or_default();
     connectors.sort_by_key(|c| c.name.to_ascii_lowercase());
     let reports: Vec<ConnectorReport> = connectors
         .iter()
@@ -345,11 +420,10 @@ fn diagnose_server<'a>(
             connector,
             hybrid: is_hybrid(connector),
             selection: select::select(connector, Some(server), &store, now),
-            observed: inventory
-                .sightings
-                .iter()
-                .filter(|s| s.thumbprint.is_some() && s.connector.eq_ignore_ascii_case(&connector.identity()))
-                .max_by(|a, b| a.time.cmp(&b.time)),
+            observed: index
+                .latest_sightings
+                .get(&connector.identity().to_ascii_uppercase())
+                .copied(),
         })
         .collect();
     let names: &[String] = hybrid.map_or(&[], |h| &h.names);
@@ -419,7 +493,7 @@ fn diagnose_server<'a>(
         );
     }
     for (certificate, _) in &intended_certificates {
-        chain::findings(inventory, server, certificate, now, &mut findings);
+        chain::findings(inventory, own, server, certificate, now, &mut findings);
         rules::ht012_certificate_expiring::check(certificate, now, &mut findings);
         rules::ht013_weak_rsa_key::check(certificate, &mut findings);
         rules::ht014_sha1_signature::check(certificate, &mut findings);

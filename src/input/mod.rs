@@ -628,15 +628,20 @@ fn merge_duplicates(inventory: &mut Inventory) {
         std::mem::take(&mut inventory.certificates)
             .into_iter()
             .partition(|c| c.from_store_listing);
+    // Indexed by (store, thumbprint, server): an organisation holds tens of thousands of
+    // certificates, and a linear search per certificate made loading quadratic (issue 10).
+    let mut index: std::collections::HashMap<(Store, String, Option<String>), usize> =
+        std::collections::HashMap::new();
     let mut merged: Vec<Certificate> = Vec::new();
     for certificate in listed.into_iter().chain(exchange) {
-        let existing = merged.iter_mut().find(|c| {
-            c.store == certificate.store
-                && c.thumbprint == certificate.thumbprint
-                && c.server == certificate.server
-        });
-        match existing {
-            Some(kept) => {
+        let key = (
+            certificate.store,
+            certificate.thumbprint.clone(),
+            certificate.server.clone(),
+        );
+        match index.get(&key) {
+            Some(&at) => {
+                let kept = &mut merged[at];
                 kept.services = kept.services.or(certificate.services);
                 kept.status = kept.status.or(certificate.status);
                 kept.friendly_name = kept.friendly_name.take().or(certificate.friendly_name);
@@ -645,7 +650,10 @@ fn merge_duplicates(inventory: &mut Inventory) {
                     kept.facts = certificate.facts;
                 }
             }
-            None => merged.push(certificate),
+            None => {
+                index.insert(key, merged.len());
+                merged.push(certificate);
+            }
         }
     }
     inventory.certificates = merged;
