@@ -572,6 +572,27 @@ fn ht017_connectors_without_certificates_are_a_missing_export_not_an_all_clear()
 }
 
 #[test]
+fn ht001_on_exchange_2010_never_plans_tls_certificate_name() {
+    let plan = plan("HT001-exchange2010", &[]);
+    assert_eq!(plan.codes(), ["HT001"]);
+    // -TlsCertificateName does not exist on Exchange 2010: no automatic change, anywhere.
+    assert_eq!(plan.summary("change"), 0);
+    assert!(!plan.0["actions"].to_string().contains("-TlsCertificateName"));
+    let manual = plan.action("manual");
+    assert_eq!(manual["target"], "EX01\\Default EX01");
+    assert_eq!(
+        parameter(manual, "command"),
+        "Set-ReceiveConnector -Identity 'EX01\\Default EX01' -Fqdn 'mail.contoso.com'"
+    );
+    // With the connector Fqdn on the hybrid name, Exchange 2010 presents the hybrid certificate.
+    assert!(
+        plan_dir(&Path::new(FIXTURES).join("HT001-exchange2010-by-fqdn"), &[])
+            .codes()
+            .is_empty()
+    );
+}
+
+#[test]
 fn ht015_a_null_send_certificate_name_with_fqdn_set_is_valid() {
     // Exchange finds the send certificate by Fqdn; HealthChecker does not flag this either.
     let plan = plan("HT015-null-name-with-fqdn", &[]);

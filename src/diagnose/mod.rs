@@ -548,8 +548,11 @@ fn name_lookups<'n>(
 ) -> Vec<rules::ht009_keyless_duplicate_certificate::Lookup<'n>> {
     use rules::ht009_keyless_duplicate_certificate::Lookup;
     use select::Direction;
+    // On Exchange 2010 receive connectors find their certificate by FQDN, never by name.
+    let named_receive = Release::of(server) != Some(Release::Exchange2010);
     let mut lookups: Vec<Lookup> = intended
         .iter()
+        .filter(|_| named_receive)
         .map(|(_, name)| Lookup {
             what: "the hybrid receive connector".to_owned(),
             name,
@@ -650,8 +653,16 @@ fn connector_findings<'a>(
 ) -> Intended<'a> {
     let connector = report.connector;
     let identity = connector.identity();
+    let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
     let (rule, message, evidence): (&'static Rule, String, Vec<Evidence>) = match &report.selection {
         Selection::ByFqdn { name, chosen } => {
+            // Exchange 2010 has no TlsCertificateName on receive connectors: the FQDN search is
+            // how it always chooses, and a qualifying answer is the intended state.
+            if exchange_2010 {
+                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now).is_empty()) {
+                    return Intended::Certificate(c, TlsCertificateName::for_certificate(c));
+                }
+            }
             let search = name.as_deref().unwrap_or("the server FQDN");
             let presented = match chosen {
                 Some(c) => format!("Exchange falls back to a search by {search} and presents {}", describe(c)),
@@ -663,7 +674,11 @@ fn connector_findings<'a>(
             }
             (
                 &rules::NO_CERTIFICATE_NAME,
-                format!("TlsCertificateName of {identity} is null; {presented}"),
+                if exchange_2010 {
+                    format!("{identity} is on Exchange 2010, which has no TlsCertificateName; {presented}")
+                } else {
+                    format!("TlsCertificateName of {identity} is null; {presented}")
+                },
                 evidence,
             )
         }
@@ -747,6 +762,21 @@ fn connector_findings<'a>(
         }
     };
     let (remedy, intended) = match target {
+        // `Set-ReceiveConnector -TlsCertificateName` does not exist on Exchange 2010, so it is
+        // never planned there: the connector's Fqdn decides which certificate it presents.
+        Some(target) if exchange_2010 => (
+            Remedy::Manual {
+                instruction: format!(
+                    "Exchange 2010 chooses the receive certificate by the connector's Fqdn (TlsCertificateName does not exist there): enable {} for SMTP (Enable-ExchangeCertificate -Services SMTP) and set the connector's Fqdn to a name it covers with the command below, then restart MSExchangeTransport",
+                    target.certificate.thumbprint
+                ),
+                command: names.first().map(|fqdn| ManualCommand {
+                    cmdlet: "Set-ReceiveConnector",
+                    parameters: vec![("Identity", identity.clone()), ("Fqdn", fqdn.clone())],
+                }),
+            },
+            Intended::Undecided,
+        ),
         Some(Target {
             certificate,
             name: after,

@@ -35,8 +35,15 @@ fallback over the Get-ExchangeCertificate export to show which certificate is pr
 that covers the hybrid FQDN, then a restart of the transport service that owns the connector
 (MSExchangeFrontEndTransport for a FrontendTransport connector, MSExchangeTransport otherwise).
 
+On Exchange 2010 (`AdminDisplayVersion` 14.x) receive connectors have no `TlsCertificateName`;
+the FQDN search is how 2010 always chooses, so a connector whose search finds a qualifying
+certificate is fine, and otherwise the fix is manual: enable the certificate for SMTP and set the
+connector's `Fqdn` to the hybrid name (`Set-ReceiveConnector -Fqdn`). hybridtls never plans a
+2013+ parameter for a 2010 server.
+
 ## When to fix by hand
-When no installed certificate qualifies (see HT005), install one first and plan again.
+When no installed certificate qualifies (see HT005), install one first and plan again. On
+Exchange 2010, always.
 
 ## Sources
 - Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
@@ -45,6 +52,9 @@ When no installed certificate qualifies (see HT005), install one first and plan 
   environment from O365 with 450 4.7.320 Certificate validation failed error": the self-signed
   certificate presented with TlsCertificateName null, fixed with `Set-ReceiveConnector
   -TlsCertificateName "<I>issuer<S>subject"` and a transport restart.
+- Microsoft Learn (Exchange 2010 SP2/SP3 archive), "Selection of Inbound STARTTLS
+  Certificates": the certificate is found by the connector's FQDN, or the server's physical FQDN
+  when the connector has none; the 2010 Set-ReceiveConnector has no TlsCertificateName.
 - Microsoft Learn, Set-ReceiveConnector, parameter TlsCertificateName (the
   `<I>X.500Issuer<S>X.500Subject` syntax).
 "#,
