@@ -102,3 +102,30 @@ fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
         assert_command_carries_the_name("plan.json", command);
     }
 }
+
+#[test]
+fn on_an_edge_server_the_send_connector_is_changed_in_the_organisation() {
+    let mut inventory = input::load(&["examples/seed002-keyless-duplicate-edge".into()]).unwrap();
+    let send = inventory
+        .send_connectors
+        .iter_mut()
+        .find(|c| c.targets_exchange_online())
+        .expect("seed002 has the EdgeSync'd send connector to Exchange Online");
+    send.tls_certificate_name =
+        hybridtls::model::TlsCertificateName::parse("<I>CN=Old CA<S>CN=mail.contoso.com");
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let finding = diagnosis.servers[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "HT015")
+        .expect("the send connector finding must fire");
+    match &finding.remedy {
+        diagnose::Remedy::Manual { instruction, .. } => {
+            assert!(
+                instruction.contains("of a Mailbox server, not on the Edge"),
+                "{instruction}"
+            );
+        }
+        other => panic!("expected a manual remedy: {other:?}"),
+    }
+}

@@ -7,7 +7,7 @@ use crate::diagnose::select::search_by_fqdn;
 use crate::diagnose::{
     has_key, install_certificate_instruction, Evidence, Findings, ManualCommand, Remedy, Target,
 };
-use crate::model::{Certificate, Inventory, Server};
+use crate::model::{Certificate, Inventory, Server, ServerKind};
 
 pub const RULE: Rule = Rule {
     code: "HT015",
@@ -43,9 +43,14 @@ certificate installed, with its private key, on every source transport server; t
 MSExchangeTransport on each of them.
 
 ## When to fix by hand
-Always; hybridtls names the value to set.
+Always; hybridtls names the value to set. On an Edge Transport server the send connector is an
+EdgeSync'd copy of the organisation's: it is changed in the organisation, from a Mailbox server,
+and EdgeSync brings it to the Edge.
 
 ## Sources
+- Microsoft Learn, "Edge Subscriptions" / Start-EdgeSynchronization: EdgeSync replicates send
+  connectors from Active Directory to the subscribed Edge Transport servers, where they are not
+  edited.
 - CSS-Exchange HealthChecker, `Diagnostics/HealthChecker/DataCollection/ExchangeInformation/Get-ExchangeConnectors.ps1`
   and the Cloud Connector Check documentation: the send connector's TlsCertificateName is
   compared with the certificates on the server; Microsoft Learn, Set-SendConnector (`Fqdn`,
@@ -98,8 +103,15 @@ pub(in crate::diagnose) fn check(
         let remedy = match target {
             Some(target) => Remedy::Manual {
                 instruction: format!(
-                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below, then restart MSExchangeTransport on each",
-                    target.certificate.thumbprint
+                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
+                    target.certificate.thumbprint,
+                    if server.kind == Some(ServerKind::Edge) {
+                        // EdgeSync replicates the organisation's send connectors to the Edge,
+                        // where they are read-only.
+                        " in the Exchange Management Shell of a Mailbox server, not on the Edge (EdgeSync replicates the connector; Start-EdgeSynchronization speeds it up); the Edge needs a certificate with the same issuer and subject as the Mailbox servers"
+                    } else {
+                        ""
+                    }
                 ),
                 command: Some(ManualCommand {
                     cmdlet: "Set-SendConnector",
