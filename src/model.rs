@@ -37,6 +37,8 @@ pub enum InputKind {
     CertificateFile,
     ProtocolLog,
     AuthConfig,
+    InboundConnectors,
+    OutboundConnectors,
     Empty,
 }
 
@@ -51,6 +53,8 @@ impl InputKind {
             InputKind::CertificateFile => "certificate file",
             InputKind::ProtocolLog => "SMTP protocol log",
             InputKind::AuthConfig => "Get-AuthConfig",
+            InputKind::InboundConnectors => "Get-InboundConnector (Exchange Online)",
+            InputKind::OutboundConnectors => "Get-OutboundConnector (Exchange Online)",
             InputKind::Empty => "empty list",
         }
     }
@@ -197,6 +201,71 @@ impl SendConnector {
                 let domain = lower.split(';').next().unwrap_or("");
                 domain.ends_with(".mail.onmicrosoft.com")
             })
+    }
+}
+
+/// `ConnectorType` of an Exchange Online connector (`TenantConnectorType`: OnPremises = 1,
+/// Partner = 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantConnectorType {
+    OnPremises,
+    Partner,
+}
+
+/// `TlsSettings` of an Exchange Online outbound connector (`TlsAuthLevel`: EncryptionOnly = 1,
+/// CertificateValidation = 2, DomainValidation = 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsAuthLevel {
+    EncryptionOnly,
+    CertificateValidation,
+    DomainValidation,
+}
+
+/// An Exchange Online inbound connector (`Get-InboundConnector`, organisation-wide). With
+/// `ConnectorType` OnPremises and a `TlsSenderCertificateName`, Exchange Online attributes mail
+/// from on-premises to the tenant by the certificate the on-premises send connector presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundConnector {
+    pub name: String,
+    pub connector_type: Option<TenantConnectorType>,
+    pub enabled: Option<bool>,
+    /// An SMTP domain; `*.contoso.com` stands for "a domain and all subdomains".
+    pub tls_sender_certificate_name: Option<String>,
+    pub source: Source,
+}
+
+impl InboundConnector {
+    /// The `TlsSenderCertificateName` of an enabled OnPremises connector: the name Exchange
+    /// Online matches the on-premises sender's certificate against.
+    pub fn attributing_name(&self) -> Option<&str> {
+        (self.connector_type == Some(TenantConnectorType::OnPremises) && self.enabled != Some(false))
+            .then_some(self.tls_sender_certificate_name.as_deref())
+            .flatten()
+    }
+}
+
+/// An Exchange Online outbound connector (`Get-OutboundConnector`, organisation-wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundConnector {
+    pub name: String,
+    pub connector_type: Option<TenantConnectorType>,
+    pub enabled: Option<bool>,
+    pub tls_settings: Option<TlsAuthLevel>,
+    /// An SMTP domain; `*.contoso.com` stands for "all subdomains of a domain".
+    pub tls_domain: Option<String>,
+    pub smart_hosts: Vec<String>,
+    pub source: Source,
+}
+
+impl OutboundConnector {
+    /// The `TlsDomain` an enabled OnPremises connector with `TlsSettings` DomainValidation
+    /// validates the on-premises certificate against.
+    pub fn validated_domain(&self) -> Option<&str> {
+        (self.connector_type == Some(TenantConnectorType::OnPremises)
+            && self.enabled != Some(false)
+            && self.tls_settings == Some(TlsAuthLevel::DomainValidation))
+        .then_some(self.tls_domain.as_deref())
+        .flatten()
     }
 }
 
@@ -378,6 +447,10 @@ pub struct Inventory {
     /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
     /// describe the same organisation-wide object).
     pub auth_configs: Vec<AuthConfig>,
+    /// Exchange Online `Get-InboundConnector` / `Get-OutboundConnector` exports, organisation-wide
+    /// like the Auth configuration; empty when they were not given.
+    pub inbound_connectors: Vec<InboundConnector>,
+    pub outbound_connectors: Vec<OutboundConnector>,
 }
 
 impl Inventory {

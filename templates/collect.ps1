@@ -18,8 +18,13 @@
                                    certificate (not written where the cmdlet is missing,
                                    as on an Edge Transport server)
 
-    Copy the folder to the computer that runs hybridtls and run:
-      hybridtls plan <folder>
+    Exchange Online's connectors are not collected here: they come from Exchange Online
+    PowerShell (Connect-ExchangeOnline), once for the organisation, and are optional:
+      Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json
+      Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json
+
+    Copy the folder (and those two files) to the computer that runs hybridtls and run:
+      hybridtls plan <folder> [inbound-connectors.json outbound-connectors.json]
 
 .PARAMETER OutputFolder
     Where to write the files. Default: .\hybridtls-<COMPUTERNAME>

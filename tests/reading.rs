@@ -296,3 +296,82 @@ fn get_auth_config_in_a_collector_folder_is_organisation_wide() {
     // Every server's plan depends on it, not only the one whose folder holds it.
     assert!(servers_of(InputKind::AuthConfig).is_empty());
 }
+
+#[test]
+fn exchange_online_connectors_read_the_same_as_names_and_as_numbers() {
+    use hybridtls::model::{TenantConnectorType, TlsAuthLevel};
+    let dir = tempfile::tempdir().unwrap();
+    // Exchange Online PowerShell V3 in Windows PowerShell 5.1 (`ConvertTo-Json -Depth 4 |
+    // Out-File`): one object, bare, UTF-16LE with BOM, enums by name, TlsDomain a string.
+    let v3 = "{\r\n    \"Enabled\":  true,\r\n    \"UseMXRecord\":  false,\r\n    \"ConnectorType\":  \"OnPremises\",\r\n    \"SmartHosts\":  [\r\n                       \"mail.contoso.com\"\r\n                   ],\r\n    \"TlsDomain\":  \"*.contoso.com\",\r\n    \"TlsSettings\":  \"DomainValidation\",\r\n    \"Name\":  \"Outbound to hybrid\"\r\n}\r\n";
+    // The older remote PowerShell session: enums deserialized to numbers (TenantConnectorType
+    // OnPremises = 1, TlsAuthLevel DomainValidation = 4), TlsDomain an SmtpDomainWithSubdomains.
+    let remoting = "[{\"Enabled\": true, \"UseMXRecord\": false, \"ConnectorType\": 1, \"SmartHosts\": [\"mail.contoso.com\"], \"TlsDomain\": {\"Address\": \"*.contoso.com\", \"IncludeSubDomains\": true, \"Domain\": \"contoso.com\", \"SmtpDomain\": \"contoso.com\", \"IsStar\": false}, \"TlsSettings\": 4, \"Name\": \"Outbound to hybrid\"}]";
+    let a = load(&[write(dir.path(), "a.json", utf16le_bom(v3))]);
+    let b = load(&[write(dir.path(), "b.json", utf8_bom(remoting))]);
+    assert_eq!(a.inputs[0].kind, InputKind::OutboundConnectors);
+    assert_eq!(b.inputs[0].kind, InputKind::OutboundConnectors);
+    let (a, b) = (&a.outbound_connectors[0], &b.outbound_connectors[0]);
+    assert_eq!(a.connector_type, Some(TenantConnectorType::OnPremises));
+    assert_eq!(a.tls_settings, Some(TlsAuthLevel::DomainValidation));
+    assert_eq!(a.tls_domain.as_deref(), Some("*.contoso.com"));
+    assert_eq!(a.validated_domain(), Some("*.contoso.com"));
+    assert_eq!(
+        (&a.connector_type, &a.tls_settings, &a.tls_domain, &a.smart_hosts),
+        (&b.connector_type, &b.tls_settings, &b.tls_domain, &b.smart_hosts)
+    );
+
+    // Get-InboundConnector, PowerShell 7: an array, UTF-8 without BOM.
+    let inbound = "[\r\n  {\r\n    \"Enabled\": true,\r\n    \"ConnectorType\": \"OnPremises\",\r\n    \"SenderIPAddresses\": [],\r\n    \"SenderDomains\": [\"smtp:*;1\"],\r\n    \"TlsSenderCertificateName\": \"mail.contoso.com\",\r\n    \"Name\": \"Inbound from hybrid\"\r\n  },\r\n  {\r\n    \"Enabled\": false,\r\n    \"ConnectorType\": \"Partner\",\r\n    \"SenderIPAddresses\": [\"198.51.100.25\"],\r\n    \"TlsSenderCertificateName\": null,\r\n    \"Name\": \"Partner\"\r\n  }\r\n]\r\n";
+    let inventory = load(&[write(dir.path(), "inbound.json", inbound.as_bytes().to_vec())]);
+    assert_eq!(inventory.inputs[0].kind, InputKind::InboundConnectors);
+    let names: Vec<Option<&str>> = inventory
+        .inbound_connectors
+        .iter()
+        .map(|c| c.attributing_name())
+        .collect();
+    assert_eq!(names, [Some("mail.contoso.com"), None]);
+
+    // An on-premises Get-SendConnector (TlsDomain, TlsAuthLevel, SmartHosts) stays a send connector.
+    let send = "[{\"Name\": \"Outbound to Office 365\", \"SmartHosts\": [], \"TlsAuthLevel\": 4, \"TlsDomain\": \"mail.protection.outlook.com\", \"AddressSpaces\": [\"smtp:contoso.mail.onmicrosoft.com;1\"], \"SourceTransportServers\": [\"EX01\"]}]";
+    let inventory = load(&[write(dir.path(), "send.json", send.as_bytes().to_vec())]);
+    assert_eq!(inventory.inputs[0].kind, InputKind::SendConnectors);
+}
+
+#[test]
+fn exchange_online_connector_values_that_are_no_domain_or_enum_are_refused_with_their_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, json, field) in [
+        (
+            "settings.json",
+            "{\"Name\": \"o\", \"TlsSettings\": 3, \"TlsDomain\": \"mail.contoso.com\"}",
+            "TlsSettings",
+        ),
+        (
+            "type.json",
+            "{\"Name\": \"o\", \"UseMXRecord\": true, \"ConnectorType\": \"Cloud\"}",
+            "ConnectorType",
+        ),
+        (
+            "domain.json",
+            "{\"Name\": \"o\", \"TlsSettings\": 4, \"TlsDomain\": \"mail contoso';x\"}",
+            "TlsDomain",
+        ),
+        (
+            "sender.json",
+            "{\"Name\": \"i\", \"TlsSenderCertificateName\": \"*.*.contoso.com\"}",
+            "TlsSenderCertificateName",
+        ),
+        (
+            "cut.json",
+            "{\"Name\": \"i\", \"TlsSenderCertificateName\": \"Microsoft.Exchange.Data.TlsCertificate\"}",
+            "TlsSenderCertificateName",
+        ),
+    ] {
+        let error = input::load(&[write(dir.path(), name, json.as_bytes().to_vec())])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(name), "{error}");
+        assert!(error.contains(field), "{name}: {error}");
+    }
+}

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
 use crate::model::{
-    AuthConfig, Certificate, ReceiveConnector, SendConnector, Server, ServerKind, Source, Store,
-    TlsCertificateName, TransportRole,
+    AuthConfig, Certificate, InboundConnector, OutboundConnector, ReceiveConnector, SendConnector, Server,
+    ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
 };
 use crate::x509;
 
@@ -528,6 +528,122 @@ pub fn read_auth_config(record: &Record) -> Result<AuthConfig, InputError> {
         current_thumbprint: thumbprint("CurrentCertificateThumbprint")?,
         next_thumbprint: thumbprint("NextCertificateThumbprint")?,
         next_effective_date: record.date("NextCertificateEffectiveDate")?,
+        source: source(record),
+    })
+}
+
+/// `TenantConnectorType` [DECOMP Microsoft.Exchange.Data/TenantConnectorType.cs].
+const TENANT_CONNECTOR_TYPES: &[(&str, u64)] = &[("OnPremises", 1), ("Partner", 2)];
+
+/// `TlsAuthLevel`, the type of an outbound connector's `TlsSettings` (Set-OutboundConnector on
+/// Microsoft Learn) [DECOMP Microsoft.Exchange.Data/TlsAuthLevel.cs].
+const TLS_AUTH_LEVELS: &[(&str, u64)] = &[
+    ("EncryptionOnly", 1),
+    ("CertificateValidation", 2),
+    ("DomainValidation", 4),
+];
+
+/// An enum that is one value, never a combination: its number or its name. Exchange Online
+/// PowerShell V3 writes names (its REST answers carry `"ConnectorType": "OnPremises"`); the
+/// older remote PowerShell session deserialized enums to their numbers; both are read.
+fn single_enum(record: &Record, field: &str, values: &[(&str, u64)]) -> Result<Option<u64>, InputError> {
+    match record.flags(field, values)? {
+        Some(value) if values.iter().any(|(_, v)| *v == value) => Ok(Some(value)),
+        Some(value) => {
+            let known: Vec<String> = values.iter().map(|(n, v)| format!("{n} ({v})")).collect();
+            Err(record.error(field, format!("{value} is not one of {}", known.join(", "))))
+        }
+        None => Ok(None),
+    }
+}
+
+fn read_connector_type(record: &Record) -> Result<Option<TenantConnectorType>, InputError> {
+    Ok(
+        single_enum(record, "ConnectorType", TENANT_CONNECTOR_TYPES)?.map(|value| match value {
+            1 => TenantConnectorType::OnPremises,
+            _ => TenantConnectorType::Partner,
+        }),
+    )
+}
+
+/// An Exchange Online SMTP domain value (`TlsDomain`, `TlsSenderCertificateName`): the string
+/// Exchange Online PowerShell writes, or an `SmtpDomainWithSubdomains` object, whose `Address`
+/// keeps the `*.` that `Domain` drops. Anything that is not a DNS name or `*.` and one is refused:
+/// the value reaches a manual command.
+fn read_smtp_domain(record: &Record, field: &str) -> Result<Option<String>, InputError> {
+    let text = match record.get(field) {
+        None => return Ok(None),
+        Some(Value::String(s)) if is_type_name(s) => return Err(record.truncated(field, s)),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Object(map)) => {
+            let text = |key| property(map, key).and_then(Value::as_str).map(str::to_owned);
+            let wildcard = property(map, "IncludeSubDomains").and_then(Value::as_bool) == Some(true);
+            text("Address")
+                .or_else(|| text("Domain").map(|d| if wildcard { format!("*.{d}") } else { d }))
+                .ok_or_else(|| {
+                    record
+                        .error(field, "the object has neither Address nor Domain")
+                        .hint(REEXPORT_HINT)
+                })?
+        }
+        Some(other) => {
+            return Err(record.error(
+                field,
+                format!("expected a domain name, found {}", super::psjson::kind_of(other)),
+            ))
+        }
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let host = text.strip_prefix("*.").unwrap_or(&text);
+    host_name(record, field, host)
+        .map_err(|_| record.error(field, format!("{text:?} is not a domain name or *.domain")))?;
+    Ok(Some(text))
+}
+
+fn exo_connector_name(record: &Record) -> Result<String, InputError> {
+    match record.string("Name")? {
+        Some(name) if !name.is_empty() => Ok(name),
+        _ => record
+            .get("Identity")
+            .and_then(directory_name)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| record.error("Name", "the connector has neither Name nor Identity")),
+    }
+}
+
+/// `Get-InboundConnector` (Exchange Online PowerShell). Only what the certificate comparison
+/// needs is read: `ConnectorType`, `Enabled` and `TlsSenderCertificateName` (property names as
+/// on Microsoft Learn, Set-InboundConnector / Get-InboundConnector). `RequireTls` and
+/// `RestrictDomainsToCertificate` apply only to Partner connectors (Set-InboundConnector), so
+/// they say nothing about the OnPremises connector that attributes hybrid mail.
+pub fn read_inbound_connector(record: &Record) -> Result<InboundConnector, InputError> {
+    Ok(InboundConnector {
+        name: exo_connector_name(record)?,
+        connector_type: read_connector_type(record)?,
+        enabled: record.bool("Enabled")?,
+        tls_sender_certificate_name: read_smtp_domain(record, "TlsSenderCertificateName")?,
+        source: source(record),
+    })
+}
+
+/// `Get-OutboundConnector` (Exchange Online PowerShell): `ConnectorType`, `Enabled`,
+/// `TlsSettings`, `TlsDomain` and `SmartHosts` (property names as on Microsoft Learn,
+/// Set-OutboundConnector).
+pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, InputError> {
+    let tls_settings = single_enum(record, "TlsSettings", TLS_AUTH_LEVELS)?.map(|value| match value {
+        1 => TlsAuthLevel::EncryptionOnly,
+        2 => TlsAuthLevel::CertificateValidation,
+        _ => TlsAuthLevel::DomainValidation,
+    });
+    Ok(OutboundConnector {
+        name: exo_connector_name(record)?,
+        connector_type: read_connector_type(record)?,
+        enabled: record.bool("Enabled")?,
+        tls_settings,
+        tls_domain: read_smtp_domain(record, "TlsDomain")?,
+        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
         source: source(record),
     })
 }

@@ -153,6 +153,26 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
             values.iter().try_for_each(|value| check(source, field, value))?;
         }
     }
+    for connector in &inventory.inbound_connectors {
+        let source = &connector.source;
+        check(source, "Name", &connector.name)?;
+        connector
+            .tls_sender_certificate_name
+            .iter()
+            .try_for_each(|name| check(source, "TlsSenderCertificateName", name))?;
+    }
+    for connector in &inventory.outbound_connectors {
+        let source = &connector.source;
+        check(source, "Name", &connector.name)?;
+        connector
+            .tls_domain
+            .iter()
+            .try_for_each(|domain| check(source, "TlsDomain", domain))?;
+        connector
+            .smart_hosts
+            .iter()
+            .try_for_each(|host| check(source, "SmartHosts", host))?;
+    }
     for certificate in &inventory.certificates {
         let source = &certificate.source;
         check(source, "Thumbprint", &certificate.thumbprint)?;
@@ -317,6 +337,12 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
                 .send_connectors
                 .push(exchange::read_send_connector(&record)?),
             InputKind::AuthConfig => inventory.auth_configs.push(exchange::read_auth_config(&record)?),
+            InputKind::InboundConnectors => inventory
+                .inbound_connectors
+                .push(exchange::read_inbound_connector(&record)?),
+            InputKind::OutboundConnectors => inventory
+                .outbound_connectors
+                .push(exchange::read_outbound_connector(&record)?),
             InputKind::CertificateFile | InputKind::ProtocolLog | InputKind::Empty => {
                 unreachable!("not produced by recognise")
             }
@@ -373,6 +399,25 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     if any(&["CurrentCertificateThumbprint", "NextCertificateThumbprint"]) {
         return Some(InputKind::AuthConfig);
     }
+    // Exchange Online connectors, before the on-premises send connector (both have SmartHosts):
+    // by properties no on-premises connector has (Set-InboundConnector, Set-OutboundConnector
+    // on Microsoft Learn; on-premises connectors have RemoteIPRanges and TlsAuthLevel instead).
+    if any(&[
+        "TlsSenderCertificateName",
+        "SenderIPAddresses",
+        "RestrictDomainsToCertificate",
+        "AssociatedAcceptedDomains",
+    ]) {
+        return Some(InputKind::InboundConnectors);
+    }
+    if any(&[
+        "TlsSettings",
+        "UseMXRecord",
+        "RecipientDomains",
+        "RouteAllMessagesViaOnPremises",
+    ]) {
+        return Some(InputKind::OutboundConnectors);
+    }
     if has("Thumbprint") || has("RawData") {
         let in_store_listing = has("Store")
             || property(object, "PSParentPath")
@@ -419,7 +464,7 @@ fn unrecognised(record: &Record, object: &Map<String, Value>) -> InputError {
                 if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
             ),
         )
-        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, a Cert:\\LocalMachine store listing, or the files written by `hybridtls collect`")
+        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, a Cert:\\LocalMachine store listing, the files written by `hybridtls collect`, or Get-InboundConnector / Get-OutboundConnector from Exchange Online PowerShell")
 }
 
 /// A store listing says its store in `Store` (collector) or `PSParentPath` (Get-ChildItem).
@@ -601,11 +646,17 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
-    // Get-AuthConfig describes the organisation, wherever the collector put it.
+    // Get-AuthConfig and the Exchange Online connectors describe the organisation, wherever
+    // they were put.
+    let organisation_wide = [
+        InputKind::AuthConfig,
+        InputKind::InboundConnectors,
+        InputKind::OutboundConnectors,
+    ];
     for input in inventory
         .inputs
         .iter()
-        .filter(|i| i.kind != InputKind::AuthConfig)
+        .filter(|i| !organisation_wide.contains(&i.kind))
     {
         if let Some(server) = by_folder.get(folder_of(&input.path)) {
             add(&input.path, server);
