@@ -188,21 +188,60 @@ pub struct SendConnector {
 }
 
 impl SendConnector {
-    /// Whether this connector sends to Exchange Online (HealthChecker's rule: a smart host in
-    /// mail.protection.outlook.com, an address space in mail.onmicrosoft.com, or the hybrid flag).
+    /// Whether this connector sends to Exchange Online, in any of its clouds (HealthChecker's
+    /// rule, see [`EXCHANGE_ONLINE_CLOUDS`]: a smart host in the cloud's protection domain, an
+    /// address space in its routing domain), or carries the hybrid flag.
     pub fn targets_exchange_online(&self) -> bool {
         self.cloud_services_mail_enabled == Some(true)
-            || self.smart_hosts.iter().any(|host| {
-                host.to_ascii_lowercase()
-                    .ends_with(".mail.protection.outlook.com")
-            })
-            || self.address_spaces.iter().any(|space| {
-                let lower = space.to_ascii_lowercase();
-                let domain = lower.split(';').next().unwrap_or("");
-                domain.ends_with(".mail.onmicrosoft.com")
+            || EXCHANGE_ONLINE_CLOUDS.iter().any(|cloud| {
+                self.smart_hosts
+                    .iter()
+                    .any(|host| strictly_below(host, cloud.protection_domain))
+                    || self.address_spaces.iter().any(|space| {
+                        strictly_below(space.split(';').next().unwrap_or(""), cloud.routing_domain)
+                    })
             })
     }
 }
+
+/// Whether `name` is a subdomain of `parent` (not `parent` itself), case-insensitively.
+fn strictly_below(name: &str, parent: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name.strip_suffix(&parent.to_ascii_lowercase())
+        .and_then(|rest| rest.strip_suffix('.'))
+        .is_some_and(|label| !label.is_empty())
+}
+
+/// An Exchange Online cloud, by the domains on-premises connectors name it with.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExchangeOnlineCloud {
+    /// Smart hosts are `<tenant>.<protection_domain>`; it is also the `TlsDomain` of the send
+    /// connector and the domain of the hybrid receive connector's `TlsDomainCapabilities`.
+    pub protection_domain: &'static str,
+    /// Address spaces of DNS-routed send connectors are `<tenant>.<routing_domain>`.
+    pub routing_domain: &'static str,
+}
+
+/// The clouds HealthChecker tells apart (microsoft/CSS-Exchange,
+/// `Diagnostics/HealthChecker/Analyzer/Invoke-AnalyzerFrequentConfigurationIssues.ps1`:
+/// `$eopDomainRegExPattern`, `$remoteRoutingDomainRegExPattern`, `$serviceDomainRegExPattern`).
+pub const EXCHANGE_ONLINE_CLOUDS: &[ExchangeOnlineCloud] = &[
+    // worldwide
+    ExchangeOnlineCloud {
+        protection_domain: "mail.protection.outlook.com",
+        routing_domain: "mail.onmicrosoft.com",
+    },
+    // operated by 21Vianet in China
+    ExchangeOnlineCloud {
+        protection_domain: "mail.protection.partner.outlook.cn",
+        routing_domain: "mail.partner.onmschina.cn",
+    },
+    // US Government GCC High and DoD
+    ExchangeOnlineCloud {
+        protection_domain: "mail.protection.office365.us",
+        routing_domain: "mail.onmicrosoft.us",
+    },
+];
 
 /// `ConnectorType` of an Exchange Online connector (`TenantConnectorType`: OnPremises = 1,
 /// Partner = 2).
@@ -499,6 +538,45 @@ mod tests {
         for bad in ["CN=mail", "<I>CN=A", "<I><S>CN=x", "x<S>CN=a", "<S>"] {
             assert_eq!(TlsCertificateName::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn send_connectors_to_every_exchange_online_cloud_are_recognised() {
+        let connector = |smart_hosts: &[&str], address_spaces: &[&str]| SendConnector {
+            name: "to the cloud".into(),
+            fqdn: None,
+            tls_certificate_name: None,
+            smart_hosts: smart_hosts.iter().map(|s| s.to_string()).collect(),
+            address_spaces: address_spaces.iter().map(|s| s.to_string()).collect(),
+            cloud_services_mail_enabled: Some(false),
+            source_servers: vec![],
+            source: Source {
+                file: "f".into(),
+                position: "p".into(),
+            },
+        };
+        for host in [
+            "contoso-com.mail.protection.outlook.com",
+            "contoso-us.mail.protection.office365.us",
+            "Contoso-cn.mail.protection.partner.outlook.cn.",
+        ] {
+            assert!(connector(&[host], &[]).targets_exchange_online(), "{host}");
+        }
+        for space in [
+            "contoso.mail.onmicrosoft.com;1",
+            "contoso.mail.onmicrosoft.us;1",
+            "contoso.mail.partner.onmschina.cn;1",
+        ] {
+            assert!(connector(&[], &[space]).targets_exchange_online(), "{space}");
+        }
+        for other in [
+            "mail.protection.office365.us",
+            "relay.contoso.com",
+            "evilmail.protection.outlook.com",
+        ] {
+            assert!(!connector(&[other], &[]).targets_exchange_online(), "{other}");
+        }
+        assert!(!connector(&[], &["*;1", "onmicrosoft.us;1"]).targets_exchange_online());
     }
 
     #[test]

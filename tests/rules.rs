@@ -764,6 +764,30 @@ fn ht005_expired_fqdn_certificate_is_still_presented_not_the_server_fqdn_one() {
     );
 }
 
+// --- the Exchange Online side -----------------------------------------------------------------
+
+const EXO_FIXTURES: &str = "tests/fixtures/exchange-online";
+
+fn plan_exo(scenario: &str, extra: &[&str]) -> Plan {
+    plan_dir(&Path::new(EXO_FIXTURES).join(scenario), extra)
+}
+
+#[test]
+fn exchange_online_gcc_high_connectors_are_hybrid_connectors() {
+    let plan = plan_exo("gcc-high", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    assert_eq!(plan.finding("HT001")["object"], "EX01\\From GCC High EX01");
+    assert_eq!(plan.finding("HT015")["object"], "To GCC High");
+}
+
+#[test]
+fn exchange_online_21vianet_connectors_are_hybrid_connectors() {
+    let plan = plan_exo("21vianet", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    assert_eq!(plan.finding("HT001")["object"], "EX01\\From 21Vianet EX01");
+    assert_eq!(plan.finding("HT015")["object"], "To 21Vianet");
+}
+
 #[test]
 fn every_rule_has_a_fixture_folder_and_a_test() {
     let (code, listing, _) = hybridtls(&["rules"]);

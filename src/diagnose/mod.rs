@@ -195,12 +195,18 @@ impl<'a> ServerIndex<'a> {
     }
 }
 
-/// A receive connector Exchange Online delivers to.
+/// A receive connector Exchange Online delivers to: Default Frontend, or one that accepts cloud
+/// mail from the protection domain of any Exchange Online cloud (worldwide, 21Vianet, GCC High
+/// and DoD; see [`crate::model::EXCHANGE_ONLINE_CLOUDS`]).
 pub fn is_hybrid(connector: &ReceiveConnector) -> bool {
     let cloud_capability = connector.tls_domain_capabilities.iter().any(|entry| {
         let lower = entry.to_ascii_lowercase();
-        lower.starts_with("mail.protection.outlook.com:")
-            && (lower.contains("acceptcloudservicesmail") || lower.contains("acceptoorgprotocol"))
+        let (domain, capabilities) = lower.split_once(':').unwrap_or((&lower, ""));
+        crate::model::EXCHANGE_ONLINE_CLOUDS
+            .iter()
+            .any(|cloud| domain == cloud.protection_domain)
+            && (capabilities.contains("acceptcloudservicesmail")
+                || capabilities.contains("acceptoorgprotocol"))
     });
     let default_frontend = connector
         .role

@@ -16,7 +16,9 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     documentation: r#"## What it means
 The send connector that delivers to Exchange Online (smart host in mail.protection.outlook.com,
-address space in mail.onmicrosoft.com, or CloudServicesMailEnabled) has this server as a source
+address space in mail.onmicrosoft.com, the same in GCC High / DoD, `mail.protection.office365.us`
+and `mail.onmicrosoft.us`, or 21Vianet, `mail.protection.partner.outlook.cn` and
+`mail.partner.onmschina.cn`, or CloudServicesMailEnabled) has this server as a source
 transport server, but its `TlsCertificateName` names no valid certificate with a private key in this
 server's `Cert:\LocalMachine\My`, or it is null and so is `Fqdn`, or it is null and no valid,
 CA-issued certificate with a private key covers the connector's `Fqdn`. A null
@@ -48,6 +50,10 @@ EdgeSync'd copy of the organisation's: it is changed in the organisation, from a
 and EdgeSync brings it to the Edge.
 
 ## Sources
+- microsoft/CSS-Exchange HealthChecker,
+  `Diagnostics/HealthChecker/Analyzer/Invoke-AnalyzerFrequentConfigurationIssues.ps1`: the send
+  connector to Exchange Online by smart host (`$eopDomainRegExPattern`) or address space
+  (`$remoteRoutingDomainRegExPattern`) in each cloud.
 - Microsoft Learn, "Edge Subscriptions" / Start-EdgeSynchronization: EdgeSync replicates send
   connectors from Active Directory to the subscribed Edge Transport servers, where they are not
   edited.
