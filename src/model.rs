@@ -394,10 +394,13 @@ impl Certificate {
         self.not_before <= now && now <= self.not_after && self.status.is_none_or(|s| s == STATUS_VALID)
     }
 
-    /// Whether a name in the certificate covers `fqdn`: exact match, or a wildcard `*.rest`
-    /// standing for exactly one leftmost label (RFC 6125 §6.4.3).
-    pub fn covers(&self, fqdn: &str) -> bool {
-        self.names.iter().any(|name| name_covers(name, fqdn))
+    /// Whether a name in the certificate satisfies the hybrid name `hybrid`, the name Exchange
+    /// Online validates the presented certificate against (the `TlsDomain` of its outbound
+    /// connector), matched as Exchange Online matches `TlsDomain`: see [`exo_domain_matches`].
+    pub fn covers(&self, hybrid: &str) -> bool {
+        self.names
+            .iter()
+            .any(|name| exo_domain_matches(hybrid, name, Apex::Excluded))
     }
 
     pub fn smtp_enabled(&self) -> bool {
@@ -428,15 +431,48 @@ pub fn common_name(dn: &str) -> Option<String> {
     })
 }
 
+/// Whether the certificate name `name` (CN or SAN DNS name) covers the host name `fqdn`: exact
+/// match, or a wildcard `*.rest` standing for exactly one leftmost label (RFC 6125 §6.4.3), as
+/// Exchange's own certificate search by FQDN matches.
 pub fn name_covers(name: &str, fqdn: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     let fqdn = fqdn.trim_end_matches('.').to_ascii_lowercase();
     match name.strip_prefix("*.") {
         Some(parent) => fqdn
             .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+            .is_some_and(|(label, rest)| !label.is_empty() && label != "*" && rest == parent),
         None => name == fqdn,
     }
+}
+
+/// Whether an Exchange Online domain pattern also stands for the domain itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apex {
+    /// `TlsSenderCertificateName` of an inbound connector: "a domain and all subdomains".
+    Included,
+    /// `TlsDomain` of an outbound connector: "all subdomains of a domain".
+    Excluded,
+}
+
+/// Whether the certificate name `name` satisfies the Exchange Online connector value `pattern`
+/// (an SMTP domain such as `TlsDomain` or `TlsSenderCertificateName`).
+///
+/// A plain `pattern` is a host name: `name` covers it as in [`name_covers`] (exactly, or as a
+/// single-label wildcard). A wildcard `pattern` `*.contoso.com` stands, in Microsoft Learn's
+/// words, for "all subdomains of a domain" (Set-OutboundConnector, `-TlsDomain`) or "a domain
+/// and all subdomains" (Set-InboundConnector, `-TlsSenderCertificateName`), so any certificate
+/// name inside it matches: `*.contoso.com` itself, `mail.contoso.com`, `a.b.contoso.com`,
+/// `*.b.contoso.com`, and `contoso.com` only when `apex` is [`Apex::Included`].
+pub fn exo_domain_matches(pattern: &str, name: &str, apex: Apex) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let Some(parent) = pattern.strip_prefix("*.") else {
+        return name_covers(name, &pattern);
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let base = name.strip_prefix("*.").unwrap_or(&name);
+    (name.starts_with("*.") && base == parent)
+        || strictly_below(base, parent)
+        || (apex == Apex::Included && name == parent)
 }
 
 /// The organisation's Auth configuration (`Get-AuthConfig`): which certificate Exchange signs
@@ -541,6 +577,68 @@ mod tests {
     }
 
     #[test]
+    fn exchange_online_domain_patterns_match_as_documented() {
+        use Apex::{Excluded, Included};
+        // A plain value is a host name: exact, or a single-label wildcard certificate.
+        assert!(exo_domain_matches(
+            "mail.contoso.com",
+            "MAIL.contoso.com",
+            Excluded
+        ));
+        assert!(exo_domain_matches("mail.contoso.com", "*.contoso.com", Excluded));
+        assert!(!exo_domain_matches(
+            "mail.contoso.com",
+            "smtp.contoso.com",
+            Excluded
+        ));
+        // A wildcard value: every name inside the domain, the wildcard itself included.
+        for inside in [
+            "*.contoso.com",
+            "mail.contoso.com",
+            "a.b.contoso.com",
+            "*.b.contoso.com",
+        ] {
+            assert!(exo_domain_matches("*.contoso.com", inside, Excluded), "{inside}");
+        }
+        for outside in [
+            "contoso.com",
+            "*.com",
+            "xcontoso.com",
+            "mail.fabrikam.com",
+            "*.fabrikam.com",
+        ] {
+            assert!(
+                !exo_domain_matches("*.contoso.com", outside, Excluded),
+                "{outside}"
+            );
+        }
+        // TlsSenderCertificateName `*.contoso.com` is "a domain and all subdomains".
+        assert!(exo_domain_matches("*.contoso.com", "contoso.com", Included));
+        assert!(!exo_domain_matches("*.contoso.com", "fabrikam.com", Included));
+    }
+
+    #[test]
+    fn a_wildcard_hybrid_name_is_covered_by_names_inside_it() {
+        let certificate = |names: &[&str]| Certificate {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ..Certificate::from_facts(
+                crate::x509::parse_der(include_bytes!("../tests/fixtures/rules/certs/mail.der")).unwrap(),
+                Store::My,
+                Source {
+                    file: "f".into(),
+                    position: "p".into(),
+                },
+            )
+        };
+        assert!(certificate(&["*.contoso.com"]).covers("*.contoso.com"));
+        assert!(certificate(&["mail.contoso.com"]).covers("*.contoso.com"));
+        assert!(!certificate(&["contoso.com", "mail.fabrikam.com"]).covers("*.contoso.com"));
+        // A concrete hybrid name is still covered only by itself or a single-label wildcard.
+        assert!(certificate(&["*.contoso.com"]).covers("mail.contoso.com"));
+        assert!(!certificate(&["mail.contoso.com"]).covers("smtp.contoso.com"));
+    }
+
+    #[test]
     fn send_connectors_to_every_exchange_online_cloud_are_recognised() {
         let connector = |smart_hosts: &[&str], address_spaces: &[&str]| SendConnector {
             name: "to the cloud".into(),
@@ -586,6 +684,8 @@ mod tests {
         assert!(!name_covers("*.contoso.com", "contoso.com"));
         assert!(!name_covers("*.contoso.com", "a.b.contoso.com"));
         assert!(!name_covers("mail.contoso.com", "hybrid.contoso.com"));
+        // `*` is no host label: a wildcard host name is matched by exo_domain_matches.
+        assert!(!name_covers("*.contoso.com", "*.contoso.com"));
     }
 
     #[test]

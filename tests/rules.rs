@@ -772,6 +772,55 @@ fn plan_exo(scenario: &str, extra: &[&str]) -> Plan {
     plan_dir(&Path::new(EXO_FIXTURES).join(scenario), extra)
 }
 
+impl Plan {
+    /// What hybridtls recognised each input as (`recognised_as`), by file name.
+    fn recognised(&self, file: &str) -> &str {
+        self.0["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(file))
+            .and_then(|i| i["recognised_as"].as_str())
+            .unwrap_or_else(|| panic!("{file} was not read: {:#?}", self.0["inputs"]))
+    }
+}
+
+#[test]
+fn exchange_online_wildcard_values_are_matched_not_answered_with_obtain_a_certificate() {
+    // TlsSenderCertificateName and TlsDomain *.contoso.com with the certificate mail.contoso.com.
+    let exo = plan_exo("wildcard-tls-domain", &[]);
+    assert_eq!(exo.codes(), Vec::<&str>::new());
+    assert_eq!(
+        exo.recognised("inbound-connectors.json"),
+        "Get-InboundConnector (Exchange Online)"
+    );
+    assert_eq!(
+        exo.recognised("outbound-connectors.json"),
+        "Get-OutboundConnector (Exchange Online)"
+    );
+    // The hybrid name *.contoso.com (Exchange Online's TlsDomain) is covered by mail.contoso.com.
+    let exo = plan_exo("wildcard-tls-domain", &["--fqdn", "*.contoso.com"]);
+    assert_eq!(exo.codes(), Vec::<&str>::new());
+    // Where the hybrid connector has no TlsCertificateName, it is pointed at that certificate.
+    let ht001 = plan("HT001", &["--fqdn", "*.contoso.com"]);
+    assert_eq!(ht001.codes(), ["HT001"]);
+    assert_eq!(
+        ht001.action("set_receive_connector")["after"],
+        mail_name().as_str()
+    );
+}
+
+#[test]
+fn exchange_online_wildcard_certificate_gives_a_wildcard_hybrid_name() {
+    let plan = plan_exo("wildcard-certificate", &[]);
+    assert_eq!(
+        plan.codes(),
+        Vec::<&str>::new(),
+        "no HT007: *.contoso.com is a hybrid name"
+    );
+    assert_eq!(plan.0["hybrid_fqdn"]["names"][0], "*.contoso.com");
+}
+
 #[test]
 fn exchange_online_gcc_high_connectors_are_hybrid_connectors() {
     let plan = plan_exo("gcc-high", &[]);

@@ -226,7 +226,11 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             origin: "given with --fqdn".to_owned(),
         });
     }
+    // A host name with a domain; a wildcard is no host name an Exchange connector's Fqdn holds.
     let dotted = |name: &str| name.contains('.') && !name.starts_with("*.");
+    // A certificate's CN may be a wildcard, which is a legal hybrid name (the TlsDomain
+    // `*.contoso.com` of Exchange Online's outbound connector).
+    let dotted_or_wildcard = |name: &str| dotted(name.strip_prefix("*.").unwrap_or(name));
     let mut send: Vec<_> = inventory
         .send_connectors
         .iter()
@@ -252,7 +256,7 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             .tls_certificate_name
             .as_ref()
             .and_then(|name| crate::model::common_name(&name.subject));
-        if let Some(cn) = common_name.filter(|cn| dotted(cn)) {
+        if let Some(cn) = common_name.filter(|cn| dotted_or_wildcard(cn)) {
             return Some(HybridNames {
                 names: vec![cn.to_ascii_lowercase()],
                 origin: format!(
