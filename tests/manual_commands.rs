@@ -11,12 +11,12 @@ use time::macros::datetime;
 
 const HOSTILE_NAME: &str = "O'Brien\u{2019}s tenant \u{201C}$(Remove-Item C:\\)\u{201D} `n";
 
-/// The commands in `output`: each starts at `Set-SendConnector` and runs to the end of the
+/// The commands of `cmdlet` in `output`: each starts at the cmdlet and runs to the end of the
 /// line or, inside a markdown code span, to the span's closing fence.
-fn commands(output: &str) -> Vec<String> {
+fn commands_of(cmdlet: &str, output: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in output.lines() {
-        let Some(at) = line.find("Set-SendConnector") else {
+        let Some(at) = line.find(cmdlet) else {
             continue;
         };
         let before = line[..at].strip_suffix(' ').unwrap_or("");
@@ -31,6 +31,10 @@ fn commands(output: &str) -> Vec<String> {
         }
     }
     found
+}
+
+fn commands(output: &str) -> Vec<String> {
+    commands_of("Set-SendConnector", output)
 }
 
 fn assert_command_carries_the_name(output_name: &str, command: &str) {
@@ -127,5 +131,39 @@ fn on_an_edge_server_the_send_connector_is_changed_in_the_organisation() {
             );
         }
         other => panic!("expected a manual remedy: {other:?}"),
+    }
+}
+
+#[test]
+fn the_exchange_online_command_quotes_the_connector_name_in_every_output() {
+    for (fixture, cmdlet) in [("tests/fixtures/rules/HT030", "Set-InboundConnector")] {
+        let mut inventory = input::load(&[fixture.into()]).unwrap();
+        for connector in &mut inventory.inbound_connectors {
+            connector.name = HOSTILE_NAME.to_owned();
+        }
+        let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+        let plans = plan::build(&diagnosis);
+        let stdout = text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
+        let markdown = report::report(&diagnosis, &plans, &[None]);
+        let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &[None])).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&document).unwrap();
+        let in_json: Vec<String> = value["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|step| step["parameters"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["name"] == "command")
+            .map(|p| p["value"].as_str().unwrap().to_owned())
+            .collect();
+        for (output, found) in [
+            ("stdout", commands_of(cmdlet, &stdout)),
+            ("report.md", commands_of(cmdlet, &markdown)),
+            ("plan.json", in_json),
+        ] {
+            assert!(!found.is_empty(), "{fixture}: {output} shows no {cmdlet}");
+            for command in &found {
+                assert_command_carries_the_name(output, command);
+            }
+        }
     }
 }

@@ -767,6 +767,7 @@ fn ht005_expired_fqdn_certificate_is_still_presented_not_the_server_fqdn_one() {
 // --- the Exchange Online side -----------------------------------------------------------------
 
 const EXO_FIXTURES: &str = "tests/fixtures/exchange-online";
+const INBOUND: &str = "Inbound from 5d0e8a3c-2f71-4b9e-a6d4-0c8b7e1f9a23";
 
 fn plan_exo(scenario: &str, extra: &[&str]) -> Plan {
     plan_dir(&Path::new(EXO_FIXTURES).join(scenario), extra)
@@ -783,6 +784,80 @@ impl Plan {
             .and_then(|i| i["recognised_as"].as_str())
             .unwrap_or_else(|| panic!("{file} was not read: {:#?}", self.0["inputs"]))
     }
+}
+
+#[test]
+fn ht030_inbound_connector_with_the_old_certificate_name_gets_the_value_to_set() {
+    let plan = plan("HT030", &[]);
+    assert_eq!(plan.codes(), ["HT030"]);
+    assert_eq!(
+        plan.recognised("inbound-connectors.json"),
+        "Get-InboundConnector (Exchange Online)"
+    );
+    let finding = plan.finding("HT030");
+    assert_eq!(finding["object"], INBOUND);
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("550 5.7.64 TenantAttribution"), "{message}");
+    // Only the OnPremises connector that attributes by certificate is compared: not the
+    // IP-based one, not the Partner connector.
+    let rows = evidence(finding);
+    assert!(
+        rows.contains(&("TlsSenderCertificateName", "hybrid.contoso.com")),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(_, v)| v.contains("fabrikam")), "{rows:?}");
+    let manual = plan.action("manual");
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Set-InboundConnector -Identity '{INBOUND}' -TlsSenderCertificateName 'mail.contoso.com'")
+    );
+    assert!(parameter(manual, "instruction").contains("Exchange Online PowerShell"));
+    // Exchange Online is never changed by the on-premises script.
+    assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
+fn ht030_a_send_connector_without_tls_certificate_name_is_judged_by_its_fqdn_certificate() {
+    // TlsCertificateName null with Fqdn set is valid (HT015): Exchange presents the certificate
+    // it finds for mail.contoso.com, which the inbound connector's old name does not match.
+    let dir = copy_without("HT030", &["send-connectors.json"]);
+    let send = format!(
+        "[{{\"Name\": \"{O365}\", \"AddressSpaces\": [\"smtp:contoso.mail.onmicrosoft.com;1\"], \"SmartHosts\": [], \"Fqdn\": \"mail.contoso.com\", \"TlsCertificateName\": null, \"CloudServicesMailEnabled\": true, \"SourceTransportServers\": [\"EX01\"]}}]"
+    );
+    std::fs::write(dir.path().join("send-connectors.json"), send).unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT030"]);
+    let finding = plan.finding("HT030");
+    assert!(
+        evidence(finding).contains(&("Fqdn", "mail.contoso.com")),
+        "{finding:#?}"
+    );
+    assert_eq!(
+        parameter(plan.action("manual"), "command"),
+        format!("Set-InboundConnector -Identity '{INBOUND}' -TlsSenderCertificateName 'mail.contoso.com'")
+    );
+}
+
+#[test]
+fn ht030_a_send_connector_presenting_the_wrong_certificate_is_left_to_a_person() {
+    // The send connector names the self-signed Exchange certificate: usable (so not HT015), but
+    // setting TlsSenderCertificateName to CN=EX01 would be wrong.
+    let dir = copy_without("HT030", &["send-connectors.json"]);
+    let send = format!(
+        "[{{\"Name\": \"{O365}\", \"AddressSpaces\": [\"smtp:contoso.mail.onmicrosoft.com;1\"], \"SmartHosts\": [], \"Fqdn\": \"mail.contoso.com\", \"TlsCertificateName\": \"<I>CN=EX01<S>CN=EX01\", \"CloudServicesMailEnabled\": true, \"SourceTransportServers\": [\"EX01\"]}}]"
+    );
+    std::fs::write(dir.path().join("send-connectors.json"), send).unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT030"]);
+    let manual = plan.action("manual");
+    let instruction = parameter(manual, "instruction");
+    assert!(instruction.starts_with("a person must decide"), "{instruction}");
+    assert!(instruction.contains("is self-signed"), "{instruction}");
+    assert!(manual["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["name"] != "command"));
 }
 
 #[test]

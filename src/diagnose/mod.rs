@@ -492,6 +492,18 @@ fn diagnose_server<'a>(
             &mut findings,
         );
     }
+    // The Exchange Online side, when its inbound connector export is given: the certificate the
+    // send connector presents against what Exchange Online expects of it.
+    if !store.is_empty() {
+        rules::ht030_inbound_connector_certificate_mismatch::check(
+            inventory,
+            server,
+            &store,
+            names,
+            now,
+            &mut findings,
+        );
+    }
     if !store.is_empty() {
         let lookups = name_lookups(inventory, server, &intended_certificates);
         rules::ht009_keyless_duplicate_certificate::check(

@@ -76,8 +76,8 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.51", "tenantinboundattribution"],
         meaning: "Exchange Online matched an inbound connector of type Partner to the message's domain, and that connector accepts mail only from a server whose TLS certificate subject matches its TlsSenderCertificateName (RestrictDomainsToCertificate) or only from its IP addresses (RestrictDomainsToIPAddresses); the connection from your server did not satisfy it.",
         causes: "the certificate your send connector to Exchange Online presents does not match the inbound connector's TlsSenderCertificateName: TlsCertificateName names another certificate, or names none so a default certificate is presented; or TlsSenderCertificateName does not match the certificate (and, when it is not a wildcard, is not an accepted domain).",
-        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW],
-        export: "on premises: Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`) and the SmtpSend protocol log row `Certificate thumbprint`; in Exchange Online: the inbound connector's TlsSenderCertificateName (Get-InboundConnector | Format-List Name,ConnectorType,SenderDomains,TlsSenderCertificateName,RestrictDomainsToCertificate,RestrictDomainsToIPAddresses)",
+        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW, &rules::INBOUND_CONNECTOR_CERTIFICATE],
+        export: "on premises: Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`) and the SmtpSend protocol log row `Certificate thumbprint`; in Exchange Online PowerShell: `Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json`, given to `hybridtls plan` with the rest (HT030 compares its TlsSenderCertificateName)",
     },
     Symptom {
         unless: &[],
@@ -121,7 +121,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.64", "tenantattribution", "800b0109"],
         meaning: "Exchange Online could not attribute the connection to your tenant's inbound connector: it could not validate your server's certificate chain.",
         causes: "the server does not send the intermediate CA certificates because they are missing from Cert:\\LocalMachine\\CA (KB 3212877); or the certificate's name does not match the inbound connector's TlsSenderCertificateName.",
-        rules: &[&rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED, &rules::SEND_CONNECTOR_CERTIFICATE],
+        rules: &[&rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED, &rules::SEND_CONNECTOR_CERTIFICATE, &rules::INBOUND_CONNECTOR_CERTIFICATE],
         export: CHAIN_EXPORTS,
     },
     Symptom {
@@ -282,6 +282,12 @@ mod tests {
         let validation = "454 4.7.5 certificate validation failure";
         assert_eq!(recognise(validation).len(), 1);
         assert!(!recognise(validation)[0].meaning.contains("cannot find"));
+    }
+
+    #[test]
+    fn exchange_online_connector_rules_are_named_for_their_error_texts() {
+        assert!(rules_of("550 5.7.64 TenantAttribution; Relay Access Denied").contains(&"HT030"));
+        assert!(rules_of("550 5.7.51 TenantInboundAttribution").contains(&"HT030"));
     }
 
     #[test]
