@@ -135,10 +135,16 @@ fn on_an_edge_server_the_send_connector_is_changed_in_the_organisation() {
 }
 
 #[test]
-fn the_exchange_online_command_quotes_the_connector_name_in_every_output() {
-    for (fixture, cmdlet) in [("tests/fixtures/rules/HT030", "Set-InboundConnector")] {
+fn the_exchange_online_commands_quote_the_connector_names_in_every_output() {
+    for (fixture, cmdlet) in [
+        ("tests/fixtures/rules/HT030", "Set-InboundConnector"),
+        ("tests/fixtures/rules/HT031", "Set-OutboundConnector"),
+    ] {
         let mut inventory = input::load(&[fixture.into()]).unwrap();
         for connector in &mut inventory.inbound_connectors {
+            connector.name = HOSTILE_NAME.to_owned();
+        }
+        for connector in &mut inventory.outbound_connectors {
             connector.name = HOSTILE_NAME.to_owned();
         }
         let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));

@@ -768,6 +768,7 @@ fn ht005_expired_fqdn_certificate_is_still_presented_not_the_server_fqdn_one() {
 
 const EXO_FIXTURES: &str = "tests/fixtures/exchange-online";
 const INBOUND: &str = "Inbound from 5d0e8a3c-2f71-4b9e-a6d4-0c8b7e1f9a23";
+const OUTBOUND: &str = "Outbound to 5d0e8a3c-2f71-4b9e-a6d4-0c8b7e1f9a23";
 
 fn plan_exo(scenario: &str, extra: &[&str]) -> Plan {
     plan_dir(&Path::new(EXO_FIXTURES).join(scenario), extra)
@@ -858,6 +859,48 @@ fn ht030_a_send_connector_presenting_the_wrong_certificate_is_left_to_a_person()
         .unwrap()
         .iter()
         .all(|p| p["name"] != "command"));
+}
+
+#[test]
+fn ht031_outbound_connector_with_the_old_tls_domain_gets_the_value_to_set() {
+    let plan = plan("HT031", &[]);
+    assert_eq!(plan.codes(), ["HT031"]);
+    assert_eq!(
+        plan.recognised("outbound-connectors.json"),
+        "Get-OutboundConnector (Exchange Online)"
+    );
+    let finding = plan.finding("HT031");
+    assert_eq!(finding["object"], OUTBOUND);
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("450 4.7.320 Certificate validation failed; MSG=SubjectMismatch"),
+        "{message}"
+    );
+    assert_eq!(evidence(finding)[0], ("TlsDomain", "hybrid.contoso.com"));
+    assert_eq!(
+        parameter(plan.action("manual"), "command"),
+        format!("Set-OutboundConnector -Identity '{OUTBOUND}' -TlsDomain 'mail.contoso.com'")
+    );
+    assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
+fn ht031_another_certificate_matching_tls_domain_is_left_to_a_person() {
+    // The wildcard certificate *.contoso.com is installed too and matches hybrid.contoso.com:
+    // which of the two Exchange Online should see is a decision, not a command.
+    let dir = copy_without("HT031", &[]);
+    std::fs::copy(
+        Path::new(EXO_FIXTURES).join("wildcard-certificate/exchange-certificates.json"),
+        dir.path().join("exchange-certificates-wildcard.json"),
+    )
+    .unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT031"]);
+    let manual = plan.action("manual");
+    let instruction = parameter(manual, "instruction");
+    assert!(instruction.starts_with("a person must decide"), "{instruction}");
+    assert!(instruction.contains(&thumbprint("wildcard")), "{instruction}");
+    assert!(instruction.contains("--fqdn hybrid.contoso.com"), "{instruction}");
 }
 
 #[test]

@@ -492,8 +492,8 @@ fn diagnose_server<'a>(
             &mut findings,
         );
     }
-    // The Exchange Online side, when its inbound connector export is given: the certificate the
-    // send connector presents against what Exchange Online expects of it.
+    // The Exchange Online side, when its connector exports are given: the certificates the
+    // on-premises connectors present against what Exchange Online expects of them.
     if !store.is_empty() {
         rules::ht030_inbound_connector_certificate_mismatch::check(
             inventory,
@@ -504,6 +504,16 @@ fn diagnose_server<'a>(
             &mut findings,
         );
     }
+    let intended: Vec<&Certificate> = intended_certificates.iter().map(|(c, _)| *c).collect();
+    rules::ht031_outbound_connector_tls_domain_mismatch::check(
+        inventory,
+        server,
+        &intended,
+        &store,
+        names,
+        now,
+        &mut findings,
+    );
     if !store.is_empty() {
         let lookups = name_lookups(inventory, server, &intended_certificates);
         rules::ht009_keyless_duplicate_certificate::check(
@@ -554,7 +564,7 @@ fn diagnose_server<'a>(
         server,
         connectors: reports,
         target,
-        intended: intended_certificates.into_iter().map(|(c, _)| c).collect(),
+        intended,
         findings,
     }
 }

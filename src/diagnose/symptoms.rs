@@ -85,8 +85,8 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["4.7.320", "subjectmismatch", "subject mismatch"],
         meaning: "Exchange Online connected to your server but the certificate it presented does not carry the name Exchange Online expects (its outbound connector's TlsDomain / smart host).",
         causes: "the hybrid receive connector has no TlsCertificateName, so the self-signed certificate is presented; or TlsCertificateName names a certificate that does not cover the hybrid FQDN; or one of several hybrid servers is set up differently.",
-        rules: &[&rules::NO_CERTIFICATE_NAME, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::NAMED_CERTIFICATE_AMBIGUOUS],
-        export: RECEIVE_SIDE_EXPORTS,
+        rules: &[&rules::NO_CERTIFICATE_NAME, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::NAMED_CERTIFICATE_AMBIGUOUS, &rules::OUTBOUND_CONNECTOR_TLS_DOMAIN],
+        export: "on each hybrid server: Get-ReceiveConnector and Get-ExchangeCertificate (or run `hybridtls collect`), plus the FrontEnd SmtpReceive protocol log rows `Sending certificate` ... `Certificate thumbprint`; in Exchange Online PowerShell: `Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json`, given to `hybridtls plan` with the rest (HT031 compares its TlsDomain)",
     },
     Symptom {
         unless: &[],
@@ -288,6 +288,9 @@ mod tests {
     fn exchange_online_connector_rules_are_named_for_their_error_texts() {
         assert!(rules_of("550 5.7.64 TenantAttribution; Relay Access Denied").contains(&"HT030"));
         assert!(rules_of("550 5.7.51 TenantInboundAttribution").contains(&"HT030"));
+        let mismatch = "450 4.7.320 Certificate validation failed; MSG=SubjectMismatch";
+        assert!(rules_of(mismatch).contains(&"HT031"));
+        assert!(recognise(mismatch)[0].export.contains("Get-OutboundConnector"));
     }
 
     #[test]
