@@ -458,7 +458,8 @@ pub enum Apex {
 /// (an SMTP domain such as `TlsDomain` or `TlsSenderCertificateName`).
 ///
 /// A plain `pattern` is a host name: `name` covers it as in [`name_covers`] (exactly, or as a
-/// single-label wildcard). A wildcard `pattern` `*.contoso.com` stands, in Microsoft Learn's
+/// single-label wildcard, as TLS clients match; Microsoft Learn does not say so for these
+/// parameters, and the on-premises side has always been judged this way). A wildcard `pattern` `*.contoso.com` stands, in Microsoft Learn's
 /// words, for "all subdomains of a domain" (Set-OutboundConnector, `-TlsDomain`) or "a domain
 /// and all subdomains" (Set-InboundConnector, `-TlsSenderCertificateName`), so any certificate
 /// name inside it matches: `*.contoso.com` itself, `mail.contoso.com`, `a.b.contoso.com`,

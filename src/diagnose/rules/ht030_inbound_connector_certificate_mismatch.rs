@@ -41,10 +41,11 @@ send connector to Exchange Online sourced on this server, the certificate it pre
 valid one with a private key its `TlsCertificateName` names, or with `TlsCertificateName` null
 the one Exchange finds by the connector's `Fqdn`) has its names (CN and SAN DNS names)
 compared with the `TlsSenderCertificateName` of every enabled OnPremises inbound connector, as
-Exchange Online compares them: a plain value matches the same name or a single-label wildcard
-certificate (`*.contoso.com` matches `mail.contoso.com`); a wildcard value `*.contoso.com`
-stands for "a domain and all subdomains", so a certificate for `contoso.com`,
-`mail.contoso.com` or `*.contoso.com` matches it. Inbound connectors without
+Exchange Online compares them: a wildcard value `*.contoso.com` stands for "a domain and all
+subdomains" (Set-InboundConnector), so a certificate for `contoso.com`, `mail.contoso.com` or
+`*.contoso.com` matches it; a plain value matches the same name, and also a single-label
+wildcard certificate (`*.contoso.com` for `mail.contoso.com`), which is what TLS name matching
+does but which Microsoft Learn does not say for this parameter. Inbound connectors without
 `TlsSenderCertificateName` (attribution by `SenderIPAddresses`) are not compared. A send
 connector that presents no usable certificate is HT015's, not this rule's.
 

@@ -33,10 +33,11 @@ Runs only when a `Get-OutboundConnector` export (Exchange Online PowerShell) is 
 `TlsDomain` of every enabled OnPremises outbound connector with `TlsSettings` DomainValidation
 (number 4 or the name) is compared with the names (CN and SAN DNS names) of the certificates
 the hybrid receive connectors of this server are meant to present: the one they present now when
-it is right, or the one the plan points them at. A plain `TlsDomain` matches the same name or a
-single-label wildcard certificate; a wildcard `TlsDomain` `*.contoso.com` is legal and stands for
-"all subdomains of a domain", so `*.contoso.com`, `mail.contoso.com` and `a.b.contoso.com` match
-it and `contoso.com` does not. When hybridtls cannot tell which certificate the connectors should
+it is right, or the one the plan points them at. A wildcard `TlsDomain` `*.contoso.com` is legal
+and stands for "all subdomains of a domain" (Set-OutboundConnector), so `*.contoso.com`,
+`mail.contoso.com` and `a.b.contoso.com` match it and `contoso.com` does not. A plain
+`TlsDomain` matches the same name, and also a single-label wildcard certificate, which is what
+TLS name matching does but which Microsoft Learn does not say for this parameter. When hybridtls cannot tell which certificate the connectors should
 present (HT004, HT005, HT007, HT017), this rule says nothing, and so does not call the Exchange
 Online side right either.
 
