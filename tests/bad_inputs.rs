@@ -201,3 +201,14 @@ fn a_file_whose_path_holds_an_invisible_character_is_refused() {
     assert!(stderr.contains("U+001B"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+#[test]
+fn an_exchange_online_connector_with_an_unknown_tls_setting_names_record_and_field() {
+    // `Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File` in 5.1, one value hybridtls
+    // cannot read: refused, never read as "no DomainValidation" and so as nothing to check.
+    let outbound = "{\r\n    \"Enabled\":  true,\r\n    \"ConnectorType\":  \"OnPremises\",\r\n    \"SmartHosts\":  [\r\n                       \"mail.contoso.com\"\r\n                   ],\r\n    \"TlsDomain\":  \"mail.contoso.com\",\r\n    \"TlsSettings\":  \"DomainValidationStrict\",\r\n    \"Name\":  \"Outbound to hybrid\"\r\n}";
+    let stderr = plan_with_bad_file("outbound-connectors.json", &utf16le_bom(outbound));
+    assert!(stderr.contains("record 1 (\"Outbound to hybrid\")"), "{stderr}");
+    assert!(stderr.contains("TlsSettings"), "{stderr}");
+    assert!(stderr.contains("DomainValidationStrict"), "{stderr}");
+}
