@@ -33,10 +33,6 @@ fn commands_of(cmdlet: &str, output: &str) -> Vec<String> {
     found
 }
 
-fn commands(output: &str) -> Vec<String> {
-    commands_of("Set-SendConnector", output)
-}
-
 fn assert_command_carries_the_name(output_name: &str, command: &str) {
     assert_parses_cleanly(command);
     let values: Vec<String> = single_quoted_literals(command)
@@ -49,14 +45,47 @@ fn assert_command_carries_the_name(output_name: &str, command: &str) {
     );
 }
 
-#[test]
-fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
-    let mut inventory = input::load(&["examples/seed000-null-tlscertname".into()]).unwrap();
-    let send = inventory
+/// The `cmdlet` commands each output shows: stdout, report.md and plan.json's command parameters.
+fn commands_in_every_output(
+    cmdlet: &str,
+    inventory: &hybridtls::model::Inventory,
+    diagnosis: &diagnose::Diagnosis,
+    plans: &[plan::ServerPlan],
+) -> [(&'static str, Vec<String>); 3] {
+    let stdout = text::plan(inventory, diagnosis, plans, &[], text::Style { color: false });
+    let markdown = report::report(diagnosis, plans, &[None]);
+    let document = json::to_string(&json::document(inventory, diagnosis, plans, &[None])).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let in_json: Vec<String> = value["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|step| step["parameters"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["name"] == "command")
+        .map(|p| p["value"].as_str().unwrap().to_owned())
+        .collect();
+    [
+        ("stdout", commands_of(cmdlet, &stdout)),
+        ("report.md", commands_of(cmdlet, &markdown)),
+        ("plan.json", in_json),
+    ]
+}
+
+/// The send connector to Exchange Online of an example, to vary it.
+fn send_connector_to_exchange_online(
+    inventory: &mut hybridtls::model::Inventory,
+) -> &mut hybridtls::model::SendConnector {
+    inventory
         .send_connectors
         .iter_mut()
         .find(|c| c.targets_exchange_online())
-        .expect("seed000 has a send connector to Exchange Online");
+        .expect("the example has a send connector to Exchange Online")
+}
+
+#[test]
+fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
+    let mut inventory = input::load(&["examples/seed000-null-tlscertname".into()]).unwrap();
+    let send = send_connector_to_exchange_online(&mut inventory);
     send.name = HOSTILE_NAME.to_owned();
     // Null with no Fqdn: nothing for Exchange to find the certificate by (a null name with Fqdn
     // set is valid).
@@ -77,44 +106,18 @@ fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
         "the send connector finding must fire"
     );
 
-    let stdout = text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
-    let in_text = commands(&stdout);
-    assert!(!in_text.is_empty(), "stdout shows the command:\n{stdout}");
-    for command in &in_text {
-        assert_command_carries_the_name("stdout", command);
-    }
-
-    let markdown = report::report(&diagnosis, &plans, &[None]);
-    let in_report = commands(&markdown);
-    assert!(!in_report.is_empty(), "report.md shows the command");
-    for command in &in_report {
-        assert_command_carries_the_name("report.md", command);
-    }
-
-    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &[None])).unwrap();
-    let value: serde_json::Value = serde_json::from_str(&document).unwrap();
-    let in_json: Vec<String> = value["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|step| step["parameters"].as_array().cloned().unwrap_or_default())
-        .filter(|p| p["name"] == "command")
-        .map(|p| p["value"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(!in_json.is_empty(), "plan.json carries the command");
-    for command in &in_json {
-        assert_command_carries_the_name("plan.json", command);
+    for (output, found) in commands_in_every_output("Set-SendConnector", &inventory, &diagnosis, &plans) {
+        assert!(!found.is_empty(), "{output} shows the command");
+        for command in &found {
+            assert_command_carries_the_name(output, command);
+        }
     }
 }
 
 #[test]
 fn on_an_edge_server_the_send_connector_is_changed_in_the_organisation() {
     let mut inventory = input::load(&["examples/seed002-keyless-duplicate-edge".into()]).unwrap();
-    let send = inventory
-        .send_connectors
-        .iter_mut()
-        .find(|c| c.targets_exchange_online())
-        .expect("seed002 has the EdgeSync'd send connector to Exchange Online");
+    let send = send_connector_to_exchange_online(&mut inventory);
     send.tls_certificate_name =
         hybridtls::model::TlsCertificateName::parse("<I>CN=Old CA<S>CN=mail.contoso.com");
     let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
@@ -149,23 +152,7 @@ fn the_exchange_online_commands_quote_the_connector_names_in_every_output() {
         }
         let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
         let plans = plan::build(&diagnosis);
-        let stdout = text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
-        let markdown = report::report(&diagnosis, &plans, &[None]);
-        let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &[None])).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&document).unwrap();
-        let in_json: Vec<String> = value["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|step| step["parameters"].as_array().cloned().unwrap_or_default())
-            .filter(|p| p["name"] == "command")
-            .map(|p| p["value"].as_str().unwrap().to_owned())
-            .collect();
-        for (output, found) in [
-            ("stdout", commands_of(cmdlet, &stdout)),
-            ("report.md", commands_of(cmdlet, &markdown)),
-            ("plan.json", in_json),
-        ] {
+        for (output, found) in commands_in_every_output(cmdlet, &inventory, &diagnosis, &plans) {
             assert!(!found.is_empty(), "{fixture}: {output} shows no {cmdlet}");
             for command in &found {
                 assert_command_carries_the_name(output, command);

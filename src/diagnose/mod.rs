@@ -136,8 +136,6 @@ struct ServerIndex<'a> {
     /// Per server: its certificates of every store, and the supplied certificate files, in
     /// inventory order (the order chain building and the store listings rely on).
     certificates: HashMap<String, Vec<&'a Certificate>>,
-    /// Supplied certificate files alone, for a server without certificates of its own.
-    files: Vec<&'a Certificate>,
     receive_connectors: HashMap<String, Vec<&'a ReceiveConnector>>,
     /// Per connector identity: the latest sighting that shows a certificate.
     latest_sightings: HashMap<String, &'a Sighting>,
@@ -149,10 +147,8 @@ impl<'a> ServerIndex<'a> {
         for server in &inventory.servers {
             certificates.entry(server.name.to_ascii_uppercase()).or_default();
         }
-        let mut files = Vec::new();
         for certificate in &inventory.certificates {
             if certificate.store == crate::model::Store::File {
-                files.push(certificate);
                 certificates.values_mut().for_each(|pool| pool.push(certificate));
             } else if let Some(server) = &certificate.server {
                 certificates
@@ -182,16 +178,16 @@ impl<'a> ServerIndex<'a> {
         }
         ServerIndex {
             certificates,
-            files,
             receive_connectors,
             latest_sightings,
         }
     }
 
+    /// The certificates of `server` and the supplied files; none for a server never indexed.
     fn certificates(&self, server: &str) -> &[&'a Certificate] {
         self.certificates
             .get(&server.to_ascii_uppercase())
-            .map_or(&self.files, Vec::as_slice)
+            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -21,7 +21,7 @@
 
 use time::OffsetDateTime;
 
-use crate::model::{name_covers, Certificate, ReceiveConnector, Server, TlsCertificateName};
+use crate::model::{name_covers, Certificate, ReceiveConnector, SendConnector, Server, TlsCertificateName};
 
 /// The Exchange release a server runs, read from `AdminDisplayVersion`
 /// (`Version 15.1 (Build 2507.6)`): 14 is 2010, 15.0 2013, 15.1 2016, 15.2 2019 and SE.
@@ -168,13 +168,13 @@ impl<'a> Selection<'a> {
                 .collect(),
             Selection::ByFqdn { chosen, .. } => chosen.iter().map(|c| c.thumbprint.as_str()).collect(),
         };
-        let mut seen = Vec::new();
-        thumbprints.retain(|t| {
-            let first = !seen.contains(t);
-            seen.push(t);
-            first
-        });
-        thumbprints
+        let mut unique: Vec<&'a str> = Vec::new();
+        for thumbprint in thumbprints.drain(..) {
+            if !unique.contains(&thumbprint) {
+                unique.push(thumbprint);
+            }
+        }
+        unique
     }
 
     pub fn may_present(&self, thumbprint: &str) -> bool {
@@ -215,6 +215,30 @@ pub fn select<'a>(
             let chosen = name.as_deref().and_then(|name| search_by_fqdn(name, store, now));
             Selection::ByFqdn { name, chosen }
         }
+    }
+}
+
+/// The certificates a send connector can present from `store`: the valid matches with a private
+/// key of its TlsCertificateName or, with that null, the certificate the FQDN search finds for
+/// its Fqdn when Exchange Online can trust it (valid, CA-issued). Empty when it can present none.
+pub fn send_certificates<'a>(
+    connector: &SendConnector,
+    store: &[&'a Certificate],
+    now: OffsetDateTime,
+) -> Vec<&'a Certificate> {
+    match (&connector.tls_certificate_name, &connector.fqdn) {
+        (Some(name), _) => store
+            .iter()
+            .copied()
+            .filter(|c| name.matches(c) && c.valid_at(now) && super::has_key(c))
+            .collect(),
+        // A null TlsCertificateName is valid when Fqdn is set: the certificate is then found
+        // by that name, as on receive.
+        (None, Some(fqdn)) => search_by_fqdn(fqdn, store, now)
+            .filter(|c| c.valid_at(now) && !c.self_signed)
+            .into_iter()
+            .collect(),
+        (None, None) => Vec::new(),
     }
 }
 

@@ -3,9 +3,10 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
-use crate::diagnose::select::search_by_fqdn;
+use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    has_key, install_certificate_instruction, Evidence, Findings, ManualCommand, Remedy, Target,
+    install_certificate_instruction, sourced_send_connectors, Evidence, Findings, ManualCommand, Remedy,
+    Target,
 };
 use crate::model::{Certificate, Inventory, Server, ServerKind};
 
@@ -80,25 +81,8 @@ pub(in crate::diagnose) fn check(
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
-    let sourced_here = inventory.send_connectors.iter().filter(|connector| {
-        connector.targets_exchange_online()
-            && connector
-                .source_servers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&server.name))
-    });
-    for connector in sourced_here {
-        let usable = match (&connector.tls_certificate_name, &connector.fqdn) {
-            (Some(name), _) => store
-                .iter()
-                .any(|c| name.matches(c) && c.valid_at(now) && has_key(c)),
-            // A null TlsCertificateName is valid when Fqdn is set: the certificate is then
-            // found by that name, as on receive, and Exchange Online must be able to trust it.
-            (None, Some(fqdn)) => {
-                search_by_fqdn(fqdn, store, now).is_some_and(|c| c.valid_at(now) && !c.self_signed)
-            }
-            (None, None) => false,
-        };
+    for connector in sourced_send_connectors(inventory, server) {
+        let usable = !send_certificates(connector, store, now).is_empty();
         if usable {
             continue;
         }

@@ -3,10 +3,10 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
-use crate::diagnose::select::search_by_fqdn;
+use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    certificate_evidence, disqualifications, has_key, sourced_send_connectors, Evidence, Findings,
-    ManualCommand, Remedy,
+    certificate_evidence, disqualifications, sourced_send_connectors, Evidence, Findings, ManualCommand,
+    Remedy,
 };
 use crate::model::{common_name, exo_domain_matches, Apex, Certificate, InboundConnector, Inventory, Server};
 
@@ -103,27 +103,12 @@ pub(in crate::diagnose) fn check(
     for connector in sourced_send_connectors(inventory, server) {
         // What the connector presents: the certificate its TlsCertificateName names, or with it
         // null the one Exchange finds by the connector's Fqdn (see HT015).
-        let (field, value, presented): (&str, String, Vec<&Certificate>) =
-            match (&connector.tls_certificate_name, &connector.fqdn) {
-                (Some(name), _) => (
-                    "TlsCertificateName",
-                    name.to_string(),
-                    store
-                        .iter()
-                        .copied()
-                        .filter(|c| name.matches(c) && c.valid_at(now) && has_key(c))
-                        .collect(),
-                ),
-                (None, Some(fqdn)) => (
-                    "Fqdn",
-                    fqdn.clone(),
-                    search_by_fqdn(fqdn, store, now)
-                        .filter(|c| c.valid_at(now) && !c.self_signed)
-                        .into_iter()
-                        .collect(),
-                ),
-                (None, None) => continue,
-            };
+        let (field, value) = match (&connector.tls_certificate_name, &connector.fqdn) {
+            (Some(name), _) => ("TlsCertificateName", name.to_string()),
+            (None, Some(fqdn)) => ("Fqdn", fqdn.clone()),
+            (None, None) => continue,
+        };
+        let presented = send_certificates(connector, store, now);
         // No usable certificate is HT015's finding; of several, Exchange presents one of them.
         let Some(certificate) = presented.first().copied() else {
             continue;
