@@ -2,5 +2,6 @@
 //! and uses only part of it, hence the `dead_code` allowance in the submodules.
 
 pub mod cli;
+pub mod org;
 pub mod powershell;
 pub mod schema;

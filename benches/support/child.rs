@@ -1,0 +1,59 @@
+//! Runs the real hybridtls binary as a child and measures it from outside: wall time and peak
+//! resident memory (the child's own `ru_maxrss`, from `wait4`), as a user would see them.
+
+use std::ffi::OsStr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Run {
+    pub elapsed: Duration,
+    pub peak_rss_bytes: u64,
+    pub success: bool,
+}
+
+/// `hybridtls ARGS` with stdout and stderr discarded and `env` set.
+pub fn hybridtls<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
+    let start = Instant::now();
+    // Reaped by wait4 below, which std's Child::wait cannot do while returning the rusage.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_hybridtls"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run hybridtls");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills; pid is our own child, not yet waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    Run {
+        elapsed: start.elapsed(),
+        // Linux reports ru_maxrss in KiB.
+        peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    }
+}
+
+/// The fastest of `rounds` runs (the least disturbed by the rest of the machine), with the
+/// highest peak memory seen.
+pub fn best_of<S: AsRef<OsStr>>(rounds: usize, args: &[S], env: &[(&str, &str)]) -> Run {
+    let runs: Vec<Run> = (0..rounds).map(|_| hybridtls(args, env)).collect();
+    assert!(runs.iter().all(|r| r.success), "hybridtls failed");
+    let peak = runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
+    let fastest = runs.into_iter().min_by_key(|r| r.elapsed).expect("one run");
+    Run {
+        peak_rss_bytes: peak,
+        ..fastest
+    }
+}
+
+pub fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1_000_000.0
+}
+
+pub fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
