@@ -1,6 +1,9 @@
 //! Protocol logs confirm or contradict the model of Exchange's certificate choice.
 
+mod support;
+
 use hybridtls::{diagnose, input};
+use support::smtp_log;
 use time::macros::datetime;
 
 const EXAMPLE: &str = "examples/seed000-null-tlscertname";
@@ -61,5 +64,25 @@ fn a_log_file_that_is_not_a_protocol_log_is_skipped_in_folders_and_refused_by_na
     assert!(
         err.to_string().contains("not an Exchange SMTP protocol log"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_generated_log_reads_as_many_sightings_as_were_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("RECV2026112300-1.LOG");
+    // A few megabytes: several read buffers, so rows and sessions straddle their edges.
+    let truth = smtp_log::write(&log, 3_000_000);
+    let inventory = input::load(&[log]).unwrap();
+    assert_eq!(inventory.inputs[0].records as u64, truth.sightings());
+    let failures = inventory.sightings.iter().filter(|s| s.failure.is_some()).count();
+    assert_eq!(failures as u64, truth.tls_failures);
+    assert!(
+        inventory
+            .sightings
+            .iter()
+            .filter(|s| s.failure.is_none())
+            .all(|s| s.thumbprint.as_deref() == Some(smtp_log::THUMBPRINT)
+                && s.connector == smtp_log::CONNECTOR)
     );
 }

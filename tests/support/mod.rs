@@ -5,3 +5,4 @@ pub mod cli;
 pub mod org;
 pub mod powershell;
 pub mod schema;
+pub mod smtp_log;

@@ -1,0 +1,133 @@
+//! `cargo bench --bench protocol_logs`: `hybridtls plan` over one large SMTP receive protocol
+//! log (tests/support/smtp_log.rs) next to seed000's exports, against `rg -F` searching the
+//! same file for the rows hybridtls reads, in the same run. Goals: at least half of rg's
+//! throughput, and a peak RSS under 64 MB whatever the log size.
+//!
+//! `HYBRIDTLS_BENCH_LOG_MB=1024` sets the log size (default 64 MB, so `cargo bench` is quick).
+
+#[path = "support/child.rs"]
+mod child;
+#[path = "../tests/support/smtp_log.rs"]
+mod smtp_log;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+const ROUNDS: usize = 3;
+const RG: &str = "/usr/bin/rg";
+const PEAK_RSS_GOAL: u64 = 64 * 1024 * 1024;
+
+/// The fastest of `ROUNDS` runs of `rg -F` for the rows hybridtls reads, or None without rg.
+fn ripgrep(log: &std::path::Path) -> Option<Duration> {
+    if !std::path::Path::new(RG).exists() {
+        return None;
+    }
+    let patterns = [
+        "Sending certificate",
+        "Certificate thumbprint",
+        "Certificate subject",
+        "TLS negotiation failed with error",
+    ];
+    (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut command = Command::new(RG);
+            command.args(["-F", "-c"]);
+            for pattern in patterns {
+                command.args(["-e", pattern]);
+            }
+            let status = command.arg(log).stdout(Stdio::null()).status().unwrap();
+            assert!(status.success(), "rg found nothing");
+            start.elapsed()
+        })
+        .min()
+}
+
+/// SHA-256 throughput on this CPU (sha2 picks SHA-NI at run time when the CPU has it).
+fn sha256_throughput() -> f64 {
+    let data = vec![0x5Au8; 256 << 20];
+    let start = Instant::now();
+    std::hint::black_box(Sha256::digest(&data));
+    data.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let megabytes: u64 = std::env::var("HYBRIDTLS_BENCH_LOG_MB")
+        .map(|v| {
+            v.trim()
+                .parse()
+                .expect("HYBRIDTLS_BENCH_LOG_MB: a number of megabytes")
+        })
+        .unwrap_or(64);
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed000-null-tlscertname");
+    for file in [
+        "exchange-certificates.json",
+        "receive-connectors.json",
+        "send-connectors.json",
+    ] {
+        std::fs::copy(example.join(file), dir.path().join(file)).unwrap();
+    }
+    let log = dir.path().join("RECV2026112300-1.LOG");
+    let truth = smtp_log::write(&log, megabytes * 1_000_000);
+    println!(
+        "protocol log: {:.0} MB, {} sessions, {} certificates sent, {} TLS failures",
+        child::megabytes(truth.bytes),
+        truth.sessions,
+        truth.certificates_sent,
+        truth.tls_failures
+    );
+    println!(
+        "  sha256 (sha2)                  {:>8.0} MB/s",
+        sha256_throughput() / 1e6
+    );
+
+    let dir_arg = dir.path().to_str().expect("a UTF-8 temporary path");
+    let args = [
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        "--format",
+        "json",
+        dir_arg,
+    ];
+    // The plan must have read every sighting before its speed means anything.
+    let output = Command::new(env!("CARGO_BIN_EXE_hybridtls"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let read = plan["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|input| input["recognised_as"] == "SMTP protocol log")
+        .map(|input| input["objects"].as_u64().unwrap());
+    assert_eq!(read, Some(truth.sightings()), "sightings read");
+
+    let throughput = |elapsed: Duration| truth.bytes as f64 / elapsed.as_secs_f64();
+    let plan = child::best_of(ROUNDS, &args, &[]);
+    println!(
+        "  hybridtls plan                 {:>8.0} MB/s   {:.3} s   peak RSS {:.0} MiB (goal < {:.0} MiB)",
+        throughput(plan.elapsed) / 1e6,
+        plan.elapsed.as_secs_f64(),
+        child::mebibytes(plan.peak_rss_bytes),
+        child::mebibytes(PEAK_RSS_GOAL)
+    );
+    match ripgrep(&log) {
+        Some(rg) => println!(
+            "  rg -F (4 literals)             {:>8.0} MB/s   {:.3} s   hybridtls/rg {:.2} (goal >= 0.5)",
+            throughput(rg) / 1e6,
+            rg.as_secs_f64(),
+            throughput(plan.elapsed) / throughput(rg)
+        ),
+        None => println!("  rg -F: {RG} not found, no comparison"),
+    }
+}
