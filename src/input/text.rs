@@ -54,11 +54,9 @@ pub fn split_bom(bytes: &[u8]) -> (Option<Bom>, &[u8]) {
 pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError> {
     let (text, encoding) = match split_bom(bytes) {
         (Some(Bom::Utf8), rest) => (utf8(file, rest, 3)?, Encoding::Utf8Bom),
-        (Some(Bom::Utf16Le), rest) => (utf16(file, rest, 2, u16::from_le_bytes)?, Encoding::Utf16LeBom),
-        (Some(Bom::Utf16Be), rest) => (utf16(file, rest, 2, u16::from_be_bytes)?, Encoding::Utf16BeBom),
-        (None, _) if looks_like_utf16le(bytes) => {
-            (utf16(file, bytes, 0, u16::from_le_bytes)?, Encoding::Utf16LeNoBom)
-        }
+        (Some(Bom::Utf16Le), rest) => (utf16(file, rest, 2, Utf16::Le)?, Encoding::Utf16LeBom),
+        (Some(Bom::Utf16Be), rest) => (utf16(file, rest, 2, Utf16::Be)?, Encoding::Utf16BeBom),
+        (None, _) if looks_like_utf16le(bytes) => (utf16(file, bytes, 0, Utf16::Le)?, Encoding::Utf16LeNoBom),
         (None, _) => match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_owned(), Encoding::Utf8),
             Err(_) => {
@@ -67,7 +65,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
             }
         },
     };
-    if let Some(offset) = text.find(|c: char| c == '\0' || (c.is_control() && !c.is_whitespace())) {
+    if let Some(offset) = first_binary_character(&text) {
         let character = text[offset..].chars().next().unwrap_or_default();
         return Err(InputError::new(
             file,
@@ -82,6 +80,45 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
     Ok((text, encoding))
 }
 
+/// Whether `c` marks binary data rather than text: a control character that is not
+/// whitespace (NUL and the other C0 controls but tab, line feed, vertical tab, form feed and
+/// carriage return; DEL; the C1 controls but NEL).
+pub fn is_binary_character(c: char) -> bool {
+    c.is_control() && !c.is_whitespace()
+}
+
+/// The byte offset of the first [`is_binary_character`] in `text`. Exports are megabytes of
+/// ASCII, so the bytes are tested in blocks the compiler vectorises, and a block is looked at
+/// character by character only when it holds a suspect: a C0 control, DEL, or 0xC2, the lead
+/// byte of every C1 control (U+0080..U+009F).
+pub fn first_binary_character(text: &str) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let bytes = text.as_bytes();
+    for (number, block) in bytes.chunks(BLOCK).enumerate() {
+        let suspect = block.iter().fold(false, |any, &b| {
+            any | (b < 0x09) | ((b > 0x0D) & (b < 0x20)) | (b == 0x7F) | (b == 0xC2)
+        });
+        if !suspect {
+            continue;
+        }
+        // A suspect may be a C1 control whose 0xC2 ends the block before: start at the
+        // character boundary at or before the block.
+        let mut start = number * BLOCK;
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let end = (number * BLOCK + block.len()).min(bytes.len());
+        if let Some((offset, _)) = text[start..]
+            .char_indices()
+            .take_while(|(offset, _)| start + offset < end)
+            .find(|(_, c)| is_binary_character(*c))
+        {
+            return Some(start + offset);
+        }
+    }
+    None
+}
+
 /// The first character of `value` that would hide or rewrite text where hybridtls shows it (a
 /// terminal, report.md, a script), with its 1-based position: C0 and C1 control characters
 /// and DEL, the Unicode line and paragraph separators, and the bidirectional embedding,
@@ -92,6 +129,10 @@ pub fn hidden_character(value: &str) -> Option<(usize, char)> {
         c.is_control()
             || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
     };
+    // Nearly every value is printable ASCII, which holds none of them.
+    if value.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        return None;
+    }
     value
         .chars()
         .enumerate()
@@ -128,15 +169,30 @@ fn utf8(file: &str, bytes: &[u8], offset: usize) -> Result<String, InputError> {
     })
 }
 
+#[derive(Clone, Copy)]
+enum Utf16 {
+    Le,
+    Be,
+}
+
 /// Decodes UTF-16 `bytes` that start `offset` bytes into the file (after the BOM, if any), so
 /// errors give the byte position in the file itself.
-fn utf16(file: &str, bytes: &[u8], offset: usize, unit: fn([u8; 2]) -> u16) -> Result<String, InputError> {
+fn utf16(file: &str, bytes: &[u8], offset: usize, order: Utf16) -> Result<String, InputError> {
     if bytes.len() % 2 != 0 {
         return Err(InputError::new(
             file,
             "UTF-16 text with an odd number of bytes: the file is cut off",
         )
         .at(Position::Byte(offset + bytes.len() - 1)));
+    }
+    // encoding_rs decodes in bulk (SIMD on ASCII); only damaged text, which it refuses, is
+    // decoded again unit by unit to find where the damage is.
+    let (encoding, unit): (_, fn([u8; 2]) -> u16) = match order {
+        Utf16::Le => (encoding_rs::UTF_16LE, u16::from_le_bytes),
+        Utf16::Be => (encoding_rs::UTF_16BE, u16::from_be_bytes),
+    };
+    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(text.into_owned());
     }
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
     let mut text = String::with_capacity(bytes.len() / 2);
@@ -183,6 +239,25 @@ mod tests {
         for (bytes, expected) in cases {
             assert_eq!(decode("f", &bytes).unwrap(), (json.to_owned(), expected));
         }
+    }
+
+    #[test]
+    fn the_bulk_binary_scan_finds_what_a_character_scan_finds() {
+        // Above U+00FF no character is a control, so this range covers every case.
+        for code in 0..=0x2FFF_u32 {
+            let Some(c) = char::from_u32(code) else { continue };
+            // Every position within a block, and across a block's edge.
+            for prefix in [0, 1, 62, 63, 64, 127] {
+                let text = format!("{}{c}é", "a".repeat(prefix));
+                let expected = text.find(is_binary_character);
+                assert_eq!(
+                    first_binary_character(&text),
+                    expected,
+                    "U+{code:04X} after {prefix}"
+                );
+            }
+        }
+        assert_eq!(first_binary_character("é\u{85}\u{86}"), Some(4));
     }
 
     #[test]
