@@ -223,7 +223,10 @@ fn write_out(out: &mut impl Write, text: &str) -> Result<(), Error> {
 fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
     let now = now.replace_nanosecond(0).unwrap_or(now);
-    let inventory = input::load(&args.inputs)?;
+    let progress = ReadProgress::new();
+    let inventory = input::load_reporting(&args.inputs, &progress);
+    progress.bar.finish_and_clear();
+    let inventory = inventory?;
     if inventory.inputs.is_empty() {
         return Err(Error::Usage(
             "no export files found in the given inputs".to_owned(),
@@ -288,6 +291,52 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     } else {
         0
     })
+}
+
+/// A progress bar on stderr while the inputs are read, for reads that last longer than a second
+/// (an organisation's exports, gigabytes of protocol logs). Never drawn when stderr is not a
+/// terminal, so pipelines, CI and redirected output see nothing.
+struct ReadProgress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    shown: std::sync::atomic::AtomicBool,
+    terminal: bool,
+}
+
+impl ReadProgress {
+    const SHOW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "reading inputs {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        ReadProgress {
+            bar,
+            started: std::time::Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl input::Progress for ReadProgress {
+    fn start(&self, total_bytes: u64) {
+        self.bar.set_length(total_bytes);
+    }
+
+    fn advance(&self, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        self.bar.inc(bytes);
+        if self.terminal
+            && self.started.elapsed() >= Self::SHOW_AFTER
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
 }
 
 /// SHA-256 over everything a server's plan depends on (its own inputs and the organisation-wide

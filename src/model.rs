@@ -530,6 +530,34 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Adds what `other` read after what this one holds, keeping input order.
+    pub fn append(&mut self, other: Inventory) {
+        let Inventory {
+            inputs,
+            servers,
+            receive_connectors,
+            send_connectors,
+            certificates,
+            skipped,
+            listed_stores,
+            sightings,
+            auth_configs,
+            inbound_connectors,
+            outbound_connectors,
+        } = other;
+        self.inputs.extend(inputs);
+        self.servers.extend(servers);
+        self.receive_connectors.extend(receive_connectors);
+        self.send_connectors.extend(send_connectors);
+        self.certificates.extend(certificates);
+        self.skipped.extend(skipped);
+        self.listed_stores.extend(listed_stores);
+        self.sightings.extend(sightings);
+        self.auth_configs.extend(auth_configs);
+        self.inbound_connectors.extend(inbound_connectors);
+        self.outbound_connectors.extend(outbound_connectors);
+    }
+
     /// The inputs one server's plan is made from: its own files and the organisation-wide
     /// ones, so that another server's export changing leaves this server's plan as it was.
     pub fn inputs_for(&self, server: &str) -> Vec<InputFile> {

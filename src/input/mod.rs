@@ -27,19 +27,54 @@ const LOG_EXTENSIONS: &[&str] = &["log"];
 /// would only exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Told how far reading has come, for a progress display.
+pub trait Progress: Sync {
+    /// Reading starts; the files add up to `total_bytes`.
+    fn start(&self, total_bytes: u64);
+    /// `bytes` more have been read.
+    fn advance(&self, bytes: u64);
+}
+
+/// No progress display.
+impl Progress for () {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
 /// Reads all `paths` (files and folders, folders walked in sorted order) into an inventory.
 pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
-    let mut inventory = Inventory::default();
-    for path in paths {
+    load_reporting(paths, &())
+}
+
+/// One step of reading the inputs, in the order the inputs name them.
+enum Work {
+    Read { file: PathBuf, explicit: bool },
+    Skip(String, String),
+    Fail(InputError),
+}
+
+/// [`load`], telling `progress` how far it has come. Files are read and decoded in parallel;
+/// their results are merged in input order and the first error in that order is returned, so
+/// the outcome is the same as reading them one after the other.
+pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inventory, InputError> {
+    use rayon::prelude::*;
+    let mut work: Vec<Work> = Vec::new();
+    'paths: for path in paths {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = Vec::new();
             // Links are followed: an export linked into the folder is as much an input as a
             // copy of it (walkdir reports a link loop as an error).
             for entry in walkdir::WalkDir::new(path).follow_links(true) {
-                let entry = entry
-                    .map_err(|e| InputError::new(display(path), format!("cannot walk the folder: {e}")))?;
-                if entry.file_type().is_file() {
-                    entries.push(entry.into_path());
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() => entries.push(entry.into_path()),
+                    Ok(_) => {}
+                    Err(e) => {
+                        work.push(Work::Fail(InputError::new(
+                            display(path),
+                            format!("cannot walk the folder: {e}"),
+                        )));
+                        break 'paths;
+                    }
                 }
             }
             entries.sort();
@@ -50,24 +85,63 @@ pub fn load(paths: &[PathBuf]) -> Result<Inventory, InputError> {
                         || LOG_EXTENSIONS.contains(&ext)
                         || ext == "xml" =>
                     {
-                        read_file(&file, false, &mut inventory)?
+                        work.push(Work::Read {
+                            file,
+                            explicit: false,
+                        })
                     }
-                    _ => inventory
-                        .skipped
-                        .push((shown_path(&file)?, "not an export hybridtls reads".to_owned())),
+                    _ => work.push(match shown_path(&file) {
+                        Ok(name) => Work::Skip(name, "not an export hybridtls reads".to_owned()),
+                        Err(e) => Work::Fail(e),
+                    }),
                 }
             }
         } else if path.is_file() {
-            read_file(path, true, &mut inventory)?;
+            work.push(Work::Read {
+                file: path.clone(),
+                explicit: true,
+            });
         } else if path.exists() {
-            return Err(InputError::new(
+            work.push(Work::Fail(InputError::new(
                 display(path),
                 "not a regular file or folder (a FIFO, socket or device): hybridtls reads export files",
             )
-            .hint("save the export to a file first, e.g. `... | ConvertTo-Json -Depth 6 | Out-File exports.json`"));
+            .hint("save the export to a file first, e.g. `... | ConvertTo-Json -Depth 6 | Out-File exports.json`")));
+            break;
         } else {
-            return Err(InputError::new(display(path), "no such file or folder"));
+            work.push(Work::Fail(InputError::new(
+                display(path),
+                "no such file or folder",
+            )));
+            break;
         }
+    }
+    // Nothing after the first error in input order is read.
+    if let Some(first_error) = work.iter().position(|w| matches!(w, Work::Fail(_))) {
+        work.truncate(first_error + 1);
+    }
+    let total = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Read { file, .. } => std::fs::metadata(file).ok().map(|m| m.len()),
+            _ => None,
+        })
+        .sum();
+    progress.start(total);
+    let parts: Vec<Result<Inventory, InputError>> = work
+        .into_par_iter()
+        .map(|step| match step {
+            Work::Read { file, explicit } => read_file(&file, explicit, progress),
+            Work::Skip(name, reason) => Ok(Inventory {
+                skipped: vec![(name, reason)],
+                ..Inventory::default()
+            }),
+            Work::Fail(error) => Err(error),
+        })
+        .collect();
+    let mut inventory = Inventory::default();
+    for part in parts {
+        inventory.append(part?);
     }
     resolve_servers(&mut inventory)?;
     refuse_hidden_characters(&inventory)?;
@@ -233,9 +307,20 @@ fn shown_path(path: &Path) -> Result<String, InputError> {
     }
 }
 
-/// Reads one file; `explicit` when the user named it (then it must be recognised), false when
-/// it was found in a folder.
-fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(), InputError> {
+/// Reads one file into an inventory of its own; `explicit` when the user named it (then it must
+/// be recognised), false when it was found in a folder.
+fn read_file(path: &Path, explicit: bool, progress: &dyn Progress) -> Result<Inventory, InputError> {
+    let mut inventory = Inventory::default();
+    read_file_into(path, explicit, progress, &mut inventory)?;
+    Ok(inventory)
+}
+
+fn read_file_into(
+    path: &Path,
+    explicit: bool,
+    progress: &dyn Progress,
+    inventory: &mut Inventory,
+) -> Result<(), InputError> {
     let name = shown_path(path)?;
     let size = std::fs::metadata(path)
         .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?
@@ -250,6 +335,7 @@ fn read_file(path: &Path, explicit: bool, inventory: &mut Inventory) -> Result<(
         .hint("an export of one server is a few megabytes at most: check that this is the file you meant, or split the export by server"));
     }
     let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    progress.advance(size);
     let sha256 = sha256_hex(&bytes);
     let ext = extension(path);
     if ext == "xml" {
