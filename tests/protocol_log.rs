@@ -72,7 +72,7 @@ fn a_generated_log_reads_as_many_sightings_as_were_written() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("RECV2026112300-1.LOG");
     // A few megabytes: several read buffers, so rows and sessions straddle their edges.
-    let truth = smtp_log::write(&log, 3_000_000);
+    let truth = smtp_log::write(&log, 2_200_000);
     let inventory = input::load(&[log]).unwrap();
     assert_eq!(inventory.inputs[0].records as u64, truth.sightings());
     let failures = inventory.sightings.iter().filter(|s| s.failure.is_some()).count();
@@ -85,4 +85,88 @@ fn a_generated_log_reads_as_many_sightings_as_were_written() {
             .all(|s| s.thumbprint.as_deref() == Some(smtp_log::THUMBPRINT)
                 && s.connector == smtp_log::CONNECTOR)
     );
+}
+
+/// What reading `bytes` whole gives (decode, then parse), as the streamed reader must give it.
+fn read_whole(name: &str, bytes: &[u8]) -> Result<(usize, &'static str), String> {
+    let (text, encoding) = input::text::decode(name, bytes).map_err(|e| e.to_string())?;
+    let sightings = input::protocol_log::read(name, &text).map_err(|e| e.to_string())?;
+    Ok((sightings.len(), encoding.name()))
+}
+
+fn read_streamed(path: &std::path::Path) -> Result<(usize, &'static str), String> {
+    let inventory = input::load(&[path.to_path_buf()]).map_err(|e| e.to_string())?;
+    Ok((inventory.inputs[0].records, inventory.inputs[0].encoding.unwrap()))
+}
+
+#[test]
+fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("RECV2026112300-1.LOG");
+    let log = smtp_log::write(&path, 1_400_000);
+    let clean = std::fs::read(&path).unwrap();
+    // Damage past the first read block, where only a streamed reader's bookkeeping finds it.
+    let at = |bytes: &[u8], from: usize| from + bytes[from..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let damaged = |edits: &[(usize, &[u8])]| {
+        let mut bytes = clean.clone();
+        for (offset, insert) in edits.iter().rev() {
+            bytes.splice(*offset..*offset, insert.iter().copied());
+        }
+        bytes
+    };
+    let no_bom = clean[3..].to_vec();
+    let mut header_late = clean.clone();
+    let fields = header_late.windows(8).position(|w| w == b"#Fields:").unwrap();
+    header_late.splice(
+        fields..fields,
+        b"2026-11-23T00:00:00.000Z,a,b\r\n".iter().copied(),
+    );
+    let quoted = String::from_utf8(clean.clone())
+        .unwrap()
+        .replacen(",Sending certificate\r\n", ",Sending cert\"ificate\"\r\n", 1)
+        .into_bytes();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("clean", clean.clone()),
+        (
+            "a control character",
+            damaged(&[(at(&clean, 1_100_000) + 7, b"\x07")]),
+        ),
+        (
+            "a C1 control character",
+            damaged(&[(at(&clean, 1_200_000), "\u{9b}".as_bytes())]),
+        ),
+        (
+            "invalid UTF-8 after the BOM, after a control character",
+            damaged(&[(1_060_000, b"\x01"), (1_300_000, b"\xFF")]),
+        ),
+        ("Windows-1252 text", {
+            let mut bytes = no_bom.clone();
+            let offset = at(&bytes, 1_250_000) + 30;
+            bytes.insert(offset, 0x92);
+            bytes
+        }),
+        ("Windows-1252 text with a C1 control", {
+            let mut bytes = no_bom.clone();
+            bytes.insert(at(&bytes, 1_150_000), 0x81);
+            bytes
+        }),
+        ("a row before the header, then a control character", {
+            let mut bytes = header_late.clone();
+            bytes.insert(at(&bytes, 1_320_000), 0x00);
+            bytes
+        }),
+        ("a row before the header", header_late.clone()),
+        (
+            "no header at all",
+            b"#Software: Microsoft Exchange Server\r\n#Log-type: SMTP Receive Protocol Log\r\n".to_vec(),
+        ),
+        ("a quoted context", quoted),
+        ("no line feed at the end", clean[..clean.len() - 2].to_vec()),
+    ];
+    for (case, bytes) in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        let name = path.to_str().unwrap();
+        assert_eq!(read_streamed(&path), read_whole(name, &bytes), "{case}");
+    }
+    assert_eq!(read_whole("x", &clean).unwrap().0 as u64, log.sightings());
 }

@@ -322,9 +322,26 @@ fn read_file_into(
     inventory: &mut Inventory,
 ) -> Result<(), InputError> {
     let name = shown_path(path)?;
-    let size = std::fs::metadata(path)
-        .map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?
-        .len();
+    let cannot_read = |e: std::io::Error| InputError::new(&name, format!("cannot read: {e}"));
+    let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+    let ext = extension(path);
+    // A protocol log is streamed, whatever its size: it is never held whole.
+    if ext != "xml"
+        && !CERTIFICATE_EXTENSIONS.contains(&ext.as_str())
+        && protocol_log::streams(path, size).map_err(cannot_read)?
+    {
+        let log = protocol_log::stream(&name, path, progress)?;
+        inventory.inputs.push(InputFile {
+            path: name,
+            sha256: log.sha256,
+            kind: InputKind::ProtocolLog,
+            encoding: Some(log.encoding.name()),
+            records: log.sightings.len(),
+            servers: Vec::new(),
+        });
+        inventory.sightings.extend(log.sightings);
+        return Ok(());
+    }
     if size > MAX_FILE_BYTES {
         return Err(InputError::new(
             &name,
@@ -334,10 +351,9 @@ fn read_file_into(
         )
         .hint("an export of one server is a few megabytes at most: check that this is the file you meant, or split the export by server"));
     }
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(&name, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(cannot_read)?;
     progress.advance(size);
     let sha256 = sha256_hex(&bytes);
-    let ext = extension(path);
     if ext == "xml" {
         return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
             "export as JSON instead: `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or use `hybridtls collect`",

@@ -3,7 +3,24 @@
 //! (date-time, connector-id, session-id, sequence-number, local-endpoint, remote-endpoint,
 //! event, data, context); a certificate is logged as a `Sending certificate` row followed, in
 //! the same session, by rows whose context names the field (`Certificate thumbprint`, ...).
+//!
+//! Logs run to gigabytes, so a UTF-8 log is streamed: read in blocks, fingerprinted on a second
+//! thread in the same pass, and only the rows that can matter are split into fields. Memory
+//! stays flat whatever the file's size; the answers and the errors are those of reading the
+//! whole text at once.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use memchr::memmem;
+use sha2::{Digest, Sha256};
+
+use super::text::{self, Encoding};
+use super::Progress;
 use crate::error::{InputError, Position};
 use crate::model::{Sighting, Source};
 
@@ -13,8 +30,12 @@ pub fn is_protocol_log(text: &str) -> bool {
     head.contains("#Software: Microsoft Exchange Server") && head.contains("#Log-type: SMTP")
 }
 
-/// Splits one CSV line; fields with commas are double-quoted, `""` is a quote.
-fn fields(line: &str) -> Vec<String> {
+/// Splits one CSV line; fields with commas are double-quoted, `""` is a quote. Fields without
+/// quotes are borrowed from the line.
+fn fields(line: &str) -> Vec<Cow<'_, str>> {
+    if !line.contains('"') {
+        return line.split(',').map(Cow::Borrowed).collect();
+    }
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
@@ -26,56 +47,176 @@ fn fields(line: &str) -> Vec<String> {
                 chars.next();
             }
             '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut current)),
+            ',' if !quoted => out.push(Cow::Owned(std::mem::take(&mut current))),
             _ => current.push(c),
         }
     }
-    out.push(current);
+    out.push(Cow::Owned(current));
     out
 }
 
-/// Every certificate a connector sent and every failed TLS negotiation in the log.
+/// Every certificate a connector sent and every failed TLS negotiation in the log `text`.
 pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
-    let mut columns: Option<Vec<String>> = None;
-    let mut sightings: Vec<Sighting> = Vec::new();
-    // Session id → index of its open `Sending certificate` sighting.
-    let mut open: Vec<(String, usize)> = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line_number = number + 1;
+    let mut scanner = Scanner::new(file);
+    scanner.feed(text);
+    scanner.finish()
+}
+
+/// Where the columns hybridtls reads are in the `#Fields:` header.
+struct Columns {
+    time: Option<usize>,
+    connector: Option<usize>,
+    session: Option<usize>,
+    data: Option<usize>,
+    context: Option<usize>,
+}
+
+impl Columns {
+    fn parse(header: &str) -> Self {
+        let names: Vec<&str> = header.trim().split(',').collect();
+        let at = |name: &str| names.iter().position(|c| *c == name);
+        Columns {
+            time: at("date-time"),
+            connector: at("connector-id"),
+            session: at("session-id"),
+            data: at("data"),
+            context: at("context"),
+        }
+    }
+}
+
+/// Substrings one of which a row must hold to change anything: the contexts and the failure
+/// text hybridtls reads (`Sending certificate`, `Certificate thumbprint`, `Certificate
+/// subject`, `Certificate alternate names` share "ertificate"). A field may also be quoted,
+/// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
+const CERTIFICATE_ROWS: &str = "ertificate";
+const FAILURE: &str = "TLS negotiation failed with error ";
+
+/// Reads a log from complete lines of text, in order, however they are cut into pieces.
+struct Scanner<'f> {
+    file: &'f str,
+    columns: Option<Columns>,
+    sightings: Vec<Sighting>,
+    /// Session id → index of its open `Sending certificate` sighting.
+    open: HashMap<String, usize>,
+    /// Lines before the current piece.
+    lines: usize,
+    /// The first error in the rows; the rest of the text is still checked, because an
+    /// encoding error anywhere in the file is reported before it.
+    error: Option<InputError>,
+    certificate_rows: memmem::Finder<'static>,
+    failures: memmem::Finder<'static>,
+    headers: memmem::Finder<'static>,
+    candidates: Vec<usize>,
+}
+
+impl<'f> Scanner<'f> {
+    fn new(file: &'f str) -> Self {
+        Scanner {
+            file,
+            columns: None,
+            sightings: Vec::new(),
+            open: HashMap::new(),
+            lines: 0,
+            error: None,
+            certificate_rows: memmem::Finder::new(CERTIFICATE_ROWS),
+            failures: memmem::Finder::new(FAILURE),
+            headers: memmem::Finder::new("\n#"),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Reads `text`: whole lines, the last one ending in `\n` unless the log ends there.
+    fn feed(&mut self, text: &str) {
+        let mut rest = text;
+        // Up to the header every line is read: a row before it is an error.
+        while self.columns.is_none() && self.error.is_none() && !rest.is_empty() {
+            let (line, after) = match rest.find('\n') {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, ""),
+            };
+            self.lines += 1;
+            self.row(line.strip_suffix('\r').unwrap_or(line), self.lines);
+            rest = after;
+        }
+        if self.error.is_some() {
+            self.lines += count_lines(rest);
+            return;
+        }
+        self.rows_that_matter(rest);
+    }
+
+    /// Reads only the lines of `text` that can change the outcome (see [`CERTIFICATE_ROWS`]),
+    /// found by a search over the whole piece, and counts the others.
+    fn rows_that_matter(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        candidates.extend(self.certificate_rows.find_iter(bytes));
+        candidates.extend(self.failures.find_iter(bytes));
+        candidates.extend(memchr::memchr_iter(b'"', bytes));
+        candidates.extend(self.headers.find_iter(bytes).map(|at| at + 1));
+        if bytes.first() == Some(&b'#') {
+            candidates.push(0);
+        }
+        candidates.sort_unstable();
+        // Lines of `text` before `counted`, and the first byte not yet read.
+        let (mut counted, mut next_line) = (0, 0);
+        let mut line_number = self.lines;
+        for &at in &candidates {
+            if at < next_line {
+                continue;
+            }
+            let start =
+                memchr::memrchr(b'\n', &bytes[next_line..at]).map_or(next_line, |n| next_line + n + 1);
+            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+            line_number += count_lines(&text[counted..start]) + 1;
+            counted = (end + 1).min(bytes.len());
+            next_line = end + 1;
+            let line = &text[start..end];
+            if !may_matter(line) {
+                continue;
+            }
+            self.row(line.strip_suffix('\r').unwrap_or(line), line_number);
+            if self.error.is_some() {
+                break;
+            }
+        }
+        self.lines = line_number + count_lines(&text[counted..]);
+        self.candidates = candidates;
+    }
+
+    /// One line of the log, numbered from 1.
+    fn row(&mut self, line: &str, line_number: usize) {
         if let Some(header) = line.strip_prefix("#Fields:") {
-            columns = Some(header.trim().split(',').map(str::to_owned).collect());
-            continue;
+            self.columns = Some(Columns::parse(header));
+            return;
         }
         if line.starts_with('#') || line.trim().is_empty() {
-            continue;
+            return;
         }
-        let Some(columns) = &columns else {
-            return Err(InputError::new(file, "a log row before the #Fields: header")
-                .at(Position::LineColumn {
-                    line: line_number,
-                    column: 1,
-                })
-                .hint("give hybridtls the whole log file, header included"));
+        let Some(columns) = &self.columns else {
+            self.error = Some(
+                InputError::new(self.file, "a log row before the #Fields: header")
+                    .at(Position::LineColumn {
+                        line: line_number,
+                        column: 1,
+                    })
+                    .hint("give hybridtls the whole log file, header included"),
+            );
+            return;
         };
         let values = fields(line);
-        let get = |name: &str| {
-            columns
-                .iter()
-                .position(|c| c == name)
-                .and_then(|i| values.get(i))
-                .map(String::as_str)
-                .unwrap_or("")
-        };
-        let (time, connector, session) = (get("date-time"), get("connector-id"), get("session-id"));
-        let (data, context) = (get("data"), get("context"));
+        let get = |column: Option<usize>| column.and_then(|i| values.get(i)).map_or("", |v| v.as_ref());
+        let (time, connector, session) = (get(columns.time), get(columns.connector), get(columns.session));
+        let (data, context) = (get(columns.data), get(columns.context));
         let source = || Source {
-            file: file.to_owned(),
+            file: self.file.to_owned(),
             position: format!("line {line_number}"),
         };
         if context == "Sending certificate" {
-            open.retain(|(s, _)| s != session);
-            open.push((session.to_owned(), sightings.len()));
-            sightings.push(Sighting {
+            self.open.insert(session.to_owned(), self.sightings.len());
+            self.sightings.push(Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
@@ -83,13 +224,10 @@ pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
                 failure: None,
                 source: source(),
             });
-            continue;
+            return;
         }
-        if let Some(failure) = [data, context]
-            .iter()
-            .find_map(|text| text.strip_prefix("TLS negotiation failed with error "))
-        {
-            sightings.push(Sighting {
+        if let Some(failure) = [data, context].iter().find_map(|text| text.strip_prefix(FAILURE)) {
+            self.sightings.push(Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
@@ -97,27 +235,276 @@ pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
                 failure: Some(failure.trim().to_owned()),
                 source: source(),
             });
-            continue;
+            return;
         }
-        let Some(&(_, index)) = open.iter().find(|(s, _)| s == session) else {
-            continue;
+        let Some(&index) = self.open.get(session) else {
+            return;
         };
         match context {
-            "Certificate thumbprint" => sightings[index].thumbprint = Some(data.to_ascii_uppercase()),
-            "Certificate subject" => sightings[index].subject = Some(data.to_owned()),
+            "Certificate thumbprint" => self.sightings[index].thumbprint = Some(data.to_ascii_uppercase()),
+            "Certificate subject" => self.sightings[index].subject = Some(data.to_owned()),
             "Certificate alternate names" => {
-                open.retain(|(s, _)| s != session);
+                self.open.remove(session);
             }
             _ => {}
         }
     }
-    if columns.is_none() {
+
+    fn finish(self) -> Result<Vec<Sighting>, InputError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if self.columns.is_none() {
+            return Err(InputError::new(
+                self.file,
+                "an SMTP protocol log without a #Fields: header",
+            ));
+        }
+        Ok(self.sightings)
+    }
+}
+
+/// Whether a candidate line can change anything: a header, or a row that holds one of the
+/// substrings once its quotes, which the reader drops, are gone. Most quoted rows are SMTP
+/// responses, and this spares splitting them into fields.
+fn may_matter(line: &str) -> bool {
+    if line.starts_with('#') || !line.contains('"') {
+        return true;
+    }
+    let unquoted: Vec<u8> = line.bytes().filter(|&b| b != b'"').collect();
+    memmem::find(&unquoted, CERTIFICATE_ROWS.as_bytes()).is_some()
+        || memmem::find(&unquoted, FAILURE.as_bytes()).is_some()
+}
+
+/// Lines ended in `text` (its `\n`s), counted in a loop the compiler vectorises.
+fn count_lines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
+}
+
+/// A protocol log read by [`stream`].
+pub struct Streamed {
+    pub sightings: Vec<Sighting>,
+    pub sha256: String,
+    pub encoding: Encoding,
+}
+
+/// How many bytes are read at a time; a few blocks are alive at once (one being hashed, one
+/// queued, one being read), whatever the size of the file.
+const BLOCK: usize = 1 << 20;
+
+/// How far [`streams`] looks for the first six lines. A file whose header lines are longer is
+/// no log Exchange wrote; it is read whole like any export (and refused when over the cap).
+const HEAD_BYTES: usize = 1 << 20;
+
+/// Whether the file at `path` (of `size` bytes) is a protocol log that [`stream`] reads: one
+/// that starts like one (its first six lines) and is not UTF-16, which is decoded whole like
+/// any export.
+pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
+    let mut head = Vec::new();
+    let mut file = std::fs::File::open(path)?;
+    let mut block = vec![0; 64 * 1024];
+    while memchr::memchr_iter(b'\n', &head).count() < 6 {
+        if head.len() >= HEAD_BYTES {
+            return Ok(false);
+        }
+        let read = file.read(&mut block)?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&block[..read]);
+    }
+    let (bom, rest) = text::split_bom(&head);
+    let utf16 = matches!(bom, Some(text::Bom::Utf16Le | text::Bom::Utf16Be))
+        || (bom.is_none() && text::starts_like_utf16le(rest, size));
+    Ok(!utf16 && is_protocol_log(&String::from_utf8_lossy(rest)))
+}
+
+/// Reads the UTF-8 (or, failing that, Windows-1252) protocol log at `path` in one pass: its
+/// sightings, and the SHA-256 of its bytes computed on a second thread as the blocks go by.
+pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Streamed, InputError> {
+    match stream_as(name, path, progress, false)? {
+        Some(streamed) => Ok(streamed),
+        // Not UTF-8 after all: read the file again as the ANSI code page, as a whole-text read
+        // would have decoded it.
+        None => stream_as(name, path, &(), true)?
+            .ok_or_else(|| InputError::new(name, "cannot decode the log as Windows-1252")),
+    }
+}
+
+/// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
+/// Windows-1252 text and must be read again with `windows_1252`).
+fn stream_as(
+    name: &str,
+    path: &Path,
+    progress: &dyn Progress,
+    windows_1252: bool,
+) -> Result<Option<Streamed>, InputError> {
+    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    std::thread::scope(|scope| {
+        let (to_hasher, blocks) = mpsc::sync_channel::<Arc<Vec<u8>>>(1);
+        let hasher = scope.spawn(move || {
+            let mut sha256 = Sha256::new();
+            for block in blocks {
+                sha256.update(&block[..]);
+            }
+            crate::x509::hex(&sha256.finalize()).to_ascii_lowercase()
+        });
+        let mut decoder = Decoder::new(name, windows_1252);
+        let mut scanner = Scanner::new(name);
+        let mut carry: Vec<u8> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let block = Arc::new(read_block(&mut file).map_err(cannot_read)?);
+            if block.is_empty() {
+                break;
+            }
+            progress.advance(block.len() as u64);
+            // The hasher may have stopped only by panicking, which join reports below.
+            let _ = to_hasher.send(Arc::clone(&block));
+            let mut bytes: &[u8] = &block;
+            if offset == 0 {
+                decoder.bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+                if decoder.bom {
+                    bytes = &bytes[3..];
+                    offset = 3;
+                }
+            }
+            // Whole lines only: the part after the last line feed waits for the next block.
+            let Some(last) = memchr::memrchr(b'\n', bytes) else {
+                carry.extend_from_slice(bytes);
+                guard_line_length(name, &carry)?;
+                continue;
+            };
+            let (mut lines, tail) = bytes.split_at(last + 1);
+            if !carry.is_empty() {
+                // Only the line that straddles the edge is copied.
+                let first_end = memchr::memchr(b'\n', lines).map_or(lines.len(), |n| n + 1);
+                carry.extend_from_slice(&lines[..first_end]);
+                lines = &lines[first_end..];
+                match decoder.lines(&carry, offset, &mut scanner) {
+                    Step::Go => {}
+                    Step::NotUtf8 => return Ok(None),
+                    Step::Failed(error) => return Err(error),
+                }
+                offset += carry.len();
+                carry.clear();
+            }
+            match decoder.lines(lines, offset, &mut scanner) {
+                Step::Go => {}
+                Step::NotUtf8 => return Ok(None),
+                Step::Failed(error) => return Err(error),
+            }
+            offset += lines.len();
+            carry.extend_from_slice(tail);
+        }
+        match decoder.lines(&carry, offset, &mut scanner) {
+            Step::Go => {}
+            Step::NotUtf8 => return Ok(None),
+            Step::Failed(error) => return Err(error),
+        }
+        drop(to_hasher);
+        let sha256 = hasher
+            .join()
+            .map_err(|_| InputError::new(name, "the fingerprint of the log could not be computed"))?;
+        if let Some(error) = decoder.error {
+            return Err(error);
+        }
+        let encoding = match (windows_1252, decoder.bom) {
+            (true, _) => Encoding::Windows1252,
+            (false, true) => Encoding::Utf8Bom,
+            (false, false) => Encoding::Utf8,
+        };
+        Ok(Some(Streamed {
+            sightings: scanner.finish()?,
+            sha256,
+            encoding,
+        }))
+    })
+}
+
+/// Reads up to [`BLOCK`] bytes, fewer only at the end of the file.
+fn read_block(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut block = Vec::with_capacity(BLOCK);
+    file.by_ref().take(BLOCK as u64).read_to_end(&mut block)?;
+    Ok(block)
+}
+
+/// A line longer than any export hybridtls reads whole is damage, and holding it would undo
+/// the flat memory.
+fn guard_line_length(name: &str, carry: &[u8]) -> Result<(), InputError> {
+    if carry.len() as u64 > super::MAX_FILE_BYTES {
         return Err(InputError::new(
-            file,
-            "an SMTP protocol log without a #Fields: header",
+            name,
+            format!(
+                "a line of more than {} bytes: not an Exchange protocol log",
+                super::MAX_FILE_BYTES
+            ),
         ));
     }
-    Ok(sightings)
+    Ok(())
+}
+
+enum Step {
+    Go,
+    NotUtf8,
+    Failed(InputError),
+}
+
+/// Checks each piece as [`text::decode`] checks a whole text, and hands the text to the
+/// scanner. Errors come in the order a whole read gives them: invalid UTF-8 after a BOM first,
+/// then the first binary character, then the rows' errors.
+struct Decoder<'f> {
+    file: &'f str,
+    windows_1252: bool,
+    bom: bool,
+    /// The first binary character, reported once the rest of the file proved to be UTF-8.
+    error: Option<InputError>,
+}
+
+impl<'f> Decoder<'f> {
+    fn new(file: &'f str, windows_1252: bool) -> Self {
+        Decoder {
+            file,
+            windows_1252,
+            bom: false,
+            error: None,
+        }
+    }
+
+    /// `bytes`: whole lines starting at file byte `offset`.
+    fn lines(&mut self, bytes: &[u8], offset: usize, scanner: &mut Scanner) -> Step {
+        let text: Cow<str> = if self.windows_1252 {
+            encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(e) if self.bom => {
+                    return Step::Failed(text::invalid_utf8_after_bom(self.file, offset + e.valid_up_to()))
+                }
+                Err(_) => return Step::NotUtf8,
+            }
+        };
+        if self.error.is_some() {
+            return Step::Go;
+        }
+        if let Some(at) = text::first_binary_character(&text) {
+            let before = &text[..at];
+            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+            let character = text[at..].chars().next().unwrap_or_default();
+            self.error = Some(text::binary_text(
+                self.file,
+                character,
+                Position::LineColumn {
+                    line: scanner.lines + count_lines(before) + 1,
+                    column: before[line_start..].chars().count() + 1,
+                },
+            ));
+            return Step::Go;
+        }
+        scanner.feed(&text);
+        Step::Go
+    }
 }
 
 #[cfg(test)]

@@ -67,17 +67,27 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
     };
     if let Some(offset) = first_binary_character(&text) {
         let character = text[offset..].chars().next().unwrap_or_default();
-        return Err(InputError::new(
-            file,
-            format!(
-                "the text holds the invisible character U+{:04X}: binary data or a damaged export, not a text export",
-                u32::from(character)
-            ),
-        )
-        .at(line_column(&text, offset))
-        .hint("give hybridtls the JSON written by ConvertTo-Json or by `hybridtls collect`"));
+        return Err(binary_text(file, character, line_column(&text, offset)));
     }
     Ok((text, encoding))
+}
+
+/// The error for text that holds `character`, an [`is_binary_character`], at `position`.
+pub fn binary_text(file: &str, character: char, position: Position) -> InputError {
+    InputError::new(
+        file,
+        format!(
+            "the text holds the invisible character U+{:04X}: binary data or a damaged export, not a text export",
+            u32::from(character)
+        ),
+    )
+    .at(position)
+    .hint("give hybridtls the JSON written by ConvertTo-Json or by `hybridtls collect`")
+}
+
+/// The error for UTF-8 after a byte order mark that stops being valid at file byte `offset`.
+pub fn invalid_utf8_after_bom(file: &str, offset: usize) -> InputError {
+    InputError::new(file, "invalid UTF-8 after a UTF-8 byte order mark").at(Position::Byte(offset))
 }
 
 /// Whether `c` marks binary data rather than text: a control character that is not
@@ -154,19 +164,23 @@ pub fn line_column(text: &str, offset: usize) -> Position {
 
 /// A BOM-less UTF-16LE file of ASCII-range JSON has a NUL in every odd byte.
 fn looks_like_utf16le(bytes: &[u8]) -> bool {
-    bytes.len() >= 4
-        && bytes.len() % 2 == 0
-        && bytes
+    starts_like_utf16le(bytes, bytes.len() as u64)
+}
+
+/// [`looks_like_utf16le`] for a file of `size` bytes that starts with `head`, so a reader can
+/// decide from the first bytes what a whole-file read would decide.
+pub fn starts_like_utf16le(head: &[u8], size: u64) -> bool {
+    size >= 4
+        && size % 2 == 0
+        && head
             .chunks_exact(2)
             .take(64)
             .all(|pair| pair[1] == 0 && pair[0] != 0)
 }
 
 fn utf8(file: &str, bytes: &[u8], offset: usize) -> Result<String, InputError> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        InputError::new(file, "invalid UTF-8 after a UTF-8 byte order mark")
-            .at(Position::Byte(offset + e.utf8_error().valid_up_to()))
-    })
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| invalid_utf8_after_bom(file, offset + e.utf8_error().valid_up_to()))
 }
 
 #[derive(Clone, Copy)]
