@@ -42,6 +42,7 @@ fn bare_parse(files: &[std::path::PathBuf]) -> Duration {
 struct Measured {
     servers: usize,
     plan: Duration,
+    cpu: Duration,
 }
 
 fn measure(servers: usize) -> Measured {
@@ -59,14 +60,16 @@ fn measure(servers: usize) -> Measured {
     let plan = child::best_of(ROUNDS, &args, &[]);
     println!("  serde_json parse, 1 thread     {:>8.3} s", parse.as_secs_f64());
     println!(
-        "  hybridtls plan                 {:>8.3} s   ratio {:.2} (goal <= 1.5)   peak RSS {:.0} MiB",
+        "  hybridtls plan                 {:>8.3} s   ratio {:.2} (goal <= 1.5)   cpu {:.3} s   peak RSS {:.0} MiB",
         plan.elapsed.as_secs_f64(),
         plan.elapsed.as_secs_f64() / parse.as_secs_f64(),
+        plan.cpu.as_secs_f64(),
         child::mebibytes(plan.peak_rss_bytes)
     );
     Measured {
         servers,
         plan: plan.elapsed,
+        cpu: plan.cpu,
     }
 }
 
@@ -89,9 +92,9 @@ fn main() {
         let (small, large) = (&pair[0], &pair[1]);
         let input = large.servers as f64 / small.servers as f64;
         let time = large.plan.as_secs_f64() / small.plan.as_secs_f64();
+        let cpu = large.cpu.as_secs_f64() / small.cpu.as_secs_f64();
         println!(
-            "linearity: {}x the servers took {time:.1}x the time (goal <= {:.1}x)",
-            input,
+            "linearity: {input}x the servers took {time:.1}x the time, {cpu:.1}x the cpu time (goal <= {:.1}x)",
             input * 1.1
         );
     }

@@ -115,9 +115,10 @@ fn main() {
     let throughput = |elapsed: Duration| truth.bytes as f64 / elapsed.as_secs_f64();
     let plan = child::best_of(ROUNDS, &args, &[]);
     println!(
-        "  hybridtls plan                 {:>8.0} MB/s   {:.3} s   peak RSS {:.0} MiB (goal < {:.0} MiB)",
+        "  hybridtls plan                 {:>8.0} MB/s   {:.3} s (cpu {:.3} s)   peak RSS {:.0} MiB (goal < {:.0} MiB)",
         throughput(plan.elapsed) / 1e6,
         plan.elapsed.as_secs_f64(),
+        plan.cpu.as_secs_f64(),
         child::mebibytes(plan.peak_rss_bytes),
         child::mebibytes(PEAK_RSS_GOAL)
     );

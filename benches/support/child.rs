@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 pub struct Run {
     pub elapsed: Duration,
+    /// User and system time of the child: unlike wall time, not inflated by other work on
+    /// the machine.
+    pub cpu: Duration,
     pub peak_rss_bytes: u64,
     pub success: bool,
 }
@@ -33,8 +36,13 @@ pub fn hybridtls<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid, "wait4 failed");
+    let seconds = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
     Run {
         elapsed: start.elapsed(),
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         peak_rss_bytes: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
