@@ -108,6 +108,8 @@ struct Scanner<'f> {
     failures: memmem::Finder<'static>,
     headers: memmem::Finder<'static>,
     candidates: Vec<usize>,
+    /// A quoted line without its quotes, for [`Scanner::may_matter`].
+    unquoted: Vec<u8>,
 }
 
 impl<'f> Scanner<'f> {
@@ -123,6 +125,7 @@ impl<'f> Scanner<'f> {
             failures: memmem::Finder::new(FAILURE),
             headers: memmem::Finder::new("\n#"),
             candidates: Vec::new(),
+            unquoted: Vec::new(),
         }
     }
 
@@ -136,7 +139,8 @@ impl<'f> Scanner<'f> {
                 None => (rest, ""),
             };
             self.lines += 1;
-            self.row(line.strip_suffix('\r').unwrap_or(line), self.lines);
+            let number = self.lines;
+            self.row(line.strip_suffix('\r').unwrap_or(line), &mut || number);
             rest = after;
         }
         if self.error.is_some() {
@@ -160,9 +164,14 @@ impl<'f> Scanner<'f> {
             candidates.push(0);
         }
         candidates.sort_unstable();
-        // Lines of `text` before `counted`, and the first byte not yet read.
-        let (mut counted, mut next_line) = (0, 0);
-        let mut line_number = self.lines;
+        // Line numbers are counted only for the rows that need one (a sighting's position),
+        // each count picking up where the last stopped.
+        let mut lines = LineCounter {
+            text,
+            counted: 0,
+            before: self.lines,
+        };
+        let mut next_line = 0;
         for &at in &candidates {
             if at < next_line {
                 continue;
@@ -170,24 +179,36 @@ impl<'f> Scanner<'f> {
             let start =
                 memchr::memrchr(b'\n', &bytes[next_line..at]).map_or(next_line, |n| next_line + n + 1);
             let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            line_number += count_lines(&text[counted..start]) + 1;
-            counted = (end + 1).min(bytes.len());
             next_line = end + 1;
             let line = &text[start..end];
-            if !may_matter(line) {
+            if !self.may_matter(line) {
                 continue;
             }
-            self.row(line.strip_suffix('\r').unwrap_or(line), line_number);
+            self.row(line.strip_suffix('\r').unwrap_or(line), &mut || {
+                lines.number_at(start)
+            });
             if self.error.is_some() {
                 break;
             }
         }
-        self.lines = line_number + count_lines(&text[counted..]);
+        self.lines = lines.number_at(text.len()) - 1;
         self.candidates = candidates;
     }
 
-    /// One line of the log, numbered from 1.
-    fn row(&mut self, line: &str, line_number: usize) {
+    /// Whether a candidate line can change anything: a header, or a row that holds one of the
+    /// substrings once its quotes, which the reader drops, are gone. Most quoted rows are SMTP
+    /// responses, and this spares splitting them into fields.
+    fn may_matter(&mut self, line: &str) -> bool {
+        if line.starts_with('#') || !line.contains('"') {
+            return true;
+        }
+        self.unquoted.clear();
+        self.unquoted.extend(line.bytes().filter(|&b| b != b'"'));
+        self.certificate_rows.find(&self.unquoted).is_some() || self.failures.find(&self.unquoted).is_some()
+    }
+
+    /// One line of the log; `number` tells its number, counted from 1, when a row needs it.
+    fn row(&mut self, line: &str, number: &mut dyn FnMut() -> usize) {
         if let Some(header) = line.strip_prefix("#Fields:") {
             self.columns = Some(Columns::parse(header));
             return;
@@ -196,6 +217,7 @@ impl<'f> Scanner<'f> {
             return;
         }
         let Some(columns) = &self.columns else {
+            let line_number = number();
             self.error = Some(
                 InputError::new(self.file, "a log row before the #Fields: header")
                     .at(Position::LineColumn {
@@ -210,9 +232,9 @@ impl<'f> Scanner<'f> {
         let get = |column: Option<usize>| column.and_then(|i| values.get(i)).map_or("", |v| v.as_ref());
         let (time, connector, session) = (get(columns.time), get(columns.connector), get(columns.session));
         let (data, context) = (get(columns.data), get(columns.context));
-        let source = || Source {
+        let mut source = || Source {
             file: self.file.to_owned(),
-            position: format!("line {line_number}"),
+            position: format!("line {}", number()),
         };
         if context == "Sending certificate" {
             self.open.insert(session.to_owned(), self.sightings.len());
@@ -264,16 +286,21 @@ impl<'f> Scanner<'f> {
     }
 }
 
-/// Whether a candidate line can change anything: a header, or a row that holds one of the
-/// substrings once its quotes, which the reader drops, are gone. Most quoted rows are SMTP
-/// responses, and this spares splitting them into fields.
-fn may_matter(line: &str) -> bool {
-    if line.starts_with('#') || !line.contains('"') {
-        return true;
+/// Counts the lines of a piece of text up to a position, resuming where it last stopped.
+struct LineCounter<'t> {
+    text: &'t str,
+    counted: usize,
+    /// Lines ended before `counted`, including those before the piece.
+    before: usize,
+}
+
+impl LineCounter<'_> {
+    /// The number (from 1) of the line that starts at byte `start`, which never decreases.
+    fn number_at(&mut self, start: usize) -> usize {
+        self.before += count_lines(&self.text[self.counted..start]);
+        self.counted = start;
+        self.before + 1
     }
-    let unquoted: Vec<u8> = line.bytes().filter(|&b| b != b'"').collect();
-    memmem::find(&unquoted, CERTIFICATE_ROWS.as_bytes()).is_some()
-        || memmem::find(&unquoted, FAILURE.as_bytes()).is_some()
 }
 
 /// Lines ended in `text` (its `\n`s), counted in a loop the compiler vectorises.
