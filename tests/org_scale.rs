@@ -26,6 +26,7 @@ fn plan_counts_match_what_the_generator_planted() {
     let truth = org::generate(dir.path(), 10);
     assert!(!truth.null_certificate_name.is_empty());
     assert!(!truth.keyless_duplicate.is_empty());
+    assert!(!truth.harmless_keyless_copy.is_empty());
     assert!(!truth.missing_intermediate.is_empty());
 
     let (code, stdout, stderr) = hybridtls(&[

@@ -36,8 +36,12 @@ pub struct GroundTruth {
     pub servers: Vec<String>,
     /// `Default Frontend` has TlsCertificateName null (HT001): one connector change each.
     pub null_certificate_name: Vec<String>,
-    /// A key-less copy of the hybrid certificate in My (HT009): one removal each.
+    /// A key-less copy of the hybrid certificate in My on a source server of the send connector,
+    /// which picks it without checking for a private key (HT009): one removal each.
     pub keyless_duplicate: Vec<String>,
+    /// A key-less copy on a server that is no source of the send connector: its receive
+    /// connectors (Exchange 2019) skip certificates without a key, so nothing picks it.
+    pub harmless_keyless_copy: Vec<String>,
     /// The hybrid certificate's intermediate missing from CA (HT010): one import each.
     pub missing_intermediate: Vec<String>,
     /// Every file written, and their total size.
@@ -56,7 +60,7 @@ enum Shell {
 /// Writes an organisation of `servers` servers into `dir` and returns what it planted.
 pub fn generate(dir: &Path, servers: usize) -> GroundTruth {
     let pki = Pki::new();
-    let templates = Templates::read();
+    let templates = Templates::read(servers);
     let mut truth = GroundTruth::default();
     let pem_path = dir.join("intermediate.pem");
     std::fs::write(&pem_path, pki.intermediate.pem()).unwrap();
@@ -76,9 +80,14 @@ pub fn generate(dir: &Path, servers: usize) -> GroundTruth {
             std::fs::write(&path, encode(&text, shell)).unwrap();
             truth.files.push(path);
         }
+        let sends = sends_to_office365(index);
         for (planted, list) in [
             (faults.null_certificate_name, &mut truth.null_certificate_name),
-            (faults.keyless_duplicate, &mut truth.keyless_duplicate),
+            (faults.keyless_duplicate && sends, &mut truth.keyless_duplicate),
+            (
+                faults.keyless_duplicate && !sends,
+                &mut truth.harmless_keyless_copy,
+            ),
             (faults.missing_intermediate, &mut truth.missing_intermediate),
         ] {
             if planted {
@@ -114,6 +123,42 @@ impl Faults {
     }
 }
 
+/// Whether server `index` is a source server of the send connector to Office 365: every third,
+/// so that some key-less copies are picked by the send side and some by nothing.
+fn sends_to_office365(index: usize) -> bool {
+    index % 3 == 1
+}
+
+/// The template's send connector with every server that [`sends_to_office365`] as a source
+/// server, each an ADObjectId like the template's one.
+fn with_source_servers(send_connectors: &str, servers: usize) -> String {
+    let key = "\"SourceTransportServers\":  [";
+    let open = send_connectors.find(key).unwrap() + key.len();
+    let mut depth = 1;
+    let close = open
+        + send_connectors[open..]
+            .find(|c| {
+                match c {
+                    '[' => depth += 1,
+                    ']' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .unwrap();
+    let element = &send_connectors[open..close];
+    let elements: Vec<String> = (0..servers)
+        .filter(|&index| sends_to_office365(index))
+        .map(|index| element.replace(TEMPLATE_SERVER, &format!("EX{index:04}")))
+        .collect();
+    format!(
+        "{}{}{}",
+        &send_connectors[..open],
+        elements.join(","),
+        &send_connectors[close..]
+    )
+}
+
 fn encode(text: &str, shell: Shell) -> Vec<u8> {
     match shell {
         Shell::WindowsPowerShell => {
@@ -139,7 +184,7 @@ struct Templates {
 }
 
 impl Templates {
-    fn read() -> Self {
+    fn read(servers: usize) -> Self {
         let read = |file: &str| {
             let text = std::fs::read_to_string(Path::new(TEMPLATE).join(file)).unwrap();
             text.trim_start_matches('\u{FEFF}').to_owned()
@@ -171,8 +216,7 @@ impl Templates {
             receive_connectors[start..end + "\r\n                               }".len()].to_owned();
         Templates {
             receive_connectors,
-            // The organisation's first server is the send connector's source server.
-            send_connectors: read("send-connectors.json").replace(TEMPLATE_SERVER, "EX0000"),
+            send_connectors: with_source_servers(&read("send-connectors.json"), servers),
             certificate_name,
         }
     }
@@ -192,6 +236,9 @@ struct Pki {
 
 const VALID_FROM: (i32, u8, u8) = (2026, 1, 1);
 const VALID_UNTIL: (i32, u8, u8) = (2030, 1, 1);
+/// The planted key-less copy expires later than the real certificate, so that the send side's
+/// latest-NotAfter reading picks it (the Exchange Team blog 2025; seed 002).
+const COPY_VALID_UNTIL: (i32, u8, u8) = (2031, 1, 1);
 
 fn name(parts: &[(DnType, &str)]) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
@@ -484,8 +531,9 @@ fn server_files(
         })
         .collect();
     let keyless_copy = faults.keyless_duplicate.then(|| {
-        params(hybrid_subject(), &[HYBRID_FQDN], serial(99), false)
-            .signed_by(&server_key, &pki.intermediate, &pki.intermediate_key)
+        let mut copy = params(hybrid_subject(), &[HYBRID_FQDN], serial(99), false);
+        copy.not_after = rcgen::date_time_ymd(COPY_VALID_UNTIL.0, COPY_VALID_UNTIL.1, COPY_VALID_UNTIL.2);
+        copy.signed_by(&server_key, &pki.intermediate, &pki.intermediate_key)
             .unwrap()
     });
 
@@ -548,7 +596,7 @@ fn server_files(
             has_private_key: false,
             self_signed: false,
             services: 0,
-            not_after: VALID_UNTIL,
+            not_after: COPY_VALID_UNTIL,
         });
     }
     let ca_certificate = |der, subject: &str, issuer: &str| Installed {
