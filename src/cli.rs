@@ -349,7 +349,7 @@ fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], eval
         plan.server
     );
     for input in inputs {
-        text.push_str(&format!("input {}\n", input.sha256));
+        text.push_str(&format!("input {}\n", input.hash));
     }
     for import in &plan.imports {
         text.push_str(&format!("import {}\n", import.certificate.thumbprint));

@@ -170,3 +170,50 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
     }
     assert_eq!(read_whole("x", &clean).unwrap().0 as u64, log.sightings());
 }
+
+#[test]
+fn a_log_of_several_read_windows_reads_every_sighting_and_hashes_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("RECV2026112300-1.LOG");
+    // Over 4 MiB: more pieces than are examined at once, so buffers are read into again.
+    let truth = smtp_log::write(&log, 9_500_000);
+    let inventory = input::load(std::slice::from_ref(&log)).unwrap();
+    assert_eq!(inventory.inputs[0].records as u64, truth.sightings());
+    let bytes = std::fs::read(&log).unwrap();
+    assert_eq!(
+        inventory.inputs[0].hash.to_string(),
+        format!("BLAKE3 {}", blake3::hash(&bytes).to_hex())
+    );
+    // The last sighting's line number is the line it is on.
+    let last = inventory.sightings.last().unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let line: usize = last
+        .source
+        .position
+        .strip_prefix("line ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let row = text.lines().nth(line - 1).unwrap();
+    assert!(row.contains(&last.time), "{row}");
+    assert!(
+        row.ends_with("Sending certificate") || row.contains("TLS negotiation failed"),
+        "{row}"
+    );
+}
+
+#[test]
+fn exports_are_hashed_with_sha256_and_logs_with_blake3() {
+    use sha2::Digest;
+    let inventory = input::load(&[std::path::PathBuf::from(EXAMPLE)]).unwrap();
+    for input in &inventory.inputs {
+        let bytes = std::fs::read(&input.path).unwrap();
+        let expected = if input.path.ends_with(".LOG") {
+            format!("BLAKE3 {}", blake3::hash(&bytes).to_hex())
+        } else {
+            format!("SHA256 {:x}", sha2::Sha256::digest(&bytes))
+        };
+        assert_eq!(input.hash.to_string(), expected, "{}", input.path);
+    }
+    assert!(inventory.inputs.iter().any(|i| i.path.ends_with(".LOG")));
+}

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{InputError, Position};
-use crate::model::{Certificate, InputFile, InputKind, Inventory, Store};
+use crate::model::{Certificate, FileHash, HashAlgorithm, InputFile, InputKind, Inventory, Store};
 use psjson::{has_property, property, Record};
 
 /// Extensions read when walking a folder. Anything else in a folder (a README, a zip) is
@@ -333,7 +333,10 @@ fn read_file_into(
         let log = protocol_log::stream(&name, path, progress)?;
         inventory.inputs.push(InputFile {
             path: name,
-            sha256: log.sha256,
+            hash: FileHash {
+                algorithm: HashAlgorithm::Blake3,
+                hex: log.blake3,
+            },
             kind: InputKind::ProtocolLog,
             encoding: Some(log.encoding.name()),
             records: log.sightings.len(),
@@ -353,21 +356,28 @@ fn read_file_into(
     }
     let bytes = std::fs::read(path).map_err(cannot_read)?;
     progress.advance(size);
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = || FileHash {
+        algorithm: HashAlgorithm::Sha256,
+        hex: sha256_hex(&bytes),
+    };
     if ext == "xml" {
         return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
             "export as JSON instead: `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or use `hybridtls collect`",
         ));
     }
     if CERTIFICATE_EXTENSIONS.contains(&ext.as_str()) {
-        return read_certificate_file(&name, &bytes, sha256, inventory);
+        return read_certificate_file(&name, &bytes, sha256(), inventory);
     }
     let (text, encoding) = text::decode(&name, &bytes)?;
     if protocol_log::is_protocol_log(&text) {
         let sightings = protocol_log::read(&name, &text)?;
         inventory.inputs.push(InputFile {
             path: name,
-            sha256,
+            // Like a streamed log's: one algorithm for every protocol log, whatever its encoding.
+            hash: FileHash {
+                algorithm: HashAlgorithm::Blake3,
+                hex: blake3::hash(&bytes).to_hex().to_string(),
+            },
             kind: InputKind::ProtocolLog,
             encoding: Some(encoding.name()),
             records: sightings.len(),
@@ -452,7 +462,7 @@ fn read_file_into(
     }
     inventory.inputs.push(InputFile {
         path: name,
-        sha256,
+        hash: sha256(),
         kind,
         encoding: Some(encoding.name()),
         records: records.len(),
@@ -464,7 +474,7 @@ fn read_file_into(
 fn read_certificate_file(
     name: &str,
     bytes: &[u8],
-    sha256: String,
+    hash: FileHash,
     inventory: &mut Inventory,
 ) -> Result<(), InputError> {
     let certificates =
@@ -481,7 +491,7 @@ fn read_certificate_file(
     }
     inventory.inputs.push(InputFile {
         path: name.to_owned(),
-        sha256,
+        hash,
         kind: InputKind::CertificateFile,
         encoding: None,
         records: count,

@@ -14,10 +14,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
-use std::sync::Arc;
 
 use memchr::memmem;
-use sha2::{Digest, Sha256};
 
 use super::text::{self, Encoding};
 use super::Progress;
@@ -92,6 +90,89 @@ impl Columns {
 const CERTIFICATE_ROWS: &str = "ertificate";
 const FAILURE: &str = "TLS negotiation failed with error ";
 
+/// The searches that find the lines that can change the outcome in a whole piece of a log
+/// at once, so that the other lines are never split into fields.
+struct Needles {
+    certificate_rows: memmem::Finder<'static>,
+    failures: memmem::Finder<'static>,
+}
+
+/// Buffers [`Needles::lines_that_matter`] reuses from one piece to the next.
+#[derive(Default)]
+struct Search {
+    candidates: Vec<(usize, bool)>,
+    /// A quoted line without its quotes.
+    unquoted: Vec<u8>,
+}
+
+impl Needles {
+    fn new() -> Self {
+        Needles {
+            certificate_rows: memmem::Finder::new(CERTIFICATE_ROWS),
+            failures: memmem::Finder::new(FAILURE),
+        }
+    }
+
+    /// The lines of `text` (whole lines) that hold a header, [`CERTIFICATE_ROWS`], [`FAILURE`]
+    /// or a quote that may hide one, each with the byte offset it starts at and without its
+    /// line end, in order.
+    fn lines_that_matter<'t>(&self, bytes: &'t [u8], search: &mut Search) -> Vec<(usize, &'t [u8])> {
+        // Each candidate with whether it matters by itself (a substring or a header) or only
+        // may (a quote).
+        let candidates = &mut search.candidates;
+        candidates.clear();
+        candidates.extend(self.certificate_rows.find_iter(bytes).map(|at| (at, true)));
+        candidates.extend(self.failures.find_iter(bytes).map(|at| (at, true)));
+        candidates.extend(
+            memchr::memchr2_iter(b'"', b'#', bytes).filter_map(|at| match bytes[at] {
+                b'"' => Some((at, false)),
+                _ if at == 0 || bytes[at - 1] == b'\n' => Some((at, true)),
+                _ => None,
+            }),
+        );
+        candidates.sort_unstable();
+        let mut lines = Vec::new();
+        let mut next = 0;
+        while next < candidates.len() {
+            let at = candidates[next].0;
+            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
+            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+            let in_line = candidates[next..].iter().take_while(|(at, _)| *at < end);
+            let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
+            next += count;
+            let line = &bytes[start..end];
+            if matters || self.quotes_hide_a_substring(line, &mut search.unquoted) {
+                lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
+            }
+        }
+        lines
+    }
+
+    /// Whether a row holds one of the substrings once its quotes, which the reader drops, are
+    /// gone, when it does not with them. Dropping a quote joins its neighbours; only a quote
+    /// between two bytes that are not field separators (`""` inside a field, a stray quote)
+    /// can join a substring, which holds no comma. Exchange quotes whole fields (most quoted
+    /// rows are SMTP responses), so mostly there is none and the row is never split.
+    fn quotes_hide_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
+        let joins = |at: usize| {
+            let mut before = at;
+            while before > 0 && bytes[before - 1] == b'"' {
+                before -= 1;
+            }
+            let after = bytes[at..].iter().position(|&b| b != b'"').map(|n| at + n);
+            before > 0 && bytes[before - 1] != b',' && after.is_some_and(|n| bytes[n] != b',')
+        };
+        if !memchr::memchr_iter(b'"', bytes).any(joins) {
+            return false;
+        }
+        unquoted.clear();
+        for piece in bytes.split(|&b| b == b'"') {
+            unquoted.extend_from_slice(piece);
+        }
+        self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
+    }
+}
+
 /// Reads a log from complete lines of text, in order, however they are cut into pieces.
 struct Scanner<'f> {
     file: &'f str,
@@ -104,12 +185,9 @@ struct Scanner<'f> {
     /// The first error in the rows; the rest of the text is still checked, because an
     /// encoding error anywhere in the file is reported before it.
     error: Option<InputError>,
-    certificate_rows: memmem::Finder<'static>,
-    failures: memmem::Finder<'static>,
-    headers: memmem::Finder<'static>,
-    candidates: Vec<usize>,
-    /// A quoted line without its quotes, for [`Scanner::may_matter`].
-    unquoted: Vec<u8>,
+    needles: Needles,
+    /// Reused by [`Needles::lines_that_matter`].
+    search: Search,
 }
 
 impl<'f> Scanner<'f> {
@@ -121,11 +199,8 @@ impl<'f> Scanner<'f> {
             open: HashMap::new(),
             lines: 0,
             error: None,
-            certificate_rows: memmem::Finder::new(CERTIFICATE_ROWS),
-            failures: memmem::Finder::new(FAILURE),
-            headers: memmem::Finder::new("\n#"),
-            candidates: Vec::new(),
-            unquoted: Vec::new(),
+            needles: Needles::new(),
+            search: Search::default(),
         }
     }
 
@@ -144,67 +219,45 @@ impl<'f> Scanner<'f> {
             rest = after;
         }
         if self.error.is_some() {
-            self.lines += count_lines(rest);
+            self.lines += count_lines(rest.as_bytes());
             return;
         }
         self.rows_that_matter(rest);
     }
 
-    /// Reads only the lines of `text` that can change the outcome (see [`CERTIFICATE_ROWS`]),
-    /// found by a search over the whole piece, and counts the others.
+    /// Reads only the lines of `text` that can change the outcome (see [`Needles`]), and
+    /// counts the others.
     fn rows_that_matter(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let mut candidates = std::mem::take(&mut self.candidates);
-        candidates.clear();
-        candidates.extend(self.certificate_rows.find_iter(bytes));
-        candidates.extend(self.failures.find_iter(bytes));
-        candidates.extend(memchr::memchr_iter(b'"', bytes));
-        candidates.extend(self.headers.find_iter(bytes).map(|at| at + 1));
-        if bytes.first() == Some(&b'#') {
-            candidates.push(0);
-        }
-        candidates.sort_unstable();
-        // Line numbers are counted only for the rows that need one (a sighting's position),
-        // each count picking up where the last stopped.
+        let mut search = std::mem::take(&mut self.search);
         let mut lines = LineCounter {
-            text,
+            text: text.as_bytes(),
             counted: 0,
             before: self.lines,
         };
-        let mut next_line = 0;
-        for &at in &candidates {
-            if at < next_line {
-                continue;
-            }
-            let start =
-                memchr::memrchr(b'\n', &bytes[next_line..at]).map_or(next_line, |n| next_line + n + 1);
-            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            next_line = end + 1;
-            let line = &text[start..end];
-            if !self.may_matter(line) {
-                continue;
-            }
-            self.row(line.strip_suffix('\r').unwrap_or(line), &mut || {
-                lines.number_at(start)
-            });
+        for (start, line) in self.needles.lines_that_matter(text.as_bytes(), &mut search) {
+            // Line numbers are counted only for the rows that need one (a sighting's
+            // position), each count picking up where the last stopped.
+            self.row(&String::from_utf8_lossy(line), &mut || lines.number_at(start));
             if self.error.is_some() {
                 break;
             }
         }
         self.lines = lines.number_at(text.len()) - 1;
-        self.candidates = candidates;
+        self.search = search;
     }
 
-    /// Whether a candidate line can change anything: a header, or a row that holds one of the
-    /// substrings once its quotes, which the reader drops, are gone. Most quoted rows are SMTP
-    /// responses, and this spares splitting them into fields.
-    fn may_matter(&mut self, line: &str) -> bool {
-        if line.starts_with('#') || !line.contains('"') {
-            return true;
+    /// Reads the rows [`examine`] found in a piece of `lines` line feeds, after the header.
+    fn examined_rows(&mut self, rows: &[(usize, String)], lines: usize) {
+        if self.error.is_none() {
+            let before = self.lines;
+            for (line, row) in rows {
+                self.row(row, &mut || before + line + 1);
+                if self.error.is_some() {
+                    break;
+                }
+            }
         }
-        self.unquoted.clear();
-        self.unquoted.extend(line.bytes().filter(|&b| b != b'"'));
-        self.certificate_rows.find(&self.unquoted).is_some() || self.failures.find(&self.unquoted).is_some()
+        self.lines += lines;
     }
 
     /// One line of the log; `number` tells its number, counted from 1, when a row needs it.
@@ -288,7 +341,7 @@ impl<'f> Scanner<'f> {
 
 /// Counts the lines of a piece of text up to a position, resuming where it last stopped.
 struct LineCounter<'t> {
-    text: &'t str,
+    text: &'t [u8],
     counted: usize,
     /// Lines ended before `counted`, including those before the piece.
     before: usize,
@@ -303,15 +356,45 @@ impl LineCounter<'_> {
     }
 }
 
-/// Lines ended in `text` (its `\n`s), counted in a loop the compiler vectorises.
-fn count_lines(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count()
+/// Lines ended in `bytes` (its `\n`s). Counted per 64-byte block in a byte-wide sum, which the
+/// compiler turns into whole-register compares; a sum over the bytes one by one is not.
+fn count_lines(bytes: &[u8]) -> usize {
+    let blocks = bytes.chunks_exact(64);
+    let rest = blocks.remainder();
+    let in_blocks: usize = blocks
+        .map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
+        .sum();
+    in_blocks + rest.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// The line feeds in `bytes`, and whether it may hold a binary character (see
+/// [`text::first_binary_character`]), in one pass: per 64-byte block, byte-wide sums and ors
+/// the compiler turns into whole-register compares. Non-ASCII bytes are suspects too, the
+/// C1 controls among them.
+fn survey(bytes: &[u8]) -> (usize, bool) {
+    let blocks = bytes.chunks_exact(64);
+    let rest = blocks.remainder();
+    let mut lines = 0;
+    let mut suspect = 0u8;
+    for block in blocks {
+        let (feeds, odd) = block.iter().fold((0u8, 0u8), |(feeds, odd), &b| {
+            let binary = (b < 0x09) | ((b > 0x0D) & (b < 0x20)) | (b >= 0x7F);
+            (feeds + u8::from(b == b'\n'), odd | u8::from(binary))
+        });
+        lines += usize::from(feeds);
+        suspect |= odd;
+    }
+    let rest_suspect = rest
+        .iter()
+        .any(|&b| b < 0x09 || (b > 0x0D && b < 0x20) || b >= 0x7F);
+    (lines + count_lines(rest), suspect != 0 || rest_suspect)
 }
 
 /// A protocol log read by [`stream`].
 pub struct Streamed {
     pub sightings: Vec<Sighting>,
-    pub sha256: String,
+    /// BLAKE3 of the file's bytes, lowercase hex.
+    pub blake3: String,
     pub encoding: Encoding,
 }
 
@@ -358,6 +441,159 @@ pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Stream
     }
 }
 
+/// How many blocks are read before they are fingerprinted and examined together, on both
+/// cores; about twice this many blocks are alive at once, whatever the size of the file.
+const WINDOW: usize = 4;
+
+/// One piece of a log: whole lines (the last one unended only at the end of the file), the
+/// first piece with the byte order mark, if any, which is fingerprinted but not text.
+struct Piece {
+    bytes: Vec<u8>,
+    /// Where the text starts in `bytes`: after the byte order mark.
+    text_start: usize,
+    /// Where the text starts in the file.
+    offset: usize,
+}
+
+impl Piece {
+    fn text(&self) -> &[u8] {
+        &self.bytes[self.text_start..]
+    }
+}
+
+/// Cuts a file into [`Piece`]s of about [`BLOCK`] bytes at line ends.
+struct Pieces<'a> {
+    name: &'a str,
+    file: std::fs::File,
+    /// The part after the last line feed read so far.
+    carry: Vec<u8>,
+    /// File bytes handed out so far.
+    offset: usize,
+    at_end: bool,
+}
+
+impl Pieces<'_> {
+    /// The next piece, read into `buffer` (a used one: fresh megabytes would cost a page fault
+    /// per page, more than the reading itself); None at the end of the file.
+    fn next(&mut self, mut buffer: Vec<u8>, progress: &dyn Progress) -> Result<Option<Piece>, InputError> {
+        while !self.at_end {
+            buffer.clear();
+            buffer.extend_from_slice(&self.carry);
+            self.carry.clear();
+            let read = read_block(&mut self.file, &mut buffer)
+                .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
+            progress.advance(read as u64);
+            self.at_end = read < BLOCK;
+            if !self.at_end {
+                // Whole lines only: the part after the last line feed waits for the next block.
+                let Some(last) = memchr::memrchr(b'\n', &buffer) else {
+                    guard_line_length(self.name, &buffer)?;
+                    std::mem::swap(&mut self.carry, &mut buffer);
+                    continue;
+                };
+                self.carry.extend_from_slice(&buffer[last + 1..]);
+                buffer.truncate(last + 1);
+            }
+            if buffer.is_empty() {
+                break;
+            }
+            let offset = self.offset;
+            self.offset += buffer.len();
+            let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                0
+            };
+            return Ok(Some(Piece {
+                bytes: buffer,
+                text_start,
+                offset: offset + text_start,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// What a piece holds, found without the scanner's state so that pieces are examined in
+/// parallel; [`Decoder::apply`] then takes them in file order.
+struct Examined {
+    /// `Err(valid_up_to)` when the piece is not UTF-8 (never when read as Windows-1252).
+    utf8: Result<(), usize>,
+    /// The first binary character: its line within the piece (from 0), column (from 1), and
+    /// the character.
+    binary: Option<(usize, usize, char)>,
+    /// The lines that can matter (see [`Needles`]), by line within the piece (from 0).
+    rows: Vec<(usize, String)>,
+    /// Line feeds in the piece.
+    lines: usize,
+}
+
+fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
+    let (lines, suspect) = survey(bytes);
+    let found = |text: &[u8]| {
+        let mut counter = LineCounter {
+            text,
+            counted: 0,
+            before: 0,
+        };
+        needles
+            .lines_that_matter(text, &mut Search::default())
+            .into_iter()
+            .map(|(start, line)| {
+                (
+                    counter.number_at(start) - 1,
+                    String::from_utf8_lossy(line).into_owned(),
+                )
+            })
+            .collect()
+    };
+    if !suspect {
+        // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
+        // binary character, so nothing to decode or look for.
+        return Examined {
+            utf8: Ok(()),
+            binary: None,
+            rows: found(bytes),
+            lines,
+        };
+    }
+    let text: Cow<str> = if windows_1252 {
+        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(e) => {
+                return Examined {
+                    utf8: Err(e.valid_up_to()),
+                    binary: None,
+                    rows: Vec::new(),
+                    lines,
+                }
+            }
+        }
+    };
+    if let Some(at) = text::first_binary_character(&text) {
+        let before = &text[..at];
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        return Examined {
+            utf8: Ok(()),
+            binary: Some((
+                count_lines(before.as_bytes()),
+                before[line_start..].chars().count() + 1,
+                text[at..].chars().next().unwrap_or_default(),
+            )),
+            rows: Vec::new(),
+            lines,
+        };
+    }
+    Examined {
+        utf8: Ok(()),
+        binary: None,
+        rows: found(text.as_bytes()),
+        lines,
+    }
+}
+
 /// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
 /// Windows-1252 text and must be read again with `windows_1252`).
 fn stream_as(
@@ -366,95 +602,99 @@ fn stream_as(
     progress: &dyn Progress,
     windows_1252: bool,
 ) -> Result<Option<Streamed>, InputError> {
-    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
-    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
-    std::thread::scope(|scope| {
-        let (to_hasher, blocks) = mpsc::sync_channel::<Arc<Vec<u8>>>(1);
-        let hasher = scope.spawn(move || {
-            let mut sha256 = Sha256::new();
-            for block in blocks {
-                sha256.update(&block[..]);
-            }
-            crate::x509::hex(&sha256.finalize()).to_ascii_lowercase()
-        });
-        let mut decoder = Decoder::new(name, windows_1252);
-        let mut scanner = Scanner::new(name);
-        let mut carry: Vec<u8> = Vec::new();
-        let mut offset = 0;
-        loop {
-            let block = Arc::new(read_block(&mut file).map_err(cannot_read)?);
-            if block.is_empty() {
+    use rayon::prelude::*;
+    let file = std::fs::File::open(path).map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
+    let mut pieces = Pieces {
+        name,
+        file,
+        carry: Vec::new(),
+        offset: 0,
+        at_end: false,
+    };
+    let needles = Needles::new();
+    let mut fingerprint = blake3::Hasher::new();
+    let mut decoder = Decoder::new(name, windows_1252);
+    let mut scanner = Scanner::new(name);
+    let utf8_or_1252 = std::thread::scope(|scope| {
+        // The next pieces are read while a window of them is fingerprinted and examined; the
+        // used buffers come back to be read into again.
+        let (to_scanner, read) = mpsc::sync_channel::<Result<Piece, InputError>>(WINDOW);
+        let (to_reader, used) = mpsc::channel::<Vec<u8>>();
+        scope.spawn(move || loop {
+            let buffer = used.try_recv().unwrap_or_default();
+            let piece = pieces.next(buffer, progress).transpose();
+            let last = !matches!(piece, Some(Ok(_)));
+            // A closed channel means the scanner stopped early, at an error: nothing to do.
+            if piece.is_some_and(|piece| to_scanner.send(piece).is_err()) || last {
                 break;
             }
-            progress.advance(block.len() as u64);
-            // The hasher may have stopped only by panicking, which join reports below.
-            let _ = to_hasher.send(Arc::clone(&block));
-            let mut bytes: &[u8] = &block;
-            if offset == 0 {
-                decoder.bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
-                if decoder.bom {
-                    bytes = &bytes[3..];
-                    offset = 3;
-                }
+        });
+        let mut read = read.into_iter().peekable();
+        while read.peek().is_some() {
+            let window: Vec<Piece> = read.by_ref().take(WINDOW).collect::<Result<_, _>>()?;
+            let ((), examined) = rayon::join(
+                || {
+                    for piece in &window {
+                        fingerprint.update(&piece.bytes);
+                    }
+                },
+                || {
+                    window
+                        .par_iter()
+                        .map(|piece| examine(piece.text(), windows_1252, &needles))
+                        .collect::<Vec<_>>()
+                },
+            );
+            if window
+                .first()
+                .is_some_and(|piece| piece.offset == 3 && piece.text_start == 3)
+            {
+                decoder.bom = true;
             }
-            // Whole lines only: the part after the last line feed waits for the next block.
-            let Some(last) = memchr::memrchr(b'\n', bytes) else {
-                carry.extend_from_slice(bytes);
-                guard_line_length(name, &carry)?;
-                continue;
-            };
-            let (mut lines, tail) = bytes.split_at(last + 1);
-            if !carry.is_empty() {
-                // Only the line that straddles the edge is copied.
-                let first_end = memchr::memchr(b'\n', lines).map_or(lines.len(), |n| n + 1);
-                carry.extend_from_slice(&lines[..first_end]);
-                lines = &lines[first_end..];
-                match decoder.lines(&carry, offset, &mut scanner) {
+            for (piece, examined) in window.iter().zip(examined) {
+                let step = if scanner.columns.is_none() && scanner.error.is_none() {
+                    // Up to the header every line is read, in order.
+                    decoder.lines(piece.text(), piece.offset, &mut scanner)
+                } else {
+                    decoder.apply(examined, piece.offset, &mut scanner)
+                };
+                match step {
                     Step::Go => {}
-                    Step::NotUtf8 => return Ok(None),
+                    Step::NotUtf8 => return Ok(false),
                     Step::Failed(error) => return Err(error),
                 }
-                offset += carry.len();
-                carry.clear();
             }
-            match decoder.lines(lines, offset, &mut scanner) {
-                Step::Go => {}
-                Step::NotUtf8 => return Ok(None),
-                Step::Failed(error) => return Err(error),
+            for piece in window {
+                // The reader may have finished already.
+                let _ = to_reader.send(piece.bytes);
             }
-            offset += lines.len();
-            carry.extend_from_slice(tail);
         }
-        match decoder.lines(&carry, offset, &mut scanner) {
-            Step::Go => {}
-            Step::NotUtf8 => return Ok(None),
-            Step::Failed(error) => return Err(error),
-        }
-        drop(to_hasher);
-        let sha256 = hasher
-            .join()
-            .map_err(|_| InputError::new(name, "the fingerprint of the log could not be computed"))?;
-        if let Some(error) = decoder.error {
-            return Err(error);
-        }
-        let encoding = match (windows_1252, decoder.bom) {
-            (true, _) => Encoding::Windows1252,
-            (false, true) => Encoding::Utf8Bom,
-            (false, false) => Encoding::Utf8,
-        };
-        Ok(Some(Streamed {
-            sightings: scanner.finish()?,
-            sha256,
-            encoding,
-        }))
-    })
+        Ok(true)
+    })?;
+    if !utf8_or_1252 {
+        return Ok(None);
+    }
+    let blake3 = fingerprint.finalize().to_hex().to_string();
+    if let Some(error) = decoder.error {
+        return Err(error);
+    }
+    let encoding = match (windows_1252, decoder.bom) {
+        (true, _) => Encoding::Windows1252,
+        (false, true) => Encoding::Utf8Bom,
+        (false, false) => Encoding::Utf8,
+    };
+    Ok(Some(Streamed {
+        sightings: scanner.finish()?,
+        blake3,
+        encoding,
+    }))
 }
 
-/// Reads up to [`BLOCK`] bytes, fewer only at the end of the file.
-fn read_block(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
-    let mut block = Vec::with_capacity(BLOCK);
-    file.by_ref().take(BLOCK as u64).read_to_end(&mut block)?;
-    Ok(block)
+/// Appends up to [`BLOCK`] bytes of `file` to `bytes` and says how many; fewer only at the end
+/// of the file.
+fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+    bytes.reserve(BLOCK);
+    file.by_ref().take(BLOCK as u64).read_to_end(bytes)
 }
 
 /// A line longer than any export hybridtls reads whole is damage, and holding it would undo
@@ -523,13 +763,39 @@ impl<'f> Decoder<'f> {
                 self.file,
                 character,
                 Position::LineColumn {
-                    line: scanner.lines + count_lines(before) + 1,
+                    line: scanner.lines + count_lines(before.as_bytes()) + 1,
                     column: before[line_start..].chars().count() + 1,
                 },
             ));
             return Step::Go;
         }
         scanner.feed(&text);
+        Step::Go
+    }
+    /// [`Decoder::lines`] for a piece examined in parallel, which starts at file byte `offset`.
+    fn apply(&mut self, examined: Examined, offset: usize, scanner: &mut Scanner) -> Step {
+        match examined.utf8 {
+            Err(valid_up_to) if self.bom => {
+                return Step::Failed(text::invalid_utf8_after_bom(self.file, offset + valid_up_to))
+            }
+            Err(_) => return Step::NotUtf8,
+            Ok(()) => {}
+        }
+        if self.error.is_some() {
+            return Step::Go;
+        }
+        if let Some((line, column, character)) = examined.binary {
+            self.error = Some(text::binary_text(
+                self.file,
+                character,
+                Position::LineColumn {
+                    line: scanner.lines + line + 1,
+                    column,
+                },
+            ));
+            return Step::Go;
+        }
+        scanner.examined_rows(&examined.rows, examined.lines);
         Step::Go
     }
 }
@@ -558,6 +824,62 @@ mod tests {
         assert_eq!(sightings[0].subject.as_deref(), Some("CN=SERVER1, O=\"A, B\""));
         assert_eq!(sightings[1].failure.as_deref(), Some("NoCredentials"));
         assert_eq!(sightings[1].source.position, "line 10");
+    }
+
+    /// The lines a reader that splits every line would find changing something: a header, or
+    /// a line that holds a substring once its quotes are gone.
+    fn matter_by_reading_every_line(text: &str) -> Vec<(usize, String)> {
+        let mut start = 0;
+        let mut lines = Vec::new();
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches('\n').trim_end_matches('\r');
+            let unquoted = bare.replace('"', "");
+            if bare.starts_with('#') || unquoted.contains(CERTIFICATE_ROWS) || unquoted.contains(FAILURE) {
+                lines.push((start, bare.to_owned()));
+            }
+            start += line.len();
+        }
+        lines
+    }
+
+    #[test]
+    fn the_whole_piece_search_finds_the_lines_a_line_by_line_reader_would() {
+        // Every line of up to four fragments: substrings whole and cut, quotes inside and
+        // around them, commas, headers.
+        let fragments = [
+            "Cert",
+            "ertif",
+            "icate",
+            "Sending certificate",
+            "\"",
+            "\"\"",
+            ",",
+            "x",
+            "#",
+            "TLS negotiation failed with error ",
+            "TLS nego",
+            "tiation failed with error ",
+        ];
+        let mut lines = vec![String::new()];
+        let mut all = Vec::new();
+        for _ in 0..4 {
+            lines = lines
+                .iter()
+                .flat_map(|line| fragments.iter().map(move |f| format!("{line}{f}")))
+                .collect();
+            all.extend(lines.iter().cloned());
+        }
+        let needles = Needles::new();
+        let mut search = Search::default();
+        for chunk in all.chunks(500) {
+            let text = chunk.join("\r\n");
+            let found: Vec<(usize, String)> = needles
+                .lines_that_matter(text.as_bytes(), &mut search)
+                .into_iter()
+                .map(|(start, line)| (start, String::from_utf8(line.to_vec()).unwrap()))
+                .collect();
+            assert_eq!(found, matter_by_reading_every_line(&text));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::model::{Certificate, Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan};
 
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "2.0";
 
 #[derive(Serialize)]
 pub struct PlanDocument {
@@ -40,10 +40,16 @@ struct HybridFqdn {
 #[derive(Serialize)]
 struct InputDoc {
     path: String,
-    sha256: String,
+    hash: HashDoc,
     recognised_as: &'static str,
     encoding: Option<&'static str>,
     objects: usize,
+}
+
+#[derive(Serialize)]
+struct HashDoc {
+    algorithm: &'static str,
+    value: String,
 }
 
 #[derive(Serialize)]
@@ -258,7 +264,10 @@ pub fn document(
             .iter()
             .map(|input| InputDoc {
                 path: input.path.clone(),
-                sha256: input.sha256.clone(),
+                hash: HashDoc {
+                    algorithm: input.hash.algorithm.name(),
+                    value: input.hash.hex.clone(),
+                },
                 recognised_as: input.kind.describe(),
                 encoding: input.encoding,
                 objects: input.records,

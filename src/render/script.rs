@@ -248,7 +248,7 @@ fn script(
                 } else {
                     ""
                 };
-                CommentText::new(format!("{}  {}{scope}", input.sha256, path.as_str()))
+                CommentText::new(format!("{}  {}{scope}", input.hash, path.as_str()))
             })
             .collect(),
     };
