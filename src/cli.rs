@@ -368,6 +368,17 @@ fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], eval
             change.identity, change.after, change.certificate.thumbprint
         ));
     }
+    for change in &plan.send_changes {
+        let before = change
+            .before
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "send {}\0{before}\0{}\0{}\n",
+            change.identity, change.after, change.certificate.thumbprint
+        ));
+    }
     input::sha256_hex(text.as_bytes())
 }
 

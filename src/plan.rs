@@ -16,6 +16,22 @@ pub struct ConnectorChange {
     pub resolves: Vec<&'static str>,
 }
 
+/// A change of the send connector to Exchange Online's TlsCertificateName. The connector is one
+/// object of the organisation, so it is in the plan of one server only: the first of its source
+/// transport servers in sorted order (see [`crate::diagnose::Remedy::SetSendCertificateName`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendConnectorChange {
+    pub identity: String,
+    pub before: Option<TlsCertificateName>,
+    pub after: TlsCertificateName,
+    /// The carrier's own certificate under `after`, required by its preflight.
+    pub certificate: Certificate,
+    /// Every source transport server of the connector, sorted; each was checked in its export
+    /// to hold a valid certificate with a private key under `after`.
+    pub source_servers: Vec<String>,
+    pub resolves: Vec<&'static str>,
+}
+
 /// Back up, then remove, a certificate without a private key from `Cert:\LocalMachine\My`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removal {
@@ -50,6 +66,9 @@ pub struct ServerPlan {
     pub imports: Vec<Import>,
     pub removals: Vec<Removal>,
     pub changes: Vec<ConnectorChange>,
+    /// Send connector changes this server's script makes for the organisation, after the
+    /// receive connector changes.
+    pub send_changes: Vec<SendConnectorChange>,
     /// Services to restart once, after all changes, in this order.
     pub restarts: Vec<&'static str>,
     pub manual: Vec<ManualAction>,
@@ -62,7 +81,10 @@ impl ServerPlan {
 
     /// Whether a script has anything to do.
     pub fn has_automatic_steps(&self) -> bool {
-        !(self.changes.is_empty() && self.imports.is_empty() && self.removals.is_empty())
+        !(self.changes.is_empty()
+            && self.send_changes.is_empty()
+            && self.imports.is_empty()
+            && self.removals.is_empty())
     }
 }
 
@@ -101,7 +123,7 @@ pub fn service_for(role: Option<TransportRole>, edge: bool) -> &'static str {
 }
 
 pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
-    diagnosis
+    let mut plans: Vec<ServerPlan> = diagnosis
         .servers
         .iter()
         .map(|server| {
@@ -112,6 +134,8 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
             let mut imports: Vec<Import> = Vec::new();
             for finding in &server.findings {
                 match &finding.remedy {
+                    // Placed in the carrier's plan below, once for all source servers.
+                    Remedy::SetSendCertificateName { .. } => {}
                     Remedy::SetReceiveCertificateName {
                         connector,
                         after,
@@ -198,14 +222,100 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
                 changes,
                 restarts,
                 manual,
+                send_changes: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    place_send_changes(diagnosis, &mut plans);
+    plans
+}
+
+/// Puts each send connector change into the plan of its carrier, once however many source
+/// servers reported it: the carrier's script changes the connector, keeps the certificate and
+/// restarts MSExchangeTransport; every other source server's plan restarts MSExchangeTransport
+/// there afterwards, as a manual step (its own script, if any, runs independently).
+fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
+    let mut changes: Vec<(String, SendConnectorChange)> = Vec::new();
+    for finding in diagnosis.servers.iter().flat_map(|s| &s.findings) {
+        let Remedy::SetSendCertificateName {
+            connector,
+            after,
+            carrier,
+            certificate,
+        } = &finding.remedy
+        else {
+            continue;
+        };
+        match changes
+            .iter_mut()
+            .find(|(_, c)| c.identity.eq_ignore_ascii_case(&connector.name))
+        {
+            Some((_, change)) => {
+                if !change.resolves.contains(&finding.rule.code) {
+                    change.resolves.push(finding.rule.code);
+                }
+            }
+            None => {
+                let mut source_servers = connector.source_servers.clone();
+                source_servers.sort_by_key(|s| s.to_ascii_uppercase());
+                source_servers.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+                changes.push((
+                    carrier.clone(),
+                    SendConnectorChange {
+                        identity: connector.name.clone(),
+                        before: connector.tls_certificate_name.clone(),
+                        after: after.clone(),
+                        certificate: (**certificate).clone(),
+                        source_servers,
+                        resolves: vec![finding.rule.code],
+                    },
+                ));
+            }
+        }
+    }
+    for (carrier, change) in changes {
+        for plan in plans.iter_mut() {
+            if plan.server.eq_ignore_ascii_case(&carrier) {
+                if !plan
+                    .keep
+                    .iter()
+                    .any(|c| c.thumbprint == change.certificate.thumbprint)
+                {
+                    plan.keep.push(change.certificate.clone());
+                }
+                if !plan.restarts.contains(&"MSExchangeTransport") {
+                    plan.restarts.push("MSExchangeTransport");
+                    plan.restarts.sort_unstable();
+                }
+            } else if change
+                .source_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&plan.server))
+            {
+                plan.manual.push(ManualAction {
+                    object: change.identity.clone(),
+                    instruction: format!(
+                        "after the script of {carrier} has set TlsCertificateName of the send connector (one object for the organisation, changed once), restart MSExchangeTransport on {} so it presents the new certificate at once",
+                        plan.server
+                    ),
+                    command: Some(ManualCommand {
+                        cmdlet: "Restart-Service",
+                        parameters: vec![("Name", "MSExchangeTransport".to_owned())],
+                    }),
+                    resolves: change.resolves.clone(),
+                });
+            }
+        }
+        if let Some(plan) = plans.iter_mut().find(|p| p.server.eq_ignore_ascii_case(&carrier)) {
+            plan.send_changes.push(change);
+            plan.send_changes.sort_by(|a, b| a.identity.cmp(&b.identity));
+        }
+    }
 }
 
 pub fn summarize(plans: &[ServerPlan]) -> Summary {
     Summary {
-        change: plans.iter().map(|p| p.changes.len()).sum(),
+        change: plans.iter().map(|p| p.changes.len() + p.send_changes.len()).sum(),
         remove: plans.iter().map(|p| p.removals.len()).sum(),
         import: plans.iter().map(|p| p.imports.len()).sum(),
         manual: plans.iter().map(|p| p.manual.len()).sum(),

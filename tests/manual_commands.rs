@@ -91,6 +91,9 @@ fn the_send_connector_command_quotes_the_connector_name_in_every_output() {
     // set is valid).
     send.tls_certificate_name = None;
     send.fqdn = None;
+    // A source server that was not exported keeps the fix manual (every source server exported
+    // with the certificate makes it a script step instead).
+    send.source_servers.push("SERVER9".to_owned());
     // The send connector's Fqdn named the hybrid FQDN; without it, it is given.
     let diagnosis = diagnose::diagnose(
         &inventory,

@@ -530,25 +530,117 @@ fn ht014_sha1_signature_is_read_from_raw_data() {
 }
 
 #[test]
-fn ht015_send_connector_gets_the_value_to_set_by_hand() {
+fn ht015_send_connector_is_set_by_the_script_of_its_only_source_server() {
     let plan = plan("HT015", &[]);
     assert_eq!(plan.codes(), ["HT015"]);
     let finding = plan.finding("HT015");
     assert_eq!(finding["object"], O365);
     let stale = format!("<I>CN=Rules Test Issuing CA 0, O=Rules Test Trust, C=US<S>{MAIL}");
     assert_eq!(evidence(finding), [("TlsCertificateName", stale.as_str())]);
+    // EX01 is the only source transport server and holds the certificate with its key: the
+    // change is a script step, not a manual line.
+    let change = plan.action("set_send_connector");
+    assert_eq!(change["automatic"], true);
+    assert_eq!(change["target"], O365);
+    assert_eq!(change["before"], stale.as_str());
+    assert_eq!(change["after"], mail_name().as_str());
+    assert_eq!(parameter(change, "certificate_thumbprint"), thumbprint("mail"));
+    assert_eq!(parameter(change, "source_servers"), "EX01");
+    assert_eq!(plan.summary("change"), 1);
+    assert_eq!(plan.summary("manual"), 0);
+    assert_eq!(plan.action("restart_service")["target"], "MSExchangeTransport");
+}
+
+/// Runs `plan --out` over a fixture and returns the folder with the written files.
+fn plan_out(rule: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let dir = Path::new(FIXTURES).join(rule);
+    let (code, _, stderr) = hybridtls(&[
+        "plan",
+        dir.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    out
+}
+
+fn read_script(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim_start_matches('\u{feff}')
+        .to_owned()
+}
+
+#[test]
+fn ht015_two_source_servers_get_one_change_in_the_first_servers_script() {
+    let plan = plan("HT015-two-servers", &[]);
+    assert_eq!(plan.codes(), ["HT015"]);
+    // The connector is one object of the organisation: changed once, however many servers
+    // report it, from EX01 (first in sorted order); EX02 restarts its transport afterwards.
+    let change = plan.action("set_send_connector");
+    assert_eq!(change["server"], "EX01");
+    assert_eq!(parameter(change, "source_servers"), "EX01, EX02");
+    let manual = plan.action("manual");
+    assert_eq!(manual["server"], "EX02");
+    assert!(parameter(manual, "instruction").contains("after the script of EX01"));
+    assert_eq!(
+        parameter(manual, "command"),
+        "Restart-Service -Name 'MSExchangeTransport'"
+    );
+    assert_eq!(plan.summary("change"), 1);
+
+    let out = plan_out("HT015-two-servers");
+    let remediate = read_script(&out.path().join("EX01/remediate.ps1"));
+    support::powershell::assert_parses_cleanly(&remediate);
+    let literal = |value: &str| format!("'{}'", value.replace('\'', "''"));
+    assert!(remediate.contains(&format!("Identity   = {}", literal(O365))));
+    assert!(remediate.contains(&format!("After      = {}", literal(&mail_name()))));
+    assert!(remediate.contains("Set-SendConnector -Identity $sendChange.Identity"));
+    let rollback = read_script(&out.path().join("EX01/rollback.ps1"));
+    support::powershell::assert_parses_cleanly(&rollback);
+    assert!(rollback.contains("BeforeIsNull = $false"));
+    // EX02 has nothing for a script to do.
+    assert!(!out.path().join("EX02/remediate.ps1").exists());
+}
+
+#[test]
+fn ht015_a_source_server_not_exported_keeps_the_fix_manual_and_says_why() {
+    let plan = plan("HT015-source-not-exported", &[]);
+    assert_eq!(plan.codes(), ["HT015"]);
+    assert!(plan.actions("set_send_connector").is_empty());
     let manual = plan.action("manual");
     assert!(
-        parameter(manual, "instruction").contains(&thumbprint("mail")),
-        "the instruction names the certificate to install first"
+        parameter(manual, "instruction")
+            .contains("not scripted because its source transport server EX02 was not exported"),
+        "{manual:#?}"
     );
     let expected = format!(
         "Set-SendConnector -Identity '{O365}' -TlsCertificateName '{}'",
         mail_name()
     );
     assert_eq!(parameter(manual, "command"), expected);
-    // A send connector is one object for the whole organisation: never scripted.
     assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
+fn ht015_a_null_send_certificate_name_is_set_back_to_null_by_the_rollback() {
+    let plan = plan("HT015-null-before", &[]);
+    assert_eq!(plan.codes(), ["HT015"]);
+    let change = plan.action("set_send_connector");
+    assert_eq!(change["before"], Value::Null);
+    assert_eq!(change["after"], mail_name().as_str());
+    let out = plan_out("HT015-null-before");
+    let rollback = read_script(&out.path().join("rollback.ps1"));
+    support::powershell::assert_parses_cleanly(&rollback);
+    assert!(rollback.contains("BeforeIsNull = $true"));
+    assert!(rollback.contains("if ($sendChange.BeforeIsNull) { $oldSendValue = $null }"));
+    assert!(rollback.contains("-TlsCertificateName $oldSendValue"));
+    let remediate = read_script(&out.path().join("remediate.ps1"));
+    // The preflight compares the live value with the planned one ('' for null).
+    assert!(remediate.contains("Before     = ''"));
 }
 
 #[test]

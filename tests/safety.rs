@@ -106,14 +106,88 @@ fn the_certificate_a_connector_uses_is_never_removed() {
     }
 }
 
-#[test]
-fn a_send_connector_naming_a_missing_certificate_is_a_manual_action_not_a_script_step() {
+/// seed000 with its send connector to Exchange Online naming a certificate that is gone.
+fn seed000_with_stale_send_connector() -> hybridtls::model::Inventory {
     let mut inventory = input::load(&["examples/seed000-null-tlscertname".into()]).unwrap();
     let name = hybridtls::model::TlsCertificateName::parse(
         "<I>CN=Old CA<S>CN=hybrid.domain.com, O=Domain Ltd, C=US",
     )
     .unwrap();
     inventory.send_connectors[0].tls_certificate_name = Some(name);
+    inventory
+}
+
+const SEED000_NAME: &str =
+    "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com";
+
+#[test]
+fn a_send_connector_naming_a_missing_certificate_is_scripted_once_behind_its_guards() {
+    let inventory = seed000_with_stale_send_connector();
+    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
+    let finding = diagnosis.servers[0]
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "HT015")
+        .expect("HT015");
+    assert!(
+        matches!(&finding.remedy, Remedy::SetSendCertificateName { carrier, .. } if carrier == "SERVER1"),
+        "{:?}",
+        finding.remedy
+    );
+    let plans = plan::build(&diagnosis);
+    assert_eq!(plans[0].changes.len(), 1, "the receive connector");
+    assert_eq!(plans[0].send_changes.len(), 1, "the send connector, once");
+    let change = &plans[0].send_changes[0];
+    assert!(
+        change.after.to_string().starts_with(SEED000_NAME),
+        "{}",
+        change.after
+    );
+    // The certificate it names is required by the preflight and never removed.
+    assert!(plans[0]
+        .keep
+        .iter()
+        .any(|c| c.thumbprint == change.certificate.thumbprint));
+    assert!(
+        plans[0].restarts.contains(&"MSExchangeTransport"),
+        "{:?}",
+        plans[0].restarts
+    );
+
+    let text = script::remediation(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} missing"));
+    // Guarded before anything changes, backed up before it is set, set behind ShouldProcess.
+    let guard = at("the plan expected '$($sendChange.Before)'");
+    let backup = at("send-connector-{0}.xml");
+    let set = at("Set-SendConnector -Identity $sendChange.Identity -TlsCertificateName $sendChange.After -WhatIf:$WhatIfPreference");
+    assert!(
+        guard < backup && backup < set,
+        "guard, backup, change in that order"
+    );
+    assert!(text[..set].contains("$PSCmdlet.ShouldProcess($sendChange.Identity, $action)"));
+    assert!(text.contains("has no private key on this server"));
+    assert!(
+        text.contains(&format!("'{}'", change.after)),
+        "the new value is a literal"
+    );
+    assert_eq!(text.matches("Set-SendConnector -Identity").count(), 1);
+
+    let rollback = script::rollback(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+    assert!(rollback
+        .contains("Set-SendConnector -Identity $sendChange.Identity -TlsCertificateName $oldSendValue"));
+    assert!(
+        rollback.contains("BeforeIsNull = $false"),
+        "the old value was set"
+    );
+    assert!(rollback.contains("'<I>CN=Old CA<S>CN=hybrid.domain.com, O=Domain Ltd, C=US'"));
+}
+
+#[test]
+fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
+    let mut inventory = seed000_with_stale_send_connector();
+    inventory.send_connectors[0]
+        .source_servers
+        .push("SERVER9".to_owned());
     let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
     let finding = diagnosis.servers[0]
         .findings
@@ -122,17 +196,20 @@ fn a_send_connector_naming_a_missing_certificate_is_a_manual_action_not_a_script
         .expect("HT015");
     match &finding.remedy {
         Remedy::Manual {
+            instruction,
             command: Some(command),
-            ..
         } => {
+            assert!(
+                instruction
+                    .contains("not scripted because its source transport server SERVER9 was not exported"),
+                "{instruction}"
+            );
             let rendered = hybridtls::render::ps::command(command);
             assert!(
                 rendered.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
                 "{rendered}"
             );
-            assert!(rendered.contains(
-                "-TlsCertificateName '<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com"
-            ));
+            assert!(rendered.contains(&format!("-TlsCertificateName '{SEED000_NAME}")));
         }
         other => panic!("{other:?}"),
     }
@@ -142,4 +219,11 @@ fn a_send_connector_naming_a_missing_certificate_is_a_manual_action_not_a_script
         1,
         "only the receive connector is scripted"
     );
+    assert!(plans[0].send_changes.is_empty());
+    let text = script::remediation(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+    assert!(
+        !text.contains("Set-SendConnector"),
+        "a script holds only the steps its plan makes"
+    );
+    assert!(!text.contains("Get-SendConnector"));
 }

@@ -144,3 +144,85 @@ proptest! {
         }
     }
 }
+
+/// [`hostile_text`] without the invisible pieces, which are refused at input (tested above).
+fn visible_hostile_text() -> impl Strategy<Value = String> {
+    hostile_text().prop_map(|text| {
+        let visible: String = INVISIBLE.iter().fold(text, |t, piece| t.replace(piece, ""));
+        if visible.trim().is_empty() {
+            "x".to_owned()
+        } else {
+            visible
+        }
+    })
+}
+
+/// [`scenario`] with a send connector to Exchange Online that names the old certificate too:
+/// the plan also sets the send connector, whose name and old value come from the inputs.
+fn scenario_with_send(
+    connector: &str,
+    organisation: &str,
+    old_issuer: &str,
+    send: &str,
+    send_old: &str,
+) -> Vec<(String, String)> {
+    let mut files = scenario(connector, organisation, old_issuer);
+    let subject = format!("CN=mail.contoso.com, O={organisation}, C=US");
+    files.push((
+        "send.json".into(),
+        format!(
+            r#"{{"Name": {name}, "AddressSpaces": ["smtp:contoso.mail.onmicrosoft.com;1"], "SmartHosts": ["contoso-com.mail.protection.outlook.com"],
+                "Fqdn": "mail.contoso.com", "CloudServicesMailEnabled": true, "SourceTransportServers": ["EX1"],
+                "TlsCertificateName": {{"CertificateIssuer": {old}, "CertificateSubject": {subject}}}}}"#,
+            name = json_string(send),
+            old = json_string(send_old),
+            subject = json_string(&subject),
+        ),
+    ));
+    files
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_send_connector_names_stay_inside_literals(
+        connector in visible_hostile_text(),
+        organisation in visible_hostile_text(),
+        send in visible_hostile_text(),
+        send_old in visible_hostile_text(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in scenario_with_send(&connector, &organisation, "CN=Old CA", &send, &send_old) {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
+        let now = datetime!(2026-11-24 0:00 UTC);
+        let plans = plan::build(&diagnose::diagnose(&inventory, &["mail.contoso.com".to_owned()], now));
+        prop_assert_eq!(plans.len(), 1);
+        let server_plan = &plans[0];
+        prop_assert_eq!(server_plan.send_changes.len(), 1, "{:#?}", server_plan);
+        let receive = &server_plan.changes[0];
+        let change = &server_plan.send_changes[0];
+        let values = [
+            receive.identity.clone(),
+            receive.before.as_ref().unwrap().to_string(),
+            receive.after.to_string(),
+            change.identity.clone(),
+            change.before.as_ref().unwrap().to_string(),
+            change.after.to_string(),
+        ];
+        for render in [script::remediation, script::rollback] {
+            let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+            let text = text.trim_start_matches('\u{FEFF}');
+            assert_parses_cleanly(text);
+            let literals = single_quoted_literals(text);
+            for value in &values[3..] {
+                assert_value_only_in_literals(text, value);
+                let expected = values.iter().filter(|v| *v == value).count();
+                let count = literals.iter().filter(|l| &l.value == value).count();
+                prop_assert_eq!(count, expected, "{:?} appears as {} literals", value, count);
+            }
+        }
+    }
+}

@@ -17,6 +17,12 @@ fn example_plans() -> Vec<(String, ServerPlan, Vec<hybridtls::model::InputFile>)
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
+    // The examples change no send connector; these rule fixtures do.
+    dirs.extend(
+        ["HT015", "HT015-two-servers", "HT015-null-before"]
+            .iter()
+            .map(|case| std::path::Path::new("tests/fixtures/rules").join(case)),
+    );
     for dir in dirs.into_iter().filter(|d| d.is_dir()) {
         let inventory = input::load(std::slice::from_ref(&dir)).unwrap();
         for server_plan in plan::build(&diagnose::diagnose(
@@ -46,7 +52,7 @@ fn assert_presence(name: &str, script: &str, needle: &str, wanted: bool) {
 
 #[test]
 fn each_script_holds_only_the_kinds_of_step_its_plan_makes() {
-    let mut kinds_seen = [false; 3];
+    let mut kinds_seen = [false; 4];
     for (example, server_plan, inputs) in example_plans() {
         let (changes, removals, imports) = (
             !server_plan.changes.is_empty(),
@@ -56,11 +62,17 @@ fn each_script_holds_only_the_kinds_of_step_its_plan_makes() {
         kinds_seen[0] |= changes;
         kinds_seen[1] |= removals;
         kinds_seen[2] |= imports;
+        let send = !server_plan.send_changes.is_empty();
+        kinds_seen[3] |= send;
         let remediate = script::remediation(&server_plan, &inputs, "2026-11-24T00:00:00Z", "00").unwrap();
         let name = format!("{example}/remediate.ps1");
         assert_presence(&name, &remediate, "Set-ReceiveConnector", changes);
         assert_presence(&name, &remediate, "Get-ReceiveConnector", changes);
         assert_presence(&name, &remediate, "$PlannedConnectorChanges", changes);
+        assert_presence(&name, &remediate, "Set-SendConnector", send);
+        assert_presence(&name, &remediate, "Get-SendConnector", send);
+        assert_presence(&name, &remediate, "$PlannedSendConnectorChanges", send);
+        assert_presence(&name, &remediate, "Get-TlsCertificateNameText", changes || send);
         assert_presence(&name, &remediate, "Remove-Item", removals);
         assert_presence(&name, &remediate, "Export-Certificate", removals);
         assert_presence(&name, &remediate, "$PlannedRemovals", removals);
@@ -71,6 +83,8 @@ fn each_script_holds_only_the_kinds_of_step_its_plan_makes() {
         let name = format!("{example}/rollback.ps1");
         assert_presence(&name, &rollback, "Set-ReceiveConnector", changes);
         assert_presence(&name, &rollback, "$PlannedConnectorChanges", changes);
+        assert_presence(&name, &rollback, "Set-SendConnector", send);
+        assert_presence(&name, &rollback, "$PlannedSendConnectorChanges", send);
         // Rollback re-imports what remediate removed, and removes only imported intermediates.
         assert_presence(&name, &rollback, "Import-Certificate", removals);
         assert_presence(&name, &rollback, "$PlannedRemovals", removals);
@@ -80,7 +94,10 @@ fn each_script_holds_only_the_kinds_of_step_its_plan_makes() {
             assert_parses_cleanly(text.trim_start_matches('\u{FEFF}'));
         }
     }
-    assert_eq!(kinds_seen, [true; 3], "the examples cover every kind of step");
+    assert_eq!(
+        kinds_seen, [true; 4],
+        "the examples and fixtures cover every kind of step"
+    );
 }
 
 /// The variable a `Remove-Item -LiteralPath $x` deletes, with every right-hand side assigned to it.

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use crate::model::{
-    Certificate, Inventory, ReceiveConnector, Server, Sighting, TlsCertificateName, TransportRole,
+    Certificate, Inventory, ReceiveConnector, SendConnector, Server, Sighting, TlsCertificateName,
+    TransportRole,
 };
 use rules::Rule;
 use select::{Release, Selection};
@@ -32,6 +33,16 @@ pub enum Remedy {
     SetReceiveCertificateName {
         connector: Box<ReceiveConnector>,
         after: TlsCertificateName,
+        certificate: Box<Certificate>,
+    },
+    /// Point the send connector to Exchange Online at `after`. The connector is one object of
+    /// the organisation (in Active Directory), so only the script of `carrier` changes it; the
+    /// other source servers only restart their transport service afterwards. `certificate` is
+    /// the carrier's own copy, which its preflight requires.
+    SetSendCertificateName {
+        connector: Box<SendConnector>,
+        after: TlsCertificateName,
+        carrier: String,
         certificate: Box<Certificate>,
     },
     /// Back up and remove a certificate without a private key from `Cert:\LocalMachine\My`.
@@ -620,13 +631,23 @@ pub(crate) fn sourced_send_connectors<'i>(
     inventory: &'i Inventory,
     server: &'i Server,
 ) -> impl Iterator<Item = &'i crate::model::SendConnector> + 'i {
-    inventory.send_connectors.iter().filter(move |connector| {
-        connector.targets_exchange_online()
-            && connector
-                .source_servers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&server.name))
-    })
+    // Every server's collector exports the organisation's send connectors: the same connector
+    // read from two server folders is one connector, judged once.
+    let connectors = &inventory.send_connectors;
+    connectors
+        .iter()
+        .enumerate()
+        .filter(move |(at, connector)| {
+            connector.targets_exchange_online()
+                && connector
+                    .source_servers
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&server.name))
+                && !connectors[..*at]
+                    .iter()
+                    .any(|earlier| earlier.name.eq_ignore_ascii_case(&connector.name))
+        })
+        .map(|(_, connector)| connector)
 }
 
 /// The certificate hybrid connectors should name, worked out once per server.

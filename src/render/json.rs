@@ -205,6 +205,30 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             change.resolves.clone(),
         );
     }
+    for change in &plan.send_changes {
+        push(
+            "set_send_connector",
+            true,
+            change.identity.clone(),
+            vec![
+                Parameter {
+                    name: "property",
+                    value: "TlsCertificateName".to_owned(),
+                },
+                Parameter {
+                    name: "certificate_thumbprint",
+                    value: change.certificate.thumbprint.clone(),
+                },
+                Parameter {
+                    name: "source_servers",
+                    value: change.source_servers.join(", "),
+                },
+            ],
+            change.before.as_ref().map(ToString::to_string),
+            Some(change.after.to_string()),
+            change.resolves.clone(),
+        );
+    }
     for service in &plan.restarts {
         push(
             "restart_service",

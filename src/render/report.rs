@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::diagnose::{date, Diagnosis, Remedy};
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
-use crate::render::text::{certificate_line, change_diff};
+use crate::render::text::{certificate_line, change_diff, send_change_diff};
 
 /// Escapes text for Markdown prose and table cells.
 fn md(text: &str) -> String {
@@ -106,7 +106,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 md(&plan.server),
                 plan.imports.len(),
                 plan.removals.len(),
-                plan.changes.len(),
+                plan.changes.len() + plan.send_changes.len(),
                 plan.manual.len()
             );
         }
@@ -162,6 +162,11 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 Remedy::SetReceiveCertificateName { after, .. } => {
                     format!("set TlsCertificateName to {}", md(&after.to_string()))
                 }
+                Remedy::SetSendCertificateName { after, carrier, .. } => format!(
+                    "set TlsCertificateName to {}, once for the organisation, in the script of {}",
+                    md(&after.to_string()),
+                    md(carrier)
+                ),
                 Remedy::RemoveCertificate { certificate } => format!(
                     "back up, then remove {} by its full thumbprint",
                     certificate.thumbprint
@@ -198,11 +203,20 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 "Scripts: `remediate.ps1` and `rollback.ps1`, plan fingerprint `{fingerprint}`.\n"
             );
         }
-        if !plan.changes.is_empty() {
+        if !(plan.changes.is_empty() && plan.send_changes.is_empty()) {
             let _ = writeln!(out, "### Diff\n");
             for change in &plan.changes {
                 let _ = writeln!(out, "Receive connector {}:\n", md(&change.identity));
                 out.push_str(&fenced("diff", &change_diff(&server.connectors, change)));
+                out.push('\n');
+            }
+            for change in &plan.send_changes {
+                let _ = writeln!(
+                    out,
+                    "Send connector {} (one object for the organisation, changed only from this server):\n",
+                    md(&change.identity)
+                );
+                out.push_str(&fenced("diff", &send_change_diff(change)));
                 out.push('\n');
             }
         }
@@ -232,6 +246,17 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                     "Back up and set TlsCertificateName of {} to {}.",
                     md(&change.identity),
                     md(&change.after.to_string())
+                ),
+            );
+        }
+        for change in &plan.send_changes {
+            line(
+                &mut out,
+                format!(
+                    "Back up and set TlsCertificateName of the send connector {} to {} (organisation-wide; source servers {}).",
+                    md(&change.identity),
+                    md(&change.after.to_string()),
+                    md(&change.source_servers.join(", "))
                 ),
             );
         }

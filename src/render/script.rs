@@ -48,6 +48,17 @@ struct ChangeLine {
     thumbprint: String,
 }
 
+/// A send connector change: `before_null` tells a null value from an empty one, so the rollback
+/// sets `$null` back only when the connector had no TlsCertificateName.
+#[derive(Serialize)]
+struct SendChangeLine {
+    identity: String,
+    before: String,
+    before_null: bool,
+    after: String,
+    thumbprint: String,
+}
+
 /// The only values a template renders unquoted (`{{{comments.…}}}`), each a [`CommentText`].
 #[derive(Serialize)]
 struct Comments {
@@ -74,6 +85,9 @@ struct PlanTables {
     imports: Vec<ImportLine>,
     removals: Vec<CertificateLine>,
     changes: Vec<ChangeLine>,
+    send_changes: Vec<SendChangeLine>,
+    /// Whether a script reads a connector's TlsCertificateName (receive or send).
+    reads_connector_names: bool,
     restarts: Vec<&'static str>,
 }
 
@@ -134,6 +148,12 @@ fn rollback_steps(plan: &ServerPlan) -> Vec<String> {
             change.certificate.thumbprint
         ));
     }
+    for change in &plan.send_changes {
+        steps.push(format!(
+            "Set TlsCertificateName of the send connector (organisation-wide) back to its value before the change to {}.",
+            change.certificate.thumbprint
+        ));
+    }
     for import in &plan.imports {
         steps.push(format!(
             "Only with -RemoveImportedIntermediates: remove the imported intermediate {} from Cert:\\LocalMachine\\CA.",
@@ -168,6 +188,12 @@ fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
             change.certificate.thumbprint
         ));
     }
+    for change in &plan.send_changes {
+        steps.push(format!(
+            "Set TlsCertificateName of the send connector to Exchange Online (one object for the organisation, changed from this server only) to name the certificate {}.",
+            change.certificate.thumbprint
+        ));
+    }
     steps.push(format!(
         "Restart {} once, after all changes.",
         plan.restarts.join(", ")
@@ -182,6 +208,9 @@ fn required_cmdlets(plan: &ServerPlan, direction: Direction) -> Vec<&'static str
     let mut cmdlets = Vec::new();
     if !plan.changes.is_empty() {
         cmdlets.extend(["Get-ReceiveConnector", "Set-ReceiveConnector"]);
+    }
+    if !plan.send_changes.is_empty() {
+        cmdlets.extend(["Get-SendConnector", "Set-SendConnector"]);
     }
     match direction {
         Direction::Remediation => {
@@ -277,7 +306,23 @@ fn script(
             .iter()
             .map(|r| certificate_line(&r.certificate))
             .collect(),
+        reads_connector_names: !(changes.is_empty() && plan.send_changes.is_empty()),
         changes,
+        send_changes: plan
+            .send_changes
+            .iter()
+            .map(|change| SendChangeLine {
+                identity: change.identity.clone(),
+                before: change
+                    .before
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                before_null: change.before.is_none(),
+                after: change.after.to_string(),
+                thumbprint: change.certificate.thumbprint.clone(),
+            })
+            .collect(),
         restarts: plan.restarts.clone(),
     };
     Script { comments, tables }

@@ -8,7 +8,7 @@ use similar::TextDiff;
 use crate::diagnose::select::Selection;
 use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy};
 use crate::model::{Certificate, Inventory};
-use crate::plan::{summarize, ConnectorChange, ServerPlan};
+use crate::plan::{summarize, ConnectorChange, SendConnectorChange, ServerPlan};
 use crate::render::ps;
 
 /// ANSI colours, only when writing to a terminal and NO_COLOR is not set.
@@ -260,6 +260,12 @@ pub fn plan(
                 Remedy::SetReceiveCertificateName { after, .. } => {
                     let _ = writeln!(out, "    fix: set TlsCertificateName to {after}");
                 }
+                Remedy::SetSendCertificateName { after, carrier, .. } => {
+                    let _ = writeln!(
+                        out,
+                        "    fix: set TlsCertificateName to {after}, once for the organisation, in the script of {carrier} (the first source transport server)"
+                    );
+                }
                 Remedy::RemoveCertificate { certificate } => {
                     let _ = writeln!(
                         out,
@@ -296,6 +302,26 @@ pub fn plan(
     }
     let _ = writeln!(out, "\n{}", style.bold(&summary.to_string()));
     out
+}
+
+/// The unified diff of the send connector's TlsCertificateName, shared with the change report.
+pub fn send_change_diff(change: &SendConnectorChange) -> String {
+    let state = |name: Option<String>| {
+        format!(
+            "TlsCertificateName: {}\n",
+            name.unwrap_or_else(|| "(null)".to_owned())
+        )
+    };
+    let before = state(change.before.as_ref().map(ToString::to_string));
+    let after = format!(
+        "{}Certificate on this server: {}\n",
+        state(Some(change.after.to_string())),
+        certificate_line(&change.certificate)
+    );
+    TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .header("current", "desired")
+        .to_string()
 }
 
 /// The unified diff of a connector's current and desired state, shared with the change report.
@@ -345,6 +371,23 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             change.identity
         );
         for line in change_diff(reports, change).lines() {
+            let painted = match line.chars().next() {
+                Some('+') if !line.starts_with("+++") => style.green(line),
+                Some('-') if !line.starts_with("---") => style.red(line),
+                _ => line.to_owned(),
+            };
+            let _ = writeln!(out, "      {painted}");
+        }
+    }
+    for change in &plan.send_changes {
+        let _ = writeln!(
+            out,
+            "  {} send connector {} (organisation-wide, changed once, from this server; source servers {})",
+            style.yellow("~"),
+            change.identity,
+            change.source_servers.join(", ")
+        );
+        for line in send_change_diff(change).lines() {
             let painted = match line.chars().next() {
                 Some('+') if !line.starts_with("+++") => style.green(line),
                 Some('-') if !line.starts_with("---") => style.red(line),

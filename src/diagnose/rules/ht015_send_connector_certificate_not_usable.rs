@@ -8,7 +8,7 @@ use crate::diagnose::{
     install_certificate_instruction, sourced_send_connectors, Evidence, Findings, ManualCommand, Remedy,
     Target,
 };
-use crate::model::{Certificate, Inventory, Server, ServerKind};
+use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
 
 pub const RULE: Rule = Rule {
     code: "HT015",
@@ -40,15 +40,25 @@ The send connector export is matched with each source server's certificate expor
 receive connectors.
 
 ## Fix
-Manual, because a send connector is one object for the whole organisation:
-`Set-SendConnector -Identity <name> -TlsCertificateName '<I>issuer<S>subject'` naming a
-certificate installed, with its private key, on every source transport server; then restart
-MSExchangeTransport on each of them.
+`Set-SendConnector -Identity <name> -TlsCertificateName '<I>issuer<S>subject'`, naming the
+certificate the hybrid receive connectors are planned to use. A send connector is one object of
+the organisation (in Active Directory), so it is changed once: hybridtls puts the change into
+the script of the first source transport server in sorted order (the carrier), and the plan of
+every other source server restarts MSExchangeTransport there afterwards. The carrier's script
+refuses to change it when the connector's TlsCertificateName is no longer what the plan saw, or
+when the certificate is not in its `Cert:\LocalMachine\My` with its private key; it exports the
+connector (Export-Clixml) to the run folder first, and `rollback.ps1` sets the old value back
+(`$null` when it was null). Then MSExchangeTransport, which runs the send connectors, is
+restarted, as the cited fixes do; the connector is read from Active Directory, so the other
+source servers pick it up too, and their restart makes that immediate.
 
 ## When to fix by hand
-Always; hybridtls names the value to set. On an Edge Transport server the send connector is an
-EdgeSync'd copy of the organisation's: it is changed in the organisation, from a Mailbox server,
-and EdgeSync brings it to the Edge.
+When a source transport server of the connector was not exported, or one of them lacks a valid
+certificate with a private key under that issuer and subject (or has a key-less copy, which the
+send side may pick), the change is a manual action with the reason and the command. On an Edge
+Transport server the send connector is an EdgeSync'd copy of the organisation's: it is changed in
+the organisation, from a Mailbox server, and EdgeSync brings it to the Edge; the Edge needs a
+certificate with the same issuer and subject as the Mailbox servers.
 
 ## Sources
 - microsoft/CSS-Exchange HealthChecker,
@@ -64,6 +74,12 @@ and EdgeSync brings it to the Edge.
   `TlsCertificateName`).
 - Hybrid Configuration Wizard log (SammyKrosoft/Hybrid-Config-Wiz-Checks): `New-SendConnector ...
   -TLSCertificateName '<I>issuer<S>subject'` on "Outbound to Office 365".
+- Microsoft Learn, Set-SendConnector, `-TlsCertificateName` (type `SmtpX509Identifier`,
+  `"<I>X.500Issuer<S>X.500Subject"`); the same type takes `$null` on Set-ReceiveConnector in
+  KB 2989382, which is how a null value is set back.
+- ex-shell.com, "Notes on upgrading an Exchange on-premises certificate in a hybrid
+  environment" (2021) and exchange-formats.md §3.3: after `Set-SendConnector -TlsCertificateName`
+  the transport service is restarted.
 - Decompiled Exchange 2013 `SmtpOutConnection`: no match for the send connector's TlsCertificateName
   queues `454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not
   be found.` (exchange-formats.md §3.2, §5).
@@ -71,8 +87,9 @@ and EdgeSync brings it to the Edge.
 };
 
 /// Send connectors to Exchange Online that this server sources must name a certificate it has.
-/// A send connector is one object for the whole organisation, so the fix is never scripted for
-/// one server: the finding says what to set.
+/// A send connector is one object of the organisation (in Active Directory), so when the fix is
+/// scripted it is scripted once, in the script of the first source server in sorted order (the
+/// carrier, see [`automation`]); otherwise the finding says what to set by hand and why.
 pub(in crate::diagnose) fn check(
     inventory: &Inventory,
     server: &Server,
@@ -91,25 +108,33 @@ pub(in crate::diagnose) fn check(
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
-            Some(target) => Remedy::Manual {
-                instruction: format!(
-                    "once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
-                    target.certificate.thumbprint,
-                    if server.kind == Some(ServerKind::Edge) {
-                        // EdgeSync replicates the organisation's send connectors to the Edge,
-                        // where they are read-only.
-                        " in the Exchange Management Shell of a Mailbox server, not on the Edge (EdgeSync replicates the connector; Start-EdgeSynchronization speeds it up); the Edge needs a certificate with the same issuer and subject as the Mailbox servers"
-                    } else {
-                        ""
-                    }
-                ),
-                command: Some(ManualCommand {
-                    cmdlet: "Set-SendConnector",
-                    parameters: vec![
-                        ("Identity", connector.name.clone()),
-                        ("TlsCertificateName", target.name.to_string()),
-                    ],
-                }),
+            Some(target) => match automation(inventory, server, connector, &target.name, now) {
+                Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
+                    connector: Box::new(connector.clone()),
+                    after: target.name.clone(),
+                    carrier,
+                    certificate: Box::new(certificate.clone()),
+                },
+                Err(reason) => Remedy::Manual {
+                    instruction: format!(
+                        "not scripted because {reason}: once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
+                        target.certificate.thumbprint,
+                        if server.kind == Some(ServerKind::Edge) {
+                            // EdgeSync replicates the organisation's send connectors to the Edge,
+                            // where they are read-only.
+                            " in the Exchange Management Shell of a Mailbox server, not on the Edge (EdgeSync replicates the connector; Start-EdgeSynchronization speeds it up); the Edge needs a certificate with the same issuer and subject as the Mailbox servers"
+                        } else {
+                            ""
+                        }
+                    ),
+                    command: Some(ManualCommand {
+                        cmdlet: "Set-SendConnector",
+                        parameters: vec![
+                            ("Identity", connector.name.clone()),
+                            ("TlsCertificateName", target.name.to_string()),
+                        ],
+                    }),
+                },
             },
             None => Remedy::manual(install_certificate_instruction(&[])),
         };
@@ -129,4 +154,73 @@ pub(in crate::diagnose) fn check(
             remedy,
         );
     }
+}
+
+/// Whether the change of `connector` to `name` may be scripted, and if so by which server's
+/// script (the first source transport server in sorted order) with which of its certificates.
+/// It may be when every source server was exported, none is an Edge Transport server (an
+/// EdgeSync'd connector is changed in the organisation, from a Mailbox server), and each has
+/// exactly one valid certificate with a private key and no key-less valid copy under that
+/// issuer and subject: the send side does not skip a copy without a key (seed 002). Otherwise
+/// the reason, for the manual action.
+pub(in crate::diagnose) fn automation<'i>(
+    inventory: &'i Inventory,
+    server: &Server,
+    connector: &SendConnector,
+    name: &TlsCertificateName,
+    now: OffsetDateTime,
+) -> Result<(String, &'i Certificate), String> {
+    if server.kind == Some(ServerKind::Edge) {
+        return Err("on an Edge Transport server the send connector is an EdgeSync'd copy".to_owned());
+    }
+    let mut sources: Vec<&str> = connector.source_servers.iter().map(String::as_str).collect();
+    sources.sort_by_key(|s| s.to_ascii_uppercase());
+    sources.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let mut carrier: Option<(String, &Certificate)> = None;
+    for source in sources {
+        let Some(exported) = inventory.server(source) else {
+            return Err(format!("its source transport server {source} was not exported"));
+        };
+        if exported.kind == Some(ServerKind::Edge) {
+            return Err(format!(
+                "its source transport server {source} is an Edge Transport server (the connector is changed in the organisation and synchronised by EdgeSync)"
+            ));
+        }
+        let matches: Vec<&Certificate> = inventory
+            .certificates
+            .iter()
+            .filter(|c| {
+                c.store == Store::My
+                    && c.server
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&exported.name))
+                    && c.valid_at(now)
+                    && name.matches(c)
+            })
+            .collect();
+        let keyed: Vec<&Certificate> = matches
+            .iter()
+            .copied()
+            .filter(|c| c.has_private_key == Some(true))
+            .collect();
+        let certificate = match (keyed.as_slice(), matches.len()) {
+            ([one], 1) => *one,
+            ([], _) => {
+                return Err(format!(
+                    "{} has no valid certificate with a private key named {name}",
+                    exported.name
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "{} has more than one valid certificate named {name}, or a copy without a private key",
+                    exported.name
+                ))
+            }
+        };
+        if carrier.is_none() {
+            carrier = Some((exported.name.clone(), certificate));
+        }
+    }
+    carrier.ok_or_else(|| "it lists no source transport server".to_owned())
 }

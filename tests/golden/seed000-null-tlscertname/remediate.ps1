@@ -143,8 +143,8 @@ try {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation on this server (X509Certificate2.Verify()), so Exchange would not select it.")
         }
     }
-    $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     $alreadyChanged = New-Object -TypeName System.Collections.Generic.List[object]
+    $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
         # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
         $liveConnector = $null
