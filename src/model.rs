@@ -71,6 +71,7 @@ pub enum InputKind {
     AuthConfig,
     InboundConnectors,
     OutboundConnectors,
+    HybridConfiguration,
     Empty,
 }
 
@@ -87,6 +88,7 @@ impl InputKind {
             InputKind::AuthConfig => "Get-AuthConfig",
             InputKind::InboundConnectors => "Get-InboundConnector (Exchange Online)",
             InputKind::OutboundConnectors => "Get-OutboundConnector (Exchange Online)",
+            InputKind::HybridConfiguration => "Get-HybridConfiguration",
             InputKind::Empty => "empty list",
         }
     }
@@ -205,6 +207,17 @@ impl ReceiveConnector {
         let suffix = format!(":{port}");
         self.bindings.iter().any(|binding| binding.ends_with(&suffix))
     }
+}
+
+/// The organisation's one HybridConfiguration object (`Get-HybridConfiguration`): what the Hybrid
+/// Configuration Wizard configures the connectors with when it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HybridConfiguration {
+    pub tls_certificate_name: Option<TlsCertificateName>,
+    pub sending_transport_servers: Vec<String>,
+    pub receiving_transport_servers: Vec<String>,
+    pub edge_transport_servers: Vec<String>,
+    pub source: Source,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -559,6 +572,8 @@ pub struct Inventory {
     /// like the Auth configuration; empty when they were not given.
     pub inbound_connectors: Vec<InboundConnector>,
     pub outbound_connectors: Vec<OutboundConnector>,
+    /// `Get-HybridConfiguration` exports; every export describes the same organisation object.
+    pub hybrid_configurations: Vec<HybridConfiguration>,
 }
 
 impl Inventory {
@@ -576,6 +591,7 @@ impl Inventory {
             auth_configs,
             inbound_connectors,
             outbound_connectors,
+            hybrid_configurations,
         } = other;
         self.inputs.extend(inputs);
         self.servers.extend(servers);
@@ -588,6 +604,7 @@ impl Inventory {
         self.auth_configs.extend(auth_configs);
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);
+        self.hybrid_configurations.extend(hybrid_configurations);
     }
 
     /// The inputs one server's plan is made from: its own files and the organisation-wide

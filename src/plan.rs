@@ -194,6 +194,9 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
                     }
                 }
             }
+            // The renewal's manual steps follow the scripted ones in their order: the hybrid
+            // configuration, then EdgeSync, then the Exchange Online values (HT033).
+            manual.sort_by_key(renewal_phase);
             changes.sort_by(|a, b| a.identity.cmp(&b.identity));
             removals.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
             imports.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
@@ -228,6 +231,18 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
         .collect();
     place_send_changes(diagnosis, &mut plans);
     plans
+}
+
+/// Where a manual action falls in the renewal workflow (stable sort: other actions keep their
+/// order, first).
+fn renewal_phase(action: &ManualAction) -> u8 {
+    match action.command.as_ref().map(|c| c.cmdlet) {
+        Some("Set-HybridConfiguration") => 1,
+        Some("Start-EdgeSynchronization") => 2,
+        Some("Set-InboundConnector" | "Set-OutboundConnector") => 3,
+        _ if action.object == "Exchange Online connectors" => 3,
+        _ => 0,
+    }
 }
 
 /// Puts each send connector change into the plan of its carrier, once however many source

@@ -643,6 +643,101 @@ fn ht015_a_null_send_certificate_name_is_set_back_to_null_by_the_rollback() {
     assert!(remediate.contains("Before     = ''"));
 }
 
+/// The actions of a plan as (kind, target) in execution order.
+fn action_order(plan: &Plan) -> Vec<(String, String)> {
+    plan.0["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["target"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ht033_renewal_covers_connectors_then_hybrid_configuration_then_exchange_online_in_order() {
+    let plan = plan("HT033", &[]);
+    assert_eq!(plan.codes(), ["HT002", "HT015", "HT033"]);
+    assert_eq!(
+        plan.0["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with("hybrid-configuration.json"))
+            .unwrap()["recognised_as"],
+        "Get-HybridConfiguration"
+    );
+    let stale = format!("<I>CN=Rules Test Issuing CA 0, O=Rules Test Trust, C=US<S>{MAIL}");
+    let finding = plan.0["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "HT033" && f["object"] == "HybridConfiguration")
+        .unwrap();
+    assert_eq!(evidence(finding), [("TlsCertificateName", stale.as_str())]);
+    let order = action_order(&plan);
+    let kinds: Vec<&str> = order.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "set_receive_connector",
+            "set_send_connector",
+            "restart_service",
+            "restart_service",
+            "manual",
+            "manual"
+        ],
+        "{order:?}"
+    );
+    let manual = plan.actions("manual");
+    assert_eq!(
+        parameter(manual[0], "command"),
+        format!("Set-HybridConfiguration -TlsCertificateName '{}'", mail_name())
+    );
+    assert_eq!(manual[1]["target"], "Exchange Online connectors");
+    let values = parameter(manual[1], "instruction");
+    assert!(
+        values.contains("TlsSenderCertificateName mail.contoso.com"),
+        "{values}"
+    );
+    assert!(values.contains("TlsDomain mail.contoso.com"), "{values}");
+    // No Edge in this organisation: no EdgeSync step.
+    assert!(!plan.0["actions"]
+        .to_string()
+        .contains("Start-EdgeSynchronization"));
+    // With the hybrid configuration already on the new certificate, HT033 is silent.
+    assert!(plan_dir(&Path::new(FIXTURES).join("HT015"), &[]).codes() == ["HT015"]);
+}
+
+#[test]
+fn ht033_with_edge_servers_starts_edgesync_between_hybrid_configuration_and_exchange_online() {
+    let plan = plan("HT033-edge", &[]);
+    let manual = plan.actions("manual");
+    let commands: Vec<&str> = manual
+        .iter()
+        .map(|m| {
+            m["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "command")
+                .and_then(|p| p["value"].as_str())
+                .unwrap_or("")
+        })
+        .collect();
+    assert!(
+        commands[0].starts_with("Set-HybridConfiguration -TlsCertificateName"),
+        "{commands:?}"
+    );
+    assert_eq!(commands[1], "Start-EdgeSynchronization");
+    assert!(parameter(manual[1], "instruction").contains("KB 2989382"));
+    assert_eq!(manual[2]["target"], "Exchange Online connectors");
+}
+
 #[test]
 fn ht017_connectors_without_certificates_are_a_missing_export_not_an_all_clear() {
     // With the hybrid FQDN known, nothing but the missing export may be said: no "obtain a

@@ -174,7 +174,9 @@ fn scenario_with_send(
             r#"{{"Name": {name}, "AddressSpaces": ["smtp:contoso.mail.onmicrosoft.com;1"], "SmartHosts": ["contoso-com.mail.protection.outlook.com"],
                 "Fqdn": "mail.contoso.com", "CloudServicesMailEnabled": true, "SourceTransportServers": ["EX1"],
                 "TlsCertificateName": {{"CertificateIssuer": {old}, "CertificateSubject": {subject}}}}}"#,
-            name = json_string(send),
+            // A fixed prefix, as a server name prefixes a receive connector's identity: a bare
+            // short value such as `@('` occurs in the script's own code.
+            name = json_string(&format!("HybridSend {send}")),
             old = json_string(send_old),
             subject = json_string(&subject),
         ),

@@ -129,9 +129,16 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
     let mut servers: Vec<&Server> = inventory.servers.iter().collect();
     servers.sort_by_key(|s| s.name.to_ascii_uppercase());
     let index = ServerIndex::new(inventory);
+    let renewal_carrier = servers
+        .iter()
+        .find(|s| s.kind != Some(crate::model::ServerKind::Edge))
+        .map(|s| s.name.clone());
     let servers = servers
         .into_iter()
-        .map(|server| diagnose_server(inventory, &index, server, hybrid_names.as_ref(), now))
+        .map(|server| {
+            let carrier = renewal_carrier.as_deref() == Some(server.name.as_str());
+            diagnose_server(inventory, &index, server, hybrid_names.as_ref(), carrier, now)
+        })
         .collect();
     Diagnosis {
         now,
@@ -417,6 +424,7 @@ fn diagnose_server<'a>(
     index: &ServerIndex<'a>,
     server: &'a Server,
     hybrid: Option<&HybridNames>,
+    renewal_carrier: bool,
     now: OffsetDateTime,
 ) -> ServerDiagnosis<'a> {
     let own = index.certificates(&server.name);
@@ -536,6 +544,19 @@ fn diagnose_server<'a>(
         rules::ht012_certificate_expiring::check(certificate, now, &mut findings);
         rules::ht013_weak_rsa_key::check(certificate, &mut findings);
         rules::ht014_sha1_signature::check(certificate, &mut findings);
+    }
+    // The hybrid configuration is one object of the organisation: judged once, on the first
+    // non-Edge server in sorted order, which also carries the renewal's remaining steps.
+    if let (Some(configuration), Some(target), true) =
+        (inventory.hybrid_configurations.first(), target, renewal_carrier)
+    {
+        rules::ht033_hybrid_configuration_certificate_differs::check(
+            inventory,
+            configuration,
+            server,
+            target,
+            &mut findings,
+        );
     }
     // The Auth configuration is organisation-wide; every export of it describes the same object.
     if let Some(auth) = inventory.auth_configs.first() {

@@ -6,8 +6,9 @@ use serde_json::{Map, Value};
 use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
 use crate::model::{
-    AuthConfig, Certificate, InboundConnector, OutboundConnector, ReceiveConnector, SendConnector, Server,
-    ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
+    AuthConfig, Certificate, HybridConfiguration, InboundConnector, OutboundConnector, ReceiveConnector,
+    SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName,
+    TransportRole,
 };
 use crate::x509;
 
@@ -317,6 +318,27 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
             .collect(),
         cloud_services_mail_enabled: record.bool("CloudServicesMailEnabled")?,
         source_servers,
+        source: source(record),
+    })
+}
+
+/// `Get-HybridConfiguration`: the certificate name the Hybrid Configuration Wizard uses and the
+/// servers it configures (Set-HybridConfiguration, Microsoft Learn).
+pub fn read_hybrid_configuration(record: &Record) -> Result<HybridConfiguration, InputError> {
+    let servers = |field: &str| -> Result<Vec<String>, InputError> {
+        record
+            .list(field, |map| {
+                property(map, "Name").and_then(Value::as_str).map(str::to_owned)
+            })?
+            .into_iter()
+            .map(|server| host_name(record, field, &server))
+            .collect()
+    };
+    Ok(HybridConfiguration {
+        tls_certificate_name: read_tls_certificate_name(record)?,
+        sending_transport_servers: servers("SendingTransportServers")?,
+        receiving_transport_servers: servers("ReceivingTransportServers")?,
+        edge_transport_servers: servers("EdgeTransportServers")?,
         source: source(record),
     })
 }

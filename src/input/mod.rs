@@ -227,6 +227,13 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
             values.iter().try_for_each(|value| check(source, field, value))?;
         }
     }
+    for configuration in &inventory.hybrid_configurations {
+        check_name(
+            &configuration.source,
+            "TlsCertificateName",
+            &configuration.tls_certificate_name,
+        )?;
+    }
     for connector in &inventory.inbound_connectors {
         let source = &connector.source;
         check(source, "Name", &connector.name)?;
@@ -455,6 +462,9 @@ fn read_file_into(
             InputKind::OutboundConnectors => inventory
                 .outbound_connectors
                 .push(exchange::read_outbound_connector(&record)?),
+            InputKind::HybridConfiguration => inventory
+                .hybrid_configurations
+                .push(exchange::read_hybrid_configuration(&record)?),
             InputKind::CertificateFile | InputKind::ProtocolLog | InputKind::Empty => {
                 unreachable!("not produced by recognise")
             }
@@ -506,6 +516,17 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     let any = |names: &[&str]| names.iter().any(|n| has(n));
     if has("HybridTlsCollector") || (has("ServerRole") && any(&["AdminDisplayVersion", "Fqdn"])) {
         return Some(InputKind::ExchangeServer);
+    }
+    // Get-HybridConfiguration: the server lists and the smart host only it has
+    // (Set-HybridConfiguration on Microsoft Learn; connectors have SourceTransportServers).
+    if any(&[
+        "OnPremisesSmartHost",
+        "SendingTransportServers",
+        "ReceivingTransportServers",
+        "EdgeTransportServers",
+    ]) && any(&["Features", "Domains", "TlsCertificateName", "OnPremisesSmartHost"])
+    {
+        return Some(InputKind::HybridConfiguration);
     }
     // Get-AuthConfig names certificates by thumbprint in properties of its own.
     if any(&["CurrentCertificateThumbprint", "NextCertificateThumbprint"]) {
@@ -764,6 +785,7 @@ fn attribute_inputs(inventory: &mut Inventory) {
         InputKind::AuthConfig,
         InputKind::InboundConnectors,
         InputKind::OutboundConnectors,
+        InputKind::HybridConfiguration,
     ];
     for input in inventory
         .inputs
