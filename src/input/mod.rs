@@ -332,11 +332,9 @@ fn read_file_into(
     let cannot_read = |e: std::io::Error| InputError::new(&name, format!("cannot read: {e}"));
     let size = std::fs::metadata(path).map_err(cannot_read)?.len();
     let ext = extension(path);
-    // A protocol log is streamed, whatever its size: it is never held whole.
-    if ext != "xml"
-        && !CERTIFICATE_EXTENSIONS.contains(&ext.as_str())
-        && protocol_log::streams(path, size).map_err(cannot_read)?
-    {
+    // A protocol log is streamed, whatever its size: it is never held whole. Only `.log` files
+    // are looked at for it; reading the head of every export to ask would read it twice.
+    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(path, size).map_err(cannot_read)? {
         let log = protocol_log::stream(&name, path, progress)?;
         inventory.inputs.push(InputFile {
             path: name,
@@ -630,13 +628,17 @@ fn folder_of(path: &str) -> &str {
 /// to the server whose exports sit in the same folder (the collector writes one folder per
 /// server), or to the only server of the inputs.
 fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
+    use std::collections::{HashMap, HashSet};
+    // Indexed by lowercase name, not searched: an organisation has a thousand servers and
+    // eighty thousand certificates, and a search per record made loading quadratic.
     let mut known: Vec<(String, Option<String>)> = inventory
         .servers
         .iter()
         .map(|s| (s.name.clone(), s.fqdn.clone()))
         .collect();
+    let mut seen: HashSet<String> = known.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
     let mut add = |name: &str| {
-        if !known.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        if seen.insert(name.to_ascii_lowercase()) {
             known.push((name.to_owned(), None));
         }
     };
@@ -648,42 +650,43 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
             add(server.split('.').next().unwrap_or(server));
         }
     }
-    for (name, fqdn) in &mut known {
-        if fqdn.is_none() {
-            *fqdn = inventory
-                .certificates
-                .iter()
-                .filter_map(|c| c.server.as_deref())
-                .find(|s| {
-                    s.contains('.')
-                        && s.split('.')
-                            .next()
-                            .is_some_and(|first| first.eq_ignore_ascii_case(name))
-                })
-                .map(str::to_owned);
+    // The first FQDN a certificate's server was written as, by its short name.
+    let mut fqdn_of: HashMap<String, &str> = HashMap::new();
+    for written in inventory.certificates.iter().filter_map(|c| c.server.as_deref()) {
+        if let Some((first, _)) = written.split_once('.') {
+            fqdn_of.entry(first.to_ascii_lowercase()).or_insert(written);
         }
     }
+    for (name, fqdn) in &mut known {
+        if fqdn.is_none() {
+            *fqdn = fqdn_of.get(&name.to_ascii_lowercase()).map(|s| (*s).to_owned());
+        }
+    }
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (at, server) in inventory.servers.iter().enumerate() {
+        index.entry(server.name.to_ascii_lowercase()).or_insert(at);
+    }
     for (name, fqdn) in &known {
-        match inventory
-            .servers
-            .iter_mut()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
-        {
-            Some(server) => {
+        match index.get(&name.to_ascii_lowercase()) {
+            Some(&at) => {
+                let server = &mut inventory.servers[at];
                 if server.fqdn.is_none() {
                     server.fqdn = fqdn.clone();
                 }
             }
-            None => inventory.servers.push(crate::model::Server {
-                name: name.clone(),
-                fqdn: fqdn.clone(),
-                kind: None,
-                version: None,
-                folder: None,
-            }),
+            None => {
+                index.insert(name.to_ascii_lowercase(), inventory.servers.len());
+                inventory.servers.push(crate::model::Server {
+                    name: name.clone(),
+                    fqdn: fqdn.clone(),
+                    kind: None,
+                    version: None,
+                    folder: None,
+                });
+            }
         }
     }
-    // Which server each folder's exports describe.
+    // Which server each folder's exports describe: None when the folder holds several.
     let mut folders: Vec<(String, String)> = inventory
         .servers
         .iter()
@@ -697,24 +700,26 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
         .collect();
     folders.sort();
     folders.dedup_by(|a, b| a.0 == b.0 && a.1.eq_ignore_ascii_case(&b.1));
-    let folder_server = |file: &str| -> Option<String> {
-        let folder = folder_of(file);
-        let mut matches = folders.iter().filter(|(f, _)| f == folder);
-        match (matches.next(), matches.next()) {
-            (Some((_, server)), None) => Some(server.clone()),
-            _ => None,
-        }
-    };
+    let mut by_folder: HashMap<String, Option<String>> = HashMap::new();
+    for (folder, server) in folders {
+        by_folder
+            .entry(folder)
+            .and_modify(|only| *only = None)
+            .or_insert(Some(server));
+    }
+    let folder_server = |file: &str| -> Option<String> { by_folder.get(folder_of(file)).cloned().flatten() };
+    let canonical: HashMap<String, String> = inventory
+        .servers
+        .iter()
+        .rev()
+        .map(|s| (s.name.to_ascii_lowercase(), s.name.clone()))
+        .collect();
     let single = (inventory.servers.len() == 1).then(|| inventory.servers[0].name.clone());
     for certificate in &mut inventory.certificates {
         certificate.server = match &certificate.server {
             Some(written) => {
                 let short = written.split('.').next().unwrap_or(written);
-                inventory
-                    .servers
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(short))
-                    .map(|s| s.name.clone())
+                canonical.get(&short.to_ascii_lowercase()).cloned()
             }
             None if certificate.store == Store::File => None,
             None => match folder_server(&certificate.source.file).or_else(|| single.clone()) {
@@ -732,9 +737,10 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
             },
         };
     }
+    let mut listed: HashSet<(String, Store)> = HashSet::new();
     for (file, store) in std::mem::take(&mut inventory.listed_stores) {
         if let Some(server) = folder_server(&file).or_else(|| single.clone()) {
-            if !inventory.store_listed(&server, store) {
+            if listed.insert((server.to_ascii_lowercase(), store)) {
                 inventory.listed_stores.push((server, store));
             }
         }
