@@ -635,7 +635,7 @@ fn stream_as(
             let ((), examined) = rayon::join(
                 || {
                     for piece in &window {
-                        fingerprint.update(&piece.bytes);
+                        fingerprint.update_rayon(&piece.bytes);
                     }
                 },
                 || {
