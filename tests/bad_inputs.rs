@@ -212,3 +212,34 @@ fn an_exchange_online_connector_with_an_unknown_tls_setting_names_record_and_fie
     assert!(stderr.contains("TlsSettings"), "{stderr}");
     assert!(stderr.contains("DomainValidationStrict"), "{stderr}");
 }
+
+/// Found by tests/mangled_inputs.rs: one flipped byte in server.json renamed the server, so the
+/// folder named two servers and a store listing could not be attributed. The error is raised
+/// at the listing, so it must also say which files name which server.
+#[test]
+fn a_folder_whose_exports_name_two_servers_names_the_files_that_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("hybridtls-EXCH02");
+    let example = std::path::Path::new("examples/seed004-missing-intermediate/hybridtls-EXCH02");
+    std::fs::create_dir(&folder).unwrap();
+    for entry in std::fs::read_dir(example).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, folder.join(path.file_name().unwrap())).unwrap();
+    }
+    // The collector writes server.json as UTF-8 with a BOM.
+    let server = std::fs::read_to_string(folder.join("server.json")).unwrap();
+    let renamed = server.replacen("\"EXCH02\"", "\"EX3H02\"", 1);
+    assert_ne!(renamed, server);
+    std::fs::write(folder.join("server.json"), renamed).unwrap();
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("EX3H02 in "), "{stderr}");
+    assert!(stderr.contains("server.json"), "{stderr}");
+    assert!(stderr.contains("EXCH02 in "), "{stderr}");
+    assert!(stderr.contains("receive-connectors.json"), "{stderr}");
+}

@@ -686,28 +686,55 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
             }
         }
     }
-    // Which server each folder's exports describe: None when the folder holds several.
-    let mut folders: Vec<(String, String)> = inventory
+    // Which server each folder's exports describe, and which file says so: a folder whose
+    // files name several servers describes none of them.
+    let server_files: HashMap<&str, &str> = inventory
+        .inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::ExchangeServer)
+        .map(|i| (folder_of(&i.path), i.path.as_str()))
+        .collect();
+    let mut folders: Vec<(String, String, String)> = inventory
         .servers
         .iter()
-        .filter_map(|s| s.folder.clone().map(|f| (f, s.name.clone())))
-        .chain(
-            inventory
-                .receive_connectors
-                .iter()
-                .map(|c| (folder_of(&c.source.file).to_owned(), c.server.clone())),
-        )
+        .filter_map(|s| {
+            let folder = s.folder.as_deref()?;
+            let file = server_files.get(folder).copied().unwrap_or(folder);
+            Some((folder.to_owned(), s.name.clone(), file.to_owned()))
+        })
+        .chain(inventory.receive_connectors.iter().map(|c| {
+            (
+                folder_of(&c.source.file).to_owned(),
+                c.server.clone(),
+                c.source.file.clone(),
+            )
+        }))
         .collect();
     folders.sort();
     folders.dedup_by(|a, b| a.0 == b.0 && a.1.eq_ignore_ascii_case(&b.1));
-    let mut by_folder: HashMap<String, Option<String>> = HashMap::new();
-    for (folder, server) in folders {
-        by_folder
-            .entry(folder)
-            .and_modify(|only| *only = None)
-            .or_insert(Some(server));
+    let mut by_folder: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (folder, server, file) in folders {
+        by_folder.entry(folder).or_default().push((server, file));
     }
-    let folder_server = |file: &str| -> Option<String> { by_folder.get(folder_of(file)).cloned().flatten() };
+    let folder_server = |file: &str| -> Option<String> {
+        match by_folder.get(folder_of(file)).map(Vec::as_slice) {
+            Some([(server, _)]) => Some(server.clone()),
+            _ => None,
+        }
+    };
+    // For the error when a certificate cannot be attributed: the servers its folder names.
+    let folder_servers = |file: &str| -> String {
+        by_folder
+            .get(folder_of(file))
+            .map(|servers| {
+                servers
+                    .iter()
+                    .map(|(server, file)| format!("{server} in {file}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|| "none".to_owned())
+    };
     let canonical: HashMap<String, String> = inventory
         .servers
         .iter()
@@ -729,7 +756,10 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
                 None => {
                     return Err(InputError::new(
                         &certificate.source.file,
-                        "cannot tell which server this certificate is installed on (no Identity, and the folder holds no single server's exports) while the inputs cover several servers",
+                        format!(
+                            "cannot tell which server this certificate is installed on (no Identity, and the folder holds no single server's exports) while the inputs cover several servers; the servers this folder's exports name: {}",
+                            folder_servers(&certificate.source.file)
+                        ),
                     )
                     .at(Position::Field(certificate.source.position.clone()))
                     .hint("keep each server's exports in a folder of its own, as `hybridtls collect` does"))
