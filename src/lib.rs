@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diagnose;
 pub mod error;
 pub mod input;
+pub mod ip_range;
 pub mod model;
 pub mod plan;
 pub mod render;

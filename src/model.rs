@@ -189,6 +189,8 @@ pub struct ReceiveConnector {
     pub name: String,
     pub role: Option<TransportRole>,
     pub bindings: Vec<String>,
+    /// `RemoteIPRanges`: the remote addresses the connector accepts; empty when not exported.
+    pub remote_ip_ranges: Vec<crate::ip_range::IpRange>,
     pub fqdn: Option<String>,
     pub tls_certificate_name: Option<TlsCertificateName>,
     pub tls_domain_capabilities: Vec<String>,

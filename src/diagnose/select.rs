@@ -322,6 +322,7 @@ mod tests {
             name: "Default Frontend EX1".into(),
             role: None,
             bindings: vec![],
+            remote_ip_ranges: vec![],
             fqdn: Some(fqdn.into()),
             tls_certificate_name: name,
             tls_domain_capabilities: vec![],

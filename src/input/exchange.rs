@@ -10,6 +10,7 @@ use crate::model::{
     SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName,
     TransportRole,
 };
+use crate::ip_range::IpRange;
 use crate::x509;
 
 /// `AuthMechanisms` flags [DECOMP AuthMechanisms.cs].
@@ -251,6 +252,7 @@ pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, Input
         name,
         role,
         bindings: read_bindings(record)?,
+        remote_ip_ranges: read_remote_ip_ranges(record)?,
         fqdn: read_fqdn(record, "Fqdn")?,
         tls_certificate_name: read_tls_certificate_name(record)?,
         tls_domain_capabilities: record.list("TlsDomainCapabilities", |map| {
@@ -281,6 +283,37 @@ fn read_bindings(record: &Record) -> Result<Vec<String>, InputError> {
         });
         Some(format!("{}:{port}", address.unwrap_or_default()))
     })
+}
+
+/// `RemoteIPRanges`: `IPRange` objects or their strings (`0.0.0.0-255.255.255.255`,
+/// `10.0.0.0/8`, `192.0.2.7`, `::-ffff:...`). An object is read by its `Expression`, or by
+/// `LowerBound` and `UpperBound` when they are strings (Windows PowerShell 5.1 past its depth,
+/// or a deserialized property bag); deeper, the bounds are `IPvxAddress` objects without their
+/// address, so `Expression` is what carries it.
+fn read_remote_ip_ranges(record: &Record) -> Result<Vec<IpRange>, InputError> {
+    const FIELD: &str = "RemoteIPRanges";
+    let texts = record.list(FIELD, |map| {
+        if let Some(Value::String(expression)) = property(map, "Expression") {
+            return Some(expression.clone());
+        }
+        match (property(map, "LowerBound"), property(map, "UpperBound")) {
+            (Some(Value::String(lower)), Some(Value::String(upper))) => {
+                IpRange::from_bounds(lower, upper).map(|range| range.text)
+            }
+            _ => None,
+        }
+    })?;
+    texts
+        .iter()
+        .map(|text| {
+            IpRange::parse(text).ok_or_else(|| {
+                record.error(
+                    FIELD,
+                    format!("{text:?} is not an IP address, an address range (a-b) or a CIDR range (a/n)"),
+                )
+            })
+        })
+        .collect()
 }
 
 pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError> {
