@@ -2,6 +2,7 @@
 //! wrong as findings of stable rules, each with its evidence and its remedy.
 
 pub mod chain;
+pub mod reach;
 pub mod rules;
 pub mod select;
 pub mod symptoms;
