@@ -780,6 +780,78 @@ fn ht001_on_exchange_2010_never_plans_tls_certificate_name() {
 }
 
 #[test]
+fn ht032_a_narrower_port_25_relay_connector_is_a_warning_without_a_change() {
+    let plan = plan("HT032", &[]);
+    assert_eq!(plan.codes(), ["HT032"]);
+    let finding = plan.finding("HT032");
+    assert_eq!(finding["severity"], "warning");
+    assert_eq!(finding["object"], "EX01\\Relay EX01");
+    let message = finding["message"].as_str().unwrap();
+    for expected in [
+        "192.168.50.0-192.168.50.255 (inside 0.0.0.0-255.255.255.255)",
+        "instead of on EX01\\Default Frontend EX01",
+        "behind source NAT",
+        &format!("presents {} (CN=EX01), which does not cover mail.contoso.com", thumbprint("ex01-exchange")),
+        "its TlsCertificateName is null",
+        "no mail.protection.outlook.com:AcceptCloudServicesMail",
+    ] {
+        assert!(message.contains(expected), "{expected:?} not in {message}");
+    }
+    // Not in Exchange Online's published ranges: the tool cannot know, and does not claim it.
+    assert!(!message.contains("overlaps Exchange Online"), "{message}");
+    assert!(evidence(finding).contains(&("RemoteIPRanges", "192.168.50.0-192.168.50.255")));
+    // A person decides: nothing is changed, no command is typed for them.
+    assert_eq!(plan.summary("change"), 0);
+    let manual = plan.action("manual");
+    assert_eq!(manual["target"], "EX01\\Relay EX01");
+    assert!(manual["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["name"] != "command"));
+
+    // The same relay on another port is another endpoint: nothing fires.
+    let other_port = plan_dir(&Path::new(FIXTURES).join("HT032-other-port"), &[]);
+    assert!(other_port.codes().is_empty(), "{:?}", other_port.codes());
+
+    // A range inside Exchange Online's published addresses is said to be one.
+    let dir = copy_without("HT032", &[]);
+    let receive = dir.path().join("hybridtls-EX01/receive-connectors.json");
+    let text = std::fs::read_to_string(&receive).unwrap();
+    std::fs::write(&receive, text.replace("192.168.50.0-192.168.50.255", "40.107.12.0-40.107.12.255")).unwrap();
+    let overlapping = plan_dir(dir.path(), &[]);
+    let message = overlapping.finding("HT032")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("overlaps Exchange Online's published 40.107.0.0/16"), "{message}");
+    assert!(message.contains("connections from Exchange Online from those addresses land on it"), "{message}");
+
+    // Disabled, the relay takes nothing.
+    let text = std::fs::read_to_string(&receive).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut value: Value = serde_json::from_str(text).unwrap();
+    value[1]["Enabled"] = Value::Bool(false);
+    std::fs::write(&receive, serde_json::to_string(&value).unwrap()).unwrap();
+    assert!(plan_dir(dir.path(), &[]).codes().is_empty());
+}
+
+#[test]
+fn ht032_on_exchange_2010_says_the_connector_is_chosen_by_remote_address_and_no_2013_parameter() {
+    let plan = plan("HT032-exchange2010", &[]);
+    assert_eq!(plan.codes(), ["HT032"]);
+    let finding = plan.finding("HT032");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("Exchange 2010 chooses the receive connector by the remote address"), "{message}");
+    assert!(message.contains("instead of on EX01\\Default EX01"), "{message}");
+    let whole = plan.0.to_string();
+    for later in ["TlsCertificateName of", "AcceptCloudServicesMail", "-TlsCertificateName"] {
+        assert!(!whole.contains(later), "{later:?} named for Exchange 2010: {whole}");
+    }
+    let instruction = plan.action("manual").to_string();
+    assert!(instruction.contains("mail.protection.outlook.com:AcceptOorgProtocol"), "{instruction}");
+    assert!(instruction.contains("Inbound from Office 365"), "{instruction}");
+    assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
 fn ht015_a_null_send_certificate_name_with_fqdn_set_is_valid() {
     // Exchange finds the send certificate by Fqdn; HealthChecker does not flag this either.
     let plan = plan("HT015-null-name-with-fqdn", &[]);

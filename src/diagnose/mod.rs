@@ -468,6 +468,8 @@ fn diagnose_server<'a>(
     for report in &reports {
         rules::ht016_protocol_log_disagrees::check(report, &mut findings);
     }
+    // Which connector Exchange Online's connections really reach on port 25.
+    rules::ht032_narrower_connector_takes_cloud_mail::check(server, &reports, names, &mut findings);
     let mut needs_certificate = false;
     let mut intended_certificates: Vec<(&Certificate, TlsCertificateName)> = Vec::new();
     for report in hybrid_reports {

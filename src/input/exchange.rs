@@ -276,9 +276,16 @@ fn read_bindings(record: &Record) -> Result<Vec<String>, InputError> {
         let port = property(map, "Port")?.as_u64()?;
         let address = property(map, "Address").and_then(|a| match a {
             Value::String(s) => Some(s.clone()),
+            // A deep export writes System.Net.IPAddress with its properties: IPv4 as the
+            // `Address` number (the four bytes in network order, read little-endian), IPv6
+            // without its text (`Address` throws and is null), which stays unknown.
             Value::Object(inner) => property(inner, "IPAddressToString")
                 .and_then(Value::as_str)
-                .map(str::to_owned),
+                .map(str::to_owned)
+                .or_else(|| {
+                    let number = u32::try_from(property(inner, "Address")?.as_u64()?).ok()?;
+                    Some(std::net::Ipv4Addr::from(number.to_le_bytes()).to_string())
+                }),
             _ => None,
         });
         Some(format!("{}:{port}", address.unwrap_or_default()))

@@ -23,6 +23,7 @@ pub(super) mod ht017_required_export_missing;
 pub(super) mod ht018_auth_certificate_expiring;
 pub(super) mod ht030_inbound_connector_certificate_mismatch;
 pub(super) mod ht031_outbound_connector_tls_domain_mismatch;
+pub(super) mod ht032_narrower_connector_takes_cloud_mail;
 pub(super) mod ht033_hybrid_configuration_certificate_differs;
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
@@ -45,6 +46,7 @@ pub use ht017_required_export_missing::RULE as EXPORT_MISSING;
 pub use ht018_auth_certificate_expiring::RULE as AUTH_CERTIFICATE_EXPIRING;
 pub use ht030_inbound_connector_certificate_mismatch::RULE as INBOUND_CONNECTOR_CERTIFICATE;
 pub use ht031_outbound_connector_tls_domain_mismatch::RULE as OUTBOUND_CONNECTOR_TLS_DOMAIN;
+pub use ht032_narrower_connector_takes_cloud_mail::RULE as NARROWER_CONNECTOR_TAKES_CLOUD_MAIL;
 pub use ht033_hybrid_configuration_certificate_differs::RULE as HYBRID_CONFIGURATION_CERTIFICATE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -108,6 +110,7 @@ pub const ALL: &[&Rule] = &[
     &AUTH_CERTIFICATE_EXPIRING,
     &INBOUND_CONNECTOR_CERTIFICATE,
     &OUTBOUND_CONNECTOR_TLS_DOMAIN,
+    &NARROWER_CONNECTOR_TAKES_CLOUD_MAIL,
     &HYBRID_CONFIGURATION_CERTIFICATE,
 ];
 
