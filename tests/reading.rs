@@ -375,3 +375,71 @@ fn exchange_online_connector_values_that_are_no_domain_or_enum_are_refused_with_
         assert!(error.contains(field), "{name}: {error}");
     }
 }
+
+#[test]
+fn remote_ip_ranges_as_strings_and_as_5_1_objects_read_the_same() {
+    use hybridtls::ip_range::IpRange;
+    // Two connectors at the default depth: the ranges are their ToString() strings.
+    let inventory = load(&[sample("R3_ps51_receive_connectors.json")]);
+    let texts: Vec<&str> = inventory.receive_connectors[0]
+        .remote_ip_ranges
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]
+    );
+
+    // One connector at the default depth (Windows PowerShell 5.1, `>`): the IPRange objects are
+    // expanded one level, so LowerBound, UpperBound and Size are their ToString() and RangeFormat
+    // a number (the property bag of the CSS-Exchange CLIXML fixture); Expression carries it. The
+    // second item has lost Expression (a Select-Object of the bounds only): the bounds read.
+    let single = r#"{
+    "Name":  "Relay EX01",
+    "Server":  "EX01",
+    "TransportRole":  16384,
+    "Bindings":  [
+                     {
+                         "Port":  25,
+                         "AddressFamily":  2,
+                         "Address":  "0.0.0.0"
+                     }
+                 ],
+    "RemoteIPRanges":  [
+                           {
+                               "LowerBound":  "192.168.50.0",
+                               "UpperBound":  "192.168.50.255",
+                               "Netmask":  null,
+                               "CIDRLength":  null,
+                               "RangeFormat":  3,
+                               "Size":  "::100",
+                               "Expression":  "192.168.50.0-192.168.50.255"
+                           },
+                           {
+                               "LowerBound":  "10.1.2.3",
+                               "UpperBound":  "10.1.2.3"
+                           },
+                           "10.0.0.0/8"
+                       ]
+}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "receive-connectors.json", utf16le_bom(single));
+    let inventory = load(&[path]);
+    let relay = &inventory.receive_connectors[0];
+    assert_eq!(relay.bindings, ["0.0.0.0:25"]);
+    let expected = [
+        IpRange::parse("192.168.50.0-192.168.50.255").unwrap(),
+        IpRange::parse("10.1.2.3").unwrap(),
+        IpRange::parse("10.0.0.0/8").unwrap(),
+    ];
+    assert_eq!(relay.remote_ip_ranges, expected);
+
+    // A value that is no range is refused with the file and the field.
+    let bad = single.replace("\"10.0.0.0/8\"", "\"10.0.0.0/99\"");
+    let path = write(dir.path(), "bad-ranges.json", utf8_bom(&bad));
+    let error = input::load(&[path]).unwrap_err().to_string();
+    assert!(error.contains("bad-ranges.json"), "{error}");
+    assert!(error.contains("RemoteIPRanges"), "{error}");
+    assert!(error.contains("10.0.0.0/99"), "{error}");
+}
