@@ -852,6 +852,36 @@ fn ht032_on_exchange_2010_says_the_connector_is_chosen_by_remote_address_and_no_
 }
 
 #[test]
+fn ht007_the_hybrid_name_comes_from_the_exchange_online_tls_domain_when_nothing_on_premises_tells_it() {
+    // HT007's exports tell no hybrid name; Exchange Online's outbound connector does.
+    let dir = copy_without("HT007", &[]);
+    let outbound = std::fs::read_to_string(Path::new(FIXTURES).join("HT031/outbound-connectors.json")).unwrap();
+    assert!(outbound.contains("\"hybrid.contoso.com\""));
+    for (tls_domain, expected) in [("mail.contoso.com", "mail.contoso.com"), ("*.contoso.com", "*.contoso.com")] {
+        let text = outbound.replace("\"hybrid.contoso.com\"", &format!("\"{tls_domain}\""));
+        std::fs::write(dir.path().join("outbound-connectors.json"), text).unwrap();
+        let plan = plan_dir(dir.path(), &[]);
+        assert_eq!(plan.0["hybrid_fqdn"]["names"], serde_json::json!([expected]));
+        let origin = plan.0["hybrid_fqdn"]["origin"].as_str().unwrap();
+        assert!(
+            origin.starts_with("TlsDomain of the Exchange Online outbound connector \"Outbound to "),
+            "{origin}"
+        );
+        // Judged as with --fqdn: the null TlsCertificateName is pointed at the hybrid certificate.
+        assert_eq!(plan.codes(), ["HT001"], "{tls_domain}");
+        assert_eq!(
+            parameter(plan.action("set_receive_connector"), "certificate_thumbprint"),
+            thumbprint("mail")
+        );
+    }
+    // On-premises names come first, so that HT031 compares them with Exchange Online's.
+    let plan = plan("HT031", &[]);
+    let origin = plan.0["hybrid_fqdn"]["origin"].as_str().unwrap();
+    assert!(origin.starts_with("Fqdn of the send connector"), "{origin}");
+    assert_eq!(plan.codes(), ["HT031"]);
+}
+
+#[test]
 fn ht015_a_null_send_certificate_name_with_fqdn_set_is_valid() {
     // Exchange finds the send certificate by Fqdn; HealthChecker does not flag this either.
     let plan = plan("HT015-null-name-with-fqdn", &[]);

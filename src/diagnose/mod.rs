@@ -302,7 +302,32 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             }
         }
     }
-    None
+    outbound_tls_domains(inventory)
+}
+
+/// The `TlsDomain` Exchange Online's OnPremises outbound connectors validate the on-premises
+/// certificate against (enabled, `TlsSettings` DomainValidation), when their export is given:
+/// by definition the name Exchange Online reaches on-premises by. Asked last, so that what
+/// on-premises says is compared with it (HT031) rather than replaced by it.
+fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
+    let mut domains: Vec<(String, &str)> = inventory
+        .outbound_connectors
+        .iter()
+        .filter_map(|c| Some((c.validated_domain()?.to_ascii_lowercase(), c.name.as_str())))
+        .collect();
+    domains.sort();
+    domains.dedup_by(|a, b| a.0 == b.0);
+    let (_, first) = domains.first()?;
+    Some(HybridNames {
+        origin: format!(
+            "TlsDomain of the Exchange Online outbound connector \"{first}\" (OnPremises, DomainValidation){}",
+            match domains.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            }
+        ),
+        names: domains.iter().map(|(domain, _)| domain.clone()).collect(),
+    })
 }
 
 /// Why `certificate` cannot serve hybrid mail for `names` at `now`; empty when it can.
