@@ -33,7 +33,9 @@ fn number(address: IpAddr) -> u128 {
 fn address(text: &str) -> Option<IpAddr> {
     let text = text.trim();
     let text = match text.split_once('%') {
-        Some((address, zone)) if !zone.is_empty() && zone.chars().all(|c| c.is_ascii_alphanumeric()) => address,
+        Some((address, zone)) if !zone.is_empty() && zone.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            address
+        }
         Some(_) => return None,
         None => text,
     };
@@ -144,7 +146,13 @@ mod tests {
         assert_eq!(address_text(cidr.lower), "192.168.1.0");
         assert_eq!(address_text(cidr.upper), "192.168.1.255");
         assert_eq!(range("10.0.0.0/8").span(), (1 << 24) - 1);
-        assert_eq!(range("0.0.0.0/0"), IpRange { text: "0.0.0.0/0".into(), ..all_v4.clone() });
+        assert_eq!(
+            range("0.0.0.0/0"),
+            IpRange {
+                text: "0.0.0.0/0".into(),
+                ..all_v4.clone()
+            }
+        );
         let single = range("192.168.1.75");
         assert_eq!(single.span(), 0);
         assert!(cidr.contains(&single));

@@ -388,7 +388,10 @@ fn remote_ip_ranges_as_strings_and_as_5_1_objects_read_the_same() {
         .collect();
     assert_eq!(
         texts,
-        ["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"]
+        [
+            "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "0.0.0.0-255.255.255.255"
+        ]
     );
 
     // One connector at the default depth (Windows PowerShell 5.1, `>`): the IPRange objects are

@@ -791,7 +791,10 @@ fn ht032_a_narrower_port_25_relay_connector_is_a_warning_without_a_change() {
         "192.168.50.0-192.168.50.255 (inside 0.0.0.0-255.255.255.255)",
         "instead of on EX01\\Default Frontend EX01",
         "behind source NAT",
-        &format!("presents {} (CN=EX01), which does not cover mail.contoso.com", thumbprint("ex01-exchange")),
+        &format!(
+            "presents {} (CN=EX01), which does not cover mail.contoso.com",
+            thumbprint("ex01-exchange")
+        ),
         "its TlsCertificateName is null",
         "no mail.protection.outlook.com:AcceptCloudServicesMail",
     ] {
@@ -818,11 +821,24 @@ fn ht032_a_narrower_port_25_relay_connector_is_a_warning_without_a_change() {
     let dir = copy_without("HT032", &[]);
     let receive = dir.path().join("hybridtls-EX01/receive-connectors.json");
     let text = std::fs::read_to_string(&receive).unwrap();
-    std::fs::write(&receive, text.replace("192.168.50.0-192.168.50.255", "40.107.12.0-40.107.12.255")).unwrap();
+    std::fs::write(
+        &receive,
+        text.replace("192.168.50.0-192.168.50.255", "40.107.12.0-40.107.12.255"),
+    )
+    .unwrap();
     let overlapping = plan_dir(dir.path(), &[]);
-    let message = overlapping.finding("HT032")["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("overlaps Exchange Online's published 40.107.0.0/16"), "{message}");
-    assert!(message.contains("connections from Exchange Online from those addresses land on it"), "{message}");
+    let message = overlapping.finding("HT032")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("overlaps Exchange Online's published 40.107.0.0/16"),
+        "{message}"
+    );
+    assert!(
+        message.contains("connections from Exchange Online from those addresses land on it"),
+        "{message}"
+    );
 
     // Disabled, the relay takes nothing.
     let text = std::fs::read_to_string(&receive).unwrap();
@@ -839,14 +855,27 @@ fn ht032_on_exchange_2010_says_the_connector_is_chosen_by_remote_address_and_no_
     assert_eq!(plan.codes(), ["HT032"]);
     let finding = plan.finding("HT032");
     let message = finding["message"].as_str().unwrap();
-    assert!(message.contains("Exchange 2010 chooses the receive connector by the remote address"), "{message}");
+    assert!(
+        message.contains("Exchange 2010 chooses the receive connector by the remote address"),
+        "{message}"
+    );
     assert!(message.contains("instead of on EX01\\Default EX01"), "{message}");
     let whole = plan.0.to_string();
-    for later in ["TlsCertificateName of", "AcceptCloudServicesMail", "-TlsCertificateName"] {
-        assert!(!whole.contains(later), "{later:?} named for Exchange 2010: {whole}");
+    for later in [
+        "TlsCertificateName of",
+        "AcceptCloudServicesMail",
+        "-TlsCertificateName",
+    ] {
+        assert!(
+            !whole.contains(later),
+            "{later:?} named for Exchange 2010: {whole}"
+        );
     }
     let instruction = plan.action("manual").to_string();
-    assert!(instruction.contains("mail.protection.outlook.com:AcceptOorgProtocol"), "{instruction}");
+    assert!(
+        instruction.contains("mail.protection.outlook.com:AcceptOorgProtocol"),
+        "{instruction}"
+    );
     assert!(instruction.contains("Inbound from Office 365"), "{instruction}");
     assert_eq!(plan.summary("change"), 0);
 }
@@ -855,9 +884,13 @@ fn ht032_on_exchange_2010_says_the_connector_is_chosen_by_remote_address_and_no_
 fn ht007_the_hybrid_name_comes_from_the_exchange_online_tls_domain_when_nothing_on_premises_tells_it() {
     // HT007's exports tell no hybrid name; Exchange Online's outbound connector does.
     let dir = copy_without("HT007", &[]);
-    let outbound = std::fs::read_to_string(Path::new(FIXTURES).join("HT031/outbound-connectors.json")).unwrap();
+    let outbound =
+        std::fs::read_to_string(Path::new(FIXTURES).join("HT031/outbound-connectors.json")).unwrap();
     assert!(outbound.contains("\"hybrid.contoso.com\""));
-    for (tls_domain, expected) in [("mail.contoso.com", "mail.contoso.com"), ("*.contoso.com", "*.contoso.com")] {
+    for (tls_domain, expected) in [
+        ("mail.contoso.com", "mail.contoso.com"),
+        ("*.contoso.com", "*.contoso.com"),
+    ] {
         let text = outbound.replace("\"hybrid.contoso.com\"", &format!("\"{tls_domain}\""));
         std::fs::write(dir.path().join("outbound-connectors.json"), text).unwrap();
         let plan = plan_dir(dir.path(), &[]);

@@ -53,7 +53,10 @@ enum Local {
 fn binding(text: &str) -> Option<(Local, u16)> {
     let (address, port) = text.trim().rsplit_once(':')?;
     let port = port.parse().ok()?;
-    let address = address.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let address = address
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     let local = match address.as_str() {
         "" => Local::Unknown,
         "0.0.0.0" => Local::AnyV4,
@@ -188,7 +191,10 @@ mod tests {
         }
     }
 
-    const ALL: &[&str] = &["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0.0.0.0-255.255.255.255"];
+    const ALL: &[&str] = &[
+        "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "0.0.0.0-255.255.255.255",
+    ];
     const BOTH_25: &[&str] = &["[::]:25", "0.0.0.0:25"];
 
     fn hybrid(c: &ReceiveConnector) -> bool {
@@ -199,7 +205,11 @@ mod tests {
     fn the_most_specific_range_wins_as_learn_shows() {
         // Learn's example: A (192.168.1.0/24) and B (192.168.1.75) beside a connector for all.
         let frontend = connector("Default Frontend EX01", BOTH_25, ALL);
-        let a = connector("Custom Connector A", &["0.0.0.0:25"], &["192.168.1.0-192.168.1.255"]);
+        let a = connector(
+            "Custom Connector A",
+            &["0.0.0.0:25"],
+            &["192.168.1.0-192.168.1.255"],
+        );
         let b = connector("Custom Connector B", &["0.0.0.0:25"], &["192.168.1.75"]);
         let all = [&frontend, &a, &b];
         let found = takeovers(&all, hybrid);

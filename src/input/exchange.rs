@@ -5,12 +5,12 @@ use serde_json::{Map, Value};
 
 use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
+use crate::ip_range::IpRange;
 use crate::model::{
     AuthConfig, Certificate, HybridConfiguration, InboundConnector, OutboundConnector, ReceiveConnector,
     SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName,
     TransportRole,
 };
-use crate::ip_range::IpRange;
 use crate::x509;
 
 /// `AuthMechanisms` flags [DECOMP AuthMechanisms.cs].

@@ -109,7 +109,12 @@ fn consequences(report: &ConnectorReport, names: &[String], exchange_2010: bool)
         };
         let presented = match report.selection.effective() {
             Some(c) if !names.is_empty() && names.iter().all(|n| c.covers(n)) => {
-                format!("it presents {} ({}), which covers {}", c.thumbprint, c.subject, names.join(", "))
+                format!(
+                    "it presents {} ({}), which covers {}",
+                    c.thumbprint,
+                    c.subject,
+                    names.join(", ")
+                )
             }
             Some(c) if !names.is_empty() => format!(
                 "it presents {} ({}), which does not cover {}",
@@ -161,7 +166,10 @@ pub(in crate::diagnose) fn check(
     let connectors: Vec<&ReceiveConnector> = reports.iter().map(|r| r.connector).collect();
     let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
     for takeover in takeovers(&connectors, is_hybrid) {
-        let Some(report) = reports.iter().find(|r| std::ptr::eq(r.connector, takeover.connector)) else {
+        let Some(report) = reports
+            .iter()
+            .find(|r| std::ptr::eq(r.connector, takeover.connector))
+        else {
             continue;
         };
         let (identity, hybrid) = (takeover.connector.identity(), takeover.hybrid.identity());
@@ -212,7 +220,10 @@ pub(in crate::diagnose) fn check(
                 takeover.ranges.iter().map(|(r, _)| r.to_string()).collect::<Vec<_>>().join(", ")
             )
         };
-        let mut evidence = vec![ranges_evidence(takeover.connector), ranges_evidence(takeover.hybrid)];
+        let mut evidence = vec![
+            ranges_evidence(takeover.connector),
+            ranges_evidence(takeover.hybrid),
+        ];
         evidence.push(Evidence {
             file: takeover.connector.source.file.clone(),
             position: takeover.connector.source.position.clone(),
