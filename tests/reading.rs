@@ -446,3 +446,16 @@ fn remote_ip_ranges_as_strings_and_as_5_1_objects_read_the_same() {
     assert!(error.contains("RemoteIPRanges"), "{error}");
     assert!(error.contains("10.0.0.0/99"), "{error}");
 }
+
+#[test]
+fn deep_bindings_keep_the_ipv4_address_and_leave_ipv6_unknown() {
+    // -Depth 6 (the collector): System.Net.IPAddress as its properties. IPv4 is the `Address`
+    // number (10.0.0.5 = bytes 10,0,0,5 read little-endian); IPv6 has no text (`Address` null).
+    let text = r#"{"Name": "Relay EX01", "Server": "EX01", "Bindings": [
+        {"Port": 25, "AddressFamily": 2, "Address": {"Address": 83886090, "AddressFamily": 2, "ScopeId": null}},
+        {"Port": 25, "AddressFamily": 23, "Address": {"Address": null, "AddressFamily": 23, "ScopeId": 0}}
+    ]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = load(&[write(dir.path(), "receive-connectors.json", utf8_bom(text))]);
+    assert_eq!(inventory.receive_connectors[0].bindings, ["10.0.0.5:25", ":25"]);
+}
