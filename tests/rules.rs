@@ -1306,3 +1306,17 @@ fn every_rule_has_a_fixture_folder_and_a_test() {
         }
     }
 }
+
+#[test]
+fn ht001_a_connector_fqdn_no_certificate_covers_offers_no_starttls_and_no_server_fqdn_fallback() {
+    let plan = plan("HT001-fqdn-without-certificate", &[]);
+    assert_eq!(plan.codes(), ["HT001"]);
+    let message = plan.finding("HT001")["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("search by smtp.contoso.com and finds no certificate, so STARTTLS is not offered"),
+        "{message}"
+    );
+    // The server FQDN would have found the self-signed CN=EX01; Exchange does not go there.
+    assert!(!message.contains("CN=EX01"), "{message}");
+    assert_eq!(plan.summary("change"), 1);
+}

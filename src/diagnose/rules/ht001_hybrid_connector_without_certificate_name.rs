@@ -16,8 +16,10 @@ connector, or one whose `TlsDomainCapabilities` contain
 
 ## Why it breaks mail flow
 Without `TlsCertificateName`, Exchange picks the STARTTLS certificate by the connector's `Fqdn`
-(then the server FQDN): certificates with a private key whose CN or SAN holds that name, newest
-`NotBefore` first, CA-issued before self-signed. The connector FQDN is usually the server's own
+(by the server FQDN only when `Fqdn` is null): certificates with a private key whose CN or SAN
+holds that name, newest `NotBefore` first, CA-issued before self-signed. When `Fqdn` is set and
+no certificate covers it, Exchange does not go on to the server FQDN: it offers no STARTTLS and
+logs event 12014. The connector FQDN is usually the server's own
 name, which only the self-signed Exchange certificate covers, so that certificate is presented.
 Exchange Online validates the certificate against the hybrid FQDN and rejects it.
 
