@@ -17,6 +17,9 @@
       auth-config.json             Get-AuthConfig: the thumbprints of the Auth (OAuth)
                                    certificate (not written where the cmdlet is missing,
                                    as on an Edge Transport server)
+      hybrid-configuration.json    Get-HybridConfiguration: the certificate the Hybrid
+                                   Configuration Wizard uses (not written on an Edge
+                                   Transport server or where the wizard never ran)
 
     Exchange Online's connectors are not collected here: they come from Exchange Online
     PowerShell (Connect-ExchangeOnline), once for the organisation, and are optional:
@@ -95,6 +98,20 @@ if (Get-Command -Name 'Get-AuthConfig' -ErrorAction SilentlyContinue) {
     )
     $authConfig = @(Get-AuthConfig | Select-Object -Property $authProperties)
     Save-Json -Name 'auth-config.json' -Objects $authConfig
+}
+
+# The Hybrid Configuration Wizard's record of the hybrid certificate (TlsCertificateName) and
+# the servers it configures, one for the organisation; compared with the connectors after a
+# renewal (HT033). Not on an Edge Transport server, and absent where HCW never ran.
+if (Get-Command -Name 'Get-HybridConfiguration' -ErrorAction SilentlyContinue) {
+    $hybridProperties = @(
+        'Identity', 'Name', 'TlsCertificateName', 'OnPremisesSmartHost', 'Domains', 'Features',
+        'SendingTransportServers', 'ReceivingTransportServers', 'EdgeTransportServers'
+    )
+    $hybridConfiguration = @(Get-HybridConfiguration | Select-Object -Property $hybridProperties)
+    if ($hybridConfiguration.Count -gt 0) {
+        Save-Json -Name 'hybrid-configuration.json' -Objects $hybridConfiguration
+    }
 }
 
 foreach ($store in @('My', 'CA', 'Root')) {

@@ -22,6 +22,7 @@ fn the_collector_is_valid_powershell_and_writes_every_input() {
         "send-connectors.json",
         "store-{0}.json",
         "auth-config.json",
+        "hybrid-configuration.json",
     ] {
         assert!(script.contains(file), "the collector does not write {file}");
     }
@@ -33,6 +34,8 @@ fn the_collector_is_valid_powershell_and_writes_every_input() {
         "HybridTlsCollector",
         "Get-AuthConfig",
         "CurrentCertificateThumbprint",
+        "Get-HybridConfiguration",
+        "ReceivingTransportServers",
     ] {
         assert!(script.contains(needle), "the collector lacks {needle}");
     }
