@@ -680,23 +680,14 @@ pub(crate) fn sourced_send_connectors<'i>(
     inventory: &'i Inventory,
     server: &'i Server,
 ) -> impl Iterator<Item = &'i crate::model::SendConnector> + 'i {
-    // Every server's collector exports the organisation's send connectors: the same connector
-    // read from two server folders is one connector, judged once.
-    let connectors = &inventory.send_connectors;
-    connectors
-        .iter()
-        .enumerate()
-        .filter(move |(at, connector)| {
-            connector.targets_exchange_online()
-                && connector
-                    .source_servers
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(&server.name))
-                && !connectors[..*at]
-                    .iter()
-                    .any(|earlier| earlier.name.eq_ignore_ascii_case(&connector.name))
-        })
-        .map(|(_, connector)| connector)
+    // Copies of one connector from several server folders were merged when read.
+    inventory.send_connectors.iter().filter(move |connector| {
+        connector.targets_exchange_online()
+            && connector
+                .source_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&server.name))
+    })
 }
 
 /// The certificate hybrid connectors should name, worked out once per server.

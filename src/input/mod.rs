@@ -777,7 +777,19 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
     }
     attribute_inputs(inventory);
     merge_duplicates(inventory);
+    merge_send_connectors(inventory);
     Ok(())
+}
+
+/// Every collector folder holds the organisation's send connectors: the same connector read
+/// from several folders is one connector. The first read is kept (folders are walked in
+/// sorted order), so its file is the evidence; without this every server's diagnosis went
+/// through a copy per server (issue 9: 1,000 copies at 1,000 servers).
+fn merge_send_connectors(inventory: &mut Inventory) {
+    let mut seen = std::collections::HashSet::new();
+    inventory
+        .send_connectors
+        .retain(|connector| seen.insert(connector.name.to_ascii_lowercase()));
 }
 
 /// Records which servers each input describes (before duplicates are merged, so a certificate
