@@ -357,26 +357,15 @@ fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], eval
     for removal in &plan.removals {
         text.push_str(&format!("remove {}\n", removal.certificate.thumbprint));
     }
-    for change in &plan.changes {
-        let before = change
-            .before
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+    let changes = (plan.changes.iter().map(|c| ("change", c.name_change())))
+        .chain(plan.send_changes.iter().map(|c| ("send", c.name_change())));
+    for (kind, change) in changes {
         text.push_str(&format!(
-            "change {}\0{before}\0{}\0{}\n",
-            change.identity, change.after, change.certificate.thumbprint
-        ));
-    }
-    for change in &plan.send_changes {
-        let before = change
-            .before
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        text.push_str(&format!(
-            "send {}\0{before}\0{}\0{}\n",
-            change.identity, change.after, change.certificate.thumbprint
+            "{kind} {}\0{}\0{}\0{}\n",
+            change.identity,
+            change.before_text(),
+            change.after,
+            change.certificate.thumbprint
         ));
     }
     input::sha256_hex(text.as_bytes())

@@ -32,6 +32,43 @@ pub struct SendConnectorChange {
     pub resolves: Vec<&'static str>,
 }
 
+/// A change of a connector's TlsCertificateName, receive or send, as every renderer shows it.
+pub struct NameChange<'a> {
+    pub identity: &'a str,
+    pub before: Option<&'a TlsCertificateName>,
+    pub after: &'a TlsCertificateName,
+    pub certificate: &'a Certificate,
+}
+
+impl NameChange<'_> {
+    /// The value before, empty when it was null.
+    pub fn before_text(&self) -> String {
+        self.before.map(ToString::to_string).unwrap_or_default()
+    }
+}
+
+impl ConnectorChange {
+    pub fn name_change(&self) -> NameChange<'_> {
+        NameChange {
+            identity: &self.identity,
+            before: self.before.as_ref(),
+            after: &self.after,
+            certificate: &self.certificate,
+        }
+    }
+}
+
+impl SendConnectorChange {
+    pub fn name_change(&self) -> NameChange<'_> {
+        NameChange {
+            identity: &self.identity,
+            before: self.before.as_ref(),
+            after: &self.after,
+            certificate: &self.certificate,
+        }
+    }
+}
+
 /// Back up, then remove, a certificate without a private key from `Cert:\LocalMachine\My`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removal {

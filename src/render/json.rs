@@ -185,48 +185,37 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             removal.resolves.clone(),
         );
     }
-    for change in &plan.changes {
+    let changes = (plan
+        .changes
+        .iter()
+        .map(|c| ("set_receive_connector", c.name_change(), &c.resolves, None)))
+    .chain(plan.send_changes.iter().map(|c| {
+        let sources = Parameter {
+            name: "source_servers",
+            value: c.source_servers.join(", "),
+        };
+        ("set_send_connector", c.name_change(), &c.resolves, Some(sources))
+    }));
+    for (kind, change, resolves, extra) in changes {
+        let mut parameters = vec![
+            Parameter {
+                name: "property",
+                value: "TlsCertificateName".to_owned(),
+            },
+            Parameter {
+                name: "certificate_thumbprint",
+                value: change.certificate.thumbprint.clone(),
+            },
+        ];
+        parameters.extend(extra);
         push(
-            "set_receive_connector",
+            kind,
             true,
-            change.identity.clone(),
-            vec![
-                Parameter {
-                    name: "property",
-                    value: "TlsCertificateName".to_owned(),
-                },
-                Parameter {
-                    name: "certificate_thumbprint",
-                    value: change.certificate.thumbprint.clone(),
-                },
-            ],
-            change.before.as_ref().map(ToString::to_string),
+            change.identity.to_owned(),
+            parameters,
+            change.before.map(ToString::to_string),
             Some(change.after.to_string()),
-            change.resolves.clone(),
-        );
-    }
-    for change in &plan.send_changes {
-        push(
-            "set_send_connector",
-            true,
-            change.identity.clone(),
-            vec![
-                Parameter {
-                    name: "property",
-                    value: "TlsCertificateName".to_owned(),
-                },
-                Parameter {
-                    name: "certificate_thumbprint",
-                    value: change.certificate.thumbprint.clone(),
-                },
-                Parameter {
-                    name: "source_servers",
-                    value: change.source_servers.join(", "),
-                },
-            ],
-            change.before.as_ref().map(ToString::to_string),
-            Some(change.after.to_string()),
-            change.resolves.clone(),
+            resolves.clone(),
         );
     }
     for service in &plan.restarts {

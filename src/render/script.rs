@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::ps::{self, CommentText};
 use crate::error::Error;
 use crate::model::{Certificate, InputFile};
-use crate::plan::ServerPlan;
+use crate::plan::{NameChange, ServerPlan};
 
 const REMEDIATE_TEMPLATE: &str = include_str!("../../templates/remediate.ps1.hbs");
 const ROLLBACK_TEMPLATE: &str = include_str!("../../templates/rollback.ps1.hbs");
@@ -48,15 +48,24 @@ struct ChangeLine {
     thumbprint: String,
 }
 
+impl From<&NameChange<'_>> for ChangeLine {
+    fn from(change: &NameChange<'_>) -> Self {
+        ChangeLine {
+            identity: change.identity.to_owned(),
+            before: change.before_text(),
+            after: change.after.to_string(),
+            thumbprint: change.certificate.thumbprint.clone(),
+        }
+    }
+}
+
 /// A send connector change: `before_null` tells a null value from an empty one, so the rollback
 /// sets `$null` back only when the connector had no TlsCertificateName.
 #[derive(Serialize)]
 struct SendChangeLine {
-    identity: String,
-    before: String,
+    #[serde(flatten)]
+    change: ChangeLine,
     before_null: bool,
-    after: String,
-    thumbprint: String,
 }
 
 /// The only values a template renders unquoted (`{{{comments.…}}}`), each a [`CommentText`].
@@ -247,16 +256,7 @@ fn script(
     let changes: Vec<ChangeLine> = plan
         .changes
         .iter()
-        .map(|change| ChangeLine {
-            identity: change.identity.clone(),
-            before: change
-                .before
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            after: change.after.to_string(),
-            thumbprint: change.certificate.thumbprint.clone(),
-        })
+        .map(|change| ChangeLine::from(&change.name_change()))
         .collect();
     let steps = match direction {
         Direction::Remediation => remediation_steps(plan),
@@ -311,16 +311,12 @@ fn script(
         send_changes: plan
             .send_changes
             .iter()
-            .map(|change| SendChangeLine {
-                identity: change.identity.clone(),
-                before: change
-                    .before
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                before_null: change.before.is_none(),
-                after: change.after.to_string(),
-                thumbprint: change.certificate.thumbprint.clone(),
+            .map(|change| {
+                let name_change = change.name_change();
+                SendChangeLine {
+                    before_null: name_change.before.is_none(),
+                    change: ChangeLine::from(&name_change),
+                }
             })
             .collect(),
         restarts: plan.restarts.clone(),
