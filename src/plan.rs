@@ -339,6 +339,8 @@ fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
                     plan.restarts.push("MSExchangeTransport");
                     plan.restarts.sort_unstable();
                 }
+                plan.send_changes.push(change.clone());
+                plan.send_changes.sort_by(|a, b| a.identity.cmp(&b.identity));
             } else if change
                 .source_servers
                 .iter()
@@ -357,10 +359,6 @@ fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
                     resolves: change.resolves.clone(),
                 });
             }
-        }
-        if let Some(plan) = plans.iter_mut().find(|p| p.server.eq_ignore_ascii_case(&carrier)) {
-            plan.send_changes.push(change);
-            plan.send_changes.sort_by(|a, b| a.identity.cmp(&b.identity));
         }
     }
 }

@@ -151,7 +151,7 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
 /// The inventory grouped once by server (names upper-cased), so that each server's diagnosis
 /// reads only its own objects: scanning the whole inventory for every server made a plan
 /// quadratic in the number of servers (issue 10).
-struct ServerIndex<'a> {
+pub(in crate::diagnose) struct ServerIndex<'a> {
     /// Per server: its certificates of every store, and the supplied certificate files, in
     /// inventory order (the order chain building and the store listings rely on).
     certificates: HashMap<String, Vec<&'a Certificate>>,
@@ -203,7 +203,7 @@ impl<'a> ServerIndex<'a> {
     }
 
     /// The certificates of `server` and the supplied files; none for a server never indexed.
-    fn certificates(&self, server: &str) -> &[&'a Certificate] {
+    pub(in crate::diagnose) fn certificates(&self, server: &str) -> &[&'a Certificate] {
         self.certificates
             .get(&server.to_ascii_uppercase())
             .map_or(&[], Vec::as_slice)
@@ -528,6 +528,7 @@ fn diagnose_server<'a>(
     if hybrid.is_some() && !store.is_empty() {
         rules::ht015_send_connector_certificate_not_usable::check(
             inventory,
+            index,
             server,
             &store,
             target_plan.as_ref(),

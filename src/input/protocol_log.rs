@@ -97,14 +97,6 @@ struct Needles {
     failures: memmem::Finder<'static>,
 }
 
-/// Buffers [`Needles::lines_that_matter`] reuses from one piece to the next.
-#[derive(Default)]
-struct Search {
-    candidates: Vec<(usize, bool)>,
-    /// A quoted line without its quotes.
-    unquoted: Vec<u8>,
-}
-
 impl Needles {
     fn new() -> Self {
         Needles {
@@ -116,11 +108,10 @@ impl Needles {
     /// The lines of `text` (whole lines) that hold a header, [`CERTIFICATE_ROWS`], [`FAILURE`]
     /// or a quote that may hide one, each with the byte offset it starts at and without its
     /// line end, in order.
-    fn lines_that_matter<'t>(&self, bytes: &'t [u8], search: &mut Search) -> Vec<(usize, &'t [u8])> {
+    fn lines_that_matter<'t>(&self, bytes: &'t [u8]) -> Vec<(usize, &'t [u8])> {
         // Each candidate with whether it matters by itself (a substring or a header) or only
         // may (a quote).
-        let candidates = &mut search.candidates;
-        candidates.clear();
+        let mut candidates: Vec<(usize, bool)> = Vec::new();
         candidates.extend(self.certificate_rows.find_iter(bytes).map(|at| (at, true)));
         candidates.extend(self.failures.find_iter(bytes).map(|at| (at, true)));
         candidates.extend(
@@ -132,6 +123,7 @@ impl Needles {
         );
         candidates.sort_unstable();
         let mut lines = Vec::new();
+        let mut unquoted = Vec::new();
         let mut next = 0;
         while next < candidates.len() {
             let at = candidates[next].0;
@@ -141,11 +133,25 @@ impl Needles {
             let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
             next += count;
             let line = &bytes[start..end];
-            if matters || self.quotes_hide_a_substring(line, &mut search.unquoted) {
+            if matters || self.quotes_hide_a_substring(line, &mut unquoted) {
                 lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
             }
         }
         lines
+    }
+
+    /// [`Needles::lines_that_matter`], each with its line within `text` (from 0) instead of its
+    /// offset.
+    fn rows(&self, text: &[u8]) -> Vec<(usize, String)> {
+        let mut counter = LineCounter {
+            text,
+            counted: 0,
+            ended: 0,
+        };
+        self.lines_that_matter(text)
+            .into_iter()
+            .map(|(start, line)| (counter.line_at(start), String::from_utf8_lossy(line).into_owned()))
+            .collect()
     }
 
     /// Whether a row holds one of the substrings once its quotes, which the reader drops, are
@@ -186,8 +192,6 @@ struct Scanner<'f> {
     /// encoding error anywhere in the file is reported before it.
     error: Option<InputError>,
     needles: Needles,
-    /// Reused by [`Needles::lines_that_matter`].
-    search: Search,
 }
 
 impl<'f> Scanner<'f> {
@@ -200,7 +204,6 @@ impl<'f> Scanner<'f> {
             lines: 0,
             error: None,
             needles: Needles::new(),
-            search: Search::default(),
         }
     }
 
@@ -228,25 +231,11 @@ impl<'f> Scanner<'f> {
     /// Reads only the lines of `text` that can change the outcome (see [`Needles`]), and
     /// counts the others.
     fn rows_that_matter(&mut self, text: &str) {
-        let mut search = std::mem::take(&mut self.search);
-        let mut lines = LineCounter {
-            text: text.as_bytes(),
-            counted: 0,
-            before: self.lines,
-        };
-        for (start, line) in self.needles.lines_that_matter(text.as_bytes(), &mut search) {
-            // Line numbers are counted only for the rows that need one (a sighting's
-            // position), each count picking up where the last stopped.
-            self.row(&String::from_utf8_lossy(line), &mut || lines.number_at(start));
-            if self.error.is_some() {
-                break;
-            }
-        }
-        self.lines = lines.number_at(text.len()) - 1;
-        self.search = search;
+        let rows = self.needles.rows(text.as_bytes());
+        self.examined_rows(&rows, count_lines(text.as_bytes()));
     }
 
-    /// Reads the rows [`examine`] found in a piece of `lines` line feeds, after the header.
+    /// Reads the rows [`Needles::rows`] found in a piece of `lines` line feeds, after the header.
     fn examined_rows(&mut self, rows: &[(usize, String)], lines: usize) {
         if self.error.is_none() {
             let before = self.lines;
@@ -343,16 +332,16 @@ impl<'f> Scanner<'f> {
 struct LineCounter<'t> {
     text: &'t [u8],
     counted: usize,
-    /// Lines ended before `counted`, including those before the piece.
-    before: usize,
+    /// Lines ended before `counted`.
+    ended: usize,
 }
 
 impl LineCounter<'_> {
-    /// The number (from 1) of the line that starts at byte `start`, which never decreases.
-    fn number_at(&mut self, start: usize) -> usize {
-        self.before += count_lines(&self.text[self.counted..start]);
+    /// The line (from 0) that starts at byte `start`, which never decreases.
+    fn line_at(&mut self, start: usize) -> usize {
+        self.ended += count_lines(&self.text[self.counted..start]);
         self.counted = start;
-        self.before + 1
+        self.ended
     }
 }
 
@@ -398,8 +387,7 @@ pub struct Streamed {
     pub encoding: Encoding,
 }
 
-/// How many bytes are read at a time; a few blocks are alive at once (one being hashed, one
-/// queued, one being read), whatever the size of the file.
+/// How many bytes are read at a time (see [`WINDOW`] for how many are alive at once).
 const BLOCK: usize = 1 << 20;
 
 /// How far [`streams`] looks for the first six lines. A file whose header lines are longer is
@@ -430,7 +418,7 @@ pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
 }
 
 /// Reads the UTF-8 (or, failing that, Windows-1252) protocol log at `path` in one pass: its
-/// sightings, and the SHA-256 of its bytes computed on a second thread as the blocks go by.
+/// sightings, and the BLAKE3 of its bytes computed by the reading thread as they go by.
 pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Streamed, InputError> {
     match stream_as(name, path, progress, false)? {
         Some(streamed) => Ok(streamed),
@@ -519,79 +507,56 @@ impl Pieces<'_> {
 struct Examined {
     /// `Err(valid_up_to)` when the piece is not UTF-8 (never when read as Windows-1252).
     utf8: Result<(), usize>,
-    /// The first binary character: its line within the piece (from 0), column (from 1), and
-    /// the character.
-    binary: Option<(usize, usize, char)>,
+    /// The first binary character and its position within the piece.
+    binary: Option<(Position, char)>,
     /// The lines that can matter (see [`Needles`]), by line within the piece (from 0).
     rows: Vec<(usize, String)>,
     /// Line feeds in the piece.
     lines: usize,
 }
 
+/// A piece's text: Windows-1252 decoded, or UTF-8 as it is; `Err(valid_up_to)` when it is not
+/// UTF-8.
+fn decode(bytes: &[u8], windows_1252: bool) -> Result<Cow<'_, str>, usize> {
+    if windows_1252 {
+        Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0)
+    } else {
+        std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
+            .map_err(|e| e.valid_up_to())
+    }
+}
+
 fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
     let (lines, suspect) = survey(bytes);
-    let found = |text: &[u8]| {
-        let mut counter = LineCounter {
-            text,
-            counted: 0,
-            before: 0,
-        };
-        needles
-            .lines_that_matter(text, &mut Search::default())
-            .into_iter()
-            .map(|(start, line)| {
-                (
-                    counter.number_at(start) - 1,
-                    String::from_utf8_lossy(line).into_owned(),
-                )
-            })
-            .collect()
+    let examined = |rows| Examined {
+        utf8: Ok(()),
+        binary: None,
+        rows,
+        lines,
     };
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
-        return Examined {
-            utf8: Ok(()),
-            binary: None,
-            rows: found(bytes),
-            lines,
-        };
+        return examined(needles.rows(bytes));
     }
-    let text: Cow<str> = if windows_1252 {
-        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
-    } else {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(e) => {
-                return Examined {
-                    utf8: Err(e.valid_up_to()),
-                    binary: None,
-                    rows: Vec::new(),
-                    lines,
-                }
+    let text = match decode(bytes, windows_1252) {
+        Ok(text) => text,
+        Err(valid_up_to) => {
+            return Examined {
+                utf8: Err(valid_up_to),
+                ..examined(Vec::new())
             }
         }
     };
     if let Some(at) = text::first_binary_character(&text) {
-        let before = &text[..at];
-        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        let character = text[at..].chars().next().unwrap_or_default();
         return Examined {
-            utf8: Ok(()),
-            binary: Some((
-                count_lines(before.as_bytes()),
-                before[line_start..].chars().count() + 1,
-                text[at..].chars().next().unwrap_or_default(),
-            )),
-            rows: Vec::new(),
-            lines,
+            binary: Some((text::line_column(&text, at), character)),
+            ..examined(Vec::new())
         };
     }
-    Examined {
-        utf8: Ok(()),
-        binary: None,
-        rows: found(text.as_bytes()),
-        lines,
-    }
+    examined(needles.rows(text.as_bytes()))
 }
 
 /// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
@@ -641,20 +606,10 @@ fn stream_as(
                 .par_iter()
                 .map(|piece| examine(piece.text(), windows_1252, &needles))
                 .collect();
-            if window
-                .first()
-                .is_some_and(|piece| piece.offset == 3 && piece.text_start == 3)
-            {
-                decoder.bom = true;
-            }
             for (piece, examined) in window.iter().zip(examined) {
-                let step = if scanner.columns.is_none() && scanner.error.is_none() {
-                    // Up to the header every line is read, in order.
-                    decoder.lines(piece.text(), piece.offset, &mut scanner)
-                } else {
-                    decoder.apply(examined, piece.offset, &mut scanner)
-                };
-                match step {
+                // Only the first piece starts after a byte order mark.
+                decoder.bom |= piece.text_start > 0;
+                match decoder.apply(examined, piece, &mut scanner) {
                     Step::Go => {}
                     Step::NotUtf8 => return Ok(false),
                     Step::Failed(error) => return Err(error),
@@ -735,44 +690,15 @@ impl<'f> Decoder<'f> {
         }
     }
 
-    /// `bytes`: whole lines starting at file byte `offset`.
-    fn lines(&mut self, bytes: &[u8], offset: usize, scanner: &mut Scanner) -> Step {
-        let text: Cow<str> = if self.windows_1252 {
-            encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
-        } else {
-            match std::str::from_utf8(bytes) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(e) if self.bom => {
-                    return Step::Failed(text::invalid_utf8_after_bom(self.file, offset + e.valid_up_to()))
-                }
-                Err(_) => return Step::NotUtf8,
-            }
-        };
-        if self.error.is_some() {
-            return Step::Go;
-        }
-        if let Some(at) = text::first_binary_character(&text) {
-            let before = &text[..at];
-            let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-            let character = text[at..].chars().next().unwrap_or_default();
-            self.error = Some(text::binary_text(
-                self.file,
-                character,
-                Position::LineColumn {
-                    line: scanner.lines + count_lines(before.as_bytes()) + 1,
-                    column: before[line_start..].chars().count() + 1,
-                },
-            ));
-            return Step::Go;
-        }
-        scanner.feed(&text);
-        Step::Go
-    }
-    /// [`Decoder::lines`] for a piece examined in parallel, which starts at file byte `offset`.
-    fn apply(&mut self, examined: Examined, offset: usize, scanner: &mut Scanner) -> Step {
+    /// Takes `piece`, examined in parallel, in file order: its errors, then its rows (up to
+    /// the header every line of it is read, in order).
+    fn apply(&mut self, examined: Examined, piece: &Piece, scanner: &mut Scanner) -> Step {
         match examined.utf8 {
             Err(valid_up_to) if self.bom => {
-                return Step::Failed(text::invalid_utf8_after_bom(self.file, offset + valid_up_to))
+                return Step::Failed(text::invalid_utf8_after_bom(
+                    self.file,
+                    piece.offset + valid_up_to,
+                ))
             }
             Err(_) => return Step::NotUtf8,
             Ok(()) => {}
@@ -780,18 +706,26 @@ impl<'f> Decoder<'f> {
         if self.error.is_some() {
             return Step::Go;
         }
-        if let Some((line, column, character)) = examined.binary {
-            self.error = Some(text::binary_text(
-                self.file,
-                character,
-                Position::LineColumn {
-                    line: scanner.lines + line + 1,
+        if let Some((position, character)) = examined.binary {
+            // The position is within the piece; the lines before it come first.
+            let position = match position {
+                Position::LineColumn { line, column } => Position::LineColumn {
+                    line: scanner.lines + line,
                     column,
                 },
-            ));
+                other => other,
+            };
+            self.error = Some(text::binary_text(self.file, character, position));
             return Step::Go;
         }
-        scanner.examined_rows(&examined.rows, examined.lines);
+        if scanner.columns.is_none() && scanner.error.is_none() {
+            // Checked above: the text decodes.
+            if let Ok(text) = decode(piece.text(), self.windows_1252) {
+                scanner.feed(&text);
+            }
+        } else {
+            scanner.examined_rows(&examined.rows, examined.lines);
+        }
         Step::Go
     }
 }
@@ -866,11 +800,10 @@ mod tests {
             all.extend(lines.iter().cloned());
         }
         let needles = Needles::new();
-        let mut search = Search::default();
         for chunk in all.chunks(500) {
             let text = chunk.join("\r\n");
             let found: Vec<(usize, String)> = needles
-                .lines_that_matter(text.as_bytes(), &mut search)
+                .lines_that_matter(text.as_bytes())
                 .into_iter()
                 .map(|(start, line)| (start, String::from_utf8(line.to_vec()).unwrap()))
                 .collect();

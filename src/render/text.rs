@@ -318,10 +318,7 @@ pub fn send_change_diff(change: &SendConnectorChange) -> String {
         state(Some(change.after.to_string())),
         certificate_line(&change.certificate)
     );
-    TextDiff::from_lines(&before, &after)
-        .unified_diff()
-        .header("current", "desired")
-        .to_string()
+    unified_diff(&before, &after)
 }
 
 /// The unified diff of a connector's current and desired state, shared with the change report.
@@ -336,10 +333,26 @@ pub fn change_diff(reports: &[ConnectorReport], change: &ConnectorChange) -> Str
         Some(change.after.to_string()),
         &certificate_line(&change.certificate),
     );
-    TextDiff::from_lines(&before, &after)
+    unified_diff(&before, &after)
+}
+
+fn unified_diff(current: &str, desired: &str) -> String {
+    TextDiff::from_lines(current, desired)
         .unified_diff()
         .header("current", "desired")
         .to_string()
+}
+
+/// A diff under a change line: additions green, removals red.
+fn write_painted_diff(out: &mut String, diff: &str, style: Style) {
+    for line in diff.lines() {
+        let painted = match line.chars().next() {
+            Some('+') if !line.starts_with("+++") => style.green(line),
+            Some('-') if !line.starts_with("---") => style.red(line),
+            _ => line.to_owned(),
+        };
+        let _ = writeln!(out, "      {painted}");
+    }
 }
 
 fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPlan, style: Style) {
@@ -370,14 +383,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             style.yellow("~"),
             change.identity
         );
-        for line in change_diff(reports, change).lines() {
-            let painted = match line.chars().next() {
-                Some('+') if !line.starts_with("+++") => style.green(line),
-                Some('-') if !line.starts_with("---") => style.red(line),
-                _ => line.to_owned(),
-            };
-            let _ = writeln!(out, "      {painted}");
-        }
+        write_painted_diff(out, &change_diff(reports, change), style);
     }
     for change in &plan.send_changes {
         let _ = writeln!(
@@ -387,14 +393,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             change.identity,
             change.source_servers.join(", ")
         );
-        for line in send_change_diff(change).lines() {
-            let painted = match line.chars().next() {
-                Some('+') if !line.starts_with("+++") => style.green(line),
-                Some('-') if !line.starts_with("---") => style.red(line),
-                _ => line.to_owned(),
-            };
-            let _ = writeln!(out, "      {painted}");
-        }
+        write_painted_diff(out, &send_change_diff(change), style);
     }
     for service in &plan.restarts {
         let _ = writeln!(

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     install_certificate_instruction, sourced_send_connectors, Evidence, Findings, ManualCommand, Remedy,
-    Target,
+    ServerIndex, Target,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
 
@@ -92,6 +92,7 @@ certificate with the same issuer and subject as the Mailbox servers.
 /// carrier, see [`automation`]); otherwise the finding says what to set by hand and why.
 pub(in crate::diagnose) fn check(
     inventory: &Inventory,
+    index: &ServerIndex,
     server: &Server,
     store: &[&Certificate],
     target: Option<&Target>,
@@ -108,7 +109,7 @@ pub(in crate::diagnose) fn check(
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
-            Some(target) => match automation(inventory, server, connector, &target.name, now) {
+            Some(target) => match automation(inventory, index, server, connector, &target.name, now) {
                 Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
                     connector: Box::new(connector.clone()),
                     after: target.name.clone(),
@@ -164,7 +165,8 @@ pub(in crate::diagnose) fn check(
 /// issuer and subject: the send side does not skip a copy without a key (seed 002). Otherwise
 /// the reason, for the manual action.
 pub(in crate::diagnose) fn automation<'i>(
-    inventory: &'i Inventory,
+    inventory: &Inventory,
+    index: &ServerIndex<'i>,
     server: &Server,
     connector: &SendConnector,
     name: &TlsCertificateName,
@@ -186,17 +188,11 @@ pub(in crate::diagnose) fn automation<'i>(
                 "its source transport server {source} is an Edge Transport server (the connector is changed in the organisation and synchronised by EdgeSync)"
             ));
         }
-        let matches: Vec<&Certificate> = inventory
-            .certificates
+        let matches: Vec<&Certificate> = index
+            .certificates(&exported.name)
             .iter()
-            .filter(|c| {
-                c.store == Store::My
-                    && c.server
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(&exported.name))
-                    && c.valid_at(now)
-                    && name.matches(c)
-            })
+            .copied()
+            .filter(|c| c.store == Store::My && c.valid_at(now) && name.matches(c))
             .collect();
         let keyed: Vec<&Certificate> = matches
             .iter()

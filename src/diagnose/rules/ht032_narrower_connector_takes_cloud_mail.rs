@@ -173,11 +173,13 @@ pub(in crate::diagnose) fn check(
             continue;
         };
         let (identity, hybrid) = (takeover.connector.identity(), takeover.hybrid.identity());
+        let mut overlaps_exchange_online = false;
         let ranges: Vec<String> = takeover
             .ranges
             .iter()
             .map(|(range, held)| {
                 let overlaps = exchange_online_overlaps(range);
+                overlaps_exchange_online |= !overlaps.is_empty();
                 if overlaps.is_empty() {
                     format!("{range} (inside {held})")
                 } else {
@@ -188,10 +190,12 @@ pub(in crate::diagnose) fn check(
                 }
             })
             .collect();
-        let overlaps_exchange_online = takeover
+        let taken = takeover
             .ranges
             .iter()
-            .any(|(range, _)| !exchange_online_overlaps(range).is_empty());
+            .map(|(range, _)| range.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let when = if overlaps_exchange_online {
             "connections from Exchange Online from those addresses land on it"
         } else {
@@ -210,14 +214,12 @@ pub(in crate::diagnose) fn check(
         let instruction = if exchange_2010 {
             format!(
                 "find out from the SmtpReceive protocol log or the firewall whether Exchange Online's connections reach {} from {}; if they do, take that address out of the RemoteIPRanges of {identity}, stop source NAT for them, or give Exchange Online a receive connector scoped to its ranges and the NAT address with TlsDomainCapabilities mail.protection.outlook.com:AcceptOorgProtocol and an Fqdn the hybrid certificate covers (what the Hybrid Configuration Wizard's \"Inbound from Office 365\" connector is); if not, nothing needs to change",
-                server.name,
-                takeover.ranges.iter().map(|(r, _)| r.to_string()).collect::<Vec<_>>().join(", ")
+                server.name, taken
             )
         } else {
             format!(
                 "find out from the SmtpReceive protocol log (the connector-id of Exchange Online's sessions) or the firewall whether Exchange Online's connections reach {} from {}; if they do, take that address out of the RemoteIPRanges of {identity} or stop source NAT for them, or give {identity} the TlsCertificateName and TlsDomainCapabilities of {hybrid}; if not, nothing needs to change",
-                server.name,
-                takeover.ranges.iter().map(|(r, _)| r.to_string()).collect::<Vec<_>>().join(", ")
+                server.name, taken
             )
         };
         let mut evidence = vec![
