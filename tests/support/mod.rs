@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod org;
 pub mod powershell;
+pub mod pwsh;
 pub mod schema;
 pub mod smtp_log;
