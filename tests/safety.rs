@@ -159,7 +159,7 @@ fn a_send_connector_naming_a_missing_certificate_is_scripted_once_behind_its_gua
     // Guarded before anything changes, backed up before it is set, set behind ShouldProcess.
     let guard = at("the plan expected '$($sendChange.Before)'");
     let backup = at("send-connector-{0}.xml");
-    let set = at("Set-SendConnector -Identity $sendChange.Identity -TlsCertificateName $sendChange.After -WhatIf:$WhatIfPreference");
+    let set = at("-Name 'Set-SendConnector' -Parameters @{ Identity = $sendChange.Identity; TlsCertificateName = $sendChange.After; Confirm = $false }");
     assert!(
         guard < backup && backup < set,
         "guard, backup, change in that order"
@@ -170,11 +170,11 @@ fn a_send_connector_naming_a_missing_certificate_is_scripted_once_behind_its_gua
         text.contains(&format!("'{}'", change.after)),
         "the new value is a literal"
     );
-    assert_eq!(text.matches("Set-SendConnector -Identity").count(), 1);
+    assert_eq!(text.matches("-Name 'Set-SendConnector'").count(), 1);
 
     let rollback = script::rollback(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
     assert!(rollback
-        .contains("Set-SendConnector -Identity $sendChange.Identity -TlsCertificateName $oldSendValue"));
+        .contains("-Name 'Set-SendConnector' -Parameters @{ Identity = $sendChange.Identity; TlsCertificateName = $oldSendValue; Confirm = $false }"));
     assert!(
         rollback.contains("BeforeIsNull = $false"),
         "the old value was set"

@@ -46,6 +46,10 @@ struct ChangeLine {
     before: String,
     after: String,
     thumbprint: String,
+    /// The planned certificate's issuer and subject: the preflight checks that exactly one
+    /// certificate in `Cert:\LocalMachine\My` answers to them.
+    issuer: String,
+    subject: String,
 }
 
 impl From<&NameChange<'_>> for ChangeLine {
@@ -55,17 +59,21 @@ impl From<&NameChange<'_>> for ChangeLine {
             before: change.before_text(),
             after: change.after.to_string(),
             thumbprint: change.certificate.thumbprint.clone(),
+            issuer: change.certificate.issuer.clone(),
+            subject: change.certificate.subject.clone(),
         }
     }
 }
 
 /// A send connector change: `before_null` tells a null value from an empty one, so the rollback
-/// sets `$null` back only when the connector had no TlsCertificateName.
+/// sets `$null` back only when the connector had no TlsCertificateName; `source_servers` are the
+/// source transport servers the plan checked, which the preflight compares with the live ones.
 #[derive(Serialize)]
 struct SendChangeLine {
     #[serde(flatten)]
     change: ChangeLine,
     before_null: bool,
+    source_servers: Vec<String>,
 }
 
 /// The only values a template renders unquoted (`{{{comments.…}}}`), each a [`CommentText`].
@@ -211,8 +219,8 @@ fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
     steps
 }
 
-/// The cmdlets a script calls that a plain Windows PowerShell may lack: the Exchange
-/// connector cmdlets, and the PKI module's certificate cmdlets.
+/// The cmdlets a script calls that a plain Windows PowerShell may lack: the Exchange cmdlets,
+/// and the PKI module's certificate cmdlets.
 fn required_cmdlets(plan: &ServerPlan, direction: Direction) -> Vec<&'static str> {
     let mut cmdlets = Vec::new();
     if !plan.changes.is_empty() {
@@ -223,6 +231,8 @@ fn required_cmdlets(plan: &ServerPlan, direction: Direction) -> Vec<&'static str
     }
     match direction {
         Direction::Remediation => {
+            // The preflight and the verification ask Exchange for each certificate's Status.
+            cmdlets.push("Get-ExchangeCertificate");
             if !plan.imports.is_empty() {
                 cmdlets.push("Import-Certificate");
             }
@@ -316,6 +326,7 @@ fn script(
                 SendChangeLine {
                     before_null: name_change.before.is_none(),
                     change: ChangeLine::from(&name_change),
+                    source_servers: change.source_servers.clone(),
                 }
             })
             .collect(),

@@ -17,12 +17,17 @@
     - A preflight checks everything first and stops without changing anything when a check
       fails: the cmdlets it uses are available, this computer is EDGE01, and each
       certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid,
-      and passes chain and revocation validation (X509Certificate2.Verify(), as Exchange requires).
+      and Get-ExchangeCertificate reports its Status as Valid (chain and revocation, as Exchange
+      judges them; otherwise the X509Chain status flags say why). The shell must be
+      elevated.
       Each certificate to remove must still have no private key and be none of those.
     - Every certificate is exported with Export-Certificate -Type CERT to the run folder before
       it is removed, and it is removed only by its exact, full thumbprint.
-    - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
-      High) asks before each one.
+    - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable; any error stops
+      the script at that step, before any service restart, saying what was and was not done.
+      Running it again finishes the job, a service restart that failed or was declined included.
+    - -WhatIf shows every change and every service restart without making it; -Confirm (the
+      default here, ConfirmImpact High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from, with their hashes (SHA256: check with Get-FileHash; protocol
@@ -37,7 +42,8 @@
 
 .PARAMETER BackupRoot
     Folder that receives a dated run folder with the backups, the transcript and the step log
-    (steps.jsonl). Default: hybridtls-backup next to this script.
+    (steps.jsonl). Default: hybridtls-backup next to this script (in the current folder when the
+    script is pasted or dot-sourced). A relative path is resolved once, at the start.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -53,14 +59,14 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
-    server is in the state this script left.
+    same plan fingerprint). It finds, from the step logs under -BackupRoot, the run that carried
+    out each step, and checks that the server is in the state this script left.
     It re-imports each removed certificate from its backup (removed-<THUMBPRINT>.cer).
     The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
+    [string] $BackupRoot = ''
 )
 
 Set-StrictMode -Version Latest
@@ -69,7 +75,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EDGE01'
 $PlanFingerprint = 'bd8e0cc9ffd04c858c63168089a03c9a9829b7d2f6e4ebc5d980476c481b2575'
-$RequiredCmdlets = @('Export-Certificate')
+$RequiredCmdlets = @('Get-ExchangeCertificate', 'Export-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '417B804AD463978F94B37BC6180ED613C372D7E9'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
@@ -77,11 +83,6 @@ $PlannedRemovals = @(
     @{ Thumbprint = 'E5ECC21C18F61AF84A284743867858C1B722E156'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
 $ServicesToRestart = @('MSExchangeTransport')
-
-# ---- Run folder, transcript and step log ------------------------------------------------------
-$runFolder = Join-Path -Path $BackupRoot -ChildPath ('run-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
-New-Item -ItemType Directory -Path $runFolder -Force -WhatIf:$false -Confirm:$false | Out-Null
-$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
 
 function Write-Step {
     param([string] $Step, [string] $Target, [string] $Result, [string] $Detail = '')
@@ -97,15 +98,192 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
+# Exchange cmdlets in the Exchange Management Shell are functions of an implicit-remoting module:
+# this script's $ErrorActionPreference does not reach them (PowerShell issue 4568), and a remote
+# error can arrive non-terminating even with -ErrorAction Stop (PowerShell-Docs issue 1583). So
+# every Exchange call goes through here, with -ErrorAction Stop and -ErrorVariable, and any error
+# it recorded is a failure.
+function Invoke-ExchangeCmdlet {
+    param([string] $Name, [hashtable] $Parameters)
+    $exchangeErrors = $null
+    try {
+        $output = & $Name @Parameters -ErrorAction Stop -ErrorVariable exchangeErrors
+    } catch {
+        throw ('{0} failed: {1}' -f $Name, $_.Exception.Message)
+    }
+    if ($null -ne $exchangeErrors -and $exchangeErrors.Count -gt 0) {
+        throw ('{0} failed: {1}' -f $Name, $exchangeErrors[0])
+    }
+    return $output
+}
+
+# Nothing in Windows PowerShell 5.1 stops a transcript without obeying -WhatIf (Stop-Transcript
+# has no -WhatIf there and obeys $WhatIfPreference in 7.4+), so both ends run with the
+# preferences switched off locally: the transcript always starts and always stops.
+function Start-RunTranscript {
+    param([string] $Path)
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Start-Transcript -LiteralPath $Path | Out-Null
+}
+
+function Stop-RunTranscript {
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Stop-Transcript | Out-Null
+}
+
+# $PSScriptRoot is empty when the script is pasted or dot-sourced; a relative -BackupRoot is
+# resolved once, here, so a later Set-Location cannot move the backups.
+function Resolve-BackupRoot {
+    param([string] $Requested)
+    if ($Requested -eq '') {
+        $scriptFolder = $PSScriptRoot
+        if ([string]::IsNullOrEmpty($scriptFolder)) { $scriptFolder = (Get-Location -PSProvider FileSystem).ProviderPath }
+        $Requested = Join-Path -Path $scriptFolder -ChildPath 'hybridtls-backup'
+    }
+    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Requested)
+}
+
+# A new folder for this run; the milliseconds and a counter keep two runs in the same second apart.
+function New-RunFolder {
+    param([string] $Root, [string] $Prefix)
+    $stamp = Get-Date -Format 'yyyyMMdd-HHmmss-fff'
+    $attempt = 1
+    while ($true) {
+        $name = '{0}-{1}' -f $Prefix, $stamp
+        if ($attempt -gt 1) { $name = '{0}-{1}' -f $name, $attempt }
+        $folder = Join-Path -Path $Root -ChildPath $name
+        if (-not (Test-Path -LiteralPath $folder)) {
+            New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false -Confirm:$false | Out-Null
+            return $folder
+        }
+        $attempt++
+    }
+}
+
+# Every step of this plan that a run of remediate.ps1 or rollback.ps1 carried out (never a
+# -WhatIf or a declined one: those log no carried-out result), from the step logs under $Root.
+function Get-CarriedOutStep {
+    param([string] $Root, [string] $Only = '')
+    $carriedOut = @('applied', 'imported', 'removed', 'restored')
+    $folders = @()
+    if ($Only -ne '') {
+        $folders = @(Get-Item -LiteralPath $Only)
+    } elseif (Test-Path -LiteralPath $Root) {
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+    }
+    foreach ($folder in $folders) {
+        $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
+        if (-not (Test-Path -LiteralPath $log)) { continue }
+        foreach ($line in (Get-Content -LiteralPath $log -Encoding UTF8)) {
+            if ($line.Trim() -eq '') { continue }
+            $entry = $line | ConvertFrom-Json
+            if ($entry.Plan -ne $PlanFingerprint -or $carriedOut -notcontains $entry.Result) { continue }
+            # ConvertFrom-Json gives a string in 5.1 and a DateTime in PowerShell 7.
+            $time = $entry.Time
+            if ($time -isnot [datetime]) {
+                $time = [datetime]::Parse($time, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+            }
+            [pscustomobject]@{
+                Folder = $folder.FullName
+                Step   = $entry.Step
+                Target = $entry.Target
+                Result = $entry.Result
+                Time   = $time.ToUniversalTime()
+            }
+        }
+    }
+}
+
 function Get-ServiceStartTime {
     param([string] $Name)
     $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
     if ($null -eq $service -or $service.ProcessId -eq 0) { return $null }
-    return (Get-Process -Id $service.ProcessId).StartTime
+    return (Get-Process -Id $service.ProcessId).StartTime.ToUniversalTime()
 }
 
-Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+# Restarts each planned service once when this run changed something, when a -WhatIf run would
+# have (so the "What if:" line shows the outage), or when it started before the last change this
+# plan made: a run after a failed or declined restart finishes the job.
+function Restart-PlannedService {
+    param([int] $Changed, [object] $LatestChange)
+    foreach ($serviceName in $ServicesToRestart) {
+        $startedAt = Get-ServiceStartTime -Name $serviceName
+        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        if ($Changed -eq 0 -and -not $stale) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
+            continue
+        }
+        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
+            Restart-Service -Name $serviceName -Confirm:$false -ErrorAction Stop
+            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
+            $done.Add("restarted $serviceName")
+        } elseif (-not $WhatIfPreference) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'declined'
+            Write-Warning "$serviceName was not restarted: the change takes effect only after a restart. Run this script again to restart it."
+        }
+    }
+}
+
+# What a failure leaves behind, said in words: what was done before it and that nothing after it ran.
+function Get-StopSummary {
+    param([string] $Message)
+    if ($done.Count -eq 0) {
+        $doneText = 'Nothing was changed.'
+    } else {
+        $doneText = 'Done before the failure: ' + ($done -join '; ') + '.'
+    }
+    return "Stopped: $Message $doneText Nothing after the failing step ran (no later change, no service restart). Details: $stepLog"
+}
+
+function Test-Elevated {
+    if ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT) {
+        $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList ([System.Security.Principal.WindowsIdentity]::GetCurrent())
+        return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    }
+    # Elsewhere (a test system), elevated means root.
+    return ((id -u) -eq '0')
+}
+
+# Exchange selects only a certificate it judges valid (chain and revocation, in the server's own
+# context), so ask Exchange for its Status; when it is not Valid, X509Chain's status flags say
+# why, so an unreachable revocation server is told apart from an untrusted chain.
+function Get-CertificateStatusProblem {
+    param([string] $Thumbprint)
+    $exchangeCertificate = Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $Thumbprint }
+    $status = [string]$exchangeCertificate.Status
+    if ($status -eq 'Valid') { return $null }
+    try {
+        $chain = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Chain
+        $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::Online
+        [void]$chain.Build((Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $Thumbprint)))
+        $flags = @($chain.ChainStatus | ForEach-Object { [string]$_.Status } | Sort-Object -Unique) -join ', '
+        if ($flags -eq '') { $flags = 'none' }
+    } catch {
+        $flags = 'not built (' + $_.Exception.Message + ')'
+    }
+    switch ($status) {
+        'RevocationCheckFailure' { $reason = 'the revocation list (CRL or OCSP) could not be reached from this server: check its proxy and firewall, the chain itself may be fine' }
+        'Untrusted' { $reason = 'the chain does not reach a trusted root: import the missing intermediate or root' }
+        'DateInvalid' { $reason = 'it is outside its validity period' }
+        'Revoked' { $reason = 'the CA revoked it' }
+        default { $reason = 'Exchange will not select it' }
+    }
+    return "Exchange reports the certificate $Thumbprint as $status ($reason); X509Chain status: $flags."
+}
+
+# ---- Run folder, transcript and step log ------------------------------------------------------
+$BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
+$runFolder = New-RunFolder -Root $BackupRoot -Prefix 'run'
+$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
+$done = New-Object -TypeName System.Collections.Generic.List[string]
+$transcriptStarted = $false
 try {
+    Start-RunTranscript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt')
+    $transcriptStarted = $true
+    Write-Host "Backups, transcript and step log of this run: $runFolder"
+
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
     foreach ($command in $RequiredCmdlets) {
@@ -115,6 +293,9 @@ try {
     }
     if ($env:COMPUTERNAME -ne $PlannedServer) {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
+    }
+    if (-not (Test-Elevated)) {
+        $failures.Add('This shell is not elevated: start the Exchange Management Shell with "Run as administrator"; changing Cert:\LocalMachine and restarting transport services need it.')
     }
     $now = Get-Date
     foreach ($keptCertificate in $PlannedCertificates) {
@@ -130,12 +311,11 @@ try {
         if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
-        # Exchange selects only certificates that pass .NET validation (chain and revocation),
-        # so one that fails it here would not be presented after the change either.
-        if (-not $installedCertificate.Verify()) {
-            $failures.Add("The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation on this server (X509Certificate2.Verify()), so Exchange would not select it.")
-        }
+        $statusProblem = Get-CertificateStatusProblem -Thumbprint $keptCertificate.Thumbprint
+        if ($null -ne $statusProblem) { $failures.Add($statusProblem) }
     }
+    $plannedRemovalThumbprints = @()
+    $plannedRemovalThumbprints = @($PlannedRemovals | ForEach-Object { $_.Thumbprint })
     $keptThumbprints = @($PlannedCertificates | ForEach-Object { $_.Thumbprint })
     $pendingRemovals = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($removal in $PlannedRemovals) {
@@ -159,57 +339,56 @@ try {
             Write-Step -Step 'preflight' -Target $PlannedServer -Result 'failed' -Detail $failure
             Write-Warning $failure
         }
-        throw "Preflight failed with $($failures.Count) problem(s); nothing was changed."
+        throw ("Preflight failed with {0} problem(s): {1}" -f $failures.Count, ($failures -join " "))
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # Counts every step this run carried out, so the services restart only when something changed.
-    $appliedSteps = 0
+    # Counts every step this run carried out, or that -WhatIf showed, so the services restart
+    # (or show their restart) only when something changes.
+    $changedSteps = 0
 
-    # ---- Backup of every certificate about to be removed ----------------------------------------
-    foreach ($removal in $pendingRemovals) {
-        $certificateBackup = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
-        $certificateToBackUp = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $removal.Thumbprint)
-        Export-Certificate -Cert $certificateToBackUp -FilePath $certificateBackup -Type CERT -WhatIf:$false -Confirm:$false | Out-Null
-        Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $certificateBackup
-    }
-
-    # ---- Removal of key-less duplicates, by exact thumbprint -----------------------------------
+    # ---- Removal of key-less duplicates, by exact thumbprint, each backed up first -------------
     foreach ($removal in $pendingRemovals) {
         $removalPath = 'Cert:\LocalMachine\My\' + $removal.Thumbprint
         if ($PSCmdlet.ShouldProcess($removalPath, "Remove certificate without private key ($($removal.Subject))")) {
-            Remove-Item -LiteralPath $removalPath -WhatIf:$WhatIfPreference -Confirm:$false
-            $appliedSteps++
-            Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed'
+            $certificateBackup = Join-Path -Path $runFolder -ChildPath ('removed-{0}.cer' -f $removal.Thumbprint)
+            Export-Certificate -Cert (Get-Item -LiteralPath $removalPath) -FilePath $certificateBackup -Type CERT -Confirm:$false | Out-Null
+            if (-not (Test-Path -LiteralPath $certificateBackup)) {
+                throw "Export-Certificate wrote no backup $certificateBackup of $($removal.Thumbprint); nothing is removed without it."
+            }
+            Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $certificateBackup
+            Remove-Item -LiteralPath $removalPath -Confirm:$false
+            if (Test-Path -LiteralPath $removalPath) {
+                throw "Remove-Item reported no error, but $removalPath is still there."
+            }
+            $changedSteps++
+            Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed' -Detail $certificateBackup
+            $done.Add("removed $removalPath (backup $certificateBackup)")
+        } elseif ($WhatIfPreference) {
+            $changedSteps++
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
+    # The last change this plan made: from the step logs of every run of it (an earlier run may
+    # have changed something and stopped before its restart).
     $latestChange = $null
-    foreach ($serviceName in $ServicesToRestart) {
-        $startedAt = Get-ServiceStartTime -Name $serviceName
-        $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($appliedSteps -eq 0 -and -not $stale) {
-            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
-            continue
-        }
-        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
-            Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
-            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
-        }
+    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
+        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
     }
+    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
         foreach ($keptCertificate in $PlannedCertificates) {
-            # Exchange selects only certificates that pass .NET validation (chain, revocation).
-            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
-            if ($installedCertificate.Verify()) {
-                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            $statusProblem = Get-CertificateStatusProblem -Thumbprint $keptCertificate.Thumbprint
+            if ($null -eq $statusProblem) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'status-valid'
             } else {
                 $mismatches++
-                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'mismatch' -Detail $statusProblem
+                Write-Warning $statusProblem
             }
         }
         foreach ($removal in $PlannedRemovals) {
@@ -226,6 +405,11 @@ try {
     }
     Write-Output "Done. Run folder: $runFolder"
 }
+catch {
+    $summary = Get-StopSummary -Message $_.Exception.Message
+    Write-Step -Step 'stopped' -Target $PlannedServer -Result 'failed' -Detail $summary
+    throw $summary
+}
 finally {
-    Stop-Transcript | Out-Null
+    if ($transcriptStarted) { Stop-RunTranscript }
 }

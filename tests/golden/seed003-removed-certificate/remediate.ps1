@@ -15,12 +15,19 @@
     - A preflight checks everything first and stops without changing anything when a check
       fails: the cmdlets it uses are available, this computer is EXCH01, and each
       certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid,
-      and passes chain and revocation validation (X509Certificate2.Verify(), as Exchange requires).
-      Each connector must still have the TlsCertificateName the plan saw.
+      and Get-ExchangeCertificate reports its Status as Valid (chain and revocation, as Exchange
+      judges them; otherwise the X509Chain status flags say why). The shell must be
+      elevated.
+      Each connector must still have the TlsCertificateName the plan saw, and under the new
+      name Exchange must find exactly the planned certificate, enabled for SMTP.
     - A connector that already has the planned value is left alone, so re-running is safe.
-    - Every connector is exported with Export-Clixml to the run folder before it is changed.
-    - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
-      High) asks before each one.
+    - Every connector is exported with Export-Clixml to the run folder before it is changed,
+      and read back after it; a change that does not read back stops the script.
+    - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable; any error stops
+      the script at that step, before any service restart, saying what was and was not done.
+      Running it again finishes the job, a service restart that failed or was declined included.
+    - -WhatIf shows every change and every service restart without making it; -Confirm (the
+      default here, ConfirmImpact High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from, with their hashes (SHA256: check with Get-FileHash; protocol
@@ -30,7 +37,8 @@
 
 .PARAMETER BackupRoot
     Folder that receives a dated run folder with the backups, the transcript and the step log
-    (steps.jsonl). Default: hybridtls-backup next to this script.
+    (steps.jsonl). Default: hybridtls-backup next to this script (in the current folder when the
+    script is pasted or dot-sourced). A relative path is resolved once, at the start.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -46,15 +54,15 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
-    server is in the state this script left.
+    same plan fingerprint). It finds, from the step logs under -BackupRoot, the run that carried
+    out each step, and checks that the server is in the state this script left.
     It sets each connector's TlsCertificateName back; by hand, the run folder holds each
     connector as it was (receive-connector-N.xml).
     The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
+    [string] $BackupRoot = ''
 )
 
 Set-StrictMode -Version Latest
@@ -63,7 +71,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EXCH01'
 $PlanFingerprint = '22a4b4ef68f396f0a84b3b6928596b4ed9124eb691a15de616379ab72485abe7'
-$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector')
+$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Get-ExchangeCertificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '6899689922FF6981C769D41156745A3D333A41D6'; Subject = 'CN=mail.contoso.com, OU=IT, O=contoso, L=location, S=location, C=US' }
 )
@@ -73,14 +81,11 @@ $PlannedConnectorChanges = @(
         Before     = '<I>CN=Certificate Name, OU=Issuing, O=Certificate Provider, C=US<S>CN=mail.contoso.com, OU=IT, O=contoso, L=location, S=location, C=US'
         After      = '<I>CN=Contoso Provider Issuing CA G2, O=Certificate Provider, C=US<S>CN=mail.contoso.com, OU=IT, O=contoso, L=location, S=location, C=US'
         Thumbprint = '6899689922FF6981C769D41156745A3D333A41D6'
+        Issuer     = 'CN=Contoso Provider Issuing CA G2, O=Certificate Provider, C=US'
+        Subject    = 'CN=mail.contoso.com, OU=IT, O=contoso, L=location, S=location, C=US'
     }
 )
 $ServicesToRestart = @('MSExchangeFrontEndTransport')
-
-# ---- Run folder, transcript and step log ------------------------------------------------------
-$runFolder = Join-Path -Path $BackupRoot -ChildPath ('run-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
-New-Item -ItemType Directory -Path $runFolder -Force -WhatIf:$false -Confirm:$false | Out-Null
-$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
 
 function Write-Step {
     param([string] $Step, [string] $Target, [string] $Result, [string] $Detail = '')
@@ -96,21 +101,225 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
-function Get-TlsCertificateNameText {
-    param($Connector)
-    if ($null -eq $Connector.TlsCertificateName) { return '' }
-    return [string]$Connector.TlsCertificateName
+# Exchange cmdlets in the Exchange Management Shell are functions of an implicit-remoting module:
+# this script's $ErrorActionPreference does not reach them (PowerShell issue 4568), and a remote
+# error can arrive non-terminating even with -ErrorAction Stop (PowerShell-Docs issue 1583). So
+# every Exchange call goes through here, with -ErrorAction Stop and -ErrorVariable, and any error
+# it recorded is a failure.
+function Invoke-ExchangeCmdlet {
+    param([string] $Name, [hashtable] $Parameters)
+    $exchangeErrors = $null
+    try {
+        $output = & $Name @Parameters -ErrorAction Stop -ErrorVariable exchangeErrors
+    } catch {
+        throw ('{0} failed: {1}' -f $Name, $_.Exception.Message)
+    }
+    if ($null -ne $exchangeErrors -and $exchangeErrors.Count -gt 0) {
+        throw ('{0} failed: {1}' -f $Name, $exchangeErrors[0])
+    }
+    return $output
+}
+
+# Nothing in Windows PowerShell 5.1 stops a transcript without obeying -WhatIf (Stop-Transcript
+# has no -WhatIf there and obeys $WhatIfPreference in 7.4+), so both ends run with the
+# preferences switched off locally: the transcript always starts and always stops.
+function Start-RunTranscript {
+    param([string] $Path)
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Start-Transcript -LiteralPath $Path | Out-Null
+}
+
+function Stop-RunTranscript {
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Stop-Transcript | Out-Null
+}
+
+# $PSScriptRoot is empty when the script is pasted or dot-sourced; a relative -BackupRoot is
+# resolved once, here, so a later Set-Location cannot move the backups.
+function Resolve-BackupRoot {
+    param([string] $Requested)
+    if ($Requested -eq '') {
+        $scriptFolder = $PSScriptRoot
+        if ([string]::IsNullOrEmpty($scriptFolder)) { $scriptFolder = (Get-Location -PSProvider FileSystem).ProviderPath }
+        $Requested = Join-Path -Path $scriptFolder -ChildPath 'hybridtls-backup'
+    }
+    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Requested)
+}
+
+# A new folder for this run; the milliseconds and a counter keep two runs in the same second apart.
+function New-RunFolder {
+    param([string] $Root, [string] $Prefix)
+    $stamp = Get-Date -Format 'yyyyMMdd-HHmmss-fff'
+    $attempt = 1
+    while ($true) {
+        $name = '{0}-{1}' -f $Prefix, $stamp
+        if ($attempt -gt 1) { $name = '{0}-{1}' -f $name, $attempt }
+        $folder = Join-Path -Path $Root -ChildPath $name
+        if (-not (Test-Path -LiteralPath $folder)) {
+            New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false -Confirm:$false | Out-Null
+            return $folder
+        }
+        $attempt++
+    }
+}
+
+# Every step of this plan that a run of remediate.ps1 or rollback.ps1 carried out (never a
+# -WhatIf or a declined one: those log no carried-out result), from the step logs under $Root.
+function Get-CarriedOutStep {
+    param([string] $Root, [string] $Only = '')
+    $carriedOut = @('applied', 'imported', 'removed', 'restored')
+    $folders = @()
+    if ($Only -ne '') {
+        $folders = @(Get-Item -LiteralPath $Only)
+    } elseif (Test-Path -LiteralPath $Root) {
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+    }
+    foreach ($folder in $folders) {
+        $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
+        if (-not (Test-Path -LiteralPath $log)) { continue }
+        foreach ($line in (Get-Content -LiteralPath $log -Encoding UTF8)) {
+            if ($line.Trim() -eq '') { continue }
+            $entry = $line | ConvertFrom-Json
+            if ($entry.Plan -ne $PlanFingerprint -or $carriedOut -notcontains $entry.Result) { continue }
+            # ConvertFrom-Json gives a string in 5.1 and a DateTime in PowerShell 7.
+            $time = $entry.Time
+            if ($time -isnot [datetime]) {
+                $time = [datetime]::Parse($time, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+            }
+            [pscustomobject]@{
+                Folder = $folder.FullName
+                Step   = $entry.Step
+                Target = $entry.Target
+                Result = $entry.Result
+                Time   = $time.ToUniversalTime()
+            }
+        }
+    }
 }
 
 function Get-ServiceStartTime {
     param([string] $Name)
     $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
     if ($null -eq $service -or $service.ProcessId -eq 0) { return $null }
-    return (Get-Process -Id $service.ProcessId).StartTime
+    return (Get-Process -Id $service.ProcessId).StartTime.ToUniversalTime()
 }
 
-Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+# Restarts each planned service once when this run changed something, when a -WhatIf run would
+# have (so the "What if:" line shows the outage), or when it started before the last change this
+# plan made: a run after a failed or declined restart finishes the job.
+function Restart-PlannedService {
+    param([int] $Changed, [object] $LatestChange)
+    foreach ($serviceName in $ServicesToRestart) {
+        $startedAt = Get-ServiceStartTime -Name $serviceName
+        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        if ($Changed -eq 0 -and -not $stale) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
+            continue
+        }
+        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
+            Restart-Service -Name $serviceName -Confirm:$false -ErrorAction Stop
+            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
+            $done.Add("restarted $serviceName")
+        } elseif (-not $WhatIfPreference) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'declined'
+            Write-Warning "$serviceName was not restarted: the change takes effect only after a restart. Run this script again to restart it."
+        }
+    }
+}
+
+# What a failure leaves behind, said in words: what was done before it and that nothing after it ran.
+function Get-StopSummary {
+    param([string] $Message)
+    if ($done.Count -eq 0) {
+        $doneText = 'Nothing was changed.'
+    } else {
+        $doneText = 'Done before the failure: ' + ($done -join '; ') + '.'
+    }
+    return "Stopped: $Message $doneText Nothing after the failing step ran (no later change, no service restart). Details: $stepLog"
+}
+
+function Test-Elevated {
+    if ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT) {
+        $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList ([System.Security.Principal.WindowsIdentity]::GetCurrent())
+        return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    }
+    # Elsewhere (a test system), elevated means root.
+    return ((id -u) -eq '0')
+}
+
+function Get-TlsCertificateNameText {
+    param($Connector)
+    if ($null -eq $Connector.TlsCertificateName) { return '' }
+    return [string]$Connector.TlsCertificateName
+}
+
+# Exchange selects only a certificate it judges valid (chain and revocation, in the server's own
+# context), so ask Exchange for its Status; when it is not Valid, X509Chain's status flags say
+# why, so an unreachable revocation server is told apart from an untrusted chain.
+function Get-CertificateStatusProblem {
+    param([string] $Thumbprint)
+    $exchangeCertificate = Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $Thumbprint }
+    $status = [string]$exchangeCertificate.Status
+    if ($status -eq 'Valid') { return $null }
+    try {
+        $chain = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Chain
+        $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::Online
+        [void]$chain.Build((Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $Thumbprint)))
+        $flags = @($chain.ChainStatus | ForEach-Object { [string]$_.Status } | Sort-Object -Unique) -join ', '
+        if ($flags -eq '') { $flags = 'none' }
+    } catch {
+        $flags = 'not built (' + $_.Exception.Message + ')'
+    }
+    switch ($status) {
+        'RevocationCheckFailure' { $reason = 'the revocation list (CRL or OCSP) could not be reached from this server: check its proxy and firewall, the chain itself may be fine' }
+        'Untrusted' { $reason = 'the chain does not reach a trusted root: import the missing intermediate or root' }
+        'DateInvalid' { $reason = 'it is outside its validity period' }
+        'Revoked' { $reason = 'the CA revoked it' }
+        default { $reason = 'Exchange will not select it' }
+    }
+    return "Exchange reports the certificate $Thumbprint as $status ($reason); X509Chain status: $flags."
+}
+
+# The certificates a TlsCertificateName selects: same issuer and subject, compared as Exchange
+# compares distinguished names (case and spaces after commas do not matter).
+function Get-CertificateUnderName {
+    param([string] $Issuer, [string] $Subject, [string[]] $Except = @())
+    $normal = { param($name) ($name -replace ',\s+', ',').ToUpperInvariant() }
+    @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine\My' | Where-Object {
+        (& $normal $_.Issuer) -eq (& $normal $Issuer) -and (& $normal $_.Subject) -eq (& $normal $Subject) -and $Except -notcontains $_.Thumbprint
+    })
+}
+
+# Under the new name Exchange must find exactly the planned certificate, and it must be enabled
+# for SMTP: one found by TlsCertificateName without SMTP is still chosen, and TLS then fails
+# ("Selection of inbound STARTTLS certificates", Microsoft Learn; KB 4051498).
+function Get-NameProblem {
+    param($Change, [string[]] $Removed)
+    $found = @(Get-CertificateUnderName -Issuer $Change.Issuer -Subject $Change.Subject -Except $Removed)
+    if ($found.Count -ne 1 -or $found[0].Thumbprint -ne $Change.Thumbprint) {
+        $thumbprints = @($found | ForEach-Object { $_.Thumbprint }) -join ', '
+        return "State changed since the plan was made; export again. Under '$($Change.After)' Cert:\LocalMachine\My holds [$thumbprints], the plan expected only $($Change.Thumbprint)."
+    }
+    $exchangeCertificate = Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $Change.Thumbprint }
+    if (([string]$exchangeCertificate.Services) -notmatch '\bSMTP\b') {
+        return "The certificate $($Change.Thumbprint) is not enabled for SMTP (Services: $($exchangeCertificate.Services)); Exchange would select it and TLS would fail. Enable it first: Enable-ExchangeCertificate -Thumbprint $($Change.Thumbprint) -Services SMTP (answer No to replacing the default SMTP certificate, KB 2989382), then export again."
+    }
+    return $null
+}
+
+# ---- Run folder, transcript and step log ------------------------------------------------------
+$BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
+$runFolder = New-RunFolder -Root $BackupRoot -Prefix 'run'
+$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
+$done = New-Object -TypeName System.Collections.Generic.List[string]
+$transcriptStarted = $false
 try {
+    Start-RunTranscript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt')
+    $transcriptStarted = $true
+    Write-Host "Backups, transcript and step log of this run: $runFolder"
+
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
     foreach ($command in $RequiredCmdlets) {
@@ -120,6 +329,9 @@ try {
     }
     if ($env:COMPUTERNAME -ne $PlannedServer) {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
+    }
+    if (-not (Test-Elevated)) {
+        $failures.Add('This shell is not elevated: start the Exchange Management Shell with "Run as administrator"; changing Cert:\LocalMachine and restarting transport services need it.')
     }
     $now = Get-Date
     foreach ($keptCertificate in $PlannedCertificates) {
@@ -135,18 +347,20 @@ try {
         if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
-        # Exchange selects only certificates that pass .NET validation (chain and revocation),
-        # so one that fails it here would not be presented after the change either.
-        if (-not $installedCertificate.Verify()) {
-            $failures.Add("The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation on this server (X509Certificate2.Verify()), so Exchange would not select it.")
-        }
+        $statusProblem = Get-CertificateStatusProblem -Thumbprint $keptCertificate.Thumbprint
+        if ($null -ne $statusProblem) { $failures.Add($statusProblem) }
     }
+    $plannedRemovalThumbprints = @()
     $alreadyChanged = New-Object -TypeName System.Collections.Generic.List[object]
     $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
-        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
         $liveConnector = $null
-        try { $liveConnector = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $liveConnector = $null }
+        try {
+            $liveConnector = Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity }
+        } catch {
+            $failures.Add("The receive connector $($change.Identity) could not be read: $($_.Exception.Message)")
+            continue
+        }
         if ($null -eq $liveConnector) {
             $failures.Add("The receive connector $($change.Identity) was not found.")
             continue
@@ -159,76 +373,77 @@ try {
             $pendingChanges.Add($change)
         } else {
             $failures.Add("State changed since the plan was made; export again. $($change.Identity) has TlsCertificateName '$liveName', the plan expected '$($change.Before)'.")
+            continue
         }
+        $nameProblem = Get-NameProblem -Change $change -Removed $plannedRemovalThumbprints
+        if ($null -ne $nameProblem) { $failures.Add($nameProblem) }
     }
     if ($failures.Count -gt 0) {
         foreach ($failure in $failures) {
             Write-Step -Step 'preflight' -Target $PlannedServer -Result 'failed' -Detail $failure
             Write-Warning $failure
         }
-        throw "Preflight failed with $($failures.Count) problem(s); nothing was changed."
+        throw ("Preflight failed with {0} problem(s): {1}" -f $failures.Count, ($failures -join " "))
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # Counts every step this run carried out, so the services restart only when something changed.
-    $appliedSteps = 0
+    # Counts every step this run carried out, or that -WhatIf showed, so the services restart
+    # (or show their restart) only when something changes.
+    $changedSteps = 0
 
-    # ---- Backup of every connector about to change --------------------------------------------
+    # ---- Receive connector changes, each backed up first and read back after -------------------
     $connectorBackupNumber = 0
-    foreach ($change in $pendingChanges) {
-        $connectorBackupNumber++
-        $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
-    }
-
-    # ---- Connector changes --------------------------------------------------------------------
     foreach ($change in $pendingChanges) {
         $action = "Set TlsCertificateName from '$($change.Before)' to '$($change.After)'"
         if ($PSCmdlet.ShouldProcess($change.Identity, $action)) {
-            Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $change.After -WhatIf:$WhatIfPreference -Confirm:$false
-            $appliedSteps++
+            $connectorBackupNumber++
+            $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
+            Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity } | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
+            Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
+            Invoke-ExchangeCmdlet -Name 'Set-ReceiveConnector' -Parameters @{ Identity = $change.Identity; TlsCertificateName = $change.After; Confirm = $false } | Out-Null
+            $readBack = Get-TlsCertificateNameText -Connector (Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity })
+            if ($readBack -ne $change.After) {
+                throw "Set-ReceiveConnector reported no error, but $($change.Identity) reads back TlsCertificateName '$readBack', not '$($change.After)'."
+            }
+            $changedSteps++
             Write-Step -Step 'change' -Target $change.Identity -Result 'applied' -Detail $change.After
+            $done.Add("set TlsCertificateName of $($change.Identity) (backup $connectorBackup)")
+        } elseif ($WhatIfPreference) {
+            $changedSteps++
         } else {
-            Write-Step -Step 'change' -Target $change.Identity -Result 'skipped' -Detail 'declined or -WhatIf'
+            Write-Step -Step 'change' -Target $change.Identity -Result 'declined'
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    # Also restart when an earlier run changed a connector but stopped before its restart: the
-    # service then started before the connector last changed.
+    # The last change this plan made: from the step logs of every run of it (an earlier run may
+    # have changed something and stopped before its restart), and from WhenChanged of
+    # connectors an earlier run or a person already set.
     $latestChange = $null
+    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
+        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
+    }
     foreach ($connector in $alreadyChanged) {
-        if ($null -eq $latestChange -or $connector.WhenChanged -gt $latestChange) { $latestChange = $connector.WhenChanged }
+        $whenChanged = ([datetime]$connector.WhenChanged).ToUniversalTime()
+        if ($null -eq $latestChange -or $whenChanged -gt $latestChange) { $latestChange = $whenChanged }
     }
-    foreach ($serviceName in $ServicesToRestart) {
-        $startedAt = Get-ServiceStartTime -Name $serviceName
-        $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($appliedSteps -eq 0 -and -not $stale) {
-            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
-            continue
-        }
-        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
-            Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
-            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
-        }
-    }
+    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
         foreach ($keptCertificate in $PlannedCertificates) {
-            # Exchange selects only certificates that pass .NET validation (chain, revocation).
-            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
-            if ($installedCertificate.Verify()) {
-                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            $statusProblem = Get-CertificateStatusProblem -Thumbprint $keptCertificate.Thumbprint
+            if ($null -eq $statusProblem) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'status-valid'
             } else {
                 $mismatches++
-                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'mismatch' -Detail $statusProblem
+                Write-Warning $statusProblem
             }
         }
         foreach ($change in $PlannedConnectorChanges) {
-            $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
+            $liveName = Get-TlsCertificateNameText -Connector (Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity })
             if ($liveName -eq $change.After) {
                 Write-Step -Step 'verify' -Target $change.Identity -Result 'ok'
             } else {
@@ -243,6 +458,11 @@ try {
     }
     Write-Output "Done. Run folder: $runFolder"
 }
+catch {
+    $summary = Get-StopSummary -Message $_.Exception.Message
+    Write-Step -Step 'stopped' -Target $PlannedServer -Result 'failed' -Detail $summary
+    throw $summary
+}
 finally {
-    Stop-Transcript | Out-Null
+    if ($transcriptStarted) { Stop-RunTranscript }
 }

@@ -13,15 +13,23 @@
       3. Read every change back and check it.
 
     Safety:
-    - It uses the run folder that remediate.ps1 wrote under -BackupRoot for this plan (the step
-      log names the plan fingerprint) and refuses to run when that run folder is missing.
+    - It reads the step logs that remediate.ps1 wrote under -BackupRoot for this plan (each
+      names the plan fingerprint) and takes, for each step, the run that carried it out (a
+      -WhatIf run carries out nothing); -RunFolder names one run by hand. It refuses to run when
+      no run of this plan changed anything.
     - A preflight checks that the server is in the state remediate.ps1 left (each connector has
       the planned new TlsCertificateName); a connector that already has its old value is left
       alone, so re-running is safe. Anything else stops the script before it changes anything.
+    - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable, and each change
+      is read back; a failure stops the script before any restart, saying what was done.
     - -WhatIf and -Confirm work as in remediate.ps1; a transcript and a step log are written.
 
 .PARAMETER BackupRoot
-    The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script.
+    The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script (in
+    the current folder when the script is pasted or dot-sourced).
+
+.PARAMETER RunFolder
+    One run folder of remediate.ps1 to undo, instead of the runs found in the step logs.
 
 .EXAMPLE
     .\rollback.ps1 -WhatIf
@@ -31,7 +39,8 @@
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
+    [string] $BackupRoot = '',
+    [string] $RunFolder = ''
 )
 
 Set-StrictMode -Version Latest
@@ -50,27 +59,6 @@ $PlannedConnectorChanges = @(
 )
 $ServicesToRestart = @('MSExchangeFrontEndTransport')
 
-# ---- The remediation's run folder: the one whose preflight passed for this plan ---------------
-$remediationRun = $null
-if (Test-Path -LiteralPath $BackupRoot) {
-    $remediationRun = Get-ChildItem -LiteralPath $BackupRoot -Directory -Filter 'run-*' |
-        Where-Object {
-            $remediationLog = Join-Path -Path $_.FullName -ChildPath 'steps.jsonl'
-            (Test-Path -LiteralPath $remediationLog) -and
-            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern $PlanFingerprint) -and
-            (Select-String -LiteralPath $remediationLog -SimpleMatch -Quiet -Pattern '"Result":"passed"')
-        } |
-        Sort-Object -Property Name -Descending |
-        Select-Object -First 1
-}
-if ($null -eq $remediationRun) {
-    throw "No run of remediate.ps1 for plan $PlanFingerprint was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used; without its run folder nothing is rolled back."
-}
-
-$runFolder = Join-Path -Path $BackupRoot -ChildPath ('rollback-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
-New-Item -ItemType Directory -Path $runFolder -Force -WhatIf:$false -Confirm:$false | Out-Null
-$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
-
 function Write-Step {
     param([string] $Step, [string] $Target, [string] $Result, [string] $Detail = '')
     $entry = [ordered]@{
@@ -85,14 +73,181 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
+# Exchange cmdlets in the Exchange Management Shell are functions of an implicit-remoting module:
+# this script's $ErrorActionPreference does not reach them (PowerShell issue 4568), and a remote
+# error can arrive non-terminating even with -ErrorAction Stop (PowerShell-Docs issue 1583). So
+# every Exchange call goes through here, with -ErrorAction Stop and -ErrorVariable, and any error
+# it recorded is a failure.
+function Invoke-ExchangeCmdlet {
+    param([string] $Name, [hashtable] $Parameters)
+    $exchangeErrors = $null
+    try {
+        $output = & $Name @Parameters -ErrorAction Stop -ErrorVariable exchangeErrors
+    } catch {
+        throw ('{0} failed: {1}' -f $Name, $_.Exception.Message)
+    }
+    if ($null -ne $exchangeErrors -and $exchangeErrors.Count -gt 0) {
+        throw ('{0} failed: {1}' -f $Name, $exchangeErrors[0])
+    }
+    return $output
+}
+
+# Nothing in Windows PowerShell 5.1 stops a transcript without obeying -WhatIf (Stop-Transcript
+# has no -WhatIf there and obeys $WhatIfPreference in 7.4+), so both ends run with the
+# preferences switched off locally: the transcript always starts and always stops.
+function Start-RunTranscript {
+    param([string] $Path)
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Start-Transcript -LiteralPath $Path | Out-Null
+}
+
+function Stop-RunTranscript {
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Stop-Transcript | Out-Null
+}
+
+# $PSScriptRoot is empty when the script is pasted or dot-sourced; a relative -BackupRoot is
+# resolved once, here, so a later Set-Location cannot move the backups.
+function Resolve-BackupRoot {
+    param([string] $Requested)
+    if ($Requested -eq '') {
+        $scriptFolder = $PSScriptRoot
+        if ([string]::IsNullOrEmpty($scriptFolder)) { $scriptFolder = (Get-Location -PSProvider FileSystem).ProviderPath }
+        $Requested = Join-Path -Path $scriptFolder -ChildPath 'hybridtls-backup'
+    }
+    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Requested)
+}
+
+# A new folder for this run; the milliseconds and a counter keep two runs in the same second apart.
+function New-RunFolder {
+    param([string] $Root, [string] $Prefix)
+    $stamp = Get-Date -Format 'yyyyMMdd-HHmmss-fff'
+    $attempt = 1
+    while ($true) {
+        $name = '{0}-{1}' -f $Prefix, $stamp
+        if ($attempt -gt 1) { $name = '{0}-{1}' -f $name, $attempt }
+        $folder = Join-Path -Path $Root -ChildPath $name
+        if (-not (Test-Path -LiteralPath $folder)) {
+            New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false -Confirm:$false | Out-Null
+            return $folder
+        }
+        $attempt++
+    }
+}
+
+# Every step of this plan that a run of remediate.ps1 or rollback.ps1 carried out (never a
+# -WhatIf or a declined one: those log no carried-out result), from the step logs under $Root.
+function Get-CarriedOutStep {
+    param([string] $Root, [string] $Only = '')
+    $carriedOut = @('applied', 'imported', 'removed', 'restored')
+    $folders = @()
+    if ($Only -ne '') {
+        $folders = @(Get-Item -LiteralPath $Only)
+    } elseif (Test-Path -LiteralPath $Root) {
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+    }
+    foreach ($folder in $folders) {
+        $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
+        if (-not (Test-Path -LiteralPath $log)) { continue }
+        foreach ($line in (Get-Content -LiteralPath $log -Encoding UTF8)) {
+            if ($line.Trim() -eq '') { continue }
+            $entry = $line | ConvertFrom-Json
+            if ($entry.Plan -ne $PlanFingerprint -or $carriedOut -notcontains $entry.Result) { continue }
+            # ConvertFrom-Json gives a string in 5.1 and a DateTime in PowerShell 7.
+            $time = $entry.Time
+            if ($time -isnot [datetime]) {
+                $time = [datetime]::Parse($time, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+            }
+            [pscustomobject]@{
+                Folder = $folder.FullName
+                Step   = $entry.Step
+                Target = $entry.Target
+                Result = $entry.Result
+                Time   = $time.ToUniversalTime()
+            }
+        }
+    }
+}
+
+function Get-ServiceStartTime {
+    param([string] $Name)
+    $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
+    if ($null -eq $service -or $service.ProcessId -eq 0) { return $null }
+    return (Get-Process -Id $service.ProcessId).StartTime.ToUniversalTime()
+}
+
+# Restarts each planned service once when this run changed something, when a -WhatIf run would
+# have (so the "What if:" line shows the outage), or when it started before the last change this
+# plan made: a run after a failed or declined restart finishes the job.
+function Restart-PlannedService {
+    param([int] $Changed, [object] $LatestChange)
+    foreach ($serviceName in $ServicesToRestart) {
+        $startedAt = Get-ServiceStartTime -Name $serviceName
+        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        if ($Changed -eq 0 -and -not $stale) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
+            continue
+        }
+        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
+            Restart-Service -Name $serviceName -Confirm:$false -ErrorAction Stop
+            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
+            $done.Add("restarted $serviceName")
+        } elseif (-not $WhatIfPreference) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'declined'
+            Write-Warning "$serviceName was not restarted: the change takes effect only after a restart. Run this script again to restart it."
+        }
+    }
+}
+
+# What a failure leaves behind, said in words: what was done before it and that nothing after it ran.
+function Get-StopSummary {
+    param([string] $Message)
+    if ($done.Count -eq 0) {
+        $doneText = 'Nothing was changed.'
+    } else {
+        $doneText = 'Done before the failure: ' + ($done -join '; ') + '.'
+    }
+    return "Stopped: $Message $doneText Nothing after the failing step ran (no later change, no service restart). Details: $stepLog"
+}
+
+function Test-Elevated {
+    if ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT) {
+        $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList ([System.Security.Principal.WindowsIdentity]::GetCurrent())
+        return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    }
+    # Elsewhere (a test system), elevated means root.
+    return ((id -u) -eq '0')
+}
+
 function Get-TlsCertificateNameText {
     param($Connector)
     if ($null -eq $Connector.TlsCertificateName) { return '' }
     return [string]$Connector.TlsCertificateName
 }
 
-Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+# ---- The runs of remediate.ps1 that carried out this plan's steps -----------------------------
+$BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
+$onlyRun = ''
+if ($RunFolder -ne '') { $onlyRun = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RunFolder) }
+$remediationSteps = @(Get-CarriedOutStep -Root $BackupRoot -Only $onlyRun | Where-Object { (Split-Path -Path $_.Folder -Leaf) -like 'run-*' } | Sort-Object -Property Time)
+if ($remediationSteps.Count -eq 0) {
+    if ($onlyRun -ne '') {
+        throw "The run folder $onlyRun holds no step of plan $PlanFingerprint that remediate.ps1 carried out; nothing is rolled back."
+    }
+    throw "No run of remediate.ps1 for plan $PlanFingerprint that changed something was found under $BackupRoot. Give the -BackupRoot that remediate.ps1 used, or -RunFolder; without it nothing is rolled back."
+}
+
+$runFolder = New-RunFolder -Root $BackupRoot -Prefix 'rollback'
+$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
+$done = New-Object -TypeName System.Collections.Generic.List[string]
+$transcriptStarted = $false
 try {
+    Start-RunTranscript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt')
+    $transcriptStarted = $true
+    Write-Host "Transcript and step log of this rollback: $runFolder"
+
     # ---- Preflight: read only ------------------------------------------------------------------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
     foreach ($command in $RequiredCmdlets) {
@@ -103,11 +258,18 @@ try {
     if ($env:COMPUTERNAME -ne $PlannedServer) {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
     }
+    if (-not (Test-Elevated)) {
+        $failures.Add('This shell is not elevated: start the Exchange Management Shell with "Run as administrator"; changing Cert:\LocalMachine and restarting transport services need it.')
+    }
     $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
-        # Exchange cmdlets in a remote session can throw even with -ErrorAction SilentlyContinue.
         $liveConnector = $null
-        try { $liveConnector = Get-ReceiveConnector -Identity $change.Identity -ErrorAction Stop } catch { $liveConnector = $null }
+        try {
+            $liveConnector = Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity }
+        } catch {
+            $failures.Add("The receive connector $($change.Identity) could not be read: $($_.Exception.Message)")
+            continue
+        }
         if ($null -eq $liveConnector) {
             $failures.Add("The receive connector $($change.Identity) was not found.")
             continue
@@ -126,48 +288,48 @@ try {
             Write-Step -Step 'preflight' -Target $PlannedServer -Result 'failed' -Detail $failure
             Write-Warning $failure
         }
-        throw "Preflight failed with $($failures.Count) problem(s); nothing was changed."
+        throw ("Preflight failed with {0} problem(s): {1}" -f $failures.Count, ($failures -join " "))
     }
-    Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed' -Detail $remediationRun.FullName
+    Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # Counts every step this run carried out, so the services restart only when something changed.
-    $appliedSteps = 0
+    # Counts every step this run carried out, or that -WhatIf showed.
+    $changedSteps = 0
 
-    # ---- Backup of every connector about to change ---------------------------------------------
+    # ---- Receive connectors back, each backed up first and read back after ---------------------
     $connectorBackupNumber = 0
-    foreach ($change in $pendingChanges) {
-        $connectorBackupNumber++
-        $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
-        Get-ReceiveConnector -Identity $change.Identity | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
-        Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
-    }
-
-    # ---- Connectors back ---------------------------------------------------------------------
     foreach ($change in $pendingChanges) {
         $oldValue = $change.Before
         if ($oldValue -eq '') { $oldValue = $null }
         if ($PSCmdlet.ShouldProcess($change.Identity, "Set TlsCertificateName back to '$($change.Before)'")) {
-            Set-ReceiveConnector -Identity $change.Identity -TlsCertificateName $oldValue -WhatIf:$WhatIfPreference -Confirm:$false
-            $appliedSteps++
+            $connectorBackupNumber++
+            $connectorBackup = Join-Path -Path $runFolder -ChildPath ('receive-connector-{0}.xml' -f $connectorBackupNumber)
+            Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity } | Export-Clixml -LiteralPath $connectorBackup -WhatIf:$false -Confirm:$false
+            Write-Step -Step 'backup' -Target $change.Identity -Result 'saved' -Detail $connectorBackup
+            Invoke-ExchangeCmdlet -Name 'Set-ReceiveConnector' -Parameters @{ Identity = $change.Identity; TlsCertificateName = $oldValue; Confirm = $false } | Out-Null
+            $readBack = Get-TlsCertificateNameText -Connector (Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity })
+            if ($readBack -ne $change.Before) {
+                throw "Set-ReceiveConnector reported no error, but $($change.Identity) reads back TlsCertificateName '$readBack', not '$($change.Before)'."
+            }
+            $changedSteps++
             Write-Step -Step 'change' -Target $change.Identity -Result 'restored' -Detail $change.Before
+            $done.Add("set TlsCertificateName of $($change.Identity) back")
+        } elseif ($WhatIfPreference) {
+            $changedSteps++
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    if ($appliedSteps -gt 0) {
-        foreach ($serviceName in $ServicesToRestart) {
-            if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
-                Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
-                Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
-            }
-        }
+    $latestChange = $null
+    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
+        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
     }
+    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
         foreach ($change in $PlannedConnectorChanges) {
-            $liveName = Get-TlsCertificateNameText -Connector (Get-ReceiveConnector -Identity $change.Identity)
+            $liveName = Get-TlsCertificateNameText -Connector (Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity })
             if ($liveName -ne $change.Before) {
                 $mismatches++
                 Write-Warning "$($change.Identity) has TlsCertificateName '$liveName', expected '$($change.Before)'."
@@ -180,6 +342,11 @@ try {
     }
     Write-Output "Rolled back. Run folder: $runFolder"
 }
+catch {
+    $summary = Get-StopSummary -Message $_.Exception.Message
+    Write-Step -Step 'stopped' -Target $PlannedServer -Result 'failed' -Detail $summary
+    throw $summary
+}
 finally {
-    Stop-Transcript | Out-Null
+    if ($transcriptStarted) { Stop-RunTranscript }
 }

@@ -14,12 +14,16 @@
     Safety:
     - A preflight checks everything first and stops without changing anything when a check
       fails: the cmdlets it uses are available, this computer is EXCH02, and each
-      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid.
+      certificate the connectors will use is in Cert:\LocalMachine\My with its private key and valid. The shell must be
+      elevated.
       Each certificate to import must be the one planned.
     - An intermediate already in Cert:\LocalMachine\CA is not imported again. The chain of each
       certificate the connectors use is validated after the import, when it can build.
-    - -WhatIf shows every change without making it; -Confirm (the default here, ConfirmImpact
-      High) asks before each one.
+    - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable; any error stops
+      the script at that step, before any service restart, saying what was and was not done.
+      Running it again finishes the job, a service restart that failed or was declined included.
+    - -WhatIf shows every change and every service restart without making it; -Confirm (the
+      default here, ConfirmImpact High) asks before each one.
     - A transcript and a JSON-lines step log are written to the run folder under -BackupRoot.
 
     Inputs the plan was made from, with their hashes (SHA256: check with Get-FileHash; protocol
@@ -35,7 +39,8 @@
 
 .PARAMETER BackupRoot
     Folder that receives a dated run folder with the backups, the transcript and the step log
-    (steps.jsonl). Default: hybridtls-backup next to this script.
+    (steps.jsonl). Default: hybridtls-backup next to this script (in the current folder when the
+    script is pasted or dot-sourced). A relative path is resolved once, at the start.
 
 .EXAMPLE
     .\remediate.ps1 -WhatIf
@@ -51,14 +56,14 @@
 
 .NOTES
     How to undo: run rollback.ps1, written next to this script from the same plan (it carries the
-    same plan fingerprint). It finds this script's run folder under -BackupRoot and checks that the
-    server is in the state this script left.
+    same plan fingerprint). It finds, from the step logs under -BackupRoot, the run that carried
+    out each step, and checks that the server is in the state this script left.
     Imported intermediates stay unless it is run with -RemoveImportedIntermediates.
     The step log records every step with its value.
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
-    [string] $BackupRoot = (Join-Path -Path $PSScriptRoot -ChildPath 'hybridtls-backup')
+    [string] $BackupRoot = ''
 )
 
 Set-StrictMode -Version Latest
@@ -67,7 +72,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EXCH02'
 $PlanFingerprint = '166106dc1350dc7efb9dda48bb1205fabc740b003437445b95f57c3a1670f487'
-$RequiredCmdlets = @('Import-Certificate')
+$RequiredCmdlets = @('Get-ExchangeCertificate', 'Import-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '6F03037749C47D1919712E0CE89BABDEDAFB4047'; Subject = 'CN=mail.fabrikam.com, O=Fabrikam Inc, C=US' }
 )
@@ -75,11 +80,6 @@ $PlannedImports = @(
     @{ Thumbprint = '27D86795AB1AE9B8F9F8AAA5870497D7FDF4AC14'; Subject = 'CN=Fabrikam Trust Issuing CA 1, O="Fabrikam Trust, Inc.", C=US'; Base64 = 'MIIDjzCCAnegAwIBAgIQNcQ+KWUtwVHxJcYMiBkewzANBgkqhkiG9w0BAQsFADBNMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xHzAdBgNVBAMMFkZhYnJpa2FtIFRydXN0IFJvb3QgQ0EwHhcNMjUwMTAxMDAwMDAwWhcNNDUwMTAxMDAwMDAwWjBSMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xJDAiBgNVBAMMG0ZhYnJpa2FtIFRydXN0IElzc3VpbmcgQ0EgMTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAMe75mwXaARrJCWJ6WYIP0tPh2bhcV0odp7S2B05SHXbT4JRnaKqatKdrJg2pHMbrufv2PUm0HEMMcQ6GNOyb4T0hsjHimyzFBqQ5vMNO7lo7wJVK7mPN0lbkHr3bheulXAhsNSb3OVpD8wo5FbuTdPtEXIzKxY7fLv7OE4wKpOz9YY7V8UMGP3BVlf9otYdf03JTq1dhe6pL+YaTo6IGNLTY0dl8xYJm36TAiq2JCFl35Fhj8jVBSapEdAxRCGzIvNTxvQq5OktQytLg9jU0PDtcPJxBNhkzthDi3oMeY2mUFPKwIX8QFDEvzenN5Ot+QLnafPXwpqtT1QD03OlZzECAwEAAaNmMGQwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAYYwHQYDVR0OBBYEFPJzqpR3/udih8hPkS33MNmDo1TaMB8GA1UdIwQYMBaAFOxqYXbvPIHuV5YEZrHQO5smlja4MA0GCSqGSIb3DQEBCwUAA4IBAQAohn5DcakR9Hq/UkgiD1roEKjh+4pyiDbo2QfuarNSmJYaFMbRDgNC8+pzsCCVh+EaCuXZGgzTNr8U0tXfk+Uzc5nk3eCIbqH/vAXNlU24Wc/V1RjdPIhIzy8775vkyyTWNpZQENGMXVpA3Lk+p9R+MjLrtstwe8+fb5qcNFTU++KghOLlTfzzeG4oIlZ2wQp7XJwWpAawgo0NqPX62HyKIG+aWPKkMkDlZ38CdkIEsFf1br4i0dFBW5XCUHfG5eom58TqpWR4Lc5BFOY+IBRW59uKwz+Dx2/HgAysMvMaPb2w+vW3EQcTCAPCCkxv8IyrmL6ZvfCy1UkqIsyLeNmL' }
 )
 $ServicesToRestart = @('MSExchangeFrontEndTransport', 'MSExchangeTransport')
-
-# ---- Run folder, transcript and step log ------------------------------------------------------
-$runFolder = Join-Path -Path $BackupRoot -ChildPath ('run-' + (Get-Date -Format 'yyyyMMdd-HHmmss'))
-New-Item -ItemType Directory -Path $runFolder -Force -WhatIf:$false -Confirm:$false | Out-Null
-$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
 
 function Write-Step {
     param([string] $Step, [string] $Target, [string] $Result, [string] $Detail = '')
@@ -95,15 +95,192 @@ function Write-Step {
     Write-Verbose ('{0} {1}: {2} {3}' -f $Step, $Target, $Result, $Detail)
 }
 
+# Exchange cmdlets in the Exchange Management Shell are functions of an implicit-remoting module:
+# this script's $ErrorActionPreference does not reach them (PowerShell issue 4568), and a remote
+# error can arrive non-terminating even with -ErrorAction Stop (PowerShell-Docs issue 1583). So
+# every Exchange call goes through here, with -ErrorAction Stop and -ErrorVariable, and any error
+# it recorded is a failure.
+function Invoke-ExchangeCmdlet {
+    param([string] $Name, [hashtable] $Parameters)
+    $exchangeErrors = $null
+    try {
+        $output = & $Name @Parameters -ErrorAction Stop -ErrorVariable exchangeErrors
+    } catch {
+        throw ('{0} failed: {1}' -f $Name, $_.Exception.Message)
+    }
+    if ($null -ne $exchangeErrors -and $exchangeErrors.Count -gt 0) {
+        throw ('{0} failed: {1}' -f $Name, $exchangeErrors[0])
+    }
+    return $output
+}
+
+# Nothing in Windows PowerShell 5.1 stops a transcript without obeying -WhatIf (Stop-Transcript
+# has no -WhatIf there and obeys $WhatIfPreference in 7.4+), so both ends run with the
+# preferences switched off locally: the transcript always starts and always stops.
+function Start-RunTranscript {
+    param([string] $Path)
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Start-Transcript -LiteralPath $Path | Out-Null
+}
+
+function Stop-RunTranscript {
+    $WhatIfPreference = $false
+    $ConfirmPreference = 'None'
+    Stop-Transcript | Out-Null
+}
+
+# $PSScriptRoot is empty when the script is pasted or dot-sourced; a relative -BackupRoot is
+# resolved once, here, so a later Set-Location cannot move the backups.
+function Resolve-BackupRoot {
+    param([string] $Requested)
+    if ($Requested -eq '') {
+        $scriptFolder = $PSScriptRoot
+        if ([string]::IsNullOrEmpty($scriptFolder)) { $scriptFolder = (Get-Location -PSProvider FileSystem).ProviderPath }
+        $Requested = Join-Path -Path $scriptFolder -ChildPath 'hybridtls-backup'
+    }
+    return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Requested)
+}
+
+# A new folder for this run; the milliseconds and a counter keep two runs in the same second apart.
+function New-RunFolder {
+    param([string] $Root, [string] $Prefix)
+    $stamp = Get-Date -Format 'yyyyMMdd-HHmmss-fff'
+    $attempt = 1
+    while ($true) {
+        $name = '{0}-{1}' -f $Prefix, $stamp
+        if ($attempt -gt 1) { $name = '{0}-{1}' -f $name, $attempt }
+        $folder = Join-Path -Path $Root -ChildPath $name
+        if (-not (Test-Path -LiteralPath $folder)) {
+            New-Item -ItemType Directory -Path $folder -Force -WhatIf:$false -Confirm:$false | Out-Null
+            return $folder
+        }
+        $attempt++
+    }
+}
+
+# Every step of this plan that a run of remediate.ps1 or rollback.ps1 carried out (never a
+# -WhatIf or a declined one: those log no carried-out result), from the step logs under $Root.
+function Get-CarriedOutStep {
+    param([string] $Root, [string] $Only = '')
+    $carriedOut = @('applied', 'imported', 'removed', 'restored')
+    $folders = @()
+    if ($Only -ne '') {
+        $folders = @(Get-Item -LiteralPath $Only)
+    } elseif (Test-Path -LiteralPath $Root) {
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+    }
+    foreach ($folder in $folders) {
+        $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
+        if (-not (Test-Path -LiteralPath $log)) { continue }
+        foreach ($line in (Get-Content -LiteralPath $log -Encoding UTF8)) {
+            if ($line.Trim() -eq '') { continue }
+            $entry = $line | ConvertFrom-Json
+            if ($entry.Plan -ne $PlanFingerprint -or $carriedOut -notcontains $entry.Result) { continue }
+            # ConvertFrom-Json gives a string in 5.1 and a DateTime in PowerShell 7.
+            $time = $entry.Time
+            if ($time -isnot [datetime]) {
+                $time = [datetime]::Parse($time, [System.Globalization.CultureInfo]::InvariantCulture, [System.Globalization.DateTimeStyles]::RoundtripKind)
+            }
+            [pscustomobject]@{
+                Folder = $folder.FullName
+                Step   = $entry.Step
+                Target = $entry.Target
+                Result = $entry.Result
+                Time   = $time.ToUniversalTime()
+            }
+        }
+    }
+}
+
 function Get-ServiceStartTime {
     param([string] $Name)
     $service = Get-CimInstance -ClassName Win32_Service -Filter ("Name='{0}'" -f $Name)
     if ($null -eq $service -or $service.ProcessId -eq 0) { return $null }
-    return (Get-Process -Id $service.ProcessId).StartTime
+    return (Get-Process -Id $service.ProcessId).StartTime.ToUniversalTime()
 }
 
-Start-Transcript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt') -WhatIf:$false -Confirm:$false | Out-Null
+# Restarts each planned service once when this run changed something, when a -WhatIf run would
+# have (so the "What if:" line shows the outage), or when it started before the last change this
+# plan made: a run after a failed or declined restart finishes the job.
+function Restart-PlannedService {
+    param([int] $Changed, [object] $LatestChange)
+    foreach ($serviceName in $ServicesToRestart) {
+        $startedAt = Get-ServiceStartTime -Name $serviceName
+        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        if ($Changed -eq 0 -and -not $stale) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
+            continue
+        }
+        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
+            Restart-Service -Name $serviceName -Confirm:$false -ErrorAction Stop
+            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
+            $done.Add("restarted $serviceName")
+        } elseif (-not $WhatIfPreference) {
+            Write-Step -Step 'restart' -Target $serviceName -Result 'declined'
+            Write-Warning "$serviceName was not restarted: the change takes effect only after a restart. Run this script again to restart it."
+        }
+    }
+}
+
+# What a failure leaves behind, said in words: what was done before it and that nothing after it ran.
+function Get-StopSummary {
+    param([string] $Message)
+    if ($done.Count -eq 0) {
+        $doneText = 'Nothing was changed.'
+    } else {
+        $doneText = 'Done before the failure: ' + ($done -join '; ') + '.'
+    }
+    return "Stopped: $Message $doneText Nothing after the failing step ran (no later change, no service restart). Details: $stepLog"
+}
+
+function Test-Elevated {
+    if ([Environment]::OSVersion.Platform -eq [PlatformID]::Win32NT) {
+        $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList ([System.Security.Principal.WindowsIdentity]::GetCurrent())
+        return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    }
+    # Elsewhere (a test system), elevated means root.
+    return ((id -u) -eq '0')
+}
+
+# Exchange selects only a certificate it judges valid (chain and revocation, in the server's own
+# context), so ask Exchange for its Status; when it is not Valid, X509Chain's status flags say
+# why, so an unreachable revocation server is told apart from an untrusted chain.
+function Get-CertificateStatusProblem {
+    param([string] $Thumbprint)
+    $exchangeCertificate = Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $Thumbprint }
+    $status = [string]$exchangeCertificate.Status
+    if ($status -eq 'Valid') { return $null }
+    try {
+        $chain = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Chain
+        $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::Online
+        [void]$chain.Build((Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $Thumbprint)))
+        $flags = @($chain.ChainStatus | ForEach-Object { [string]$_.Status } | Sort-Object -Unique) -join ', '
+        if ($flags -eq '') { $flags = 'none' }
+    } catch {
+        $flags = 'not built (' + $_.Exception.Message + ')'
+    }
+    switch ($status) {
+        'RevocationCheckFailure' { $reason = 'the revocation list (CRL or OCSP) could not be reached from this server: check its proxy and firewall, the chain itself may be fine' }
+        'Untrusted' { $reason = 'the chain does not reach a trusted root: import the missing intermediate or root' }
+        'DateInvalid' { $reason = 'it is outside its validity period' }
+        'Revoked' { $reason = 'the CA revoked it' }
+        default { $reason = 'Exchange will not select it' }
+    }
+    return "Exchange reports the certificate $Thumbprint as $status ($reason); X509Chain status: $flags."
+}
+
+# ---- Run folder, transcript and step log ------------------------------------------------------
+$BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
+$runFolder = New-RunFolder -Root $BackupRoot -Prefix 'run'
+$stepLog = Join-Path -Path $runFolder -ChildPath 'steps.jsonl'
+$done = New-Object -TypeName System.Collections.Generic.List[string]
+$transcriptStarted = $false
 try {
+    Start-RunTranscript -Path (Join-Path -Path $runFolder -ChildPath 'transcript.txt')
+    $transcriptStarted = $true
+    Write-Host "Backups, transcript and step log of this run: $runFolder"
+
     # ---- Preflight: read only; any failure stops the script before anything changes ----------
     $failures = New-Object -TypeName System.Collections.Generic.List[string]
     foreach ($command in $RequiredCmdlets) {
@@ -113,6 +290,9 @@ try {
     }
     if ($env:COMPUTERNAME -ne $PlannedServer) {
         $failures.Add("This computer is $($env:COMPUTERNAME), but the plan was made for $PlannedServer.")
+    }
+    if (-not (Test-Elevated)) {
+        $failures.Add('This shell is not elevated: start the Exchange Management Shell with "Run as administrator"; changing Cert:\LocalMachine and restarting transport services need it.')
     }
     $now = Get-Date
     foreach ($keptCertificate in $PlannedCertificates) {
@@ -128,6 +308,9 @@ try {
         if ($installedCertificate.NotBefore -gt $now -or $installedCertificate.NotAfter -lt $now) {
             $failures.Add("The certificate $($keptCertificate.Thumbprint) is not valid now (valid $($installedCertificate.NotBefore) to $($installedCertificate.NotAfter)).")
         }
+        # Its chain completes only after the import, so its Status is judged in the
+        # verification; asking now still finds an Exchange shell that cannot answer.
+        Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $keptCertificate.Thumbprint } | Out-Null
     }
     foreach ($import in $PlannedImports) {
         $embeddedBytes = [Convert]::FromBase64String($import.Base64)
@@ -136,17 +319,19 @@ try {
             $failures.Add("The embedded certificate has thumbprint $($embedded.Thumbprint), the plan expected $($import.Thumbprint).")
         }
     }
+    $plannedRemovalThumbprints = @()
     if ($failures.Count -gt 0) {
         foreach ($failure in $failures) {
             Write-Step -Step 'preflight' -Target $PlannedServer -Result 'failed' -Detail $failure
             Write-Warning $failure
         }
-        throw "Preflight failed with $($failures.Count) problem(s); nothing was changed."
+        throw ("Preflight failed with {0} problem(s): {1}" -f $failures.Count, ($failures -join " "))
     }
     Write-Step -Step 'preflight' -Target $PlannedServer -Result 'passed'
 
-    # Counts every step this run carried out, so the services restart only when something changed.
-    $appliedSteps = 0
+    # Counts every step this run carried out, or that -WhatIf showed, so the services restart
+    # (or show their restart) only when something changes.
+    $changedSteps = 0
 
     # ---- Import of missing intermediates ------------------------------------------------------
     foreach ($import in $PlannedImports) {
@@ -157,41 +342,41 @@ try {
         if ($PSCmdlet.ShouldProcess('Cert:\LocalMachine\CA', "Import intermediate certificate $($import.Thumbprint) ($($import.Subject))")) {
             $importFile = Join-Path -Path $runFolder -ChildPath ('import-{0}.cer' -f $import.Thumbprint)
             [System.IO.File]::WriteAllBytes($importFile, [Convert]::FromBase64String($import.Base64))
-            $importedCertificate = Import-Certificate -FilePath $importFile -CertStoreLocation 'Cert:\LocalMachine\CA' -WhatIf:$WhatIfPreference -Confirm:$false
+            $importedCertificate = Import-Certificate -FilePath $importFile -CertStoreLocation 'Cert:\LocalMachine\CA' -Confirm:$false
             if ($null -ne $importedCertificate -and $importedCertificate.Thumbprint -ne $import.Thumbprint) {
                 throw "Import-Certificate imported $($importedCertificate.Thumbprint), the plan expected $($import.Thumbprint)."
             }
-            $appliedSteps++
+            if (-not (Test-Path -LiteralPath ('Cert:\LocalMachine\CA\' + $import.Thumbprint))) {
+                throw "Import-Certificate reported no error, but $($import.Thumbprint) is not in Cert:\LocalMachine\CA."
+            }
+            $changedSteps++
             Write-Step -Step 'import' -Target $import.Thumbprint -Result 'imported'
+            $done.Add("imported $($import.Thumbprint) into Cert:\LocalMachine\CA")
+        } elseif ($WhatIfPreference) {
+            $changedSteps++
         }
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
+    # The last change this plan made: from the step logs of every run of it (an earlier run may
+    # have changed something and stopped before its restart).
     $latestChange = $null
-    foreach ($serviceName in $ServicesToRestart) {
-        $startedAt = Get-ServiceStartTime -Name $serviceName
-        $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
-        if ($appliedSteps -eq 0 -and -not $stale) {
-            Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
-            continue
-        }
-        if ($PSCmdlet.ShouldProcess($serviceName, 'Restart-Service')) {
-            Restart-Service -Name $serviceName -WhatIf:$WhatIfPreference -Confirm:$false
-            Write-Step -Step 'restart' -Target $serviceName -Result 'restarted'
-        }
+    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
+        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
     }
+    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
         $mismatches = 0
         foreach ($keptCertificate in $PlannedCertificates) {
-            # Exchange selects only certificates that pass .NET validation (chain, revocation).
-            $installedCertificate = Get-Item -LiteralPath ('Cert:\LocalMachine\My\' + $keptCertificate.Thumbprint)
-            if ($installedCertificate.Verify()) {
-                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'chain-ok'
+            $statusProblem = Get-CertificateStatusProblem -Thumbprint $keptCertificate.Thumbprint
+            if ($null -eq $statusProblem) {
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'status-valid'
             } else {
                 $mismatches++
-                Write-Warning "The certificate $($keptCertificate.Thumbprint) fails chain or revocation validation (X509Certificate2.Verify()); Exchange will not select it."
+                Write-Step -Step 'verify' -Target $keptCertificate.Thumbprint -Result 'mismatch' -Detail $statusProblem
+                Write-Warning $statusProblem
             }
         }
         foreach ($import in $PlannedImports) {
@@ -208,6 +393,11 @@ try {
     }
     Write-Output "Done. Run folder: $runFolder"
 }
+catch {
+    $summary = Get-StopSummary -Message $_.Exception.Message
+    Write-Step -Step 'stopped' -Target $PlannedServer -Result 'failed' -Detail $summary
+    throw $summary
+}
 finally {
-    Stop-Transcript | Out-Null
+    if ($transcriptStarted) { Stop-RunTranscript }
 }
