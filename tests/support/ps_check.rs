@@ -1,0 +1,129 @@
+//! Running `tests/powershell/Test-ScriptSyntax.ps1`: PowerShell's own parser and the check for
+//! anything newer than Windows PowerShell 5.1, over many scripts in one pwsh process (starting
+//! pwsh takes seconds, checking a script milliseconds).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+/// The checker, relative to the package root (where `cargo test` runs integration tests).
+pub const CHECKER: &str = "tests/powershell/Test-ScriptSyntax.ps1";
+
+/// A parse error, as `Parser.ParseFile` reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ParseError {
+    pub line: usize,
+    pub column: usize,
+    pub id: String,
+    pub message: String,
+}
+
+/// A construct that Windows PowerShell 5.1 lacks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Finding {
+    pub line: usize,
+    pub column: usize,
+    /// The checker's name for the rule, e.g. `ternary`.
+    pub rule: String,
+    pub construct: String,
+    /// The first PowerShell version that has it.
+    pub since: String,
+    /// The start of the code where it was found.
+    pub text: String,
+}
+
+/// A string token (`-Strings`): PowerShell's `TokenKind` and `Value`, and its extent in UTF-16
+/// code units of the text PowerShell read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StringToken {
+    pub token: String,
+    pub start: usize,
+    pub end: usize,
+    pub value: String,
+}
+
+/// What the checker found in one script.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    /// Length of the text PowerShell read, in UTF-16 code units (byte order mark not counted).
+    pub length: usize,
+    #[serde(rename = "parseErrors")]
+    pub parse_errors: Vec<ParseError>,
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub strings: Vec<StringToken>,
+}
+
+/// One rule of the checker (`-ListRules`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub rule: String,
+    pub construct: String,
+    pub since: String,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Line {
+    Rule(Rule),
+    File(FileReport),
+}
+
+/// The checker's answer: its rules (when asked for) and one report per script, in the order the
+/// scripts were given.
+#[derive(Debug)]
+pub struct Report {
+    pub rules: Vec<Rule>,
+    pub files: Vec<FileReport>,
+}
+
+/// Runs the checker in one `pwsh` over `scripts`, with `switches` (`-Strings`, `-ListRules`).
+/// Panics when pwsh fails, writes to stderr, or does not report on every script, so a checker
+/// that broke half-way cannot pass for one that found nothing.
+pub fn check(pwsh: &Path, scripts: &[PathBuf], switches: &[&str]) -> Report {
+    assert!(!scripts.is_empty(), "no scripts to check");
+    // The checker reports each script under its resolved path; resolve them alike here.
+    let scripts: Vec<PathBuf> = scripts
+        .iter()
+        .map(|s| std::fs::canonicalize(s).unwrap_or_else(|e| panic!("{}: {e}", s.display())))
+        .collect();
+    let output = Command::new(pwsh)
+        .args(["-NoProfile", "-NonInteractive", "-File", CHECKER])
+        .args(switches)
+        .args(&scripts)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", pwsh.display()));
+    let stdout = String::from_utf8(output.stdout).expect("the checker writes ASCII JSON");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "{CHECKER} failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+
+    let mut rules = Vec::new();
+    let mut by_path = HashMap::new();
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{CHECKER} wrote a line that is not a report ({e}): {line}"))
+        {
+            Line::Rule(rule) => rules.push(rule),
+            Line::File(report) => {
+                by_path.insert(report.path.clone(), report);
+            }
+        }
+    }
+    let files = scripts
+        .iter()
+        .map(|script| {
+            by_path
+                .remove(script)
+                .unwrap_or_else(|| panic!("{CHECKER} did not report on {}:\n{stdout}", script.display()))
+        })
+        .collect();
+    Report { rules, files }
+}
