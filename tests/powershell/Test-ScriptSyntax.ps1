@@ -449,7 +449,7 @@ function Test-File([string] $file) {
 
     $report = [ordered]@{
         kind = 'file'; path = $file
-        length = $tokens[-1].Extent.EndOffset
+        length = $ast.Extent.EndOffset
         parseErrors = @($errors | ForEach-Object {
                 [ordered]@{ line = $_.Extent.StartLineNumber; column = $_.Extent.StartColumnNumber; id = $_.ErrorId; message = $_.Message }
             })

@@ -127,3 +127,72 @@ pub fn check(pwsh: &Path, scripts: &[PathBuf], switches: &[&str]) -> Report {
         .collect();
     Report { rules, files }
 }
+
+/// PowerShell's `TokenKind` of a single-quoted string (`StringLiteralToken`; a bare word is a
+/// `StringLiteralToken` too, but of kind `Generic`).
+pub const SINGLE_QUOTED: &str = "StringLiteral";
+
+/// Asserts, from the checker's `-Strings` report on `text` (the script as rendered, byte order
+/// mark and all), that the script parses and that each `(value, expected)` is the `Value` of
+/// exactly `expected` single-quoted string tokens; and that, when the value has at least 3
+/// characters and is not all whitespace, its text occurs nowhere outside a single-quoted token
+/// (not in code, a comment, a double-quoted string or a here-string). `what` names the script in
+/// messages.
+pub fn assert_values_in_single_quoted_literals(
+    what: &str,
+    report: &FileReport,
+    text: &str,
+    values: &[(String, usize)],
+) {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    assert!(
+        report.parse_errors.is_empty(),
+        "{what}: PowerShell's parser rejects it: {:#?}\n--- script ---\n{text}",
+        report.parse_errors
+    );
+    // Extents count UTF-16 code units; the byte offset where each one starts, and the end.
+    let mut byte_at: Vec<usize> = Vec::with_capacity(text.len() + 1);
+    for (at, c) in text.char_indices() {
+        byte_at.extend(std::iter::repeat_n(at, c.len_utf16()));
+    }
+    byte_at.push(text.len());
+    assert_eq!(
+        report.length,
+        byte_at.len() - 1,
+        "{what}: PowerShell read a text of another length than the one rendered"
+    );
+    let literals: Vec<(usize, usize, &str)> = report
+        .strings
+        .iter()
+        .filter(|s| s.token == SINGLE_QUOTED)
+        .map(|s| (byte_at[s.start], byte_at[s.end], s.value.as_str()))
+        .collect();
+    for (value, expected) in values {
+        let count = literals.iter().filter(|(_, _, v)| v == value).count();
+        assert_eq!(
+            count, *expected,
+            "{what}: {value:?} is the value of {count} single-quoted string(s), not {expected}; \
+             PowerShell's string tokens: {:#?}",
+            report.strings
+        );
+        if value.chars().count() < 3 || value.trim().is_empty() {
+            continue;
+        }
+        // Every occurrence, overlapping ones included: step one character past each match.
+        let mut from = 0;
+        while let Some(found) = text[from..].find(value.as_str()) {
+            let at = from + found;
+            let inside = literals
+                .iter()
+                .any(|(start, end, _)| *start <= at && at + value.len() <= *end);
+            assert!(
+                inside,
+                "{what}: {value:?} occurs at byte {at} outside any single-quoted string, on the \
+                 line {:?}",
+                text[..at].rsplit('\n').next().unwrap_or_default().to_owned()
+                    + text[at..].split('\n').next().unwrap_or_default()
+            );
+            from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+}
