@@ -65,6 +65,8 @@ $DotNetCoreMethods = @{
 # under Set-StrictMode), so `if ($IsWindows)` is false on Windows.
 $NewVariables = @('IsWindows', 'IsLinux', 'IsMacOS', 'IsCoreCLR', 'PSStyle',
     'PSNativeCommandArgumentPassing', 'PSNativeCommandUseErrorActionPreference', 'EnabledExperimentalFeatures')
+# As written, scope and all ($global:IsWindows).
+$NewVariablesAnyScope = foreach ($name in $NewVariables) { foreach ($scope in '', 'global:', 'script:', 'local:', 'private:') { $scope + $name } }
 
 # [semver] is a 6.0 accelerator for a type 5.1 lacks.
 $NewTypes = @('semver', 'System.Management.Automation.SemanticVersion', 'Management.Automation.SemanticVersion')
@@ -145,7 +147,7 @@ $AstRules = @(
            $DotNetCoreMethods.ContainsKey($type) -and $DotNetCoreMethods[$type] -contains $n.Member.Value } }
     @{ Rule = 'automatic-variable'; Since = '6.0+'; Type = 'VariableExpressionAst'
        Construct = 'automatic variable that 5.1 does not set'
-       Property = 'VariablePath.UserPath'; In = $NewVariables }
+       Property = 'VariablePath.UserPath'; In = $NewVariablesAnyScope }
     @{ Rule = 'type-accelerator'; Since = '6.0'; Type = 'TypeExpressionAst', 'TypeConstraintAst'
        Construct = 'type that 5.1 does not have'
        Property = 'TypeName.FullName'; In = $NewTypes }

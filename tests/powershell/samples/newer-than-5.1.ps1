@@ -20,7 +20,7 @@ $j = 'abc'.Contains('B', [StringComparison]::OrdinalIgnoreCase)  # expect: strin
 $j = 'abc'.Replace('B', 'c', [StringComparison]::OrdinalIgnoreCase)  # expect: string-comparison-overload
 $k = [System.IO.Path]::Join('a', 'b')  # expect: dotnet-core-method
 $k = [Convert]::ToHexString([byte[]] (1, 2))  # expect: dotnet-core-method
-if ($IsWindows -or $IsLinux -or $IsMacOS) { }  # expect: automatic-variable
+if ($IsWindows -or $IsLinux -or $global:IsMacOS) { }  # expect: automatic-variable
 $l = [semver] '1.0.0'  # expect: type-accelerator
 function Use-Semver([semver] $Version) { }  # expect: type-accelerator
 Get-Error  # expect: new-command
