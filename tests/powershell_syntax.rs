@@ -252,6 +252,35 @@ fn the_checker_reports_each_construct_newer_than_5_1_and_nothing_that_5_1_has() 
         older_report.parse_errors
     );
 
+    // And every entry of the rules' tables, one per line, in a script made from them.
+    let examples: Vec<(&str, &str)> = report
+        .rules
+        .iter()
+        .flat_map(|r| r.examples.iter().map(|e| (r.rule.as_str(), e.as_str())))
+        .collect();
+    assert!(examples.len() >= 50, "the checker lists its tables: {examples:?}");
+    let tables = tempfile::Builder::new().suffix(".ps1").tempfile().unwrap();
+    let script: Vec<&str> = examples.iter().map(|(_, code)| *code).collect();
+    std::fs::write(tables.path(), script.join("\r\n")).unwrap();
+    let tables_report = ps_check::check(&pwsh, &[tables.path().to_path_buf()], &[]);
+    let missed: Vec<String> = examples
+        .iter()
+        .enumerate()
+        .filter(|(i, (rule, _))| {
+            !tables_report.files[0]
+                .findings
+                .iter()
+                .any(|f| f.line == i + 1 && f.rule == *rule)
+        })
+        .map(|(_, (rule, code))| format!("{rule}: {code}"))
+        .collect();
+    assert!(
+        missed.is_empty() && tables_report.files[0].parse_errors.is_empty(),
+        "entries of the checker's tables it does not report:\n{}\n{:#?}",
+        missed.join("\n"),
+        tables_report.files[0].parse_errors
+    );
+
     assert!(
         broken_report.parse_errors.iter().any(|e| e.line == 2),
         "a missing ) is a parse error on line 2: {:#?}",

@@ -17,7 +17,8 @@
        "parseErrors":[{"line","column","id","message"}],
        "findings":[{"line","column","rule","construct","since","text"}],
        "strings":[{"token","start","end","value"}]}          (strings only with -Strings)
-    and, with -ListRules, first one line per rule: {"kind":"rule","rule":...,"construct":...}.
+    and, with -ListRules, first one line per rule: {"kind":"rule","rule","construct","since",
+    "examples":[one line of code for each entry of the rule's table]}.
     Lines and columns are 1-based; start/end are UTF-16 offsets into the text PowerShell read
     (after its byte order mark), as the parser's extents count them.
 
@@ -171,18 +172,19 @@ $NewCommands = @{
 }
 
 # Parameters that 5.1's version of a cmdlet does not have: 5.1 stops with "A parameter cannot be
-# found that matches parameter name". Found by binding each call with PowerShell 7's
+# found that matches parameter name". Only parameters the PowerShell running this has can be
+# found (7.6 here; Join-Path -Extension, 7.7, not yet). Found by binding each call with PowerShell 7's
 # StaticParameterBinder, so abbreviations (-AsHash), aliases (gc, %) and positional arguments
 # count: `Join-Path a b c` binds c to AdditionalChildPath, 5.1 takes only two paths.
 $NewParameters = @{
     'ForEach-Object'      = @{ Parallel = '7.0'; ThrottleLimit = '7.0'; TimeoutSeconds = '7.0'; AsJob = '7.0'; UseNewRunspace = '7.1' }
     'ConvertFrom-Json'    = @{ AsHashtable = '6.0'; Depth = '6.2'; NoEnumerate = '7.0'; DateKind = '7.5' }
     'ConvertTo-Json'      = @{ AsArray = '6.0'; EnumsAsStrings = '6.2'; EscapeHandling = '6.2' }
-    'Join-Path'           = @{ AdditionalChildPath = '6.0'; Extension = '7.5' }
+    'Join-Path'           = @{ AdditionalChildPath = '6.0' }
     'Get-Content'         = @{ AsByteStream = '6.0' }
     'Set-Content'         = @{ AsByteStream = '6.0' }
     'Add-Content'         = @{ AsByteStream = '6.0' }
-    'Get-Date'            = @{ AsUTC = '7.1'; UnixTimeSeconds = '7.1'; FromUnixTime = '7.5' }
+    'Get-Date'            = @{ AsUTC = '7.1'; UnixTimeSeconds = '7.1' }
     'Split-Path'          = @{ LeafBase = '6.0'; Extension = '6.0' }
     'Select-String'       = @{ Raw = '7.0'; NoEmphasis = '7.0'; Culture = '7.0' }
     'Start-Transcript'    = @{ UseMinimalHeader = '6.2' }
@@ -200,7 +202,7 @@ $NewParameters = @{
     'Export-Csv'          = @{ UseQuotes = '7.0'; QuoteFields = '7.0' }
     'ConvertTo-Csv'       = @{ UseQuotes = '7.0'; QuoteFields = '7.0' }
     'Invoke-WebRequest'   = @{ SkipCertificateCheck = '6.0'; SslProtocol = '6.0'; Authentication = '6.0'; Token = '6.0'
-                               SkipHeaderValidation = '6.0'; SkipHttpErrorCheck = '7.0'; StatusCodeVariable = '7.0'
+                               SkipHeaderValidation = '6.0'; SkipHttpErrorCheck = '7.0'
                                Resume = '6.1'; Form = '6.1'; NoProxy = '6.0'; MaximumRetryCount = '6.1'; RetryIntervalSec = '6.1'
                                AllowUnencryptedAuthentication = '6.0'; HttpVersion = '7.3'; ConnectionTimeoutSeconds = '7.4' }
     'Invoke-RestMethod'   = @{ SkipCertificateCheck = '6.0'; SslProtocol = '6.0'; Authentication = '6.0'; Token = '6.0'
@@ -467,8 +469,21 @@ function Write-JsonLine($object) {
 }
 
 if ($ListRules) {
+    # One use of each entry of the tables behind a rule, so a test can check that every entry is
+    # found (a misspelt name, or a parameter this PowerShell lacks, never would be).
+    $examples = @{
+        'new-command'          = @($NewCommands.Keys)
+        'new-parameter'        = @(foreach ($command in $NewParameters.Keys) { foreach ($parameter in $NewParameters[$command].Keys) { "$command -$parameter x" } })
+        'new-common-parameter' = @(foreach ($parameter in @($NewCommonParameters.Keys) + $CommonParameterNames) { "Get-Item -$parameter x" })
+        'automatic-variable'   = @(foreach ($name in $NewVariablesAnyScope) { "`$$name" })
+        'type-accelerator'     = @(foreach ($type in $NewTypes) { "[$type] 1" })
+        'dotnet-core-method'   = @(foreach ($type in $DotNetCoreMethods.Keys) { foreach ($method in $DotNetCoreMethods[$type]) { "[$type]::$method()" } })
+    }
     foreach ($rule in @($AstRules) + @($OtherRules)) {
-        Write-JsonLine ([ordered]@{ kind = 'rule'; rule = $rule.Rule; construct = $rule.Construct; since = $rule.Since })
+        Write-JsonLine ([ordered]@{
+                kind = 'rule'; rule = $rule.Rule; construct = $rule.Construct; since = $rule.Since
+                examples = @($examples[$rule.Rule] | Where-Object { $_ } | Sort-Object)
+            })
     }
 }
 foreach ($file in $Path) {

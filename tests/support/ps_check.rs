@@ -64,6 +64,9 @@ pub struct Rule {
     pub rule: String,
     pub construct: String,
     pub since: String,
+    /// A line of code for each entry of the rule's table (cmdlets, parameters, variables, ...),
+    /// each of which the rule must report; empty for a rule without a table.
+    pub examples: Vec<String>,
 }
 
 #[derive(Deserialize)]
