@@ -62,8 +62,6 @@ pub struct FileReport {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Rule {
     pub rule: String,
-    pub construct: String,
-    pub since: String,
     /// A line of code for each entry of the rule's table (cmdlets, parameters, variables, ...),
     /// each of which the rule must report; empty for a rule without a table.
     pub examples: Vec<String>,
@@ -84,7 +82,8 @@ pub struct Report {
     pub files: Vec<FileReport>,
 }
 
-/// Runs the checker in one `pwsh` over `scripts`, with `switches` (`-Strings`, `-ListRules`).
+/// Runs the checker in one `pwsh` over `scripts`, with `switches` (`-Strings`, `-ListRules`,
+/// `-ParseOnly`).
 /// Panics when pwsh fails, writes to stderr, or does not report on every script, so a checker
 /// that broke half-way cannot pass for one that found nothing.
 pub fn check(pwsh: &Path, scripts: &[PathBuf], switches: &[&str]) -> Report {
