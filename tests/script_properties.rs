@@ -333,9 +333,10 @@ fn send_case(
         change.before.as_ref().unwrap().to_string(),
         change.after.to_string(),
     ];
-    // The send connector's values, each with the number of literals it must be: a value equal to
-    // a receive connector's value is that one's literal too.
-    let expected: Vec<(String, usize)> = values[3..]
+    // Each value with the number of literals it must be: equal values share their literals. The
+    // checks here look at the send connector's; PowerShell's tokenizer, at the end, at all six,
+    // since the first test rarely gets past the invisible characters to a script.
+    let expected: Vec<(String, usize)> = values
         .iter()
         .map(|value| (value.clone(), values.iter().filter(|v| *v == value).count()))
         .collect();
@@ -348,7 +349,7 @@ fn send_case(
         let script = text.trim_start_matches('\u{FEFF}');
         assert_parses_cleanly(script);
         let literals = single_quoted_literals(script);
-        for (value, count_expected) in &expected {
+        for (value, count_expected) in &expected[3..] {
             assert_value_only_in_literals(script, value);
             let count = literals.iter().filter(|l| &l.value == value).count();
             prop_assert_eq!(
