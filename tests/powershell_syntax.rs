@@ -7,29 +7,24 @@
 //! without a change here.
 //!
 //! All of them go through one pwsh running tests/powershell/Test-ScriptSyntax.ps1, whose tables
-//! say what is checked and why. The last test feeds the checker a script of everything it must
-//! report, so the check cannot pass by finding nothing. Without PowerShell 7 the tests say
+//! say what is checked and why. The last test feeds the checker a sample of each construct it
+//! must report, a script of every entry of its tables, and lookalikes that 5.1 has, so the check
+//! can neither pass by finding nothing nor cry wolf. Without PowerShell 7 the tests say
 //! SKIPPED and pass, except under CI (see tests/support/pwsh.rs).
 //!
-//! The scripts stay in target/tmp/powershell_syntax/ for a look after a failure.
+//! After a failure the scripts are kept, in the temporary folder the message names.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use support::cli::hybridtls;
 use support::ps_check::{self, Report};
 
 const NOW: &str = "2026-11-24T00:00:00Z";
 const SAMPLES: &str = "tests/powershell/samples";
-
-/// Where the generated scripts are written.
-fn output_root() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("powershell_syntax")
-}
 
 /// Every example, and every rule fixture: the `HT...` folders, as tests/rules.rs requires them
 /// to be named (`certs` beside them holds their certificates, not a fixture).
@@ -92,49 +87,41 @@ fn write_scripts(root: &Path) -> Vec<PathBuf> {
     scripts
 }
 
-/// The checker's report on every generated script, made once for all tests of this file; `None`
-/// when there is no PowerShell (the skip has been announced).
-fn generated() -> Option<&'static Report> {
-    static REPORT: OnceLock<Option<Report>> = OnceLock::new();
-    REPORT
-        .get_or_init(|| {
-            let pwsh = support::pwsh::require("powershell_syntax (generated scripts)")?;
-            let root = output_root();
-            let _ = std::fs::remove_dir_all(&root);
-            let scripts = write_scripts(&root);
-            Some(ps_check::check(&pwsh, &scripts, &[]))
-        })
-        .as_ref()
-}
-
-/// `path` shortened to what follows the output folder.
-fn short(path: &Path) -> String {
-    let root = std::fs::canonicalize(output_root()).unwrap_or_else(|_| output_root());
-    path.strip_prefix(&root).unwrap_or(path).display().to_string()
-}
-
-#[test]
-fn every_generated_script_parses_with_powershells_own_parser() {
-    let Some(report) = generated() else { return };
-    let mut errors = Vec::new();
+/// Parse errors and uses of what 5.1 lacks, one line each, as `<path under root>:line:column: ...`.
+fn problems(report: &Report, root: &Path) -> (Vec<String>, Vec<String>) {
+    let root = std::fs::canonicalize(root).unwrap();
+    let (mut errors, mut newer) = (Vec::new(), Vec::new());
     for file in &report.files {
+        let path = file.path.strip_prefix(&root).unwrap_or(&file.path).display();
         for e in &file.parse_errors {
             errors.push(format!(
-                "{}:{}:{}: {} ({})",
-                short(&file.path),
-                e.line,
-                e.column,
-                e.message,
-                e.id
+                "{path}:{}:{}: {} ({})",
+                e.line, e.column, e.message, e.id
+            ));
+        }
+        for f in &file.findings {
+            newer.push(format!(
+                "{path}:{}:{}: {} [{}, PowerShell {}]: {}",
+                f.line, f.column, f.construct, f.rule, f.since, f.text
             ));
         }
     }
-    assert!(
-        errors.is_empty(),
-        "PowerShell's parser rejects generated scripts (in {}):\n{}",
-        output_root().display(),
-        errors.join("\n")
-    );
+    (errors, newer)
+}
+
+/// One pwsh for all scripts, so both checks are made in one test.
+#[test]
+fn every_generated_script_parses_and_uses_nothing_newer_than_windows_powershell_5_1() {
+    let Some(pwsh) = support::pwsh::require("powershell_syntax (generated scripts)") else {
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("powershell_syntax-")
+        .tempdir()
+        .unwrap();
+    let scripts = write_scripts(dir.path());
+    let report = ps_check::check(&pwsh, &scripts, &[]);
+
     let names: BTreeSet<String> = report
         .files
         .iter()
@@ -145,32 +132,26 @@ fn every_generated_script_parses_with_powershells_own_parser() {
         BTreeSet::from(["collect.ps1", "remediate.ps1", "rollback.ps1"].map(String::from)),
         "the scripts checked"
     );
-}
 
-#[test]
-fn no_generated_script_uses_anything_newer_than_windows_powershell_5_1() {
-    let Some(report) = generated() else { return };
-    let mut found = Vec::new();
-    for file in &report.files {
-        for f in &file.findings {
-            found.push(format!(
-                "{}:{}:{}: {} [{}, PowerShell {}]: {}",
-                short(&file.path),
-                f.line,
-                f.column,
-                f.construct,
-                f.rule,
-                f.since,
-                f.text
-            ));
-        }
+    let (errors, newer) = problems(&report, dir.path());
+    if errors.is_empty() && newer.is_empty() {
+        return;
     }
-    assert!(
-        found.is_empty(),
-        "generated scripts use what Windows PowerShell 5.1 lacks (in {}):\n{}",
-        output_root().display(),
-        found.join("\n")
+    let kept = dir.keep();
+    let mut message = format!(
+        "generated scripts fail the PowerShell checks (kept in {}):\n",
+        kept.display()
     );
+    if !errors.is_empty() {
+        message += &format!("\nPowerShell's parser rejects them:\n{}\n", errors.join("\n"));
+    }
+    if !newer.is_empty() {
+        message += &format!(
+            "\nThey use what Windows PowerShell 5.1, which Exchange servers run, lacks:\n{}\n",
+            newer.join("\n")
+        );
+    }
+    panic!("{message}");
 }
 
 /// The rules each line of `script` says it must trigger: `# expect: rule, rule` at its end.

@@ -122,22 +122,32 @@ $AstRules = @(
            $n.Right.Elements.Count -eq 2 -and
            $n.Right.Elements[1] -is [System.Management.Automation.Language.ScriptBlockExpressionAst] } }
     # .NET Framework 4.x has no String.Split(string): 5.1 binds Split(params char[]) and splits on
-    # every character of the argument, 7 on the whole string.
+    # every character of the argument, 7 on the whole string. One argument only: with more, other
+    # overloads are meant. (The receiver's type is unknown here: a [regex]'s Split('constant')
+    # would be reported too.)
     @{ Rule = 'split-on-string'; Since = '6.0 (.NET Core)'; Type = 'InvokeMemberExpressionAst'
        Construct = '.Split() with a string of several characters (5.1 splits on each character)'
        Property = 'Member.Value'; In = 'Split'
        Test = { param($n)
-           -not $n.Static -and $null -ne $n.Arguments -and
+           -not $n.Static -and $null -ne $n.Arguments -and $n.Arguments.Count -eq 1 -and
            $n.Arguments[0] -is [System.Management.Automation.Language.StringConstantExpressionAst] -and
            $n.Arguments[0].Value.Length -gt 1 } }
     # String.Contains(string, StringComparison) and Replace(string, string, StringComparison) are
-    # .NET Core 2.0/2.1; in 5.1 the call fails with "Cannot find an overload".
+    # .NET Core 2.0/2.1; in 5.1 the call fails with "Cannot find an overload". Recognised by the
+    # comparison argument ([StringComparison]::X or its name), so Regex.Replace(input, with, count)
+    # and the like are not taken for it.
     @{ Rule = 'string-comparison-overload'; Since = '6.1 (.NET Core)'; Type = 'InvokeMemberExpressionAst'
        Construct = '.Contains(x, comparison) or .Replace(a, b, comparison): no such overload in .NET Framework'
        Property = 'Member.Value'; In = 'Contains', 'Replace'
        Test = { param($n)
-           -not $n.Static -and $null -ne $n.Arguments -and
-           $n.Arguments.Count -eq $(if ($n.Member.Value -eq 'Contains') { 2 } else { 3 }) } }
+           $at = if ($n.Member.Value -eq 'Contains') { 1 } else { 2 }
+           if ($n.Static -or $null -eq $n.Arguments -or $n.Arguments.Count -ne $at + 1) { return $false }
+           $comparison = $n.Arguments[$at]
+           ($comparison -is [System.Management.Automation.Language.MemberExpressionAst] -and
+               $comparison.Expression -is [System.Management.Automation.Language.TypeExpressionAst] -and
+               $comparison.Expression.TypeName.Name -match '(^|\.)StringComparison$') -or
+           ($comparison -is [System.Management.Automation.Language.StringConstantExpressionAst] -and
+               [Enum]::GetNames([StringComparison]) -contains $comparison.Value) } }
     @{ Rule = 'dotnet-core-method'; Since = '6.0 (.NET Core)'; Type = 'InvokeMemberExpressionAst'
        Construct = 'static .NET method that .NET Framework 4.x lacks'
        Property = 'Static'

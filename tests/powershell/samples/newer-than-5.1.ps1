@@ -18,6 +18,7 @@ $h = 'abc' -replace 'b', { $_.Value.ToUpper() }  # expect: replace-scriptblock
 $i = 'a, b'.Split(', ')  # expect: split-on-string
 $j = 'abc'.Contains('B', [StringComparison]::OrdinalIgnoreCase)  # expect: string-comparison-overload
 $j = 'abc'.Replace('B', 'c', [StringComparison]::OrdinalIgnoreCase)  # expect: string-comparison-overload
+$j = 'abc'.Contains('B', 'OrdinalIgnoreCase')  # expect: string-comparison-overload
 $k = [System.IO.Path]::Join('a', 'b')  # expect: dotnet-core-method
 $k = [Convert]::ToHexString([byte[]] (1, 2))  # expect: dotnet-core-method
 if ($IsWindows -or $IsLinux -or $global:IsMacOS) { }  # expect: automatic-variable
