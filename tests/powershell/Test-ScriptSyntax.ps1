@@ -75,8 +75,8 @@ $NewTypes = @('semver', 'System.Management.Automation.SemanticVersion', 'Managem
 # Syntax-tree nodes. Type: the Ast classes the rule looks at (exact class names; subclasses are
 # listed). Property: a property of the node (a dotted path) that must be true, or, with In, one of
 # those values: a cheap filter, since a script has thousands of nodes. Test: a script block for the
-# rest (absent: every node that passes the filter is the construct). The first seven make 5.1's
-# parser fail, so a script using them does not even start.
+# rest (absent: every node that passes the filter is the construct). The first seven are syntax
+# 5.1 does not know: its parser rejects the script, or reads something else into it.
 $AstRules = @(
     @{ Rule = 'ternary'; Since = '7.0'; Type = 'TernaryExpressionAst'
        Construct = 'ternary operator ?: (TernaryExpressionAst)' }
