@@ -2,14 +2,87 @@
 //! (read → diagnose → plan → render), come out of every generated script as exactly one
 //! literal whose value equals the input, and the script still parses; a value holding an
 //! invisible character is refused at input with its file.
+//!
+//! Each case is checked with the tree-sitter grammar and the model of PowerShell's scanner
+//! (tests/support/powershell.rs) as it runs; at the end all scripts of all cases go through
+//! PowerShell's own parser and tokenizer in one pwsh (tests/support/ps_check.rs), which must find
+//! each value as the Value of single-quoted string tokens and nowhere else. A fixed case with all
+//! nine quote characters runs first, so the typographic quotes are always exercised.
 
 mod support;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
 
 use hybridtls::render::script;
 use hybridtls::{diagnose, input, plan};
 use proptest::prelude::*;
+use proptest::test_runner::{contextualize_config, TestRunner};
 use support::powershell::{assert_parses_cleanly, assert_value_only_in_literals, single_quoted_literals};
+use support::ps_check;
 use time::macros::datetime;
+
+/// The single quotes U+0027 and U+2018..U+201B and the double quotes U+0022 and U+201C..U+201E:
+/// PowerShell treats each as a quote of its kind.
+const NINE_QUOTES: [char; 9] = [
+    '\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}', '"', '\u{201C}', '\u{201D}', '\u{201E}',
+];
+
+/// All nine quotes in a row, for the fixed cases.
+fn nine_quotes() -> String {
+    NINE_QUOTES.iter().collect()
+}
+
+/// A rendered script and the values it must hold, each with the number of single-quoted
+/// literals whose value it is.
+struct Rendered {
+    what: String,
+    text: String,
+    values: Vec<(String, usize)>,
+}
+
+/// A runner for `cases` cases, configured as `proptest!` does: PROPTEST_* environment overrides,
+/// failing seeds kept in this file's .proptest-regressions and replayed first.
+fn runner(cases: u32) -> TestRunner {
+    let mut config = contextualize_config(ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    });
+    config.source_file = Some(file!());
+    TestRunner::new(config)
+}
+
+/// Checks every script of `rendered` with PowerShell's own parser and tokenizer, in one pwsh,
+/// and that the nine quote characters were among the values checked.
+fn assert_literals_in_powershell(test: &str, rendered: &[Rendered]) {
+    let Some(pwsh) = support::pwsh::require(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = rendered
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let path = dir.path().join(format!("case-{i}.ps1"));
+            std::fs::write(&path, &r.text).unwrap();
+            path
+        })
+        .collect();
+    let report = ps_check::check(&pwsh, &paths, &["-Strings", "-ParseOnly"]);
+    for (r, file) in rendered.iter().zip(&report.files) {
+        ps_check::assert_values_in_single_quoted_literals(&r.what, file, &r.text, &r.values);
+    }
+    for quote in NINE_QUOTES {
+        assert!(
+            rendered
+                .iter()
+                .flat_map(|r| &r.values)
+                .any(|(v, _)| v.contains(quote)),
+            "no value checked in PowerShell held the quote {quote:?} (U+{:04X})",
+            u32::from(quote)
+        );
+    }
+}
 
 /// The pieces of [`hostile_text`] that hide or rewrite text in a terminal, a report or a
 /// script: a value holding one is refused at input, never rendered.
@@ -101,48 +174,93 @@ fn scenario(connector: &str, organisation: &str, old_issuer: &str) -> Vec<(Strin
     ]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn hostile_names_and_subjects_stay_inside_literals(
-        connector in hostile_text(),
-        organisation in hostile_text(),
-        old_issuer in hostile_text(),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in scenario(&connector, &organisation, &old_issuer) {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        let invisible = [&connector, &organisation, &old_issuer]
-            .iter()
-            .any(|value| INVISIBLE.iter().any(|piece| value.contains(piece)));
-        let loaded = input::load(&[dir.path().to_path_buf()]);
-        if invisible {
-            let error = loaded.expect_err("a value with an invisible character must be refused");
-            prop_assert!(error.file.ends_with(".json"), "{}", error);
-            prop_assert!(error.to_string().contains("invisible character U+"), "{}", error);
-            return Ok(());
-        }
-        let inventory = loaded.unwrap();
-        let now = datetime!(2026-11-24 0:00 UTC);
-        let plans = plan::build(&diagnose::diagnose(&inventory, &["mail.contoso.com".to_owned()], now));
-        prop_assert_eq!(plans.len(), 1);
-        let server_plan = &plans[0];
-        prop_assert_eq!(server_plan.changes.len(), 1, "{:#?}", server_plan);
-        let change = &server_plan.changes[0];
-        for render in [script::remediation, script::rollback] {
-            let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
-            let text = text.trim_start_matches('\u{FEFF}');
-            assert_parses_cleanly(text);
-            let literals = single_quoted_literals(text);
-            for value in [change.identity.clone(), change.after.to_string(), change.before.as_ref().unwrap().to_string()] {
-                assert_value_only_in_literals(text, &value);
-                let count = literals.iter().filter(|l| l.value == value).count();
-                prop_assert_eq!(count, 1, "{:?} appears as {} literals", value, count);
-            }
-        }
+/// One case of [`hostile_names_and_subjects_stay_inside_literals`]: the scripts rendered, or
+/// none when a value is (rightly) refused at input.
+fn receive_case(
+    connector: &str,
+    organisation: &str,
+    old_issuer: &str,
+) -> Result<Vec<Rendered>, TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in scenario(connector, organisation, old_issuer) {
+        std::fs::write(dir.path().join(name), text).unwrap();
     }
+    let invisible = [connector, organisation, old_issuer]
+        .iter()
+        .any(|value| INVISIBLE.iter().any(|piece| value.contains(piece)));
+    let loaded = input::load(&[dir.path().to_path_buf()]);
+    if invisible {
+        let error = loaded.expect_err("a value with an invisible character must be refused");
+        prop_assert!(error.file.ends_with(".json"), "{}", error);
+        prop_assert!(error.to_string().contains("invisible character U+"), "{}", error);
+        return Ok(Vec::new());
+    }
+    let inventory = loaded.unwrap();
+    let now = datetime!(2026-11-24 0:00 UTC);
+    let plans = plan::build(&diagnose::diagnose(
+        &inventory,
+        &["mail.contoso.com".to_owned()],
+        now,
+    ));
+    prop_assert_eq!(plans.len(), 1);
+    let server_plan = &plans[0];
+    prop_assert_eq!(server_plan.changes.len(), 1, "{:#?}", server_plan);
+    let change = &server_plan.changes[0];
+    let values = [
+        change.identity.clone(),
+        change.after.to_string(),
+        change.before.as_ref().unwrap().to_string(),
+    ];
+    let mut rendered = Vec::new();
+    for (name, render) in [
+        ("remediate.ps1", script::remediation as fn(_, _, _, _) -> _),
+        ("rollback.ps1", script::rollback),
+    ] {
+        let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+        let script = text.trim_start_matches('\u{FEFF}');
+        assert_parses_cleanly(script);
+        let literals = single_quoted_literals(script);
+        for value in &values {
+            assert_value_only_in_literals(script, value);
+            let count = literals.iter().filter(|l| &l.value == value).count();
+            prop_assert_eq!(count, 1, "{:?} appears as {} literals", value, count);
+        }
+        rendered.push(Rendered {
+            what: format!(
+                "{name} for connector {connector:?}, O={organisation:?}, old issuer {old_issuer:?}"
+            ),
+            text,
+            values: values.iter().map(|v| (v.clone(), 1)).collect(),
+        });
+    }
+    Ok(rendered)
+}
+
+#[test]
+fn hostile_names_and_subjects_stay_inside_literals() {
+    let quotes = nine_quotes();
+    let mut rendered = receive_case(
+        &format!("Hybrid {quotes} receive"),
+        &format!("Contoso {quotes}"),
+        &format!("CN=Old {quotes} CA"),
+    )
+    .unwrap_or_else(|e| panic!("the case with the nine quotes: {e}"));
+    let collected = RefCell::new(Vec::new());
+    let mut runner = runner(64);
+    let result = runner.run(
+        &(hostile_text(), hostile_text(), hostile_text()),
+        |(connector, organisation, old_issuer)| {
+            collected
+                .borrow_mut()
+                .extend(receive_case(&connector, &organisation, &old_issuer)?);
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}\n{runner}");
+    }
+    rendered.extend(collected.into_inner());
+    assert_literals_in_powershell("hostile_names_and_subjects_stay_inside_literals", &rendered);
 }
 
 /// [`hostile_text`] without the invisible pieces, which are refused at input (tested above).
@@ -184,47 +302,102 @@ fn scenario_with_send(
     files
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
-
-    #[test]
-    fn hostile_send_connector_names_stay_inside_literals(
-        connector in visible_hostile_text(),
-        organisation in visible_hostile_text(),
-        send in visible_hostile_text(),
-        send_old in visible_hostile_text(),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in scenario_with_send(&connector, &organisation, "CN=Old CA", &send, &send_old) {
-            std::fs::write(dir.path().join(name), text).unwrap();
-        }
-        let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
-        let now = datetime!(2026-11-24 0:00 UTC);
-        let plans = plan::build(&diagnose::diagnose(&inventory, &["mail.contoso.com".to_owned()], now));
-        prop_assert_eq!(plans.len(), 1);
-        let server_plan = &plans[0];
-        prop_assert_eq!(server_plan.send_changes.len(), 1, "{:#?}", server_plan);
-        let receive = &server_plan.changes[0];
-        let change = &server_plan.send_changes[0];
-        let values = [
-            receive.identity.clone(),
-            receive.before.as_ref().unwrap().to_string(),
-            receive.after.to_string(),
-            change.identity.clone(),
-            change.before.as_ref().unwrap().to_string(),
-            change.after.to_string(),
-        ];
-        for render in [script::remediation, script::rollback] {
-            let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
-            let text = text.trim_start_matches('\u{FEFF}');
-            assert_parses_cleanly(text);
-            let literals = single_quoted_literals(text);
-            for value in &values[3..] {
-                assert_value_only_in_literals(text, value);
-                let expected = values.iter().filter(|v| *v == value).count();
-                let count = literals.iter().filter(|l| &l.value == value).count();
-                prop_assert_eq!(count, expected, "{:?} appears as {} literals", value, count);
-            }
-        }
+/// One case of [`hostile_send_connector_names_stay_inside_literals`]: the scripts rendered.
+fn send_case(
+    connector: &str,
+    organisation: &str,
+    send: &str,
+    send_old: &str,
+) -> Result<Vec<Rendered>, TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in scenario_with_send(connector, organisation, "CN=Old CA", send, send_old) {
+        std::fs::write(dir.path().join(name), text).unwrap();
     }
+    let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
+    let now = datetime!(2026-11-24 0:00 UTC);
+    let plans = plan::build(&diagnose::diagnose(
+        &inventory,
+        &["mail.contoso.com".to_owned()],
+        now,
+    ));
+    prop_assert_eq!(plans.len(), 1);
+    let server_plan = &plans[0];
+    prop_assert_eq!(server_plan.send_changes.len(), 1, "{:#?}", server_plan);
+    let receive = &server_plan.changes[0];
+    let change = &server_plan.send_changes[0];
+    let values = [
+        receive.identity.clone(),
+        receive.before.as_ref().unwrap().to_string(),
+        receive.after.to_string(),
+        change.identity.clone(),
+        change.before.as_ref().unwrap().to_string(),
+        change.after.to_string(),
+    ];
+    // Each value with the number of literals it must be: equal values share their literals. The
+    // checks here look at the send connector's; PowerShell's tokenizer, at the end, at all six,
+    // since the first test rarely gets past the invisible characters to a script.
+    let expected: Vec<(String, usize)> = values
+        .iter()
+        .map(|value| (value.clone(), values.iter().filter(|v| *v == value).count()))
+        .collect();
+    let mut rendered = Vec::new();
+    for (name, render) in [
+        ("remediate.ps1", script::remediation as fn(_, _, _, _) -> _),
+        ("rollback.ps1", script::rollback),
+    ] {
+        let text = render(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
+        let script = text.trim_start_matches('\u{FEFF}');
+        assert_parses_cleanly(script);
+        let literals = single_quoted_literals(script);
+        for (value, count_expected) in &expected[3..] {
+            assert_value_only_in_literals(script, value);
+            let count = literals.iter().filter(|l| &l.value == value).count();
+            prop_assert_eq!(
+                count,
+                *count_expected,
+                "{:?} appears as {} literals",
+                value,
+                count
+            );
+        }
+        rendered.push(Rendered {
+            what: format!("{name} for send connector {send:?}, old {send_old:?}, O={organisation:?}"),
+            text,
+            values: expected.clone(),
+        });
+    }
+    Ok(rendered)
+}
+
+#[test]
+fn hostile_send_connector_names_stay_inside_literals() {
+    let quotes = nine_quotes();
+    let mut rendered = send_case(
+        "Hybrid receive",
+        "Contoso",
+        &quotes,
+        &format!("CN=Old {quotes} CA"),
+    )
+    .unwrap_or_else(|e| panic!("the case with the nine quotes: {e}"));
+    let collected = RefCell::new(Vec::new());
+    let mut runner = runner(32);
+    let result = runner.run(
+        &(
+            visible_hostile_text(),
+            visible_hostile_text(),
+            visible_hostile_text(),
+            visible_hostile_text(),
+        ),
+        |(connector, organisation, send, send_old)| {
+            collected
+                .borrow_mut()
+                .extend(send_case(&connector, &organisation, &send, &send_old)?);
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}\n{runner}");
+    }
+    rendered.extend(collected.into_inner());
+    assert_literals_in_powershell("hostile_send_connector_names_stay_inside_literals", &rendered);
 }

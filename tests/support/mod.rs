@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod org;
 pub mod powershell;
+pub mod ps_check;
 pub mod pwsh;
 pub mod schema;
 pub mod smtp_log;
