@@ -459,3 +459,54 @@ fn deep_bindings_keep_the_ipv4_address_and_leave_ipv6_unknown() {
     let inventory = load(&[write(dir.path(), "receive-connectors.json", utf8_bom(text))]);
     assert_eq!(inventory.receive_connectors[0].bindings, ["10.0.0.5:25", ":25"]);
 }
+
+/// Issue 17 point 2: `SmartHosts` as servers write them. A remote session (a Mailbox server's
+/// Exchange Management Shell) gives `SmartHost` property bags `{Address: <IPAddress>,
+/// IsIPAddress: false, Domain: "<host>"}` (CSS-Exchange HealthChecker fixture
+/// GetSendConnector.xml); `-Depth 6` writes the IPAddress with its properties, the default depth
+/// writes it as `0.0.0.0` for one connector and the items as their ToString for several; a
+/// local session (Edge) may write `Domain` as an object. Each reads as the host, and a
+/// connector that names Exchange Online only by its smart host is the connector to it.
+#[test]
+fn smart_hosts_are_read_in_every_shape_servers_write() {
+    const HOST: &str = "contoso-com.mail.protection.outlook.com";
+    let deep_placeholder = r#"{"AddressFamily": 2, "ScopeId": null, "IsIPv6Multicast": false, "IsIPv6LinkLocal": false, "IsIPv6SiteLocal": false, "IsIPv6Teredo": false, "IsIPv4MappedToIPv6": false, "Address": 0, "IPAddressToString": "0.0.0.0"}"#;
+    let shapes = [
+        (
+            "collector -Depth 6, remote session",
+            format!(r#"{{"Address": {deep_placeholder}, "IsIPAddress": false, "Domain": "{HOST}"}}"#),
+        ),
+        (
+            "default depth, one connector",
+            format!(r#"{{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": "{HOST}"}}"#),
+        ),
+        ("default depth, several connectors", format!(r#""{HOST}""#)),
+        (
+            "local session, Domain an object",
+            format!(
+                r#"{{"Address": {deep_placeholder}, "IsIPAddress": false, "Domain": {{"HostnameString": "{HOST}"}}}}"#
+            ),
+        ),
+        (
+            "local session, Domain an object past the depth",
+            format!(
+                r#"{{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": {{"Length": 39, "Value": "{HOST}"}}}}"#
+            ),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (shape, item) in shapes {
+        let text = format!(
+            r#"[{{"Name": "Outbound to Office 365", "AddressSpaces": ["SMTP:*;1"], "CloudServicesMailEnabled": false, "SmartHosts": [{item}], "SourceTransportServers": ["EX01"]}}]"#
+        );
+        let path = write(dir.path(), "send-connectors.json", text.into_bytes());
+        let inventory = load(&[path]);
+        let connector = &inventory.send_connectors[0];
+        assert_eq!(connector.smart_hosts, [HOST], "{shape}");
+        assert!(connector.targets_exchange_online(), "{shape}");
+    }
+    // A smart host given by address keeps its address.
+    let by_address = r#"[{"Name": "Relay", "AddressSpaces": ["SMTP:*;1"], "SmartHosts": [{"Address": {"AddressFamily": 2, "Address": 16885952, "IPAddressToString": "192.168.1.1"}, "IsIPAddress": true, "Domain": null}]}]"#;
+    let path = write(dir.path(), "send-connectors.json", by_address.as_bytes().to_vec());
+    assert_eq!(load(&[path]).send_connectors[0].smart_hosts, ["192.168.1.1"]);
+}

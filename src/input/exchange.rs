@@ -192,19 +192,6 @@ fn smtp_domain_item(map: &Map<String, Value>) -> Option<String> {
         .or_else(|| domain_text(&Value::Object(map.clone())))
 }
 
-/// `ToString()` of a list item from a depth-expanded export, by the property that carries it.
-fn item_by(keys: &'static [&'static str]) -> impl Fn(&Map<String, Value>) -> Option<String> {
-    move |map| {
-        keys.iter()
-            .find_map(|key| property(map, key))
-            .and_then(|value| match value {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-    }
-}
-
 pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, InputError> {
     let identity = record.get("Identity").and_then(directory_name);
     let name = match record.string("Name")? {
@@ -274,22 +261,72 @@ pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, Input
 fn read_bindings(record: &Record) -> Result<Vec<String>, InputError> {
     record.list("Bindings", |map| {
         let port = property(map, "Port")?.as_u64()?;
-        let address = property(map, "Address").and_then(|a| match a {
-            Value::String(s) => Some(s.clone()),
-            // A deep export writes System.Net.IPAddress with its properties: IPv4 as the
-            // `Address` number (the four bytes in network order, read little-endian), IPv6
-            // without its text (`Address` throws and is null), which stays unknown.
-            Value::Object(inner) => property(inner, "IPAddressToString")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .or_else(|| {
-                    let number = u32::try_from(property(inner, "Address")?.as_u64()?).ok()?;
-                    Some(std::net::Ipv4Addr::from(number.to_le_bytes()).to_string())
-                }),
-            _ => None,
-        });
+        let address = property(map, "Address").and_then(ip_address);
         Some(format!("{}:{port}", address.unwrap_or_default()))
     })
+}
+
+/// A `System.Net.IPAddress`: its text, or past the depth limit its ToString. A deep export
+/// writes it with its properties: IPv4 as the `Address` number (the four bytes in network
+/// order, read little-endian), IPv6 without its text (`Address` throws and is null), which
+/// stays unknown.
+fn ip_address(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(inner) => property(inner, "IPAddressToString")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                let number = u32::try_from(property(inner, "Address")?.as_u64()?).ok()?;
+                Some(std::net::Ipv4Addr::from(number.to_le_bytes()).to_string())
+            }),
+        _ => None,
+    }
+}
+
+/// `SmartHosts`: `SmartHost` objects or their ToString (the host name or IP address). An object
+/// is `{Address, IsIPAddress, Domain}` (CSS-Exchange HealthChecker fixture GetSendConnector.xml,
+/// a Mailbox server's remote session): for a host name `Address` is the placeholder `0.0.0.0`
+/// (`IsIPAddress` false) and `Domain` holds the name, a string, or in a local session (Edge)
+/// a host name object, read by its name property or, past the depth limit, its ToString.
+fn read_smart_hosts(record: &Record) -> Result<Vec<String>, InputError> {
+    record.list("SmartHosts", |map| {
+        let is_ip = property(map, "IsIPAddress").and_then(Value::as_bool);
+        if is_ip == Some(true) {
+            return property(map, "Address").and_then(ip_address);
+        }
+        match property(map, "Domain") {
+            Some(domain) => host_name_text(domain),
+            // Without Domain (a hand-made list), Address is the host only when it is no
+            // placeholder address.
+            None if is_ip.is_none() => property(map, "Address")
+                .and_then(ip_address)
+                .filter(|a| a != "0.0.0.0"),
+            None => None,
+        }
+    })
+}
+
+/// The name in a host name value: a string, or an object with the name in `HostnameString`,
+/// `Domain`, `Address` or `SmtpDomain`, or else the one string property that is a DNS name.
+fn host_name_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Object(map) => ["HostnameString", "Domain", "Address", "SmtpDomain"]
+            .iter()
+            .find_map(|key| property(map, key).and_then(host_name_text))
+            .or_else(|| {
+                let mut dns = map
+                    .values()
+                    .filter_map(Value::as_str)
+                    .filter(|s| s.contains('.') && !is_type_name(s));
+                match (dns.next(), dns.next()) {
+                    (Some(one), None) => Some(one.to_owned()),
+                    _ => None,
+                }
+            }),
+        _ => None,
+    }
 }
 
 /// `RemoteIPRanges`: `IPRange` objects or their strings (`0.0.0.0-255.255.255.255`,
@@ -342,7 +379,7 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
         name,
         fqdn: read_fqdn(record, "Fqdn")?,
         tls_certificate_name: read_tls_certificate_name(record)?,
-        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
+        smart_hosts: read_smart_hosts(record)?,
         address_spaces: record
             .list("AddressSpaces", |map| {
                 let address = property(map, "Address").and_then(Value::as_str)?;
@@ -705,7 +742,7 @@ pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, Inp
         enabled: record.bool("Enabled")?,
         tls_settings,
         tls_domain: read_smtp_domain(record, "TlsDomain")?,
-        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
+        smart_hosts: read_smart_hosts(record)?,
         source: source(record),
     })
 }
