@@ -478,3 +478,56 @@ fn a_server_script_covers_only_its_own_inputs_and_the_organisation_wide_ones() {
         );
     }
 }
+
+/// Issue 17 point 6: in a folder, a JSON export of another cmdlet that shares a property name
+/// with one hybridtls reads (IIS Get-WebSite has `Bindings`) and an `.xml` file (CLIXML or
+/// other) are listed as skipped with the reason; the exports beside them are planned.
+#[test]
+fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["exchange-certificates.json", "receive-connectors.json"] {
+        std::fs::copy(
+            Path::new("examples/seed003-removed-certificate").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    // Get-WebSite | ConvertTo-Json (PowerShell 7, WebAdministration), shortened.
+    std::fs::write(
+        dir.path().join("iis-sites.json"),
+        r#"[{"name": "Default Web Site", "id": 1, "state": "Started", "physicalPath": "%SystemDrive%\\inetpub\\wwwroot",
+            "bindings": {"Collection": [{"protocol": "http", "bindingInformation": "*:80:", "sslFlags": 0}]}}]"#,
+    )
+    .unwrap();
+    let clixml: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><S>x</S></Obj></Objs>"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    std::fs::write(dir.path().join("GetExchangeCertificate.xml"), clixml).unwrap();
+    std::fs::write(dir.path().join("web.config.xml"), "<configuration/>").unwrap();
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let skipped = |file: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains("skipped") && l.contains(file))
+            .unwrap_or_else(|| panic!("{file} is not listed as skipped:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(skipped("iis-sites.json").contains("not an export hybridtls recognises"));
+    assert!(skipped("GetExchangeCertificate.xml").contains("CLIXML (Export-Clixml) is not read"));
+    assert!(skipped("web.config.xml").contains("an XML file that is no export"));
+    assert!(
+        stdout.contains("HT002"),
+        "the exports beside them are planned:\n{stdout}"
+    );
+}

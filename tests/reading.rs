@@ -132,12 +132,27 @@ fn stringified_tls_certificate_name_from_both_shells() {
     }
 }
 
+/// A bare certificate list (the speculative PowerShell 7 remoting shape of
+/// Get-ExchangeCertificate) has the same properties as a `Cert:\` listing without `Store`: it
+/// could be My, CA or Root, so it is refused with the reason rather than read as My (issue 18
+/// point 3: a CA listing read so hid the CA store).
 #[test]
-fn ps7_remoting_certificate_without_exchange_properties() {
-    let inventory = load(&[sample("R5_ps7_remote_cert_speculative.json")]);
+fn a_certificate_list_without_store_or_exchange_properties_is_not_guessed() {
+    let error = input::load(&[sample("R5_ps7_remote_cert_speculative.json")]).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("R5_ps7_remote_cert_speculative.json"), "{text}");
+    assert!(text.contains("no Store or PSParentPath"), "{text}");
+    assert!(text.contains("Services"), "{text}");
+    // With Store it is a listing of that store.
+    let dir = tempfile::tempdir().unwrap();
+    let listing = std::fs::read_to_string(sample("R5_ps7_remote_cert_speculative.json"))
+        .unwrap()
+        .replacen("\"Thumbprint\"", "\"Store\": \"My\", \"Thumbprint\"", 1);
+    let path = write(dir.path(), "store-My.json", listing.into_bytes());
+    let inventory = load(&[path]);
     let certificate = &inventory.certificates[0];
     assert_eq!(certificate.has_private_key, Some(false));
-    assert_eq!(certificate.services, None);
+    assert!(certificate.from_store_listing);
     assert_eq!(
         certificate.names,
         ["mail.contoso.lab"],
@@ -196,11 +211,11 @@ fn raw_data_as_bytes_or_base64_is_the_ground_truth() {
     let bytes: Vec<String> = der.iter().map(u8::to_string).collect();
     let dir = tempfile::tempdir().unwrap();
     let as_bytes = format!(
-        "{{\"Thumbprint\": \"63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA\", \"RawData\": [{}]}}",
+        "{{\"Thumbprint\": \"63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA\", \"Services\": 16, \"RawData\": [{}]}}",
         bytes.join(",")
     );
     let as_base64 = format!(
-        "[{{\"RawData\": \"{}\", \"HasPrivateKey\": true}}]",
+        "[{{\"RawData\": \"{}\", \"HasPrivateKey\": true, \"Services\": 16}}]",
         base64::engine::general_purpose::STANDARD.encode(&der)
     );
     for (name, text) in [("bytes.json", as_bytes), ("b64.json", as_base64)] {
