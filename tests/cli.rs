@@ -159,11 +159,13 @@ fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
         ]);
         assert_eq!(code, 0, "{format}");
     }
-    // The same server with the hybrid connector already fixed: nothing to change.
+    // The same server with the hybrid connector already fixed, and the store listings a plan
+    // needs to say so (the intermediate in CA, the root in Root): nothing to change.
     let dir = tempfile::tempdir().unwrap();
     for file in ["exchange-certificates.json", "send-connectors.json"] {
         std::fs::copy(format!("{example}/{file}"), dir.path().join(file)).unwrap();
     }
+    write_store_listings(dir.path(), &format!("{example}/exchange-certificates.json"));
     let fixed = r#"{"Name": "Default Frontend SERVER1", "Server": "SERVER1", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
         "Fqdn": "SERVER1.domain.com", "AuthMechanism": 31,
         "TlsCertificateName": "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com, O=Domain Ltd, C=US"}"#;
@@ -245,7 +247,10 @@ fn several_servers_get_one_script_folder_each() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("Plan: 2 to change, 0 to remove, 0 to import, 0 manual."),
+        // The store listings, RawData and the send connector export are not given: the checks
+        // that read them are listed as not checked.
+        stdout.contains("Plan: 2 to change, 0 to remove, 0 to import, 0 manual, ")
+            && stdout.trim_end().ends_with(" not checked."),
         "{stdout}"
     );
     for server in ["EX1", "EX2"] {
@@ -476,6 +481,49 @@ fn a_server_script_covers_only_its_own_inputs_and_the_organisation_wide_ones() {
             std::fs::read(after.path().join("EX2").join(script)).unwrap(),
             "EX2/{script} must name its changed input"
         );
+    }
+}
+
+/// Writes the My, CA and Root listings of seed 000's server into `dir`, as the collector does:
+/// My from its Get-ExchangeCertificate export, CA and Root with the example's issuing CA and
+/// root (tools/make_examples/certs).
+fn write_store_listings(dir: &Path, exchange_certificates: &str) {
+    use base64::Engine;
+    let base64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    let bytes = std::fs::read(exchange_certificates).unwrap();
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let exported: serde_json::Value = serde_json::from_str(&String::from_utf16(&units).unwrap()).unwrap();
+    let my: Vec<serde_json::Value> = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|certificate| {
+            let raw: Vec<u8> = certificate["RawData"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap() as u8)
+                .collect();
+            serde_json::json!({
+                "Store": "My",
+                "HasPrivateKey": certificate["HasPrivateKey"],
+                "RawData": base64(&raw),
+            })
+        })
+        .collect();
+    let listing = |store: &str, file: &str| {
+        let der = std::fs::read(format!("tools/make_examples/certs/{file}")).unwrap();
+        serde_json::json!([{ "Store": store, "HasPrivateKey": false, "RawData": base64(&der) }])
+    };
+    for (name, value) in [
+        ("store-My.json", serde_json::Value::Array(my)),
+        ("store-CA.json", listing("CA", "example-issuing-ca-r2.der")),
+        ("store-Root.json", listing("Root", "example-root-ca.der")),
+    ] {
+        std::fs::write(dir.join(name), value.to_string()).unwrap();
     }
 }
 

@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
+use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
@@ -95,6 +95,15 @@ const CERTIFICATE_STATUS: &[(&str, u64)] = &[
     ("RevocationCheckFailure", 6),
     ("PendingRequest", 7),
 ];
+
+/// Which of `properties` the record does not hold at all (null counts as held).
+fn absent(record: &Record, properties: &[&'static str]) -> Vec<&'static str> {
+    properties
+        .iter()
+        .copied()
+        .filter(|property| !has_property(record.object, property))
+        .collect()
+}
 
 fn source(record: &Record) -> Source {
     Source {
@@ -395,6 +404,7 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
             .collect(),
         cloud_services_mail_enabled: record.bool("CloudServicesMailEnabled")?,
         source_servers,
+        absent: absent(record, &["SourceTransportServers"]),
         source: source(record),
     })
 }
@@ -723,6 +733,7 @@ pub fn read_inbound_connector(record: &Record) -> Result<InboundConnector, Input
         connector_type: read_connector_type(record)?,
         enabled: record.bool("Enabled")?,
         tls_sender_certificate_name: read_smtp_domain(record, "TlsSenderCertificateName")?,
+        absent: absent(record, &["TlsSenderCertificateName"]),
         source: source(record),
     })
 }

@@ -4,12 +4,13 @@
 
 use serde::Serialize;
 
+use crate::diagnose::needs::Missing;
 use crate::diagnose::{date, Diagnosis};
 use crate::error::Error;
 use crate::model::{Certificate, Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan};
 
-pub const FORMAT_VERSION: &str = "2.0";
+pub const FORMAT_VERSION: &str = "2.1";
 
 #[derive(Serialize)]
 pub struct PlanDocument {
@@ -21,8 +22,29 @@ pub struct PlanDocument {
     skipped: Vec<SkippedDoc>,
     servers: Vec<ServerDoc>,
     findings: Vec<FindingDoc>,
+    /// Since 2.1: the checks that could not be judged for want of an export or a property.
+    not_checked: Vec<NotCheckedDoc>,
     actions: Vec<ActionDoc>,
     summary: SummaryDoc,
+}
+
+#[derive(Serialize)]
+struct NotCheckedDoc {
+    rule: &'static str,
+    name: &'static str,
+    /// None for an organisation-wide object.
+    server: Option<String>,
+    object: String,
+    /// `export` (an export not given) or `property` (a property absent from a given export).
+    missing_kind: &'static str,
+    /// The export (`the Cert:\LocalMachine\CA listing`) or the property (`AuthMechanism`).
+    missing: String,
+    /// For a property: the file and position of the object that lacks it.
+    file: Option<String>,
+    position: Option<String>,
+    reason: String,
+    how: String,
+    command: &'static str,
 }
 
 #[derive(Serialize)]
@@ -123,6 +145,7 @@ struct SummaryDoc {
     remove: usize,
     import: usize,
     manual: usize,
+    not_checked: usize,
 }
 
 fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
@@ -260,7 +283,7 @@ pub fn document(
     fingerprints: &[Option<String>],
 ) -> PlanDocument {
     let mut order = 0;
-    let summary = summarize(plans);
+    let summary = summarize(diagnosis, plans);
     PlanDocument {
         format_version: FORMAT_VERSION,
         tool: Tool {
@@ -347,12 +370,40 @@ pub fn document(
                     .collect(),
             })
             .collect(),
+        not_checked: diagnosis
+            .not_judged
+            .iter()
+            .map(|entry| {
+                let (missing_kind, file, position) = match &entry.missing {
+                    Missing::Export(_) => ("export", None, None),
+                    Missing::Property { source, .. } => (
+                        "property",
+                        Some(source.file.clone()),
+                        Some(source.position.clone()),
+                    ),
+                };
+                NotCheckedDoc {
+                    rule: entry.rule.code,
+                    name: entry.rule.name,
+                    server: entry.server.clone(),
+                    object: entry.object.clone(),
+                    missing_kind,
+                    missing: entry.missing.what(),
+                    file,
+                    position,
+                    reason: entry.reason(),
+                    how: entry.missing.how(),
+                    command: entry.missing.export().command(),
+                }
+            })
+            .collect(),
         actions: plans.iter().flat_map(|plan| actions(plan, &mut order)).collect(),
         summary: SummaryDoc {
             change: summary.change,
             remove: summary.remove,
             import: summary.import,
             manual: summary.manual,
+            not_checked: summary.not_checked,
         },
     }
 }

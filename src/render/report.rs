@@ -6,7 +6,9 @@ use std::fmt::Write;
 use crate::diagnose::{date, Diagnosis, Remedy};
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
-use crate::render::text::{certificate_line, change_diff, send_change_diff};
+use crate::render::text::{
+    certificate_line, change_diff, not_judged_place, not_judged_reason, send_change_diff,
+};
 
 /// Escapes text for Markdown prose and table cells.
 fn md(text: &str) -> String {
@@ -60,7 +62,7 @@ fn first_item(section: &str) -> String {
 
 pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Option<String>]) -> String {
     let mut out = String::new();
-    let summary = summarize(plans);
+    let summary = summarize(diagnosis, plans);
     let _ = writeln!(
         out,
         "# Change request: Exchange hybrid mail flow TLS certificate\n"
@@ -82,8 +84,14 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
 
     let _ = writeln!(out, "## Summary\n");
     let findings: Vec<_> = diagnosis.servers.iter().flat_map(|s| &s.findings).collect();
-    if findings.is_empty() {
+    if findings.is_empty() && diagnosis.not_judged.is_empty() {
         let _ = writeln!(out, "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.\n");
+    } else if findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "Nothing was found broken in what could be checked, but {} check(s) could not be judged for want of an export or a property (see Not checked below). This is not an all-clear.\n",
+            diagnosis.not_judged.len()
+        );
     } else {
         let _ = writeln!(out, "**What is broken:**\n");
         let mut rules: Vec<_> = findings.iter().map(|f| f.rule).collect();
@@ -127,6 +135,27 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 )
             }
         );
+    }
+
+    if !diagnosis.not_judged.is_empty() {
+        let _ = writeln!(out, "## Not checked\n");
+        let _ = writeln!(
+            out,
+            "Nothing is said of these checks, neither that they pass nor that they fail, until what they need is given.\n"
+        );
+        for entry in &diagnosis.not_judged {
+            let _ = writeln!(
+                out,
+                "- {} {}, {}: {}. To get it, {}: {}",
+                entry.rule.code,
+                md(entry.rule.title),
+                md(&not_judged_place(entry)),
+                md(&not_judged_reason(entry)),
+                md(&entry.missing.how()),
+                code_span(entry.missing.export().command())
+            );
+        }
+        out.push('\n');
     }
 
     if !findings.is_empty() {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use similar::TextDiff;
 
+use crate::diagnose::needs::{Missing, NotJudged};
 use crate::diagnose::select::Selection;
 use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy};
 use crate::model::{Certificate, Inventory};
@@ -290,11 +291,18 @@ pub fn plan(
         }
         write_changes(&mut out, server.connectors.as_slice(), server_plan, style);
     }
-    let summary = summarize(plans);
+    write_not_judged(&mut out, &diagnosis.not_judged, style);
+    let summary = summarize(diagnosis, plans);
     if !summary.has_work() {
         let _ = writeln!(
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
+        );
+    } else if summary.change + summary.remove + summary.import + summary.manual == 0 {
+        let _ = writeln!(
+            out,
+            "\nNo changes in what was checked, but {} check(s) could not be judged (see \"Not checked\"): give what they need and plan again.",
+            summary.not_checked
         );
     }
     for note in notes {
@@ -302,6 +310,47 @@ pub fn plan(
     }
     let _ = writeln!(out, "\n{}", style.bold(&summary.to_string()));
     out
+}
+
+/// Where a not-judged check applies: the server, and the object when it is not the server.
+pub fn not_judged_place(entry: &NotJudged) -> String {
+    match entry.server.as_deref() {
+        Some(server) if server == entry.object => server.to_owned(),
+        Some(server) => format!("{server}, {}", entry.object),
+        None => format!("organisation, {}", entry.object),
+    }
+}
+
+/// What the check did not do and why: `did not run: the ... listing was not given`.
+pub fn not_judged_reason(entry: &NotJudged) -> String {
+    match entry.missing {
+        Missing::Export(_) => format!("did not run: {}", entry.reason()),
+        Missing::Property { .. } => format!("not judged: {}", entry.reason()),
+    }
+}
+
+/// The checks that could not be judged, each with what it lacks and the command that exports
+/// it, so that the plan is never read as an all-clear.
+fn write_not_judged(out: &mut String, entries: &[NotJudged], style: Style) {
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        style.bold("Not checked (nothing is said of these until the data is given):")
+    );
+    for entry in entries {
+        let head = style.yellow(&format!("{} ({})", entry.rule.code, entry.rule.name));
+        let _ = writeln!(
+            out,
+            "  {head}, {}: {}",
+            not_judged_place(entry),
+            not_judged_reason(entry)
+        );
+        let _ = writeln!(out, "    {}:", entry.missing.how());
+        let _ = writeln!(out, "      PS> {}", entry.missing.export().command());
+    }
 }
 
 /// The unified diff of the send connector's TlsCertificateName, shared with the change report.
