@@ -106,10 +106,19 @@ pub struct ConnectorReport<'a> {
     pub observed: Option<&'a Sighting>,
 }
 
+/// A send connector to Exchange Online that a server sources, with what it presents there.
+#[derive(Debug, Clone)]
+pub struct SendReport<'a> {
+    pub connector: &'a SendConnector,
+    pub selection: Selection<'a>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerDiagnosis<'a> {
     pub server: &'a Server,
     pub connectors: Vec<ConnectorReport<'a>>,
+    /// The send connectors to Exchange Online this server is a source transport server of.
+    pub send_connectors: Vec<SendReport<'a>>,
     /// The certificate hybrid mail flow should use, chosen deterministically (see [`choose_target`]).
     pub target: Option<&'a Certificate>,
     /// The certificates the hybrid connectors present once the plan is carried out: the
@@ -609,7 +618,7 @@ fn diagnose_server<'a>(
             index,
             server,
             &store,
-            target_plan.as_ref(),
+            target_plan.as_ref().ok_or(names),
             now,
             &mut findings,
         );
@@ -704,6 +713,12 @@ fn diagnose_server<'a>(
         ServerDiagnosis {
             server,
             connectors: reports,
+            send_connectors: sourced_send_connectors(inventory, server)
+                .map(|connector| SendReport {
+                    connector,
+                    selection: select::select_send(connector, server, &store, now),
+                })
+                .collect(),
             target,
             intended,
             findings,

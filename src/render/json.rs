@@ -3,6 +3,7 @@
 //! `schema/plan.schema.json`.
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::diagnose::needs::Missing;
 use crate::diagnose::{date, Diagnosis};
@@ -87,6 +88,21 @@ struct ServerDoc {
     role: Option<&'static str>,
     plan_fingerprint: Option<String>,
     connectors: Vec<ConnectorDoc>,
+    /// Since 2.1: the send connectors to Exchange Online this server sources.
+    send_connectors: Vec<SendConnectorDoc>,
+}
+
+#[derive(Serialize)]
+struct SendConnectorDoc {
+    identity: String,
+    tls_certificate_name: Option<String>,
+    fqdn: Option<String>,
+    /// Thumbprint of the certificate it presents from this server when every reading of the
+    /// lookup agrees.
+    presented_certificate: Option<String>,
+    /// Every certificate some documented reading of the lookup presents (several when they
+    /// disagree, as with a key-less copy).
+    possible_certificates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -148,7 +164,9 @@ struct SummaryDoc {
     not_checked: usize,
 }
 
-fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
+/// The certificate's identity and validity at the evaluation time (`valid`, `expired`,
+/// `not yet valid`), so an expired certificate is marked as such here too.
+fn certificate_parameters(certificate: &Certificate, now: OffsetDateTime) -> Vec<Parameter> {
     vec![
         Parameter {
             name: "thumbprint",
@@ -166,10 +184,21 @@ fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
             name: "not_after",
             value: date(certificate.not_after),
         },
+        Parameter {
+            name: "validity",
+            value: if now > certificate.not_after {
+                "expired"
+            } else if now < certificate.not_before {
+                "not yet valid"
+            } else {
+                "valid"
+            }
+            .to_owned(),
+        },
     ]
 }
 
-fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
+fn actions(plan: &ServerPlan, now: OffsetDateTime, order: &mut usize) -> Vec<ActionDoc> {
     let mut out = Vec::new();
     let mut push =
         |kind, automatic, target: String, parameters, before, after, resolves: Vec<&'static str>| {
@@ -191,7 +220,7 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             "import_certificate",
             true,
             "Cert:\\LocalMachine\\CA".to_owned(),
-            certificate_parameters(&import.certificate),
+            certificate_parameters(&import.certificate, now),
             None,
             Some(import.certificate.thumbprint.clone()),
             import.resolves.clone(),
@@ -202,7 +231,7 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             "remove_certificate",
             true,
             format!("Cert:\\LocalMachine\\My\\{}", removal.certificate.thumbprint),
-            certificate_parameters(&removal.certificate),
+            certificate_parameters(&removal.certificate, now),
             Some(removal.certificate.thumbprint.clone()),
             None,
             removal.resolves.clone(),
@@ -344,6 +373,26 @@ pub fn document(
                         logged_certificate: report.observed.and_then(|s| s.thumbprint.clone()),
                     })
                     .collect(),
+                send_connectors: server
+                    .send_connectors
+                    .iter()
+                    .map(|report| SendConnectorDoc {
+                        identity: report.connector.name.clone(),
+                        tls_certificate_name: report
+                            .connector
+                            .tls_certificate_name
+                            .as_ref()
+                            .map(ToString::to_string),
+                        fqdn: report.connector.fqdn.clone(),
+                        presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
+                        possible_certificates: report
+                            .selection
+                            .possible()
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    })
+                    .collect(),
             })
             .collect(),
         findings: diagnosis
@@ -397,7 +446,10 @@ pub fn document(
                 }
             })
             .collect(),
-        actions: plans.iter().flat_map(|plan| actions(plan, &mut order)).collect(),
+        actions: plans
+            .iter()
+            .flat_map(|plan| actions(plan, diagnosis.now, &mut order))
+            .collect(),
         summary: SummaryDoc {
             change: summary.change,
             remove: summary.remove,

@@ -236,7 +236,10 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
             let _ = writeln!(out, "### Diff\n");
             for change in &plan.changes {
                 let _ = writeln!(out, "Receive connector {}:\n", md(&change.identity));
-                out.push_str(&fenced("diff", &change_diff(&server.connectors, change)));
+                out.push_str(&fenced(
+                    "diff",
+                    &change_diff(&server.connectors, change, diagnosis.now),
+                ));
                 out.push('\n');
             }
             for change in &plan.send_changes {
@@ -245,7 +248,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                     "Send connector {} (one object for the organisation, changed only from this server):\n",
                     md(&change.identity)
                 );
-                out.push_str(&fenced("diff", &send_change_diff(change)));
+                out.push_str(&fenced("diff", &send_change_diff(change, diagnosis.now)));
                 out.push('\n');
             }
         }
@@ -257,14 +260,14 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         };
         line(&mut out, "Preflight (changes nothing): Exchange cmdlets present, right server, target certificates present with private key and valid, connectors and certificates still as planned. Any failure stops the script.".to_owned());
         for import in &plan.imports {
-            line(&mut out, format!("Import the intermediate {} into Cert:\\\\LocalMachine\\\\CA (skipped when already there).", md(&certificate_line(&import.certificate))));
+            line(&mut out, format!("Import the intermediate {} into Cert:\\\\LocalMachine\\\\CA (skipped when already there).", md(&certificate_line(&import.certificate, diagnosis.now))));
         }
         for removal in &plan.removals {
             line(
                 &mut out,
                 format!(
                     "Export, then remove the certificate without private key {} by its full thumbprint.",
-                    md(&certificate_line(&removal.certificate))
+                    md(&certificate_line(&removal.certificate, diagnosis.now))
                 ),
             );
         }

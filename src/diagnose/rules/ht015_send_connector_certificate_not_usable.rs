@@ -129,7 +129,7 @@ pub(in crate::diagnose) fn check(
     index: &ServerIndex,
     server: &Server,
     store: &[&Certificate],
-    target: Option<&Target>,
+    target: Result<&Target, &[String]>,
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
@@ -143,7 +143,7 @@ pub(in crate::diagnose) fn check(
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
-            Some(target) => match automation(inventory, index, server, connector, &target.name, now) {
+            Ok(target) => match automation(inventory, index, server, connector, &target.name, now) {
                 Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
                     connector: Box::new(connector.clone()),
                     after: target.name.clone(),
@@ -171,7 +171,8 @@ pub(in crate::diagnose) fn check(
                     }),
                 },
             },
-            None => Remedy::manual(install_certificate_instruction(&[])),
+            // No certificate here qualifies: the new one must cover the hybrid names.
+            Err(names) => Remedy::manual(install_certificate_instruction(names)),
         };
         findings.push(
             &RULE,
