@@ -520,6 +520,15 @@ fn smart_hosts_are_read_in_every_shape_servers_write() {
         assert_eq!(connector.smart_hosts, [HOST], "{shape}");
         assert!(connector.targets_exchange_online(), "{shape}");
     }
+    // A Domain cut off to its type name holds no host: an error that asks for a deeper export,
+    // never a guess.
+    let cut = r#"[{"Name": "Outbound", "AddressSpaces": ["SMTP:*;1"], "SmartHosts": [{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": "Microsoft.Exchange.Data.Hostname"}]}]"#;
+    let path = write(dir.path(), "send-connectors.json", cut.as_bytes().to_vec());
+    let error = input::load(&[path]).unwrap_err().to_string();
+    assert!(
+        error.contains("SmartHosts") && error.contains("-Depth"),
+        "{error}"
+    );
     // A smart host given by address keeps its address.
     let by_address = r#"[{"Name": "Relay", "AddressSpaces": ["SMTP:*;1"], "SmartHosts": [{"Address": {"AddressFamily": 2, "Address": 16885952, "IPAddressToString": "192.168.1.1"}, "IsIPAddress": true, "Domain": null}]}]"#;
     let path = write(dir.path(), "send-connectors.json", by_address.as_bytes().to_vec());

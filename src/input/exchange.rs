@@ -317,10 +317,12 @@ fn read_smart_hosts(record: &Record) -> Result<Vec<String>, InputError> {
 }
 
 /// The name in a host name value: a string, or an object with the name in `HostnameString`,
-/// `Domain`, `Address` or `SmtpDomain`, or else the one string property that is a DNS name.
+/// `Domain`, `Address` or `SmtpDomain`, or else the one string property that is a DNS name. A
+/// .NET type name (an object past the depth limit without its own ToString) holds no name: the
+/// item is then unreadable and the reader asks for a deeper export.
 fn host_name_text(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() && !is_type_name(s) => Some(s.clone()),
         Value::Object(map) => ["HostnameString", "Domain", "Address", "SmtpDomain"]
             .iter()
             .find_map(|key| property(map, key).and_then(host_name_text))
