@@ -195,6 +195,10 @@ fn a_missing_store_listing_is_not_checked_with_the_command_that_makes_it() {
         let (code, stdout, _) = plan(&[dir.path()]);
         assert_eq!(code, 2, "{file}: {stdout}");
         assert!(!stdout.contains("No changes. The TLS"), "{file}: {stdout}");
+        assert!(
+            stdout.contains("No changes in what was checked, but 1 check(s) could not be judged"),
+            "{file}: {stdout}"
+        );
         let listing = format!("the Cert:\\LocalMachine\\{store} listing was not given");
         assert!(stdout.contains(&listing), "{file}: {stdout}");
         let command = format!("PS> ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\{store} | Select-Object @{{n='Store';e={{'{store}'}}}}");
