@@ -534,3 +534,36 @@ fn smart_hosts_are_read_in_every_shape_servers_write() {
     let path = write(dir.path(), "send-connectors.json", by_address.as_bytes().to_vec());
     assert_eq!(load(&[path]).send_connectors[0].smart_hosts, ["192.168.1.1"]);
 }
+
+/// Get-ExchangeCertificate through a remote session, imported in PowerShell 7 (the shape pwsh
+/// 7.6 gives CSS-Exchange's GetExchangeCertificate.xml): a plain X509Certificate2 rebuilt from
+/// RawData, with Exchange's SerializationData and PSComputerName. It is Get-ExchangeCertificate
+/// output, and its HasPrivateKey false is the rebuild's, not the server's: unknown.
+#[test]
+fn a_certificate_rebuilt_by_powershell_7_is_exchange_output_with_its_key_unknown() {
+    let der = std::fs::read("tests/fixtures/der/broken_3.der").unwrap();
+    let bytes: Vec<String> = der.iter().map(u8::to_string).collect();
+    let record = |extra: &str| {
+        format!(
+            r#"[{{"Thumbprint": "63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA", "HasPrivateKey": false, "FriendlyName": "", "RawData": [{}], "PSComputerName": "ex01.contoso.com", "RunspaceId": "5f3c0d1e-0000-0000-0000-000000000000", "SerializationData": [0, 1, 0, 0, 0, 255]{extra}}}]"#,
+            bytes.join(",")
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "exchange-certificates.json", record("").into_bytes());
+    let inventory = load(&[path]);
+    assert_eq!(
+        inventory.inputs[0].kind,
+        hybridtls::model::InputKind::ExchangeCertificates
+    );
+    let certificate = &inventory.certificates[0];
+    assert_eq!(certificate.server.as_deref(), Some("ex01"));
+    assert_eq!(certificate.has_private_key, None);
+    // Rehydrated in the Exchange Management Shell it has Services, and its false stands.
+    let path = write(
+        dir.path(),
+        "exchange-certificates.json",
+        record(r#", "Services": 16, "Status": 1"#).into_bytes(),
+    );
+    assert_eq!(load(&[path]).certificates[0].has_private_key, Some(false));
+}

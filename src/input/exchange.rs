@@ -534,7 +534,15 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
         None => None,
     };
     let server = certificate_server(record)?;
-    let has_private_key = record.bool("HasPrivateKey")?;
+    // PowerShell 7 rebuilds a certificate that crossed a remote session from its RawData
+    // alone, so HasPrivateKey is false whatever the server holds (exchange-formats.md 1.5, and
+    // CSS-Exchange's GetExchangeCertificate.xml imported in pwsh 7.6): such a record keeps
+    // Exchange's SerializationData and lost Services and Status. Its false says nothing.
+    let rebuilt = !listed
+        && has_property(record.object, "SerializationData")
+        && !has_property(record.object, "Services")
+        && !has_property(record.object, "Status");
+    let has_private_key = record.bool("HasPrivateKey")?.filter(|&key| key || !rebuilt);
     let services = record.flags("Services", ALLOWED_SERVICES)?;
     let status = record.flags("Status", CERTIFICATE_STATUS)?;
     let friendly_name = record.string("FriendlyName")?.filter(|s| !s.is_empty());

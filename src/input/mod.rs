@@ -628,7 +628,11 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
 }
 
 /// Properties of Get-ExchangeCertificate's objects that a `Cert:\` listing does not have.
+/// `SerializationData` is the Exchange blob a remote session adds; where the client rebuilds
+/// the object as a plain X509Certificate2 (PowerShell 7) it is the only one left
+/// (exchange-formats.md 1.5).
 const EXCHANGE_CERTIFICATE_ONLY: &[&str] = &[
+    "SerializationData",
     "Services",
     "Status",
     "RootCAType",
