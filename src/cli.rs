@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Read Exchange exports, show what is wrong and what would change, and optionally write the remediation script
     #[command(
-        after_help = "Examples:\n  hybridtls plan examples/seed000-null-tlscertname\n  hybridtls plan --fqdn mail.contoso.com --now 2026-11-24T00:00:00Z --out change-1234 exports/EX01\n\nExit codes: 0 success (with --detailed-exitcode: nothing to change), 1 error, 2 changes or manual actions planned (with --detailed-exitcode)."
+        after_help = "Examples:\n  hybridtls plan examples/seed000-null-tlscertname\n  hybridtls plan --fqdn mail.contoso.com --now 2026-11-24T00:00:00Z --out change-1234 exports/EX01\n\nExit codes: 0 success (with --detailed-exitcode: nothing to change), 1 error, 2 changes or manual actions planned, or a check not judged for want of an export or a property (with --detailed-exitcode)."
     )]
     Plan(PlanArgs),
     /// Print the collector script to paste into the Exchange Management Shell on each server
@@ -69,7 +69,8 @@ struct PlanArgs {
     /// Evaluation time for validity checks, RFC 3339 (default: now), so reviews are reproducible
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     now: Option<OffsetDateTime>,
-    /// Exit 0 when nothing needs changing, 2 when changes or manual actions are planned, 1 on error
+    /// Exit 0 when nothing needs changing, 2 when changes or manual actions are planned or a check
+    /// could not be judged, 1 on error
     #[arg(long)]
     detailed_exitcode: bool,
     /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
@@ -235,7 +236,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     input::require_receive_connectors(&inventory, &args.inputs)?;
     let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
     let plans = plan::build(&diagnosis);
-    let summary = plan::summarize(&plans);
+    let summary = plan::summarize(&diagnosis, &plans);
     let evaluated_at = diagnose::date(now);
     let fingerprints: Vec<Option<String>> = plans
         .iter()

@@ -231,6 +231,9 @@ pub struct SendConnector {
     pub address_spaces: Vec<String>,
     pub cloud_services_mail_enabled: Option<bool>,
     pub source_servers: Vec<String>,
+    /// Properties a check reads that the export did not hold at all (left out of its
+    /// Select-Object list), as opposed to null: `SourceTransportServers`.
+    pub absent: Vec<&'static str>,
     pub source: Source,
 }
 
@@ -317,6 +320,9 @@ pub struct InboundConnector {
     pub enabled: Option<bool>,
     /// An SMTP domain; `*.contoso.com` stands for "a domain and all subdomains".
     pub tls_sender_certificate_name: Option<String>,
+    /// Properties a check reads that the export did not hold at all, as opposed to null (a
+    /// connector that attributes by `SenderIPAddresses` has a null `TlsSenderCertificateName`).
+    pub absent: Vec<&'static str>,
     pub source: Source,
 }
 
@@ -728,6 +734,7 @@ mod tests {
             address_spaces: address_spaces.iter().map(|s| s.to_string()).collect(),
             cloud_services_mail_enabled: Some(false),
             source_servers: vec![],
+            absent: vec![],
             source: Source {
                 file: "f".into(),
                 position: "p".into(),

@@ -131,11 +131,14 @@ pub struct Summary {
     pub remove: usize,
     pub import: usize,
     pub manual: usize,
+    /// Checks not judged for want of an export or a property: the plan is then no all-clear.
+    pub not_checked: usize,
 }
 
 impl Summary {
+    /// Whether there is anything to do: a change, a manual action, or an export to give.
     pub fn has_work(&self) -> bool {
-        self.change + self.remove + self.import + self.manual > 0
+        self.change + self.remove + self.import + self.manual + self.not_checked > 0
     }
 }
 
@@ -143,9 +146,13 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Plan: {} to change, {} to remove, {} to import, {} manual.",
+            "Plan: {} to change, {} to remove, {} to import, {} manual",
             self.change, self.remove, self.import, self.manual
-        )
+        )?;
+        if self.not_checked > 0 {
+            write!(f, ", {} not checked", self.not_checked)?;
+        }
+        f.write_str(".")
     }
 }
 
@@ -363,8 +370,9 @@ fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
     }
 }
 
-pub fn summarize(plans: &[ServerPlan]) -> Summary {
+pub fn summarize(diagnosis: &Diagnosis, plans: &[ServerPlan]) -> Summary {
     Summary {
+        not_checked: diagnosis.not_judged.len(),
         change: plans.iter().map(|p| p.changes.len() + p.send_changes.len()).sum(),
         remove: plans.iter().map(|p| p.removals.len()).sum(),
         import: plans.iter().map(|p| p.imports.len()).sum(),

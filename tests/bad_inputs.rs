@@ -118,7 +118,7 @@ fn raw_data_that_does_not_match_the_thumbprint_is_an_error() {
 #[test]
 fn raw_data_that_is_not_a_certificate_is_an_error() {
     let export =
-        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"RawData\": [48, 3, 1, 2, 3]}";
+        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"Services\": 16, \"RawData\": [48, 3, 1, 2, 3]}";
     let stderr = plan_with_bad_file("notcert.json", export.as_bytes());
     assert!(stderr.contains("field RawData"), "{stderr}");
     assert!(stderr.contains("does not parse"), "{stderr}");
@@ -127,7 +127,7 @@ fn raw_data_that_is_not_a_certificate_is_an_error() {
 #[test]
 fn wrong_base64_is_an_error() {
     let export =
-        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"RawData\": \"MIIB!!notbase64\"}";
+        "{\"Thumbprint\": \"2759456DC53C76E3DED093B567B6D8DAA42C0ADD\", \"Services\": 16, \"RawData\": \"MIIB!!notbase64\"}";
     let stderr = plan_with_bad_file("b64.json", export.as_bytes());
     assert!(stderr.contains("base64"), "{stderr}");
 }

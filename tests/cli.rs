@@ -159,11 +159,13 @@ fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
         ]);
         assert_eq!(code, 0, "{format}");
     }
-    // The same server with the hybrid connector already fixed: nothing to change.
+    // The same server with the hybrid connector already fixed, and the store listings a plan
+    // needs to say so (the intermediate in CA, the root in Root): nothing to change.
     let dir = tempfile::tempdir().unwrap();
     for file in ["exchange-certificates.json", "send-connectors.json"] {
         std::fs::copy(format!("{example}/{file}"), dir.path().join(file)).unwrap();
     }
+    write_store_listings(dir.path(), &format!("{example}/exchange-certificates.json"));
     let fixed = r#"{"Name": "Default Frontend SERVER1", "Server": "SERVER1", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
         "Fqdn": "SERVER1.domain.com", "AuthMechanism": 31,
         "TlsCertificateName": "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com, O=Domain Ltd, C=US"}"#;
@@ -245,7 +247,10 @@ fn several_servers_get_one_script_folder_each() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("Plan: 2 to change, 0 to remove, 0 to import, 0 manual."),
+        // The store listings, RawData and the send connector export are not given: the checks
+        // that read them are listed as not checked.
+        stdout.contains("Plan: 2 to change, 0 to remove, 0 to import, 0 manual, ")
+            && stdout.trim_end().ends_with(" not checked."),
         "{stdout}"
     );
     for server in ["EX1", "EX2"] {
@@ -477,4 +482,100 @@ fn a_server_script_covers_only_its_own_inputs_and_the_organisation_wide_ones() {
             "EX2/{script} must name its changed input"
         );
     }
+}
+
+/// Writes the My, CA and Root listings of seed 000's server into `dir`, as the collector does:
+/// My from its Get-ExchangeCertificate export, CA and Root with the example's issuing CA and
+/// root (tools/make_examples/certs).
+fn write_store_listings(dir: &Path, exchange_certificates: &str) {
+    use base64::Engine;
+    let base64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    let bytes = std::fs::read(exchange_certificates).unwrap();
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    let exported: serde_json::Value = serde_json::from_str(&String::from_utf16(&units).unwrap()).unwrap();
+    let my: Vec<serde_json::Value> = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|certificate| {
+            let raw: Vec<u8> = certificate["RawData"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap() as u8)
+                .collect();
+            serde_json::json!({
+                "Store": "My",
+                "HasPrivateKey": certificate["HasPrivateKey"],
+                "RawData": base64(&raw),
+            })
+        })
+        .collect();
+    let listing = |store: &str, file: &str| {
+        let der = std::fs::read(format!("tools/make_examples/certs/{file}")).unwrap();
+        serde_json::json!([{ "Store": store, "HasPrivateKey": false, "RawData": base64(&der) }])
+    };
+    for (name, value) in [
+        ("store-My.json", serde_json::Value::Array(my)),
+        ("store-CA.json", listing("CA", "example-issuing-ca-r2.der")),
+        ("store-Root.json", listing("Root", "example-root-ca.der")),
+    ] {
+        std::fs::write(dir.join(name), value.to_string()).unwrap();
+    }
+}
+
+/// Issue 17 point 6: in a folder, a JSON export of another cmdlet that shares a property name
+/// with one hybridtls reads (IIS Get-WebSite has `Bindings`) and an `.xml` file (CLIXML or
+/// other) are listed as skipped with the reason; the exports beside them are planned.
+#[test]
+fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["exchange-certificates.json", "receive-connectors.json"] {
+        std::fs::copy(
+            Path::new("examples/seed003-removed-certificate").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    // Get-WebSite | ConvertTo-Json (PowerShell 7, WebAdministration), shortened.
+    std::fs::write(
+        dir.path().join("iis-sites.json"),
+        r#"[{"name": "Default Web Site", "id": 1, "state": "Started", "physicalPath": "%SystemDrive%\\inetpub\\wwwroot",
+            "bindings": {"Collection": [{"protocol": "http", "bindingInformation": "*:80:", "sslFlags": 0}]}}]"#,
+    )
+    .unwrap();
+    let clixml: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><S>x</S></Obj></Objs>"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    std::fs::write(dir.path().join("GetExchangeCertificate.xml"), clixml).unwrap();
+    std::fs::write(dir.path().join("web.config.xml"), "<configuration/>").unwrap();
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let skipped = |file: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains("skipped") && l.contains(file))
+            .unwrap_or_else(|| panic!("{file} is not listed as skipped:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(skipped("iis-sites.json").contains("not an export hybridtls recognises"));
+    assert!(skipped("GetExchangeCertificate.xml").contains("CLIXML (Export-Clixml) is not read"));
+    assert!(skipped("web.config.xml").contains("an XML file that is no export"));
+    assert!(
+        stdout.contains("HT002"),
+        "the exports beside them are planned:\n{stdout}"
+    );
 }

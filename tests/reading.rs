@@ -132,12 +132,27 @@ fn stringified_tls_certificate_name_from_both_shells() {
     }
 }
 
+/// A bare certificate list (the speculative PowerShell 7 remoting shape of
+/// Get-ExchangeCertificate) has the same properties as a `Cert:\` listing without `Store`: it
+/// could be My, CA or Root, so it is refused with the reason rather than read as My (issue 18
+/// point 3: a CA listing read so hid the CA store).
 #[test]
-fn ps7_remoting_certificate_without_exchange_properties() {
-    let inventory = load(&[sample("R5_ps7_remote_cert_speculative.json")]);
+fn a_certificate_list_without_store_or_exchange_properties_is_not_guessed() {
+    let error = input::load(&[sample("R5_ps7_remote_cert_speculative.json")]).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("R5_ps7_remote_cert_speculative.json"), "{text}");
+    assert!(text.contains("no Store or PSParentPath"), "{text}");
+    assert!(text.contains("Services"), "{text}");
+    // With Store it is a listing of that store.
+    let dir = tempfile::tempdir().unwrap();
+    let listing = std::fs::read_to_string(sample("R5_ps7_remote_cert_speculative.json"))
+        .unwrap()
+        .replacen("\"Thumbprint\"", "\"Store\": \"My\", \"Thumbprint\"", 1);
+    let path = write(dir.path(), "store-My.json", listing.into_bytes());
+    let inventory = load(&[path]);
     let certificate = &inventory.certificates[0];
     assert_eq!(certificate.has_private_key, Some(false));
-    assert_eq!(certificate.services, None);
+    assert!(certificate.from_store_listing);
     assert_eq!(
         certificate.names,
         ["mail.contoso.lab"],
@@ -196,11 +211,11 @@ fn raw_data_as_bytes_or_base64_is_the_ground_truth() {
     let bytes: Vec<String> = der.iter().map(u8::to_string).collect();
     let dir = tempfile::tempdir().unwrap();
     let as_bytes = format!(
-        "{{\"Thumbprint\": \"63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA\", \"RawData\": [{}]}}",
+        "{{\"Thumbprint\": \"63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA\", \"Services\": 16, \"RawData\": [{}]}}",
         bytes.join(",")
     );
     let as_base64 = format!(
-        "[{{\"RawData\": \"{}\", \"HasPrivateKey\": true}}]",
+        "[{{\"RawData\": \"{}\", \"HasPrivateKey\": true, \"Services\": 16}}]",
         base64::engine::general_purpose::STANDARD.encode(&der)
     );
     for (name, text) in [("bytes.json", as_bytes), ("b64.json", as_base64)] {
@@ -458,4 +473,97 @@ fn deep_bindings_keep_the_ipv4_address_and_leave_ipv6_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = load(&[write(dir.path(), "receive-connectors.json", utf8_bom(text))]);
     assert_eq!(inventory.receive_connectors[0].bindings, ["10.0.0.5:25", ":25"]);
+}
+
+/// Issue 17 point 2: `SmartHosts` as servers write them. A remote session (a Mailbox server's
+/// Exchange Management Shell) gives `SmartHost` property bags `{Address: <IPAddress>,
+/// IsIPAddress: false, Domain: "<host>"}` (CSS-Exchange HealthChecker fixture
+/// GetSendConnector.xml); `-Depth 6` writes the IPAddress with its properties, the default depth
+/// writes it as `0.0.0.0` for one connector and the items as their ToString for several; a
+/// local session (Edge) may write `Domain` as an object. Each reads as the host, and a
+/// connector that names Exchange Online only by its smart host is the connector to it.
+#[test]
+fn smart_hosts_are_read_in_every_shape_servers_write() {
+    const HOST: &str = "contoso-com.mail.protection.outlook.com";
+    let deep_placeholder = r#"{"AddressFamily": 2, "ScopeId": null, "IsIPv6Multicast": false, "IsIPv6LinkLocal": false, "IsIPv6SiteLocal": false, "IsIPv6Teredo": false, "IsIPv4MappedToIPv6": false, "Address": 0, "IPAddressToString": "0.0.0.0"}"#;
+    let shapes = [
+        (
+            "collector -Depth 6, remote session",
+            format!(r#"{{"Address": {deep_placeholder}, "IsIPAddress": false, "Domain": "{HOST}"}}"#),
+        ),
+        (
+            "default depth, one connector",
+            format!(r#"{{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": "{HOST}"}}"#),
+        ),
+        ("default depth, several connectors", format!(r#""{HOST}""#)),
+        (
+            "local session, Domain an object",
+            format!(
+                r#"{{"Address": {deep_placeholder}, "IsIPAddress": false, "Domain": {{"HostnameString": "{HOST}"}}}}"#
+            ),
+        ),
+        (
+            "local session, Domain an object past the depth",
+            format!(
+                r#"{{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": {{"Length": 39, "Value": "{HOST}"}}}}"#
+            ),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (shape, item) in shapes {
+        let text = format!(
+            r#"[{{"Name": "Outbound to Office 365", "AddressSpaces": ["SMTP:*;1"], "CloudServicesMailEnabled": false, "SmartHosts": [{item}], "SourceTransportServers": ["EX01"]}}]"#
+        );
+        let path = write(dir.path(), "send-connectors.json", text.into_bytes());
+        let inventory = load(&[path]);
+        let connector = &inventory.send_connectors[0];
+        assert_eq!(connector.smart_hosts, [HOST], "{shape}");
+        assert!(connector.targets_exchange_online(), "{shape}");
+    }
+    // A Domain cut off to its type name holds no host: an error that asks for a deeper export,
+    // never a guess.
+    let cut = r#"[{"Name": "Outbound", "AddressSpaces": ["SMTP:*;1"], "SmartHosts": [{"Address": "0.0.0.0", "IsIPAddress": false, "Domain": "Microsoft.Exchange.Data.Hostname"}]}]"#;
+    let path = write(dir.path(), "send-connectors.json", cut.as_bytes().to_vec());
+    let error = input::load(&[path]).unwrap_err().to_string();
+    assert!(
+        error.contains("SmartHosts") && error.contains("-Depth"),
+        "{error}"
+    );
+    // A smart host given by address keeps its address.
+    let by_address = r#"[{"Name": "Relay", "AddressSpaces": ["SMTP:*;1"], "SmartHosts": [{"Address": {"AddressFamily": 2, "Address": 16885952, "IPAddressToString": "192.168.1.1"}, "IsIPAddress": true, "Domain": null}]}]"#;
+    let path = write(dir.path(), "send-connectors.json", by_address.as_bytes().to_vec());
+    assert_eq!(load(&[path]).send_connectors[0].smart_hosts, ["192.168.1.1"]);
+}
+
+/// Get-ExchangeCertificate through a remote session, imported in PowerShell 7 (the shape pwsh
+/// 7.6 gives CSS-Exchange's GetExchangeCertificate.xml): a plain X509Certificate2 rebuilt from
+/// RawData, with Exchange's SerializationData and PSComputerName. It is Get-ExchangeCertificate
+/// output, and its HasPrivateKey false is the rebuild's, not the server's: unknown.
+#[test]
+fn a_certificate_rebuilt_by_powershell_7_is_exchange_output_with_its_key_unknown() {
+    let der = std::fs::read("tests/fixtures/der/broken_3.der").unwrap();
+    let bytes: Vec<String> = der.iter().map(u8::to_string).collect();
+    let record = |extra: &str| {
+        format!(
+            r#"[{{"Thumbprint": "63F480EA98F26E6F8AE7BB5311B33BB2C692D3CA", "HasPrivateKey": false, "FriendlyName": "", "RawData": [{}], "PSComputerName": "ex01.contoso.com", "RunspaceId": "5f3c0d1e-0000-0000-0000-000000000000", "SerializationData": [0, 1, 0, 0, 0, 255]{extra}}}]"#,
+            bytes.join(",")
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "exchange-certificates.json", record("").into_bytes());
+    let inventory = load(&[path]);
+    assert_eq!(
+        inventory.inputs[0].kind,
+        hybridtls::model::InputKind::ExchangeCertificates
+    );
+    let certificate = &inventory.certificates[0];
+    assert_eq!(certificate.server.as_deref(), Some("ex01"));
+    assert_eq!(certificate.has_private_key, None);
+    // Rehydrated in the Exchange Management Shell it has Services, and its false stands.
+    let path = write(
+        dir.path(),
+        "exchange-certificates.json",
+        record(r#", "Services": 16, "Status": 1"#).into_bytes(),
+    );
+    assert_eq!(load(&[path]).certificates[0].has_private_key, Some(false));
 }

@@ -1320,3 +1320,71 @@ fn ht001_a_connector_fqdn_no_certificate_covers_offers_no_starttls_and_no_server
     assert!(!message.contains("CN=EX01"), "{message}");
     assert_eq!(plan.summary("change"), 1);
 }
+
+/// Issue 17 point 3: the send connector to Exchange Online is shown with what it names and
+/// what each source server presents for it; on seed 002's Edge server the send lookup picks the
+/// key-less copy, which the text and plan.json now show.
+#[test]
+fn ht015_the_send_connector_and_what_its_source_server_presents_are_shown() {
+    let example = "examples/seed002-keyless-duplicate-edge";
+    let plan = plan_dir(Path::new(example), &[]);
+    let send = &plan.0["servers"][0]["send_connectors"][0];
+    assert!(
+        send["identity"]
+            .as_str()
+            .unwrap()
+            .starts_with("Outbound to Office 365"),
+        "{send:#}"
+    );
+    assert!(send["tls_certificate_name"]
+        .as_str()
+        .unwrap()
+        .ends_with("<S>CN=mail.contoso.com, O=Contoso Ltd, C=US"));
+    let keyless = "E5ECC21C18F61AF84A284743867858C1B722E156";
+    assert_eq!(send["presented_certificate"], keyless, "{send:#}");
+    assert_eq!(send["possible_certificates"], serde_json::json!([keyless]));
+    let (_, text, _) = hybridtls(&["plan", example, "--now", NOW]);
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.contains("Send connectors to Exchange Online from this server"))
+        .take(4)
+        .collect();
+    assert!(section.len() == 4, "{text}");
+    assert!(
+        section[3].contains(keyless) && section[3].contains("no private key"),
+        "{section:#?}"
+    );
+}
+
+/// Issue 17 point 4: when no certificate here qualifies, HT015's fix names the hybrid FQDN the
+/// new certificate must cover (it said "covering ," before).
+#[test]
+fn ht015_without_a_qualifying_certificate_names_the_hybrid_fqdn_to_cover() {
+    let dir = copy_without("HT005", &[]);
+    std::fs::copy(
+        Path::new(FIXTURES).join("HT015/hybridtls-EX01/send-connectors.json"),
+        dir.path().join("send-connectors.json"),
+    )
+    .unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.codes().contains(&"HT015"), "{:?}", plan.codes());
+    let instruction = plan
+        .actions("manual")
+        .iter()
+        .find(|a| a["resolves"].as_array().unwrap().contains(&Value::from("HT015")))
+        .map(|a| parameter(a, "instruction").to_owned())
+        .expect("a manual action resolves HT015");
+    assert!(
+        instruction.contains("covering mail.contoso.com,"),
+        "{instruction}"
+    );
+}
+
+/// Issue 17 point 5: an expired certificate is marked expired wherever it is shown, not
+/// "valid to" a date in the past.
+#[test]
+fn an_expired_certificate_is_marked_expired_where_it_is_shown() {
+    let (_, text, _) = hybridtls(&["plan", &format!("{FIXTURES}/HT005"), "--now", NOW]);
+    assert!(text.contains("(EXPIRED on 2026-01-01T00:00:00Z)"), "{text}");
+    assert!(!text.contains("valid to 2026-01-01"), "{text}");
+}

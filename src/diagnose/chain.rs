@@ -7,6 +7,7 @@
 
 use time::OffsetDateTime;
 
+use super::needs::{Export, Missing};
 use super::{certificate_evidence, rules, Evidence, Findings, Remedy};
 use crate::model::{Certificate, Inventory, Server, Store};
 use crate::x509;
@@ -83,8 +84,25 @@ fn installed(own: &[&Certificate], stores: &[Store], certificate: &Certificate) 
         .any(|c| stores.contains(&c.store) && c.server.is_some() && c.thumbprint == certificate.thumbprint)
 }
 
+/// The chain checks judge a store only from its listing: without the CA listing no
+/// intermediate can be called missing (HT010), without the Root listing no root (HT011).
+pub(super) fn needs(inventory: &Inventory, server: &Server, findings: &mut Findings) {
+    for (rule, store) in [
+        (&rules::MISSING_INTERMEDIATE, Store::Ca),
+        (&rules::ROOT_NOT_TRUSTED, Store::Root),
+    ] {
+        if !inventory.store_listed(&server.name, store) {
+            findings.not_judged(
+                rule,
+                server.name.clone(),
+                Missing::Export(Export::StoreListing(store)),
+            );
+        }
+    }
+}
+
 /// Findings about the chain of `leaf` on `server`. Only stores whose listing was given are
-/// judged: without a CA listing nothing can be called missing from it.
+/// judged: without a CA listing nothing can be called missing from it ([`needs`] says so).
 pub(super) fn findings(
     inventory: &Inventory,
     own: &[&Certificate],
@@ -93,7 +111,12 @@ pub(super) fn findings(
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
-    if leaf.facts.is_none() || !inventory.store_listed(&server.name, Store::Ca) {
+    if !inventory.store_listed(&server.name, Store::Ca) {
+        return;
+    }
+    if leaf.facts.is_none() {
+        // Issuers are matched by key identifier and signature, which only the DER holds.
+        findings.without_raw_data(&rules::MISSING_INTERMEDIATE, leaf);
         return;
     }
     // `own`: this server's certificates and the supplied files, in inventory order.

@@ -2,6 +2,7 @@
 //! wrong as findings of stable rules, each with its evidence and its remedy.
 
 pub mod chain;
+pub mod needs;
 pub mod reach;
 pub mod rules;
 pub mod select;
@@ -15,6 +16,7 @@ use crate::model::{
     Certificate, Inventory, ReceiveConnector, SendConnector, Server, Sighting, TlsCertificateName,
     TransportRole,
 };
+use needs::{Export, Missing, NotJudged};
 use rules::Rule;
 use select::{Release, Selection};
 
@@ -104,10 +106,19 @@ pub struct ConnectorReport<'a> {
     pub observed: Option<&'a Sighting>,
 }
 
+/// A send connector to Exchange Online that a server sources, with what it presents there.
+#[derive(Debug, Clone)]
+pub struct SendReport<'a> {
+    pub connector: &'a SendConnector,
+    pub selection: Selection<'a>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerDiagnosis<'a> {
     pub server: &'a Server,
     pub connectors: Vec<ConnectorReport<'a>>,
+    /// The send connectors to Exchange Online this server is a source transport server of.
+    pub send_connectors: Vec<SendReport<'a>>,
     /// The certificate hybrid mail flow should use, chosen deterministically (see [`choose_target`]).
     pub target: Option<&'a Certificate>,
     /// The certificates the hybrid connectors present once the plan is carried out: the
@@ -121,6 +132,9 @@ pub struct Diagnosis<'a> {
     pub now: OffsetDateTime,
     pub hybrid_names: Option<HybridNames>,
     pub servers: Vec<ServerDiagnosis<'a>>,
+    /// The checks that could not be judged for want of an export or a property, the
+    /// organisation's first, then each server's in sorted order.
+    pub not_judged: Vec<NotJudged>,
 }
 
 /// Diagnoses every server of the inventory at time `now` for the hybrid FQDNs `given`
@@ -134,17 +148,53 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
         .iter()
         .find(|s| s.kind != Some(crate::model::ServerKind::Edge))
         .map(|s| s.name.clone());
+    let mut not_judged = organisation_not_judged(inventory);
     let servers = servers
         .into_iter()
         .map(|server| {
             let carrier = renewal_carrier.as_deref() == Some(server.name.as_str());
-            diagnose_server(inventory, &index, server, hybrid_names.as_ref(), carrier, now)
+            let (diagnosis, unjudged) =
+                diagnose_server(inventory, &index, server, hybrid_names.as_ref(), carrier, now);
+            not_judged.extend(unjudged);
+            diagnosis
         })
         .collect();
     Diagnosis {
         now,
         hybrid_names,
         servers,
+        not_judged,
+    }
+}
+
+/// The checks of organisation-wide objects (the send connector to Exchange Online, the
+/// Exchange Online connectors) that lack an export or a property, each said by its rule.
+fn organisation_not_judged(inventory: &Inventory) -> Vec<NotJudged> {
+    let mut list = Vec::new();
+    rules::ht015_send_connector_certificate_not_usable::needs(inventory, &mut list);
+    rules::ht030_inbound_connector_certificate_mismatch::needs(inventory, &mut list);
+    rules::ht031_outbound_connector_tls_domain_mismatch::needs(inventory, &mut list);
+    list
+}
+
+/// The record of a property absent from an object of an export that was given.
+pub(crate) fn absent_property(
+    rule: &'static Rule,
+    server: Option<&str>,
+    object: String,
+    property: &'static str,
+    source: &crate::model::Source,
+    export: Export,
+) -> NotJudged {
+    NotJudged {
+        rule,
+        server: server.map(str::to_owned),
+        object,
+        missing: Missing::Property {
+            property,
+            source: source.clone(),
+            export,
+        },
     }
 }
 
@@ -419,13 +469,43 @@ pub(crate) fn certificate_evidence(certificate: &Certificate, field: &str, value
     }
 }
 
-/// Collects one server's findings; `finding` stamps the server name on each.
+/// Collects one server's findings, and the checks it could not judge; `push` stamps the
+/// server name on each.
 struct Findings<'s> {
     server: &'s str,
     list: Vec<Finding>,
+    not_judged: Vec<NotJudged>,
 }
 
 impl Findings<'_> {
+    /// `rule` could not judge `object` on this server for want of `missing`.
+    fn not_judged(&mut self, rule: &'static Rule, object: String, missing: Missing) {
+        self.not_judged.push(NotJudged {
+            rule,
+            server: Some(self.server.to_owned()),
+            object,
+            missing,
+        });
+    }
+
+    /// `rule` could not judge `object` because `certificate` came without its DER (`RawData`).
+    fn without_raw_data(&mut self, rule: &'static Rule, certificate: &Certificate) {
+        let export = if certificate.from_store_listing {
+            Export::StoreListing(certificate.store)
+        } else {
+            Export::ExchangeCertificates
+        };
+        self.not_judged(
+            rule,
+            certificate.thumbprint.clone(),
+            Missing::Property {
+                property: "RawData",
+                source: certificate.source.clone(),
+                export,
+            },
+        );
+    }
+
     fn push(
         &mut self,
         rule: &'static Rule,
@@ -452,7 +532,7 @@ fn diagnose_server<'a>(
     hybrid: Option<&HybridNames>,
     renewal_carrier: bool,
     now: OffsetDateTime,
-) -> ServerDiagnosis<'a> {
+) -> (ServerDiagnosis<'a>, Vec<NotJudged>) {
     let own = index.certificates(&server.name);
     let store: Vec<&Certificate> = own
         .iter()
@@ -483,12 +563,19 @@ fn diagnose_server<'a>(
     let mut findings = Findings {
         server: &server.name,
         list: Vec::new(),
+        not_judged: Vec::new(),
     };
 
     rules::ht017_required_export_missing::check(server, connectors.len(), store.len(), &mut findings);
     rules::ht008_hybrid_connector_missing::check(server, &reports, &mut findings);
     let hybrid_reports: Vec<&ConnectorReport> = reports.iter().filter(|r| r.hybrid).collect();
     rules::ht007_hybrid_fqdn_unknown::check(server, hybrid.is_some(), &hybrid_reports, &mut findings);
+    // The store checks look at the certificates the hybrid connectors present; without hybrid
+    // connectors (HT008) or certificates (HT017) there is nothing for them to look at.
+    if !hybrid_reports.is_empty() && !store.is_empty() {
+        rules::ht009_keyless_duplicate_certificate::needs(inventory, server, &mut findings);
+        chain::needs(inventory, server, &mut findings);
+    }
 
     for report in &reports {
         rules::ht016_protocol_log_disagrees::check(report, &mut findings);
@@ -531,7 +618,7 @@ fn diagnose_server<'a>(
             index,
             server,
             &store,
-            target_plan.as_ref(),
+            target_plan.as_ref().ok_or(names),
             now,
             &mut findings,
         );
@@ -615,15 +702,29 @@ fn diagnose_server<'a>(
             Remedy::manual(install_certificate_instruction(names)),
         );
     }
-    let mut findings = findings.list;
+    let Findings {
+        list: mut findings,
+        mut not_judged,
+        ..
+    } = findings;
     findings.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
-    ServerDiagnosis {
-        server,
-        connectors: reports,
-        target,
-        intended,
-        findings,
-    }
+    not_judged.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
+    (
+        ServerDiagnosis {
+            server,
+            connectors: reports,
+            send_connectors: sourced_send_connectors(inventory, server)
+                .map(|connector| SendReport {
+                    connector,
+                    selection: select::select_send(connector, server, &store, now),
+                })
+                .collect(),
+            target,
+            intended,
+            findings,
+        },
+        not_judged,
+    )
 }
 
 /// Every `TlsCertificateName` looked up on `server` for hybrid mail: the names its hybrid receive

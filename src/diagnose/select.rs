@@ -190,20 +190,7 @@ pub fn select<'a>(
     now: OffsetDateTime,
 ) -> Selection<'a> {
     match &connector.tls_certificate_name {
-        Some(name) => {
-            let (valid, invalid): (Vec<&Certificate>, Vec<&Certificate>) = store
-                .iter()
-                .copied()
-                .filter(|certificate| name.matches(certificate))
-                .partition(|certificate| certificate.valid_at(now));
-            let readings = named_readings(&valid, Direction::Receive, server.and_then(Release::of));
-            Selection::Named {
-                name: name.clone(),
-                valid,
-                invalid,
-                readings,
-            }
-        }
+        Some(name) => named(name, store, Direction::Receive, server.and_then(Release::of), now),
         None => {
             // One name, never a fallback chain: the connector's Fqdn when set, the server's
             // FQDN only when it is not. With Fqdn set and no certificate for it Exchange offers
@@ -215,6 +202,49 @@ pub fn select<'a>(
             let chosen = name.as_deref().and_then(|name| search_by_fqdn(name, store, now));
             Selection::ByFqdn { name, chosen }
         }
+    }
+}
+
+/// The lookup of `name` in `store` as `direction` makes it on `release`.
+fn named<'a>(
+    name: &TlsCertificateName,
+    store: &[&'a Certificate],
+    direction: Direction,
+    release: Option<Release>,
+    now: OffsetDateTime,
+) -> Selection<'a> {
+    let (valid, invalid): (Vec<&Certificate>, Vec<&Certificate>) = store
+        .iter()
+        .copied()
+        .filter(|certificate| name.matches(certificate))
+        .partition(|certificate| certificate.valid_at(now));
+    let readings = named_readings(&valid, direction, release);
+    Selection::Named {
+        name: name.clone(),
+        valid,
+        invalid,
+        readings,
+    }
+}
+
+/// What the send connector to Exchange Online presents from `server`: with TlsCertificateName
+/// set, the send lookup (no private-key check, see [`named_readings`]); with it null, the search
+/// by the connector's Fqdn, as [`send_certificates`] judges it.
+pub fn select_send<'a>(
+    connector: &SendConnector,
+    server: &Server,
+    store: &[&'a Certificate],
+    now: OffsetDateTime,
+) -> Selection<'a> {
+    match &connector.tls_certificate_name {
+        Some(name) => named(name, store, Direction::Send, Release::of(server), now),
+        None => Selection::ByFqdn {
+            name: connector.fqdn.clone(),
+            chosen: connector
+                .fqdn
+                .as_deref()
+                .and_then(|fqdn| search_by_fqdn(fqdn, store, now)),
+        },
     }
 }
 

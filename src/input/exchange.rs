@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::psjson::{is_type_name, property, Record, REEXPORT_HINT};
+use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT};
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
@@ -95,6 +95,15 @@ const CERTIFICATE_STATUS: &[(&str, u64)] = &[
     ("RevocationCheckFailure", 6),
     ("PendingRequest", 7),
 ];
+
+/// Which of `properties` the record does not hold at all (null counts as held).
+fn absent(record: &Record, properties: &[&'static str]) -> Vec<&'static str> {
+    properties
+        .iter()
+        .copied()
+        .filter(|property| !has_property(record.object, property))
+        .collect()
+}
 
 fn source(record: &Record) -> Source {
     Source {
@@ -192,19 +201,6 @@ fn smtp_domain_item(map: &Map<String, Value>) -> Option<String> {
         .or_else(|| domain_text(&Value::Object(map.clone())))
 }
 
-/// `ToString()` of a list item from a depth-expanded export, by the property that carries it.
-fn item_by(keys: &'static [&'static str]) -> impl Fn(&Map<String, Value>) -> Option<String> {
-    move |map| {
-        keys.iter()
-            .find_map(|key| property(map, key))
-            .and_then(|value| match value {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-    }
-}
-
 pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, InputError> {
     let identity = record.get("Identity").and_then(directory_name);
     let name = match record.string("Name")? {
@@ -274,22 +270,74 @@ pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, Input
 fn read_bindings(record: &Record) -> Result<Vec<String>, InputError> {
     record.list("Bindings", |map| {
         let port = property(map, "Port")?.as_u64()?;
-        let address = property(map, "Address").and_then(|a| match a {
-            Value::String(s) => Some(s.clone()),
-            // A deep export writes System.Net.IPAddress with its properties: IPv4 as the
-            // `Address` number (the four bytes in network order, read little-endian), IPv6
-            // without its text (`Address` throws and is null), which stays unknown.
-            Value::Object(inner) => property(inner, "IPAddressToString")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .or_else(|| {
-                    let number = u32::try_from(property(inner, "Address")?.as_u64()?).ok()?;
-                    Some(std::net::Ipv4Addr::from(number.to_le_bytes()).to_string())
-                }),
-            _ => None,
-        });
+        let address = property(map, "Address").and_then(ip_address);
         Some(format!("{}:{port}", address.unwrap_or_default()))
     })
+}
+
+/// A `System.Net.IPAddress`: its text, or past the depth limit its ToString. A deep export
+/// writes it with its properties: IPv4 as the `Address` number (the four bytes in network
+/// order, read little-endian), IPv6 without its text (`Address` throws and is null), which
+/// stays unknown.
+fn ip_address(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(inner) => property(inner, "IPAddressToString")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                let number = u32::try_from(property(inner, "Address")?.as_u64()?).ok()?;
+                Some(std::net::Ipv4Addr::from(number.to_le_bytes()).to_string())
+            }),
+        _ => None,
+    }
+}
+
+/// `SmartHosts`: `SmartHost` objects or their ToString (the host name or IP address). An object
+/// is `{Address, IsIPAddress, Domain}` (CSS-Exchange HealthChecker fixture GetSendConnector.xml,
+/// a Mailbox server's remote session): for a host name `Address` is the placeholder `0.0.0.0`
+/// (`IsIPAddress` false) and `Domain` holds the name, a string, or in a local session (Edge)
+/// a host name object, read by its name property or, past the depth limit, its ToString.
+fn read_smart_hosts(record: &Record) -> Result<Vec<String>, InputError> {
+    record.list("SmartHosts", |map| {
+        let is_ip = property(map, "IsIPAddress").and_then(Value::as_bool);
+        if is_ip == Some(true) {
+            return property(map, "Address").and_then(ip_address);
+        }
+        match property(map, "Domain") {
+            Some(domain) => host_name_text(domain),
+            // Without Domain (a hand-made list), Address is the host only when it is no
+            // placeholder address.
+            None if is_ip.is_none() => property(map, "Address")
+                .and_then(ip_address)
+                .filter(|a| a != "0.0.0.0"),
+            None => None,
+        }
+    })
+}
+
+/// The name in a host name value: a string, or an object with the name in `HostnameString`,
+/// `Domain`, `Address` or `SmtpDomain`, or else the one string property that is a DNS name. A
+/// .NET type name (an object past the depth limit without its own ToString) holds no name: the
+/// item is then unreadable and the reader asks for a deeper export.
+fn host_name_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() && !is_type_name(s) => Some(s.clone()),
+        Value::Object(map) => ["HostnameString", "Domain", "Address", "SmtpDomain"]
+            .iter()
+            .find_map(|key| property(map, key).and_then(host_name_text))
+            .or_else(|| {
+                let mut dns = map
+                    .values()
+                    .filter_map(Value::as_str)
+                    .filter(|s| s.contains('.') && !is_type_name(s));
+                match (dns.next(), dns.next()) {
+                    (Some(one), None) => Some(one.to_owned()),
+                    _ => None,
+                }
+            }),
+        _ => None,
+    }
 }
 
 /// `RemoteIPRanges`: `IPRange` objects or their strings (`0.0.0.0-255.255.255.255`,
@@ -342,7 +390,7 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
         name,
         fqdn: read_fqdn(record, "Fqdn")?,
         tls_certificate_name: read_tls_certificate_name(record)?,
-        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
+        smart_hosts: read_smart_hosts(record)?,
         address_spaces: record
             .list("AddressSpaces", |map| {
                 let address = property(map, "Address").and_then(Value::as_str)?;
@@ -358,6 +406,7 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
             .collect(),
         cloud_services_mail_enabled: record.bool("CloudServicesMailEnabled")?,
         source_servers,
+        absent: absent(record, &["SourceTransportServers"]),
         source: source(record),
     })
 }
@@ -485,7 +534,15 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
         None => None,
     };
     let server = certificate_server(record)?;
-    let has_private_key = record.bool("HasPrivateKey")?;
+    // PowerShell 7 rebuilds a certificate that crossed a remote session from its RawData
+    // alone, so HasPrivateKey is false whatever the server holds (exchange-formats.md 1.5, and
+    // CSS-Exchange's GetExchangeCertificate.xml imported in pwsh 7.6): such a record keeps
+    // Exchange's SerializationData and lost Services and Status. Its false says nothing.
+    let rebuilt = !listed
+        && has_property(record.object, "SerializationData")
+        && !has_property(record.object, "Services")
+        && !has_property(record.object, "Status");
+    let has_private_key = record.bool("HasPrivateKey")?.filter(|&key| key || !rebuilt);
     let services = record.flags("Services", ALLOWED_SERVICES)?;
     let status = record.flags("Status", CERTIFICATE_STATUS)?;
     let friendly_name = record.string("FriendlyName")?.filter(|s| !s.is_empty());
@@ -686,6 +743,7 @@ pub fn read_inbound_connector(record: &Record) -> Result<InboundConnector, Input
         connector_type: read_connector_type(record)?,
         enabled: record.bool("Enabled")?,
         tls_sender_certificate_name: read_smtp_domain(record, "TlsSenderCertificateName")?,
+        absent: absent(record, &["TlsSenderCertificateName"]),
         source: source(record),
     })
 }
@@ -705,7 +763,7 @@ pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, Inp
         enabled: record.bool("Enabled")?,
         tls_settings,
         tls_domain: read_smtp_domain(record, "TlsDomain")?,
-        smart_hosts: record.list("SmartHosts", item_by(&["Address", "Domain"]))?,
+        smart_hosts: read_smart_hosts(record)?,
         source: source(record),
     })
 }

@@ -366,6 +366,20 @@ fn read_file_into(
         hex: sha256_hex(&bytes),
     };
     if ext == "xml" {
+        // In a folder an .xml file is listed as skipped with the reason, as stray JSON is: a
+        // folder of exports may hold other tools' XML. Named on the command line it must be read.
+        if !explicit {
+            // Export-Clixml writes UTF-16LE in Windows PowerShell 5.1, UTF-8 in 7.
+            let clixml = text::decode(&name, &bytes)
+                .is_ok_and(|(text, _)| text.contains("schemas.microsoft.com/powershell/2004/04"));
+            let reason = if clixml {
+                "CLIXML (Export-Clixml) is not read by hybridtls; export JSON instead (see the README's commands, or `hybridtls collect`)"
+            } else {
+                "an XML file that is no export hybridtls reads"
+            };
+            inventory.skipped.push((name, reason.to_owned()));
+            return Ok(());
+        }
         return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
             "export as JSON instead: `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or use `hybridtls collect`",
         ));
@@ -508,10 +522,13 @@ fn read_certificate_file(
     Ok(())
 }
 
-/// Which cmdlet wrote this object, judged by the properties only that cmdlet has.
+/// Which cmdlet wrote this object, judged by a signature of several properties that cmdlet
+/// has, never by one: other cmdlets share single names (IIS `Get-WebSite` has `Bindings`, a
+/// certificate store listing has `Thumbprint` like `Get-ExchangeCertificate`).
 fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     let has = |name: &str| has_property(object, name);
     let any = |names: &[&str]| names.iter().any(|n| has(n));
+    let count = |names: &[&str]| names.iter().filter(|n| has(n)).count();
     if has("HybridTlsCollector") || (has("ServerRole") && any(&["AdminDisplayVersion", "Fqdn"])) {
         return Some(InputKind::ExchangeServer);
     }
@@ -526,41 +543,68 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     {
         return Some(InputKind::HybridConfiguration);
     }
-    // Get-AuthConfig names certificates by thumbprint in properties of its own.
+    // Get-AuthConfig names certificates by thumbprint in properties no other cmdlet has (one
+    // suffices: no export shares these names, and `Select-Object CurrentCertificateThumbprint`
+    // is a complete export of what HT018 reads).
     if any(&["CurrentCertificateThumbprint", "NextCertificateThumbprint"]) {
         return Some(InputKind::AuthConfig);
     }
     // Exchange Online connectors, before the on-premises send connector (both have SmartHosts):
     // by properties no on-premises connector has (Set-InboundConnector, Set-OutboundConnector
-    // on Microsoft Learn; on-premises connectors have RemoteIPRanges and TlsAuthLevel instead).
-    if any(&[
-        "TlsSenderCertificateName",
-        "SenderIPAddresses",
-        "RestrictDomainsToCertificate",
-        "AssociatedAcceptedDomains",
-    ]) {
+    // on Microsoft Learn; on-premises connectors have RemoteIPRanges and TlsAuthLevel instead),
+    // two of them or one with the ConnectorType every Exchange Online connector has.
+    let online = |own: &[&str], shared: &[&str]| {
+        let mine = count(own);
+        mine >= 2 || (mine == 1 && any(shared))
+    };
+    if online(
+        &[
+            "TlsSenderCertificateName",
+            "SenderIPAddresses",
+            "SenderDomains",
+            "RestrictDomainsToCertificate",
+            "RestrictDomainsToIPAddresses",
+            "AssociatedAcceptedDomains",
+        ],
+        &["ConnectorType", "ConnectorSource"],
+    ) {
         return Some(InputKind::InboundConnectors);
     }
-    if any(&[
-        "TlsSettings",
-        "UseMXRecord",
-        "RecipientDomains",
-        "RouteAllMessagesViaOnPremises",
-    ]) {
+    if online(
+        &[
+            "TlsSettings",
+            "UseMXRecord",
+            "RecipientDomains",
+            "RouteAllMessagesViaOnPremises",
+            "IsTransportRuleScoped",
+            "AllAcceptedDomains",
+        ],
+        &["ConnectorType", "ConnectorSource", "TlsDomain", "SmartHosts"],
+    ) {
         return Some(InputKind::OutboundConnectors);
     }
-    if has("Thumbprint") || has("RawData") {
+    if any(&["Thumbprint", "RawData"]) {
         let in_store_listing = has("Store")
             || property(object, "PSParentPath")
                 .and_then(Value::as_str)
                 .is_some_and(|p| p.contains("Certificate::"));
-        return Some(if in_store_listing {
-            InputKind::CertificateStore
-        } else {
-            InputKind::ExchangeCertificates
-        });
+        if in_store_listing {
+            return Some(InputKind::CertificateStore);
+        }
+        // What only Exchange's certificate object has (exchange-formats.md §1.1): without one
+        // of these and without a store, the list may be any store's, and is not guessed at.
+        if any(EXCHANGE_CERTIFICATE_ONLY) {
+            return Some(InputKind::ExchangeCertificates);
+        }
+        return None;
     }
-    if any(&[
+    // A connector has its own properties and a TlsCertificateName, Fqdn or Server (an IIS site
+    // has `Bindings` and none of these); two of its own, or one with one of those, make it one.
+    let connector = |own: &[&str]| {
+        let mine = count(own);
+        mine >= 2 || (mine == 1 && any(&["TlsCertificateName", "Fqdn", "Server"]))
+    };
+    if connector(&[
         "SmartHosts",
         "AddressSpaces",
         "CloudServicesMailEnabled",
@@ -570,19 +614,49 @@ fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
     ]) {
         return Some(InputKind::SendConnectors);
     }
-    if any(&[
+    if connector(&[
         "TlsDomainCapabilities",
         "Bindings",
         "PermissionGroups",
         "RemoteIPRanges",
         "TransportRole",
+        "AuthMechanism",
     ]) {
         return Some(InputKind::ReceiveConnectors);
     }
     None
 }
 
+/// Properties of Get-ExchangeCertificate's objects that a `Cert:\` listing does not have.
+/// `SerializationData` is the Exchange blob a remote session adds; where the client rebuilds
+/// the object as a plain X509Certificate2 (PowerShell 7) it is the only one left
+/// (exchange-formats.md 1.5).
+const EXCHANGE_CERTIFICATE_ONLY: &[&str] = &[
+    "SerializationData",
+    "Services",
+    "Status",
+    "RootCAType",
+    "CertificateDomains",
+    "IsSelfSigned",
+    "ServicesStringForm",
+    "IISServices",
+    "PrivateKeyExportable",
+    "PublicKeySize",
+    "Identity",
+];
+
 fn unrecognised(record: &Record, object: &Map<String, Value>) -> InputError {
+    if ["Thumbprint", "RawData"].iter().any(|p| has_property(object, p)) {
+        return record
+            .error(
+                "",
+                format!(
+                    "a list of certificates that says neither which store it lists (no Store or PSParentPath) nor is Get-ExchangeCertificate output (none of {}), so hybridtls cannot tell whether these are the server's own certificates, intermediates or roots",
+                    EXCHANGE_CERTIFICATE_ONLY.join(", ")
+                ),
+            )
+            .hint("list each store with the README's command (it adds Store), or run the script from `hybridtls collect`");
+    }
     let mut keys: Vec<&str> = object.keys().map(String::as_str).take(8).collect();
     if object.len() > 8 {
         keys.push("...");

@@ -3,13 +3,15 @@
 //! `schema/plan.schema.json`.
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
+use crate::diagnose::needs::Missing;
 use crate::diagnose::{date, Diagnosis};
 use crate::error::Error;
 use crate::model::{Certificate, Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan};
 
-pub const FORMAT_VERSION: &str = "2.0";
+pub const FORMAT_VERSION: &str = "2.1";
 
 #[derive(Serialize)]
 pub struct PlanDocument {
@@ -21,8 +23,29 @@ pub struct PlanDocument {
     skipped: Vec<SkippedDoc>,
     servers: Vec<ServerDoc>,
     findings: Vec<FindingDoc>,
+    /// Since 2.1: the checks that could not be judged for want of an export or a property.
+    not_checked: Vec<NotCheckedDoc>,
     actions: Vec<ActionDoc>,
     summary: SummaryDoc,
+}
+
+#[derive(Serialize)]
+struct NotCheckedDoc {
+    rule: &'static str,
+    name: &'static str,
+    /// None for an organisation-wide object.
+    server: Option<String>,
+    object: String,
+    /// `export` (an export not given) or `property` (a property absent from a given export).
+    missing_kind: &'static str,
+    /// The export (`the Cert:\LocalMachine\CA listing`) or the property (`AuthMechanism`).
+    missing: String,
+    /// For a property: the file and position of the object that lacks it.
+    file: Option<String>,
+    position: Option<String>,
+    reason: String,
+    how: String,
+    command: &'static str,
 }
 
 #[derive(Serialize)]
@@ -65,6 +88,21 @@ struct ServerDoc {
     role: Option<&'static str>,
     plan_fingerprint: Option<String>,
     connectors: Vec<ConnectorDoc>,
+    /// Since 2.1: the send connectors to Exchange Online this server sources.
+    send_connectors: Vec<SendConnectorDoc>,
+}
+
+#[derive(Serialize)]
+struct SendConnectorDoc {
+    identity: String,
+    tls_certificate_name: Option<String>,
+    fqdn: Option<String>,
+    /// Thumbprint of the certificate it presents from this server when every reading of the
+    /// lookup agrees.
+    presented_certificate: Option<String>,
+    /// Every certificate some documented reading of the lookup presents (several when they
+    /// disagree, as with a key-less copy).
+    possible_certificates: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -123,9 +161,12 @@ struct SummaryDoc {
     remove: usize,
     import: usize,
     manual: usize,
+    not_checked: usize,
 }
 
-fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
+/// The certificate's identity and validity at the evaluation time (`valid`, `expired`,
+/// `not yet valid`), so an expired certificate is marked as such here too.
+fn certificate_parameters(certificate: &Certificate, now: OffsetDateTime) -> Vec<Parameter> {
     vec![
         Parameter {
             name: "thumbprint",
@@ -143,10 +184,21 @@ fn certificate_parameters(certificate: &Certificate) -> Vec<Parameter> {
             name: "not_after",
             value: date(certificate.not_after),
         },
+        Parameter {
+            name: "validity",
+            value: if now > certificate.not_after {
+                "expired"
+            } else if now < certificate.not_before {
+                "not yet valid"
+            } else {
+                "valid"
+            }
+            .to_owned(),
+        },
     ]
 }
 
-fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
+fn actions(plan: &ServerPlan, now: OffsetDateTime, order: &mut usize) -> Vec<ActionDoc> {
     let mut out = Vec::new();
     let mut push =
         |kind, automatic, target: String, parameters, before, after, resolves: Vec<&'static str>| {
@@ -168,7 +220,7 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             "import_certificate",
             true,
             "Cert:\\LocalMachine\\CA".to_owned(),
-            certificate_parameters(&import.certificate),
+            certificate_parameters(&import.certificate, now),
             None,
             Some(import.certificate.thumbprint.clone()),
             import.resolves.clone(),
@@ -179,7 +231,7 @@ fn actions(plan: &ServerPlan, order: &mut usize) -> Vec<ActionDoc> {
             "remove_certificate",
             true,
             format!("Cert:\\LocalMachine\\My\\{}", removal.certificate.thumbprint),
-            certificate_parameters(&removal.certificate),
+            certificate_parameters(&removal.certificate, now),
             Some(removal.certificate.thumbprint.clone()),
             None,
             removal.resolves.clone(),
@@ -260,7 +312,7 @@ pub fn document(
     fingerprints: &[Option<String>],
 ) -> PlanDocument {
     let mut order = 0;
-    let summary = summarize(plans);
+    let summary = summarize(diagnosis, plans);
     PlanDocument {
         format_version: FORMAT_VERSION,
         tool: Tool {
@@ -321,6 +373,26 @@ pub fn document(
                         logged_certificate: report.observed.and_then(|s| s.thumbprint.clone()),
                     })
                     .collect(),
+                send_connectors: server
+                    .send_connectors
+                    .iter()
+                    .map(|report| SendConnectorDoc {
+                        identity: report.connector.name.clone(),
+                        tls_certificate_name: report
+                            .connector
+                            .tls_certificate_name
+                            .as_ref()
+                            .map(ToString::to_string),
+                        fqdn: report.connector.fqdn.clone(),
+                        presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
+                        possible_certificates: report
+                            .selection
+                            .possible()
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    })
+                    .collect(),
             })
             .collect(),
         findings: diagnosis
@@ -347,12 +419,43 @@ pub fn document(
                     .collect(),
             })
             .collect(),
-        actions: plans.iter().flat_map(|plan| actions(plan, &mut order)).collect(),
+        not_checked: diagnosis
+            .not_judged
+            .iter()
+            .map(|entry| {
+                let (missing_kind, file, position) = match &entry.missing {
+                    Missing::Export(_) => ("export", None, None),
+                    Missing::Property { source, .. } => (
+                        "property",
+                        Some(source.file.clone()),
+                        Some(source.position.clone()),
+                    ),
+                };
+                NotCheckedDoc {
+                    rule: entry.rule.code,
+                    name: entry.rule.name,
+                    server: entry.server.clone(),
+                    object: entry.object.clone(),
+                    missing_kind,
+                    missing: entry.missing.what(),
+                    file,
+                    position,
+                    reason: entry.reason(),
+                    how: entry.missing.how(),
+                    command: entry.missing.export().command(),
+                }
+            })
+            .collect(),
+        actions: plans
+            .iter()
+            .flat_map(|plan| actions(plan, diagnosis.now, &mut order))
+            .collect(),
         summary: SummaryDoc {
             change: summary.change,
             remove: summary.remove,
             import: summary.import,
             manual: summary.manual,
+            not_checked: summary.not_checked,
         },
     }
 }

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use crate::diagnose::{date, Diagnosis, Remedy};
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
-use crate::render::text::{certificate_line, change_diff, send_change_diff};
+use crate::render::text::{
+    certificate_line, change_diff, not_judged_place, not_judged_reason, send_change_diff,
+};
 
 /// Escapes text for Markdown prose and table cells.
 fn md(text: &str) -> String {
@@ -60,7 +62,7 @@ fn first_item(section: &str) -> String {
 
 pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Option<String>]) -> String {
     let mut out = String::new();
-    let summary = summarize(plans);
+    let summary = summarize(diagnosis, plans);
     let _ = writeln!(
         out,
         "# Change request: Exchange hybrid mail flow TLS certificate\n"
@@ -82,8 +84,14 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
 
     let _ = writeln!(out, "## Summary\n");
     let findings: Vec<_> = diagnosis.servers.iter().flat_map(|s| &s.findings).collect();
-    if findings.is_empty() {
+    if findings.is_empty() && diagnosis.not_judged.is_empty() {
         let _ = writeln!(out, "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.\n");
+    } else if findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "Nothing was found broken in what could be checked, but {} check(s) could not be judged for want of an export or a property (see Not checked below). This is not an all-clear.\n",
+            diagnosis.not_judged.len()
+        );
     } else {
         let _ = writeln!(out, "**What is broken:**\n");
         let mut rules: Vec<_> = findings.iter().map(|f| f.rule).collect();
@@ -127,6 +135,27 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 )
             }
         );
+    }
+
+    if !diagnosis.not_judged.is_empty() {
+        let _ = writeln!(out, "## Not checked\n");
+        let _ = writeln!(
+            out,
+            "Nothing is said of these checks, neither that they pass nor that they fail, until what they need is given.\n"
+        );
+        for entry in &diagnosis.not_judged {
+            let _ = writeln!(
+                out,
+                "- {} {}, {}: {}. To get it, {}: {}",
+                entry.rule.code,
+                md(entry.rule.title),
+                md(&not_judged_place(entry)),
+                md(&not_judged_reason(entry)),
+                md(&entry.missing.how()),
+                code_span(entry.missing.export().command())
+            );
+        }
+        out.push('\n');
     }
 
     if !findings.is_empty() {
@@ -207,7 +236,10 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
             let _ = writeln!(out, "### Diff\n");
             for change in &plan.changes {
                 let _ = writeln!(out, "Receive connector {}:\n", md(&change.identity));
-                out.push_str(&fenced("diff", &change_diff(&server.connectors, change)));
+                out.push_str(&fenced(
+                    "diff",
+                    &change_diff(&server.connectors, change, diagnosis.now),
+                ));
                 out.push('\n');
             }
             for change in &plan.send_changes {
@@ -216,7 +248,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                     "Send connector {} (one object for the organisation, changed only from this server):\n",
                     md(&change.identity)
                 );
-                out.push_str(&fenced("diff", &send_change_diff(change)));
+                out.push_str(&fenced("diff", &send_change_diff(change, diagnosis.now)));
                 out.push('\n');
             }
         }
@@ -228,14 +260,14 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         };
         line(&mut out, "Preflight (changes nothing): Exchange cmdlets present, right server, target certificates present with private key and valid, connectors and certificates still as planned. Any failure stops the script.".to_owned());
         for import in &plan.imports {
-            line(&mut out, format!("Import the intermediate {} into Cert:\\\\LocalMachine\\\\CA (skipped when already there).", md(&certificate_line(&import.certificate))));
+            line(&mut out, format!("Import the intermediate {} into Cert:\\\\LocalMachine\\\\CA (skipped when already there).", md(&certificate_line(&import.certificate, diagnosis.now))));
         }
         for removal in &plan.removals {
             line(
                 &mut out,
                 format!(
                     "Export, then remove the certificate without private key {} by its full thumbprint.",
-                    md(&certificate_line(&removal.certificate))
+                    md(&certificate_line(&removal.certificate, diagnosis.now))
                 ),
             );
         }

@@ -4,9 +4,11 @@
 use std::fmt::Write;
 
 use similar::TextDiff;
+use time::OffsetDateTime;
 
+use crate::diagnose::needs::{Missing, NotJudged};
 use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy};
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy, SendReport};
 use crate::model::{Certificate, Inventory};
 use crate::plan::{summarize, ConnectorChange, SendConnectorChange, ServerPlan};
 use crate::render::ps;
@@ -39,7 +41,9 @@ impl Style {
     }
 }
 
-pub fn certificate_line(certificate: &Certificate) -> String {
+/// One certificate as every output shows it, its validity judged at `now`: an expired
+/// certificate says so wherever it appears (issue 17 point 5), not "valid to" a past date.
+pub fn certificate_line(certificate: &Certificate, now: OffsetDateTime) -> String {
     let mut notes = Vec::new();
     if certificate.self_signed {
         notes.push("self-signed".to_owned());
@@ -47,7 +51,13 @@ pub fn certificate_line(certificate: &Certificate) -> String {
     if certificate.has_private_key == Some(false) {
         notes.push("no private key".to_owned());
     }
-    notes.push(format!("valid to {}", date(certificate.not_after)));
+    notes.push(if now > certificate.not_after {
+        format!("EXPIRED on {}", date(certificate.not_after))
+    } else if now < certificate.not_before {
+        format!("not valid before {}", date(certificate.not_before))
+    } else {
+        format!("valid to {}", date(certificate.not_after))
+    });
     format!(
         "{} {} ({})",
         certificate.thumbprint,
@@ -56,7 +66,8 @@ pub fn certificate_line(certificate: &Certificate) -> String {
     )
 }
 
-fn presented(selection: &Selection) -> String {
+fn presented(selection: &Selection, now: OffsetDateTime) -> String {
+    let line = |certificate: &Certificate| certificate_line(certificate, now);
     match selection {
         Selection::Named {
             valid,
@@ -68,31 +79,54 @@ fn presented(selection: &Selection) -> String {
                 "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
             }
             (_, []) => "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned(),
-            (Some(one), [_]) => certificate_line(one),
+            (Some(one), [_]) => line(one),
             (Some(one), several) => format!(
                 "{} (of {} valid matches, under every documented rule for this build)",
-                certificate_line(one),
+                line(one),
                 several.len()
             ),
             (None, _) => {
                 let answers: Vec<String> = readings
                     .iter()
                     .map(|reading| {
-                        let what = reading.presents.map_or_else(
-                            || "nothing (no eligible certificate)".to_owned(),
-                            certificate_line,
-                        );
+                        let what = reading
+                            .presents
+                            .map_or_else(|| "nothing (no eligible certificate)".to_owned(), line);
                         format!("{what} under \"{}\"", reading.rule)
                     })
                     .collect();
                 format!("depends on the build's rule: {}", answers.join("; "))
             }
         },
-        Selection::ByFqdn { chosen: Some(c), .. } => certificate_line(c),
+        Selection::ByFqdn { chosen: Some(c), .. } => line(c),
         Selection::ByFqdn { chosen: None, .. } => {
             "nothing: no certificate matches the FQDN, STARTTLS is not offered".to_owned()
         }
     }
+}
+
+fn write_send_connector(out: &mut String, report: &SendReport, now: OffsetDateTime) {
+    let how = match &report.selection {
+        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
+        Selection::ByFqdn { name: Some(fqdn), .. } => {
+            format!("TlsCertificateName null, search by Fqdn {fqdn}")
+        }
+        Selection::ByFqdn { name: None, .. } => "TlsCertificateName null, Fqdn null".to_owned(),
+    };
+    // The send side has no STARTTLS to withhold: without a certificate it sends without one.
+    let presents = match &report.selection {
+        Selection::Named { valid, .. } if valid.is_empty() => {
+            "nothing: no valid certificate with that issuer and subject here (454 4.7.5)".to_owned()
+        }
+        Selection::ByFqdn { name: None, .. } => "nothing: there is no name to search by".to_owned(),
+        Selection::ByFqdn { chosen: None, .. } => {
+            "nothing: no certificate with a private key covers the Fqdn".to_owned()
+        }
+        selection => presented(selection, now),
+    };
+    let _ = writeln!(out, "    {}", report.connector.name);
+    let _ = writeln!(out, "      {how}");
+    let _ = writeln!(out, "      presents: {presents}");
 }
 
 fn connector_state(name: Option<String>, presents: &str) -> String {
@@ -102,7 +136,7 @@ fn connector_state(name: Option<String>, presents: &str) -> String {
     )
 }
 
-fn write_connector(out: &mut String, report: &ConnectorReport) {
+fn write_connector(out: &mut String, report: &ConnectorReport, now: OffsetDateTime) {
     let connector = report.connector;
     let marker = if report.hybrid { " (hybrid)" } else { "" };
     let how = match &report.selection {
@@ -114,7 +148,7 @@ fn write_connector(out: &mut String, report: &ConnectorReport) {
     };
     let _ = writeln!(out, "    {}{marker}", connector.identity());
     let _ = writeln!(out, "      {how}");
-    let _ = writeln!(out, "      presents: {}", presented(&report.selection));
+    let _ = writeln!(out, "      presents: {}", presented(&report.selection, now));
     if let Some(observed) = report.observed {
         let _ = writeln!(
             out,
@@ -224,14 +258,23 @@ pub fn plan(
         } else {
             let _ = writeln!(out, "  Receive connectors and the certificate each presents:");
             for report in &server.connectors {
-                write_connector(&mut out, report);
+                write_connector(&mut out, report, diagnosis.now);
+            }
+        }
+        if !server.send_connectors.is_empty() {
+            let _ = writeln!(
+                out,
+                "  Send connectors to Exchange Online from this server and the certificate each presents:"
+            );
+            for report in &server.send_connectors {
+                write_send_connector(&mut out, report, diagnosis.now);
             }
         }
         if let Some(target) = server.target {
             let _ = writeln!(
                 out,
                 "  Certificate for hybrid mail flow: {}",
-                certificate_line(target)
+                certificate_line(target, diagnosis.now)
             );
             let _ = writeln!(
                 out,
@@ -288,13 +331,26 @@ pub fn plan(
                 }
             }
         }
-        write_changes(&mut out, server.connectors.as_slice(), server_plan, style);
+        write_changes(
+            &mut out,
+            server.connectors.as_slice(),
+            server_plan,
+            diagnosis.now,
+            style,
+        );
     }
-    let summary = summarize(plans);
+    write_not_judged(&mut out, &diagnosis.not_judged, style);
+    let summary = summarize(diagnosis, plans);
     if !summary.has_work() {
         let _ = writeln!(
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
+        );
+    } else if summary.change + summary.remove + summary.import + summary.manual == 0 {
+        let _ = writeln!(
+            out,
+            "\nNo changes in what was checked, but {} check(s) could not be judged (see \"Not checked\"): give what they need and plan again.",
+            summary.not_checked
         );
     }
     for note in notes {
@@ -304,8 +360,49 @@ pub fn plan(
     out
 }
 
+/// Where a not-judged check applies: the server, and the object when it is not the server.
+pub fn not_judged_place(entry: &NotJudged) -> String {
+    match entry.server.as_deref() {
+        Some(server) if server == entry.object => server.to_owned(),
+        Some(server) => format!("{server}, {}", entry.object),
+        None => format!("organisation, {}", entry.object),
+    }
+}
+
+/// What the check did not do and why: `did not run: the ... listing was not given`.
+pub fn not_judged_reason(entry: &NotJudged) -> String {
+    match entry.missing {
+        Missing::Export(_) => format!("did not run: {}", entry.reason()),
+        Missing::Property { .. } => format!("not judged: {}", entry.reason()),
+    }
+}
+
+/// The checks that could not be judged, each with what it lacks and the command that exports
+/// it, so that the plan is never read as an all-clear.
+fn write_not_judged(out: &mut String, entries: &[NotJudged], style: Style) {
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        style.bold("Not checked (nothing is said of these until the data is given):")
+    );
+    for entry in entries {
+        let head = style.yellow(&format!("{} ({})", entry.rule.code, entry.rule.name));
+        let _ = writeln!(
+            out,
+            "  {head}, {}: {}",
+            not_judged_place(entry),
+            not_judged_reason(entry)
+        );
+        let _ = writeln!(out, "    {}:", entry.missing.how());
+        let _ = writeln!(out, "      PS> {}", entry.missing.export().command());
+    }
+}
+
 /// The unified diff of the send connector's TlsCertificateName, shared with the change report.
-pub fn send_change_diff(change: &SendConnectorChange) -> String {
+pub fn send_change_diff(change: &SendConnectorChange, now: OffsetDateTime) -> String {
     let state = |name: Option<String>| {
         format!(
             "TlsCertificateName: {}\n",
@@ -316,22 +413,22 @@ pub fn send_change_diff(change: &SendConnectorChange) -> String {
     let after = format!(
         "{}Certificate on this server: {}\n",
         state(Some(change.after.to_string())),
-        certificate_line(&change.certificate)
+        certificate_line(&change.certificate, now)
     );
     unified_diff(&before, &after)
 }
 
 /// The unified diff of a connector's current and desired state, shared with the change report.
-pub fn change_diff(reports: &[ConnectorReport], change: &ConnectorChange) -> String {
+pub fn change_diff(reports: &[ConnectorReport], change: &ConnectorChange, now: OffsetDateTime) -> String {
     let current = reports
         .iter()
         .find(|r| r.connector.identity() == change.identity)
-        .map(|r| presented(&r.selection))
+        .map(|r| presented(&r.selection, now))
         .unwrap_or_default();
     let before = connector_state(change.before.as_ref().map(ToString::to_string), &current);
     let after = connector_state(
         Some(change.after.to_string()),
-        &certificate_line(&change.certificate),
+        &certificate_line(&change.certificate, now),
     );
     unified_diff(&before, &after)
 }
@@ -355,7 +452,13 @@ fn write_painted_diff(out: &mut String, diff: &str, style: Style) {
     }
 }
 
-fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPlan, style: Style) {
+fn write_changes(
+    out: &mut String,
+    reports: &[ConnectorReport],
+    plan: &ServerPlan,
+    now: OffsetDateTime,
+    style: Style,
+) {
     if plan.is_empty() {
         return;
     }
@@ -365,7 +468,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             out,
             "  {} import into Cert:\\LocalMachine\\CA: {}",
             style.green("+"),
-            certificate_line(&import.certificate)
+            certificate_line(&import.certificate, now)
         );
     }
     for removal in &plan.removals {
@@ -373,7 +476,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             out,
             "  {} remove from Cert:\\LocalMachine\\My (after a backup): {}",
             style.red("-"),
-            certificate_line(&removal.certificate)
+            certificate_line(&removal.certificate, now)
         );
     }
     for change in &plan.changes {
@@ -383,7 +486,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             style.yellow("~"),
             change.identity
         );
-        write_painted_diff(out, &change_diff(reports, change), style);
+        write_painted_diff(out, &change_diff(reports, change, now), style);
     }
     for change in &plan.send_changes {
         let _ = writeln!(
@@ -393,7 +496,7 @@ fn write_changes(out: &mut String, reports: &[ConnectorReport], plan: &ServerPla
             change.identity,
             change.source_servers.join(", ")
         );
-        write_painted_diff(out, &send_change_diff(change), style);
+        write_painted_diff(out, &send_change_diff(change, now), style);
     }
     for service in &plan.restarts {
         let _ = writeln!(

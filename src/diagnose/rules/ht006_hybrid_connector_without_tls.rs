@@ -1,6 +1,7 @@
 //! HT006 `hybrid-connector-without-tls`: the rule's documentation, metadata and check.
 
 use super::{Rule, Severity};
+use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
 use crate::input::exchange::AUTH_TLS;
 use crate::model::ReceiveConnector;
@@ -22,6 +23,8 @@ Exchange Online requires TLS to deliver hybrid mail.
 
 ## Detection
 `AuthMechanism` in the Get-ReceiveConnector export (a number in Windows PowerShell 5.1: Tls = 1).
+A hybrid connector exported without `AuthMechanism` is not judged: the plan lists the check as
+not judged, with the file and record, and never calls the connector right.
 
 ## Fix
 Manual, because `AuthMechanism` carries other settings too: add `Tls` with
@@ -41,12 +44,25 @@ Always.
 /// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
 const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequireTLS, ExchangeServer";
 
-/// The hybrid connector must offer STARTTLS: its AuthMechanism must include Tls.
+/// The hybrid connector must offer STARTTLS: its AuthMechanism must include Tls. Without the
+/// property (left out of the export) the check is not judged; no connector lacks the value.
 pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Findings) {
-    if connector.auth_mechanism.is_none_or(|m| m & AUTH_TLS != 0) {
+    let identity = connector.identity();
+    let Some(mechanism) = connector.auth_mechanism else {
+        findings.not_judged(
+            &RULE,
+            identity,
+            Missing::Property {
+                property: "AuthMechanism",
+                source: connector.source.clone(),
+                export: Export::ReceiveConnectors,
+            },
+        );
+        return;
+    };
+    if mechanism & AUTH_TLS != 0 {
         return;
     }
-    let identity = connector.identity();
     findings.push(
         &RULE,
         identity.clone(),
@@ -55,7 +71,7 @@ pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Fi
             file: connector.source.file.clone(),
             position: connector.source.position.clone(),
             field: "AuthMechanism".to_owned(),
-            value: connector.auth_mechanism.unwrap_or_default().to_string(),
+            value: mechanism.to_string(),
         }],
         Remedy::Manual {
             instruction: format!(

@@ -3,9 +3,10 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::select::{named_readings, Direction, Release};
 use crate::diagnose::{certificate_evidence, date, has_key, Findings, Remedy};
-use crate::model::{Certificate, TlsCertificateName};
+use crate::model::{Certificate, Inventory, Server, Store, TlsCertificateName};
 
 pub const RULE: Rule = Rule {
     code: "HT009",
@@ -40,7 +41,9 @@ The store listing of `Cert:\LocalMachine\My` (from `hybridtls collect`) is compa
 and subject each hybrid receive connector and each send connector to Exchange Online on this
 server uses. For each key-less match the finding says which lookup picks it under which documented
 rule for the server's release (`AdminDisplayVersion`; every rule when the release is unknown), and
-which lookups skip it. When send connectors were not exported, the receive connectors' name stands
+which lookups skip it. Without that listing the check does not run, and the plan says so with
+the command that makes the listing: `Get-ExchangeCertificate` lists only certificates with a
+private key, so no other export shows the copy. When send connectors were not exported, the receive connectors' name stands
 in for theirs: the Hybrid Configuration Wizard names the same certificate on both. A key-less copy
 that no lookup can pick under any rule is harmless and not reported.
 
@@ -78,6 +81,18 @@ pub(in crate::diagnose) struct Lookup<'a> {
     pub what: String,
     pub name: &'a TlsCertificateName,
     pub direction: Direction,
+}
+
+/// A key-less copy is seen only in the `Cert:\LocalMachine\My` listing: Get-ExchangeCertificate
+/// lists only certificates with a private key (Wesselius 2019, in Sources).
+pub(in crate::diagnose) fn needs(inventory: &Inventory, server: &Server, findings: &mut Findings) {
+    if !inventory.store_listed(&server.name, Store::My) {
+        findings.not_judged(
+            &RULE,
+            server.name.clone(),
+            Missing::Export(Export::StoreListing(Store::My)),
+        );
+    }
 }
 
 /// What one key-less copy does to the lookups that match it.

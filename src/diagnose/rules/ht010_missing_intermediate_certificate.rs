@@ -24,7 +24,10 @@ attribute the connection to your tenant's inbound connector (KB 3212877).
 
 ## Detection
 The chain is built offline from the My, CA and Root listings and the certificate files given,
-matching issuer name and key identifier and checking each signature.
+matching issuer name and key identifier and checking each signature. Without the CA listing,
+or without the certificate's `RawData`, the check does not run and the plan lists it as not
+judged, with the command that exports what is missing (KB 3212877: the intermediate belongs in
+`Cert:\LocalMachine\CA`, so only that listing can show it missing).
 
 ## Fix
 When the intermediate was supplied as a file (PEM, DER `.cer`), the script embeds it, writes it to

@@ -27,7 +27,8 @@ certificate that fails `X509Certificate2.Verify()`.
 validation failure`.
 
 ## Detection
-The offline chain (see HT010) is compared with the Root listing.
+The offline chain (see HT010) is compared with the Root listing. Without the Root listing the
+check does not run and the plan lists it as not judged, with the command that makes the listing.
 
 ## Fix
 None automatic: roots are trust decisions. Make sure Windows root certificate updates reach the

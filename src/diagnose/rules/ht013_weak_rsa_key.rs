@@ -20,7 +20,8 @@ Public CAs no longer issue such certificates and Microsoft 365 may refuse them.
 TLS failures with Exchange Online that no configuration change fixes.
 
 ## Detection
-The key size is read from the certificate's DER (`RawData`).
+The key size is read from the certificate's DER (`RawData`). A certificate exported without
+`RawData` is not judged (listed as such with its file), never passed.
 
 ## Fix
 Renew with a 2048-bit or larger RSA key and plan again.
@@ -37,6 +38,7 @@ Always.
 /// The certificate hybrid mail will present has an RSA key shorter than 2048 bits.
 pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
     let Some(facts) = &certificate.facts else {
+        findings.without_raw_data(&RULE, certificate);
         return;
     };
     if facts.key_algorithm != "RSA" || facts.key_bits == 0 || facts.key_bits >= 2048 {

@@ -20,7 +20,8 @@ SHA-1 signatures are no longer trusted for TLS server certificates.
 Certificate validation failures at Exchange Online.
 
 ## Detection
-The signature algorithm is read from the certificate's DER (`RawData`).
+The signature algorithm is read from the certificate's DER (`RawData`). A certificate exported
+without `RawData` is not judged (listed as such with its file), never passed.
 
 ## Fix
 Renew the certificate with a SHA-256 (or stronger) signature and plan again.
@@ -38,6 +39,7 @@ Always.
 /// The certificate hybrid mail will present is signed with SHA-1.
 pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
     let Some(facts) = &certificate.facts else {
+        findings.without_raw_data(&RULE, certificate);
         return;
     };
     if !facts.signature_algorithm.to_ascii_lowercase().starts_with("sha1") {

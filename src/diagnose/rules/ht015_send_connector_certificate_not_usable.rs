@@ -3,10 +3,11 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::needs::{Export, Missing, NotJudged};
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    install_certificate_instruction, sourced_send_connectors, Evidence, Findings, ManualCommand, Remedy,
-    ServerIndex, Target,
+    absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
+    ManualCommand, Remedy, ServerIndex, Target,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
 
@@ -37,7 +38,9 @@ presents when it sends. Without the named certificate the server sends without i
 
 ## Detection
 The send connector export is matched with each source server's certificate export, as for
-receive connectors.
+receive connectors. Without a Get-SendConnector export, or with a connector to Exchange Online
+exported without `SourceTransportServers`, the check is listed as not judged with the command
+that exports it: the send side breaks alone in seed 002, so the receive side says nothing of it.
 
 ## Fix
 `Set-SendConnector -Identity <name> -TlsCertificateName '<I>issuer<S>subject'`, naming the
@@ -86,6 +89,37 @@ certificate with the same issuer and subject as the Mailbox servers.
 "#,
 };
 
+/// The check reads the Get-SendConnector export, and in it `SourceTransportServers`: without
+/// them no server is known to send to Exchange Online, which is not "every server is fine".
+pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+    if !inventory
+        .inputs
+        .iter()
+        .any(|input| input.kind == crate::model::InputKind::SendConnectors)
+    {
+        list.push(NotJudged {
+            rule: &RULE,
+            server: None,
+            object: "the send connector to Exchange Online".to_owned(),
+            missing: Missing::Export(Export::SendConnectors),
+        });
+    }
+    for connector in inventory
+        .send_connectors
+        .iter()
+        .filter(|c| c.targets_exchange_online() && c.absent.contains(&"SourceTransportServers"))
+    {
+        list.push(absent_property(
+            &RULE,
+            None,
+            connector.name.clone(),
+            "SourceTransportServers",
+            &connector.source,
+            Export::SendConnectors,
+        ));
+    }
+}
+
 /// Send connectors to Exchange Online that this server sources must name a certificate it has.
 /// A send connector is one object of the organisation (in Active Directory), so when the fix is
 /// scripted it is scripted once, in the script of the first source server in sorted order (the
@@ -95,7 +129,7 @@ pub(in crate::diagnose) fn check(
     index: &ServerIndex,
     server: &Server,
     store: &[&Certificate],
-    target: Option<&Target>,
+    target: Result<&Target, &[String]>,
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
@@ -109,7 +143,7 @@ pub(in crate::diagnose) fn check(
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
-            Some(target) => match automation(inventory, index, server, connector, &target.name, now) {
+            Ok(target) => match automation(inventory, index, server, connector, &target.name, now) {
                 Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
                     connector: Box::new(connector.clone()),
                     after: target.name.clone(),
@@ -137,7 +171,8 @@ pub(in crate::diagnose) fn check(
                     }),
                 },
             },
-            None => Remedy::manual(install_certificate_instruction(&[])),
+            // No certificate here qualifies: the new one must cover the hybrid names.
+            Err(names) => Remedy::manual(install_certificate_instruction(names)),
         };
         findings.push(
             &RULE,

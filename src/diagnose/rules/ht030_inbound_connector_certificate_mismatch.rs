@@ -3,12 +3,16 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::needs::{Export, Missing, NotJudged};
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    certificate_evidence, disqualifications, sourced_send_connectors, Evidence, Findings, ManualCommand,
-    Remedy,
+    absent_property, certificate_evidence, disqualifications, sourced_send_connectors, Evidence, Findings,
+    ManualCommand, Remedy,
 };
-use crate::model::{common_name, exo_domain_matches, Apex, Certificate, InboundConnector, Inventory, Server};
+use crate::model::{
+    common_name, exo_domain_matches, Apex, Certificate, InboundConnector, Inventory, Server,
+    TenantConnectorType,
+};
 
 pub const RULE: Rule = Rule {
     code: "HT030",
@@ -36,7 +40,10 @@ restricts its domains), or arrives as external mail.
 - Mail from on-premises users shown as external in Exchange Online.
 
 ## Detection
-Runs only when a `Get-InboundConnector` export (Exchange Online PowerShell) is given. For each
+Runs only when a `Get-InboundConnector` export (Exchange Online PowerShell) is given. A connector
+exported without `ConnectorType`, an OnPremises one without `TlsSenderCertificateName` (absent,
+not null), or inbound connectors without a Get-SendConnector export are listed as not judged
+with the file and the command, never as matching. For each
 send connector to Exchange Online sourced on this server, the certificate it presents here (the
 valid one with a private key its `TlsCertificateName` names, or with `TlsCertificateName` null
 the one Exchange finds by the connector's `Fqdn`) has its names (CN and SAN DNS names)
@@ -80,6 +87,49 @@ Always: the inbound connector is in Exchange Online.
   the name of the hybrid certificate.
 "#,
 };
+
+/// What the comparison reads, when the inbound connectors were given: each one's
+/// `ConnectorType`, an OnPremises connector's `TlsSenderCertificateName` (null is a connector
+/// that attributes by address; absent is an export that left it out), and the send connectors.
+pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+    if inventory.inbound_connectors.is_empty() {
+        return;
+    }
+    for connector in &inventory.inbound_connectors {
+        let absent = match connector.connector_type {
+            None => Some("ConnectorType"),
+            Some(TenantConnectorType::OnPremises)
+                if connector.enabled != Some(false)
+                    && connector.absent.contains(&"TlsSenderCertificateName") =>
+            {
+                Some("TlsSenderCertificateName")
+            }
+            _ => None,
+        };
+        if let Some(property) = absent {
+            list.push(absent_property(
+                &RULE,
+                None,
+                connector.name.clone(),
+                property,
+                &connector.source,
+                Export::InboundConnectors,
+            ));
+        }
+    }
+    if !inventory
+        .inputs
+        .iter()
+        .any(|input| input.kind == crate::model::InputKind::SendConnectors)
+    {
+        list.push(NotJudged {
+            rule: &RULE,
+            server: None,
+            object: "the send connector to Exchange Online".to_owned(),
+            missing: Missing::Export(Export::SendConnectors),
+        });
+    }
+}
 
 /// Compares the certificate each send connector to Exchange Online presents from `server` with
 /// the `TlsSenderCertificateName` of the OnPremises inbound connectors; `names` are the hybrid

@@ -3,8 +3,13 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
-use crate::diagnose::{certificate_evidence, disqualifications, Evidence, Findings, ManualCommand, Remedy};
-use crate::model::{exo_domain_matches, Apex, Certificate, Inventory, Server};
+use crate::diagnose::needs::{Export, NotJudged};
+use crate::diagnose::{
+    absent_property, certificate_evidence, disqualifications, Evidence, Findings, ManualCommand, Remedy,
+};
+use crate::model::{
+    exo_domain_matches, Apex, Certificate, Inventory, Server, TenantConnectorType, TlsAuthLevel,
+};
 
 pub const RULE: Rule = Rule {
     code: "HT031",
@@ -29,7 +34,10 @@ makes Exchange Online defer every message to on-premises, and return it after a 
 - `4.4.7 Message expired` after the retries.
 
 ## Detection
-Runs only when a `Get-OutboundConnector` export (Exchange Online PowerShell) is given. The
+Runs only when a `Get-OutboundConnector` export (Exchange Online PowerShell) is given. A
+connector exported without `ConnectorType`, an enabled OnPremises one without `TlsSettings`, or
+one with DomainValidation without `TlsDomain` is listed as not judged with its file, never as
+matching. The
 `TlsDomain` of every enabled OnPremises outbound connector with `TlsSettings` DomainValidation
 (number 4 or the name) is compared with the names (CN and SAN DNS names) of the certificates
 the hybrid receive connectors of this server are meant to present: the one they present now when
@@ -69,6 +77,34 @@ Always: the outbound connector is in Exchange Online.
   DomainValidation 4), the type of `TlsSettings` (exchange-formats.md §2).
 "#,
 };
+
+/// What the comparison reads of each outbound connector: `ConnectorType`, and of an enabled
+/// OnPremises one `TlsSettings`, and with DomainValidation `TlsDomain` (Set-OutboundConnector
+/// requires it then). One absent is a connector the check cannot judge.
+pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+    for connector in &inventory.outbound_connectors {
+        let on_premises = connector.connector_type == Some(TenantConnectorType::OnPremises)
+            && connector.enabled != Some(false);
+        let absent = match (connector.connector_type, connector.tls_settings) {
+            (None, _) => Some("ConnectorType"),
+            (_, None) if on_premises => Some("TlsSettings"),
+            (_, Some(TlsAuthLevel::DomainValidation)) if on_premises && connector.tls_domain.is_none() => {
+                Some("TlsDomain")
+            }
+            _ => None,
+        };
+        if let Some(property) = absent {
+            list.push(absent_property(
+                &RULE,
+                None,
+                connector.name.clone(),
+                property,
+                &connector.source,
+                Export::OutboundConnectors,
+            ));
+        }
+    }
+}
 
 /// Compares the `TlsDomain` of the Exchange Online outbound connectors with the certificates
 /// `intended` for the hybrid receive connectors of `server`, among `store`; `names` are the

@@ -1,0 +1,156 @@
+//! What each check needs from the inputs, and the record of a check that could not be judged
+//! for want of it. "Nothing to change" is only said of what was checked: a key-less copy of
+//! the hybrid certificate is invisible without the `Cert:\LocalMachine\My` listing (seed 002),
+//! a missing intermediate without the `CA` listing (seed 004), and a hybrid connector without
+//! `Tls` in its `AuthMechanism` without that property (issue 18). Such a check is reported as
+//! not judged, with what is missing, where, and the command that exports it; it is never a pass.
+
+use crate::model::{InputKind, Source, Store};
+
+use super::rules::Rule;
+
+/// An export hybridtls reads, with the command that makes it by hand. The commands hold no
+/// value from the inputs (the server is the one they run on), so they are shown as they are;
+/// the README lists the same commands, which a test keeps in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    ExchangeCertificates,
+    ReceiveConnectors,
+    SendConnectors,
+    StoreListing(Store),
+    InboundConnectors,
+    OutboundConnectors,
+}
+
+impl Export {
+    /// Every export with a hand-export command, in the README's order.
+    pub const ALL: [Export; 8] = [
+        Export::ExchangeCertificates,
+        Export::ReceiveConnectors,
+        Export::SendConnectors,
+        Export::StoreListing(Store::My),
+        Export::StoreListing(Store::Ca),
+        Export::StoreListing(Store::Root),
+        Export::InboundConnectors,
+        Export::OutboundConnectors,
+    ];
+
+    /// The export that holds the properties of objects read from `kind`.
+    pub fn of(kind: InputKind) -> Option<Export> {
+        match kind {
+            InputKind::ExchangeCertificates => Some(Export::ExchangeCertificates),
+            InputKind::ReceiveConnectors => Some(Export::ReceiveConnectors),
+            InputKind::SendConnectors => Some(Export::SendConnectors),
+            InputKind::InboundConnectors => Some(Export::InboundConnectors),
+            InputKind::OutboundConnectors => Some(Export::OutboundConnectors),
+            _ => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Export::ExchangeCertificates => "the Get-ExchangeCertificate export",
+            Export::ReceiveConnectors => "the Get-ReceiveConnector export",
+            Export::SendConnectors => "the Get-SendConnector export",
+            Export::StoreListing(Store::My) => "the Cert:\\LocalMachine\\My listing",
+            Export::StoreListing(Store::Ca) => "the Cert:\\LocalMachine\\CA listing",
+            Export::StoreListing(_) => "the Cert:\\LocalMachine\\Root listing",
+            Export::InboundConnectors => "the Exchange Online Get-InboundConnector export",
+            Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
+        }
+    }
+
+    /// Where the command runs.
+    pub fn shell(self) -> &'static str {
+        match self {
+            Export::StoreListing(_) => "in PowerShell on the server",
+            Export::SendConnectors => {
+                "in the Exchange Management Shell on any Mailbox server, once for the organisation"
+            }
+            Export::InboundConnectors | Export::OutboundConnectors => {
+                "in Exchange Online PowerShell (Connect-ExchangeOnline), once for the organisation"
+            }
+            _ => "in the Exchange Management Shell on the server",
+        }
+    }
+
+    /// The command, as the README gives it. The store listings are what `hybridtls collect`
+    /// writes (templates/collect.ps1): `Store` says which store, `RawData` is base64, and
+    /// `-InputObject @(...)` keeps an array when the store holds one certificate or none.
+    pub fn command(self) -> &'static str {
+        match self {
+            Export::ExchangeCertificates => "Get-ExchangeCertificate | Select-Object Thumbprint,Subject,Issuer,FriendlyName,NotBefore,NotAfter,HasPrivateKey,IsSelfSigned,Status,Services,CertificateDomains,Identity,RawData | ConvertTo-Json > exchange-certificates.json",
+            Export::ReceiveConnectors => "Get-ReceiveConnector -Server $env:COMPUTERNAME | Select-Object Identity,Name,Server,TransportRole,Bindings,RemoteIPRanges,Fqdn,TlsCertificateName,TlsDomainCapabilities,AuthMechanism,Enabled | ConvertTo-Json > receive-connectors.json",
+            Export::SendConnectors => "Get-SendConnector | Select-Object Identity,Name,AddressSpaces,SmartHosts,Fqdn,TlsCertificateName,CloudServicesMailEnabled,SourceTransportServers | ConvertTo-Json > send-connectors.json",
+            Export::StoreListing(Store::My) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\My | Select-Object @{n='Store';e={'My'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-My.json",
+            Export::StoreListing(Store::Ca) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\CA | Select-Object @{n='Store';e={'CA'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-CA.json",
+            Export::StoreListing(_) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\Root | Select-Object @{n='Store';e={'Root'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-Root.json",
+            Export::InboundConnectors => "Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json",
+            Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
+        }
+    }
+}
+
+/// What a check lacked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// An export that was not among the inputs.
+    Export(Export),
+    /// A property the check reads, absent from an object of an export that was given.
+    Property {
+        property: &'static str,
+        source: Source,
+        export: Export,
+    },
+}
+
+impl Missing {
+    /// What is missing, in words: `the Cert:\LocalMachine\CA listing`, `AuthMechanism`.
+    pub fn what(&self) -> String {
+        match self {
+            Missing::Export(export) => export.describe().to_owned(),
+            Missing::Property { property, .. } => (*property).to_owned(),
+        }
+    }
+
+    pub fn export(&self) -> Export {
+        match self {
+            Missing::Export(export) | Missing::Property { export, .. } => *export,
+        }
+    }
+
+    /// How to get it, before the command.
+    pub fn how(&self) -> String {
+        match self {
+            Missing::Export(export) => format!("export it {}", export.shell()),
+            Missing::Property { property, export, .. } => format!(
+                "export again with {property} in the Select-Object list ({}), or use `hybridtls collect`",
+                export.shell()
+            ),
+        }
+    }
+}
+
+/// A check that did not run, or ran without a value it needs, so the plan cannot call its
+/// subject right. Every renderer lists it, and `--detailed-exitcode` never exits 0 with one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotJudged {
+    pub rule: &'static Rule,
+    /// None for an organisation-wide object (a send connector, an Exchange Online connector).
+    pub server: Option<String>,
+    /// What the check is about: a connector, a certificate, a server.
+    pub object: String,
+    pub missing: Missing,
+}
+
+impl NotJudged {
+    /// `AuthMechanism is missing from receive-connectors.json, record 1 ("Default Frontend EX01")`.
+    pub fn reason(&self) -> String {
+        match &self.missing {
+            Missing::Export(export) => format!("{} was not given", export.describe()),
+            Missing::Property { property, source, .. } => {
+                format!("{property} is missing from {}, {}", source.file, source.position)
+            }
+        }
+    }
+}
