@@ -171,7 +171,7 @@ function Get-CarriedOutStep {
     if ($Only -ne '') {
         $folders = @(Get-Item -LiteralPath $Only)
     } elseif (Test-Path -LiteralPath $Root) {
-        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name.StartsWith('run-') -or $_.Name.StartsWith('rollback-') })
     }
     foreach ($folder in $folders) {
         $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
@@ -359,7 +359,7 @@ try {
             Write-Step -Step 'backup' -Target $removal.Thumbprint -Result 'saved' -Detail $certificateBackup
             Remove-Item -LiteralPath $removalPath -Confirm:$false
             if (Test-Path -LiteralPath $removalPath) {
-                throw "Remove-Item reported no error, but $removalPath is still there."
+                throw "$removalPath is still there after its removal reported no error."
             }
             $changedSteps++
             Write-Step -Step 'remove' -Target $removal.Thumbprint -Result 'removed' -Detail $certificateBackup

@@ -142,7 +142,7 @@ function Get-CarriedOutStep {
     if ($Only -ne '') {
         $folders = @(Get-Item -LiteralPath $Only)
     } elseif (Test-Path -LiteralPath $Root) {
-        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name.StartsWith('run-') -or $_.Name.StartsWith('rollback-') })
     }
     foreach ($folder in $folders) {
         $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
@@ -221,7 +221,7 @@ function Test-Elevated {
 $BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
 $onlyRun = ''
 if ($RunFolder -ne '') { $onlyRun = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RunFolder) }
-$remediationSteps = @(Get-CarriedOutStep -Root $BackupRoot -Only $onlyRun | Where-Object { (Split-Path -Path $_.Folder -Leaf) -like 'run-*' } | Sort-Object -Property Time)
+$remediationSteps = @(Get-CarriedOutStep -Root $BackupRoot -Only $onlyRun | Where-Object { (Split-Path -Path $_.Folder -Leaf).StartsWith('run-') } | Sort-Object -Property Time)
 if ($remediationSteps.Count -eq 0) {
     if ($onlyRun -ne '') {
         throw "The run folder $onlyRun holds no step of plan $PlanFingerprint that remediate.ps1 carried out; nothing is rolled back."

@@ -168,7 +168,7 @@ function Get-CarriedOutStep {
     if ($Only -ne '') {
         $folders = @(Get-Item -LiteralPath $Only)
     } elseif (Test-Path -LiteralPath $Root) {
-        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name -like 'run-*' -or $_.Name -like 'rollback-*' })
+        $folders = @(Get-ChildItem -LiteralPath $Root -Directory | Where-Object { $_.Name.StartsWith('run-') -or $_.Name.StartsWith('rollback-') })
     }
     foreach ($folder in $folders) {
         $log = Join-Path -Path $folder.FullName -ChildPath 'steps.jsonl'
