@@ -596,9 +596,9 @@ fn ht015_two_source_servers_get_one_change_in_the_first_servers_script() {
     let remediate = read_script(&out.path().join("EX01/remediate.ps1"));
     support::powershell::assert_parses_cleanly(&remediate);
     let literal = |value: &str| format!("'{}'", value.replace('\'', "''"));
-    assert!(remediate.contains(&format!("Identity   = {}", literal(O365))));
-    assert!(remediate.contains(&format!("After      = {}", literal(&mail_name()))));
-    assert!(remediate.contains("Set-SendConnector -Identity $sendChange.Identity"));
+    assert!(remediate.contains(&format!("Identity      = {}", literal(O365))));
+    assert!(remediate.contains(&format!("After         = {}", literal(&mail_name()))));
+    assert!(remediate.contains("-Name 'Set-SendConnector' -Parameters @{ Identity = $sendChange.Identity"));
     let rollback = read_script(&out.path().join("EX01/rollback.ps1"));
     support::powershell::assert_parses_cleanly(&rollback);
     assert!(rollback.contains("BeforeIsNull = $false"));
@@ -637,10 +637,10 @@ fn ht015_a_null_send_certificate_name_is_set_back_to_null_by_the_rollback() {
     support::powershell::assert_parses_cleanly(&rollback);
     assert!(rollback.contains("BeforeIsNull = $true"));
     assert!(rollback.contains("if ($sendChange.BeforeIsNull) { $oldSendValue = $null }"));
-    assert!(rollback.contains("-TlsCertificateName $oldSendValue"));
+    assert!(rollback.contains("TlsCertificateName = $oldSendValue"));
     let remediate = read_script(&out.path().join("remediate.ps1"));
     // The preflight compares the live value with the planned one ('' for null).
-    assert!(remediate.contains("Before     = ''"));
+    assert!(remediate.contains("Before        = ''"));
 }
 
 /// The actions of a plan as (kind, target) in execution order.
