@@ -217,3 +217,43 @@ fn exports_are_hashed_with_sha256_and_logs_with_blake3() {
     }
     assert!(inventory.inputs.iter().any(|i| i.path.ends_with(".LOG")));
 }
+
+/// Reads `path` on a thread and gives up after `limit`: a reader that hangs fails the test
+/// instead of hanging the suite (the thread is left behind; the process ends after the tests).
+fn load_within(
+    path: &std::path::Path,
+    limit: std::time::Duration,
+) -> Result<hybridtls::model::Inventory, hybridtls::error::InputError> {
+    let (done, result) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = done.send(input::load(&[path]));
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("reading did not finish within {limit:?}"))
+}
+
+/// Issue 18: a field that is nothing but a run of N double quotes cost O(N²) (the quote check
+/// walked the whole run for each quote), so 1 MiB of quotes took minutes. Both readers, the
+/// streamed one (UTF-8) and the whole-text one (UTF-16), must read it in linear time. The
+/// bound only keeps a hang from hanging the suite: linear, this takes well under a second.
+#[test]
+fn a_field_of_millions_of_quotes_is_read_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = "\"".repeat(4 << 20);
+    let log = format!(
+        "\u{FEFF}#Software: Microsoft Exchange Server\r\n#Version: 15.1.2507.6\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: 2026-11-23T00:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n\
+2026-11-23T00:00:00.000Z,{},08DE2B6F00000001,0,172.20.102.10:25,52.100.7.16:20001,>,{quotes},\r\n",
+        smtp_log::CONNECTOR
+    );
+    let utf8 = dir.path().join("RECV2026112300-1.LOG");
+    std::fs::write(&utf8, &log).unwrap();
+    let utf16 = dir.path().join("RECV2026112300-2.LOG");
+    let bytes: Vec<u8> = log.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&utf16, bytes).unwrap();
+    for path in [utf8, utf16] {
+        let inventory = load_within(&path, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(inventory.inputs[0].records, 0, "{}", path.display());
+    }
+}

@@ -160,15 +160,7 @@ impl Needles {
     /// can join a substring, which holds no comma. Exchange quotes whole fields (most quoted
     /// rows are SMTP responses), so mostly there is none and the row is never split.
     fn quotes_hide_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
-        let joins = |at: usize| {
-            let mut before = at;
-            while before > 0 && bytes[before - 1] == b'"' {
-                before -= 1;
-            }
-            let after = bytes[at..].iter().position(|&b| b != b'"').map(|n| at + n);
-            before > 0 && bytes[before - 1] != b',' && after.is_some_and(|n| bytes[n] != b',')
-        };
-        if !memchr::memchr_iter(b'"', bytes).any(joins) {
+        if !quotes_join_neighbours(bytes) {
             return false;
         }
         unquoted.clear();
@@ -177,6 +169,24 @@ impl Needles {
         }
         self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
     }
+}
+
+/// Whether a run of quotes in `line` sits between two bytes that are not field separators, so
+/// that dropping it joins them. Each run is looked at once, as a whole: walking the run again
+/// for each of its quotes made a field of N quotes cost N² (issue 18: a 1 MiB field took
+/// minutes).
+fn quotes_join_neighbours(line: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(start) = memchr::memchr(b'"', &line[from..]).map(|n| from + n) {
+        let Some(end) = line[start..].iter().position(|&b| b != b'"').map(|n| start + n) else {
+            return false;
+        };
+        if start > 0 && line[start - 1] != b',' && line[end] != b',' {
+            return true;
+        }
+        from = end;
+    }
+    false
 }
 
 /// Reads a log from complete lines of text, in order, however they are cut into pieces.
@@ -464,41 +474,48 @@ impl Pieces<'_> {
     /// The next piece, read into `buffer` (a used one: fresh megabytes would cost a page fault
     /// per page, more than the reading itself); None at the end of the file.
     fn next(&mut self, mut buffer: Vec<u8>, progress: &dyn Progress) -> Result<Option<Piece>, InputError> {
-        while !self.at_end {
-            buffer.clear();
-            buffer.extend_from_slice(&self.carry);
-            self.carry.clear();
+        if self.at_end {
+            return Ok(None);
+        }
+        buffer.clear();
+        buffer.extend_from_slice(&self.carry);
+        self.carry.clear();
+        // Whole lines only: the part after the last line feed waits for the next piece. A line
+        // longer than a block is read on into the same buffer and only its new part searched,
+        // so that a long line costs what it weighs (copying it again for each block did not).
+        let mut searched = buffer.len();
+        loop {
             let read = read_block(&mut self.file, &mut buffer)
                 .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
             progress.advance(read as u64);
             self.at_end = read < BLOCK;
-            if !self.at_end {
-                // Whole lines only: the part after the last line feed waits for the next block.
-                let Some(last) = memchr::memrchr(b'\n', &buffer) else {
-                    guard_line_length(self.name, &buffer)?;
-                    std::mem::swap(&mut self.carry, &mut buffer);
-                    continue;
-                };
-                self.carry.extend_from_slice(&buffer[last + 1..]);
-                buffer.truncate(last + 1);
-            }
-            if buffer.is_empty() {
+            if self.at_end {
                 break;
             }
-            let offset = self.offset;
-            self.offset += buffer.len();
-            let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                3
-            } else {
-                0
-            };
-            return Ok(Some(Piece {
-                bytes: buffer,
-                text_start,
-                offset: offset + text_start,
-            }));
+            if let Some(last) = memchr::memrchr(b'\n', &buffer[searched..]) {
+                let last = searched + last;
+                self.carry.extend_from_slice(&buffer[last + 1..]);
+                buffer.truncate(last + 1);
+                break;
+            }
+            guard_line_length(self.name, &buffer)?;
+            searched = buffer.len();
         }
-        Ok(None)
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        let offset = self.offset;
+        self.offset += buffer.len();
+        let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        Ok(Some(Piece {
+            bytes: buffer,
+            text_start,
+            offset: offset + text_start,
+        }))
     }
 }
 
@@ -650,8 +667,8 @@ fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<
 
 /// A line longer than any export hybridtls reads whole is damage, and holding it would undo
 /// the flat memory.
-fn guard_line_length(name: &str, carry: &[u8]) -> Result<(), InputError> {
-    if carry.len() as u64 > super::MAX_FILE_BYTES {
+fn guard_line_length(name: &str, line: &[u8]) -> Result<(), InputError> {
+    if line.len() as u64 > super::MAX_FILE_BYTES {
         return Err(InputError::new(
             name,
             format!(
