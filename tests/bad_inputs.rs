@@ -243,3 +243,29 @@ fn a_folder_whose_exports_name_two_servers_names_the_files_that_disagree() {
     assert!(stderr.contains("EXCH02 in "), "{stderr}");
     assert!(stderr.contains("receive-connectors.json"), "{stderr}");
 }
+
+/// Issue 18: a property given twice was read as its last copy, which could turn STARTTLS not
+/// offered into "nothing to change". No cmdlet writes it and ConvertFrom-Json refuses it, in
+/// any case (PowerShell reads names case-insensitively, and so does hybridtls).
+#[test]
+fn a_property_given_twice_is_refused_with_its_record_and_name() {
+    let connector = |second: &str| {
+        format!(
+            "[\r\n{{\"Name\": \"Relay\", \"Server\": \"EX1\", \"TransportRole\": 32, \"Bindings\": [\"0.0.0.0:2525\"]}},\r\n{{\r\n    \"Identity\":  \"EX1\\\\Default Frontend EX1\",\r\n    \"Name\":  \"Default Frontend EX1\",\r\n    \"Server\":  \"EX1\",\r\n    \"TransportRole\":  16384,\r\n    \"Bindings\":  [\"0.0.0.0:25\"],\r\n    \"Fqdn\":  \"EX1.contoso.com\",\r\n    \"TlsCertificateName\":  null,\r\n    \"AuthMechanism\":  \"Integrated, BasicAuth\",\r\n    \"{second}\":  \"Tls, Integrated, BasicAuth\"\r\n}}\r\n]"
+        )
+    };
+    for second in ["AuthMechanism", "authmechanism"] {
+        let stderr = plan_with_bad_file("connectors.json", connector(second).as_bytes());
+        assert!(stderr.contains("given twice"), "{second}: {stderr}");
+        assert!(stderr.contains("record 2"), "{second}: {stderr}");
+        assert!(stderr.contains(&format!("\"{second}\"")), "{second}: {stderr}");
+        assert!(stderr.contains("line 12, column"), "{second}: {stderr}");
+    }
+    // Nested objects too, named by their path.
+    let nested = "{\"Name\": \"Default Frontend EX1\", \"Server\": \"EX1\", \"Bindings\": [\"0.0.0.0:25\"], \"TlsCertificateName\": {\"CertificateSubject\": \"CN=a\", \"CertificateSubject\": \"CN=b\"}}";
+    let stderr = plan_with_bad_file("nested.json", nested.as_bytes());
+    assert!(
+        stderr.contains("record 1, property TlsCertificateName"),
+        "{stderr}"
+    );
+}
