@@ -257,3 +257,54 @@ fn a_field_of_millions_of_quotes_is_read_in_linear_time() {
         assert_eq!(inventory.inputs[0].records, 0, "{}", path.display());
     }
 }
+
+/// Issue 18: each of these turned HT016 or a certificate seen into silence, exit 0. A log
+/// that cannot be read as a log is an error naming the file and the line, from both readers.
+#[test]
+fn a_damaged_log_is_an_error_never_silence() {
+    let log = std::fs::read_to_string(format!("{EXAMPLE}/RECV2026112309-1.LOG")).unwrap();
+    let thumbprint = log.find("EA0EDA0EA534").unwrap();
+    let mut cases: Vec<(String, String, &str)> = vec![(
+        "cut in the thumbprint row".to_owned(),
+        log[..thumbprint + 10].to_owned(),
+        "line 8, column 1",
+    )];
+    for hidden in ['\u{202E}', '\u{2028}', '\u{2029}', '\u{85}', '\u{200F}'] {
+        let code = format!("U+{:04X}", u32::from(hidden));
+        cases.push((
+            format!("{code} inside the context"),
+            log.replacen("Sending certificate", &format!("Sending cert{hidden}ificate"), 1),
+            "line 8, column",
+        ));
+        cases.push((
+            format!("{code} after the context"),
+            log.replacen("Sending certificate", &format!("Sending certificate{hidden}"), 1),
+            "line 8, column",
+        ));
+    }
+    for column in ["connector-id", "session-id", "data", "context"] {
+        cases.push((
+            format!("a header without {column}"),
+            log.replacen(&format!(",{column}"), "", 1),
+            "line 5, column 1",
+        ));
+    }
+    for (case, text, position) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_example(dir.path());
+        let path = dir.path().join("RECV2026112309-1.LOG");
+        std::fs::write(&path, &text).unwrap();
+        let err = input::load(&[dir.path().to_path_buf()])
+            .map(|_| ())
+            .expect_err(&case)
+            .to_string();
+        assert!(err.contains("RECV2026112309-1.LOG"), "{case}: {err}");
+        assert!(err.contains(position), "{case}: {err}");
+        let name = path.to_str().unwrap();
+        assert_eq!(
+            read_whole(name, text.as_bytes()).unwrap_err(),
+            read_streamed(&path).unwrap_err(),
+            "{case}"
+        );
+    }
+}

@@ -62,24 +62,29 @@ pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
 
 /// Where the columns hybridtls reads are in the `#Fields:` header.
 struct Columns {
-    time: Option<usize>,
-    connector: Option<usize>,
-    session: Option<usize>,
-    data: Option<usize>,
-    context: Option<usize>,
+    time: usize,
+    connector: usize,
+    session: usize,
+    data: usize,
+    context: usize,
+    /// How many fields the header names, which every row has.
+    count: usize,
 }
 
 impl Columns {
-    fn parse(header: &str) -> Self {
+    /// The columns of a `#Fields:` header, or the first column hybridtls reads that it lacks:
+    /// without it every row would read as empty there, and a certificate sent as none sent.
+    fn parse(header: &str) -> Result<Self, &'static str> {
         let names: Vec<&str> = header.trim().split(',').collect();
-        let at = |name: &str| names.iter().position(|c| *c == name);
-        Columns {
-            time: at("date-time"),
-            connector: at("connector-id"),
-            session: at("session-id"),
-            data: at("data"),
-            context: at("context"),
-        }
+        let at = |name: &'static str| names.iter().position(|c| *c == name).ok_or(name);
+        Ok(Columns {
+            time: at("date-time")?,
+            connector: at("connector-id")?,
+            session: at("session-id")?,
+            data: at("data")?,
+            context: at("context")?,
+            count: names.len(),
+        })
     }
 }
 
@@ -89,6 +94,10 @@ impl Columns {
 /// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
 const CERTIFICATE_ROWS: &str = "ertificate";
 const FAILURE: &str = "TLS negotiation failed with error ";
+
+/// What to do about a log hybridtls cannot read as one.
+const DAMAGED_LOG_HINT: &str =
+    "copy the log again once Exchange has closed it (it starts a new file each day), or leave this log out";
 
 /// The searches that find the lines that can change the outcome in a whole piece of a log
 /// at once, so that the other lines are never split into fields.
@@ -107,8 +116,10 @@ impl Needles {
 
     /// The lines of `text` (whole lines) that hold a header, [`CERTIFICATE_ROWS`], [`FAILURE`]
     /// or a quote that may hide one, each with the byte offset it starts at and without its
-    /// line end, in order.
-    fn lines_that_matter<'t>(&self, bytes: &'t [u8]) -> Vec<(usize, &'t [u8])> {
+    /// line end, in order. When `non_ascii`, also the lines where a character the reader
+    /// refuses ([`text::is_hidden_character`]) splits one of the substrings: only text that is
+    /// not ASCII can hold one (the C0 ones are binary characters, refused before).
+    fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
         // Each candidate with whether it matters by itself (a substring or a header) or only
         // may (a quote).
         let mut candidates: Vec<(usize, bool)> = Vec::new();
@@ -121,6 +132,10 @@ impl Needles {
                 _ => None,
             }),
         );
+        if non_ascii {
+            // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
+            candidates.extend(memchr::memchr3_iter(0xC2, 0xD8, 0xE2, bytes).map(|at| (at, false)));
+        }
         candidates.sort_unstable();
         let mut lines = Vec::new();
         let mut unquoted = Vec::new();
@@ -133,7 +148,7 @@ impl Needles {
             let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
             next += count;
             let line = &bytes[start..end];
-            if matters || self.quotes_hide_a_substring(line, &mut unquoted) {
+            if matters || self.hides_a_substring(line, &mut unquoted) {
                 lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
             }
         }
@@ -142,30 +157,47 @@ impl Needles {
 
     /// [`Needles::lines_that_matter`], each with its line within `text` (from 0) instead of its
     /// offset.
-    fn rows(&self, text: &[u8]) -> Vec<(usize, String)> {
+    fn rows(&self, text: &[u8], non_ascii: bool) -> Vec<(usize, String)> {
         let mut counter = LineCounter {
             text,
             counted: 0,
             ended: 0,
         };
-        self.lines_that_matter(text)
+        self.lines_that_matter(text, non_ascii)
             .into_iter()
             .map(|(start, line)| (counter.line_at(start), String::from_utf8_lossy(line).into_owned()))
             .collect()
     }
 
-    /// Whether a row holds one of the substrings once its quotes, which the reader drops, are
-    /// gone, when it does not with them. Dropping a quote joins its neighbours; only a quote
-    /// between two bytes that are not field separators (`""` inside a field, a stray quote)
-    /// can join a substring, which holds no comma. Exchange quotes whole fields (most quoted
-    /// rows are SMTP responses), so mostly there is none and the row is never split.
-    fn quotes_hide_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
-        if !quotes_join_neighbours(bytes) {
+    /// Whether a row holds one of the substrings once its quotes, which the reader drops, and
+    /// the characters it refuses are gone, when it does not with them: such a row is read, and
+    /// refused. Dropping a quote joins its neighbours; only a quote between two bytes that are
+    /// not field separators (`""` inside a field, a stray quote) can join a substring, which
+    /// holds no comma. Exchange quotes whole fields (most quoted rows are SMTP responses), so
+    /// mostly there is none and the row is never split.
+    fn hides_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
+        // The lines are text: ASCII, or decoded before they are searched.
+        let hidden = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|line| text::hidden_character(line).is_some());
+        if hidden.is_none() && !quotes_join_neighbours(bytes) {
             return false;
         }
         unquoted.clear();
-        for piece in bytes.split(|&b| b == b'"') {
-            unquoted.extend_from_slice(piece);
+        match hidden {
+            Some(line) => {
+                for c in line
+                    .chars()
+                    .filter(|&c| c != '"' && !text::is_hidden_character(c))
+                {
+                    unquoted.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            None => {
+                for piece in bytes.split(|&b| b == b'"') {
+                    unquoted.extend_from_slice(piece);
+                }
+            }
         }
         self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
     }
@@ -196,6 +228,9 @@ struct Scanner<'f> {
     sightings: Vec<Sighting>,
     /// Session id → index of its open `Sending certificate` sighting.
     open: HashMap<String, usize>,
+    /// Each `Sending certificate` sighting with the line it starts at, to name the line of one
+    /// that never got its thumbprint.
+    groups: Vec<(usize, usize)>,
     /// Lines before the current piece.
     lines: usize,
     /// The first error in the rows; the rest of the text is still checked, because an
@@ -211,6 +246,7 @@ impl<'f> Scanner<'f> {
             columns: None,
             sightings: Vec::new(),
             open: HashMap::new(),
+            groups: Vec::new(),
             lines: 0,
             error: None,
             needles: Needles::new(),
@@ -241,7 +277,7 @@ impl<'f> Scanner<'f> {
     /// Reads only the lines of `text` that can change the outcome (see [`Needles`]), and
     /// counts the others.
     fn rows_that_matter(&mut self, text: &str) {
-        let rows = self.needles.rows(text.as_bytes());
+        let rows = self.needles.rows(text.as_bytes(), !text.is_ascii());
         self.examined_rows(&rows, count_lines(text.as_bytes()));
     }
 
@@ -262,7 +298,22 @@ impl<'f> Scanner<'f> {
     /// One line of the log; `number` tells its number, counted from 1, when a row needs it.
     fn row(&mut self, line: &str, number: &mut dyn FnMut() -> usize) {
         if let Some(header) = line.strip_prefix("#Fields:") {
-            self.columns = Some(Columns::parse(header));
+            match Columns::parse(header) {
+                Ok(columns) => self.columns = Some(columns),
+                Err(missing) => {
+                    self.error = Some(
+                        InputError::new(
+                            self.file,
+                            format!("the #Fields: header has no {missing} column, which hybridtls reads"),
+                        )
+                        .at(Position::LineColumn {
+                            line: number(),
+                            column: 1,
+                        })
+                        .hint(DAMAGED_LOG_HINT),
+                    )
+                }
+            }
             return;
         }
         if line.starts_with('#') || line.trim().is_empty() {
@@ -280,8 +331,46 @@ impl<'f> Scanner<'f> {
             );
             return;
         };
+        // A row that matters is refused, as a JSON value would be, when it holds a character
+        // that hides or rewrites text: ignored, it turned a certificate sent into none sent.
+        // Rows that do not matter may hold anything (much of a log is what remote hosts sent).
+        if let Some((column, character)) = text::hidden_character(line) {
+            self.error = Some(
+                InputError::new(
+                    self.file,
+                    format!(
+                        "the row holds the invisible character U+{:04X}; hybridtls refuses it because it would hide or rewrite text in the terminal, the report and the script",
+                        u32::from(character)
+                    ),
+                )
+                .at(Position::LineColumn {
+                    line: number(),
+                    column,
+                })
+                .hint(DAMAGED_LOG_HINT),
+            );
+            return;
+        }
         let values = fields(line);
-        let get = |column: Option<usize>| column.and_then(|i| values.get(i)).map_or("", |v| v.as_ref());
+        if values.len() != columns.count {
+            self.error = Some(
+                InputError::new(
+                    self.file,
+                    format!(
+                        "the row has {} fields where the #Fields: header names {}: the log is cut off or damaged here",
+                        values.len(),
+                        columns.count
+                    ),
+                )
+                .at(Position::LineColumn {
+                    line: number(),
+                    column: 1,
+                })
+                .hint(DAMAGED_LOG_HINT),
+            );
+            return;
+        }
+        let get = |column: usize| values[column].as_ref();
         let (time, connector, session) = (get(columns.time), get(columns.connector), get(columns.session));
         let (data, context) = (get(columns.data), get(columns.context));
         let mut source = || Source {
@@ -289,14 +378,17 @@ impl<'f> Scanner<'f> {
             position: format!("line {}", number()),
         };
         if context == "Sending certificate" {
+            let source = source();
+            let line = number();
             self.open.insert(session.to_owned(), self.sightings.len());
+            self.groups.push((self.sightings.len(), line));
             self.sightings.push(Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
                 subject: None,
                 failure: None,
-                source: source(),
+                source,
             });
             return;
         }
@@ -333,6 +425,21 @@ impl<'f> Scanner<'f> {
                 self.file,
                 "an SMTP protocol log without a #Fields: header",
             ));
+        }
+        // Exchange logs a certificate as six rows at once; one without its thumbprint row was
+        // cut off (a copy of a log being written) or damaged, and dropping it would hide that
+        // certificate.
+        if let Some(&(_, line)) = self
+            .groups
+            .iter()
+            .find(|&&(index, _)| self.sightings[index].thumbprint.is_none())
+        {
+            return Err(InputError::new(
+                self.file,
+                "the certificate logged from this line on has no Certificate thumbprint row: the log is cut off or damaged",
+            )
+            .at(Position::LineColumn { line, column: 1 })
+            .hint(DAMAGED_LOG_HINT));
         }
         Ok(self.sightings)
     }
@@ -555,7 +662,7 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
-        return examined(needles.rows(bytes));
+        return examined(needles.rows(bytes, false));
     }
     let text = match decode(bytes, windows_1252) {
         Ok(text) => text,
@@ -573,7 +680,7 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
             ..examined(Vec::new())
         };
     }
-    examined(needles.rows(text.as_bytes()))
+    examined(needles.rows(text.as_bytes(), !text.is_ascii()))
 }
 
 /// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
@@ -780,7 +887,10 @@ mod tests {
         let mut lines = Vec::new();
         for line in text.split_inclusive('\n') {
             let bare = line.trim_end_matches('\n').trim_end_matches('\r');
-            let unquoted = bare.replace('"', "");
+            let unquoted: String = bare
+                .chars()
+                .filter(|&c| c != '"' && !text::is_hidden_character(c))
+                .collect();
             if bare.starts_with('#') || unquoted.contains(CERTIFICATE_ROWS) || unquoted.contains(FAILURE) {
                 lines.push((start, bare.to_owned()));
             }
@@ -806,6 +916,8 @@ mod tests {
             "TLS negotiation failed with error ",
             "TLS nego",
             "tiation failed with error ",
+            "\u{202E}",
+            "\u{85}",
         ];
         let mut lines = vec![String::new()];
         let mut all = Vec::new();
@@ -820,7 +932,7 @@ mod tests {
         for chunk in all.chunks(500) {
             let text = chunk.join("\r\n");
             let found: Vec<(usize, String)> = needles
-                .lines_that_matter(text.as_bytes())
+                .lines_that_matter(text.as_bytes(), true)
                 .into_iter()
                 .map(|(start, line)| (start, String::from_utf8(line.to_vec()).unwrap()))
                 .collect();

@@ -132,13 +132,9 @@ pub fn first_binary_character(text: &str) -> Option<usize> {
 /// The first character of `value` that would hide or rewrite text where hybridtls shows it (a
 /// terminal, report.md, a script), with its 1-based position: C0 and C1 control characters
 /// and DEL, the Unicode line and paragraph separators, and the bidirectional embedding,
-/// override and isolate controls. Values that hold one are refused, never shown or escaped: no
+/// override, isolate and mark characters. Values that hold one are refused, never shown or escaped: no
 /// Exchange object name, distinguished name or FQDN contains one.
 pub fn hidden_character(value: &str) -> Option<(usize, char)> {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
     // Nearly every value is printable ASCII, which holds none of them.
     if value.bytes().all(|b| (0x20..0x7F).contains(&b)) {
         return None;
@@ -146,8 +142,19 @@ pub fn hidden_character(value: &str) -> Option<(usize, char)> {
     value
         .chars()
         .enumerate()
-        .find(|(_, c)| hidden(*c))
+        .find(|(_, c)| is_hidden_character(*c))
         .map(|(index, c)| (index + 1, c))
+}
+
+/// Whether `c` is one of the characters [`hidden_character`] looks for. The bidirectional
+/// marks (U+061C, U+200E, U+200F) count too: they move the text around them as the overrides
+/// do.
+pub fn is_hidden_character(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The 1-based line and column (in characters) of byte `offset` of decoded `text`: a position
@@ -292,6 +299,8 @@ mod tests {
             ("a\u{2028}b", '\u{2028}'),
             ("a\u{202E}b", '\u{202E}'),
             ("a\u{2066}b", '\u{2066}'),
+            ("a\u{200F}b", '\u{200F}'),
+            ("a\u{61C}b", '\u{61C}'),
         ] {
             assert_eq!(hidden_character(value), Some((2, expected)), "{value:?}");
         }
