@@ -269,3 +269,17 @@ fn a_property_given_twice_is_refused_with_its_record_and_name() {
         "{stderr}"
     );
 }
+
+/// Issue 18: a UTF-8 export without BOM (as PowerShell 7 writes) with one invalid byte was
+/// read whole as Windows-1252, so its non-ASCII names silently became other names. A file
+/// that holds UTF-8 characters is UTF-8: one invalid byte in it is damage, named by offset.
+#[test]
+fn a_utf8_export_with_one_invalid_byte_is_an_error_at_that_byte() {
+    let export = "{\r\n  \"Name\": \"Réception Frontend EX1\",\r\n  \"Server\": \"EX1\",\r\n  \"Bindings\": [\"0.0.0.0:25\"],\r\n  \"Fqdn\": \"EX1.contoso.com\"\r\n}";
+    let mut bytes = export.as_bytes().to_vec();
+    let at = export.find("EX1.contoso").unwrap();
+    bytes.insert(at, 0x92);
+    let stderr = plan_with_bad_file("receive-connectors.json", &bytes);
+    assert!(stderr.contains(&format!("byte {at}")), "{stderr}");
+    assert!(stderr.contains("UTF-8"), "{stderr}");
+}

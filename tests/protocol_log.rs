@@ -145,6 +145,18 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
             bytes.insert(offset, 0x92);
             bytes
         }),
+        ("UTF-8 text with one invalid byte after a UTF-8 character", {
+            let mut bytes = no_bom.clone();
+            bytes.splice(at(&bytes, 1_100_000)..at(&bytes, 1_100_000), "é".bytes());
+            bytes.insert(at(&bytes, 1_250_000) + 30, 0x92);
+            bytes
+        }),
+        ("UTF-8 text with one invalid byte before a UTF-8 character", {
+            let mut bytes = no_bom.clone();
+            bytes.insert(at(&bytes, 20_000) + 30, 0x92);
+            bytes.splice(at(&bytes, 1_300_000)..at(&bytes, 1_300_000), "é".bytes());
+            bytes
+        }),
         ("Windows-1252 text with a C1 control", {
             let mut bytes = no_bom.clone();
             bytes.insert(at(&bytes, 1_150_000), 0x81);
@@ -166,7 +178,12 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
     for (case, bytes) in cases {
         std::fs::write(&path, &bytes).unwrap();
         let name = path.to_str().unwrap();
-        assert_eq!(read_streamed(&path), read_whole(name, &bytes), "{case}");
+        let whole = read_whole(name, &bytes);
+        assert_eq!(read_streamed(&path), whole, "{case}");
+        // Issue 18: a file that holds UTF-8 characters is not read as a code page.
+        if case.starts_with("UTF-8 text with one invalid byte") {
+            assert!(whole.unwrap_err().contains("invalid UTF-8"), "{case}");
+        }
     }
     assert_eq!(read_whole("x", &clean).unwrap().0 as u64, log.sightings());
 }

@@ -537,12 +537,12 @@ pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
 /// Reads the UTF-8 (or, failing that, Windows-1252) protocol log at `path` in one pass: its
 /// sightings, and the BLAKE3 of its bytes computed by the reading thread as they go by.
 pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Streamed, InputError> {
-    match stream_as(name, path, progress, false)? {
-        Some(streamed) => Ok(streamed),
+    match stream_as(name, path, progress, None)? {
+        Ok(streamed) => Ok(streamed),
         // Not UTF-8 after all: read the file again as the ANSI code page, as a whole-text read
         // would have decoded it.
-        None => stream_as(name, path, &(), true)?
-            .ok_or_else(|| InputError::new(name, "cannot decode the log as Windows-1252")),
+        Err(offset) => stream_as(name, path, &(), Some(offset))?
+            .map_err(|_| InputError::new(name, "cannot decode the log as Windows-1252")),
     }
 }
 
@@ -637,6 +637,9 @@ struct Examined {
     rows: Vec<(usize, String)>,
     /// Line feeds in the piece.
     lines: usize,
+    /// Whether the piece, read as Windows-1252, holds UTF-8 characters (see
+    /// [`text::holds_utf8_characters`]).
+    utf8_characters: bool,
 }
 
 /// A piece's text: Windows-1252 decoded, or UTF-8 as it is; `Err(valid_up_to)` when it is not
@@ -658,11 +661,18 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
         binary: None,
         rows,
         lines,
+        utf8_characters: false,
     };
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
         return examined(needles.rows(bytes, false));
+    }
+    if windows_1252 && text::holds_utf8_characters(bytes) {
+        return Examined {
+            utf8_characters: true,
+            ..examined(Vec::new())
+        };
     }
     let text = match decode(bytes, windows_1252) {
         Ok(text) => text,
@@ -683,14 +693,16 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
     examined(needles.rows(text.as_bytes(), !text.is_ascii()))
 }
 
-/// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
-/// Windows-1252 text and must be read again with `windows_1252`).
+/// One pass over the file; `Ok(Err(offset))` when it holds invalid UTF-8 from file byte
+/// `offset` on without a BOM, so that it must be read again as Windows-1252, with
+/// `not_utf8_from` that offset (the error when it holds UTF-8 characters after all).
 fn stream_as(
     name: &str,
     path: &Path,
     progress: &dyn Progress,
-    windows_1252: bool,
-) -> Result<Option<Streamed>, InputError> {
+    not_utf8_from: Option<usize>,
+) -> Result<Result<Streamed, usize>, InputError> {
+    let windows_1252 = not_utf8_from.is_some();
     use rayon::prelude::*;
     let file = std::fs::File::open(path).map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
     let mut pieces = Pieces {
@@ -702,9 +714,9 @@ fn stream_as(
     };
     let needles = Needles::new();
     let mut fingerprint = blake3::Hasher::new();
-    let mut decoder = Decoder::new(name, windows_1252);
+    let mut decoder = Decoder::new(name, not_utf8_from);
     let mut scanner = Scanner::new(name);
-    let utf8_or_1252 = std::thread::scope(|scope| {
+    let not_utf8 = std::thread::scope(|scope| {
         // The next pieces are read and fingerprinted while a window of them is examined; the
         // used buffers come back to be read into again. Hashing a piece right after reading
         // it finds it in the cache: the 1 GB bench ran 10% faster than hashing it later.
@@ -735,7 +747,7 @@ fn stream_as(
                 decoder.bom |= piece.text_start > 0;
                 match decoder.apply(examined, piece, &mut scanner) {
                     Step::Go => {}
-                    Step::NotUtf8 => return Ok(false),
+                    Step::NotUtf8(offset) => return Ok(Some(offset)),
                     Step::Failed(error) => return Err(error),
                 }
             }
@@ -744,10 +756,10 @@ fn stream_as(
                 let _ = to_reader.send(piece.bytes);
             }
         }
-        Ok(true)
+        Ok(None)
     })?;
-    if !utf8_or_1252 {
-        return Ok(None);
+    if let Some(offset) = not_utf8 {
+        return Ok(Err(offset));
     }
     let blake3 = fingerprint.finalize().to_hex().to_string();
     if let Some(error) = decoder.error {
@@ -758,7 +770,7 @@ fn stream_as(
         (false, true) => Encoding::Utf8Bom,
         (false, false) => Encoding::Utf8,
     };
-    Ok(Some(Streamed {
+    Ok(Ok(Streamed {
         sightings: scanner.finish()?,
         blake3,
         encoding,
@@ -789,7 +801,8 @@ fn guard_line_length(name: &str, line: &[u8]) -> Result<(), InputError> {
 
 enum Step {
     Go,
-    NotUtf8,
+    /// Not UTF-8 from this file byte on.
+    NotUtf8(usize),
     Failed(InputError),
 }
 
@@ -799,16 +812,19 @@ enum Step {
 struct Decoder<'f> {
     file: &'f str,
     windows_1252: bool,
+    /// When reading as Windows-1252: where the text stopped being UTF-8.
+    not_utf8_from: Option<usize>,
     bom: bool,
     /// The first binary character, reported once the rest of the file proved to be UTF-8.
     error: Option<InputError>,
 }
 
 impl<'f> Decoder<'f> {
-    fn new(file: &'f str, windows_1252: bool) -> Self {
+    fn new(file: &'f str, not_utf8_from: Option<usize>) -> Self {
         Decoder {
             file,
-            windows_1252,
+            windows_1252: not_utf8_from.is_some(),
+            not_utf8_from,
             bom: false,
             error: None,
         }
@@ -817,6 +833,9 @@ impl<'f> Decoder<'f> {
     /// Takes `piece`, examined in parallel, in file order: its errors, then its rows (up to
     /// the header every line of it is read, in order).
     fn apply(&mut self, examined: Examined, piece: &Piece, scanner: &mut Scanner) -> Step {
+        if let (Some(offset), true) = (self.not_utf8_from, examined.utf8_characters) {
+            return Step::Failed(text::almost_utf8(self.file, offset));
+        }
         match examined.utf8 {
             Err(valid_up_to) if self.bom => {
                 return Step::Failed(text::invalid_utf8_after_bom(
@@ -824,7 +843,7 @@ impl<'f> Decoder<'f> {
                     piece.offset + valid_up_to,
                 ))
             }
-            Err(_) => return Step::NotUtf8,
+            Err(valid_up_to) => return Step::NotUtf8(piece.offset + valid_up_to),
             Ok(()) => {}
         }
         if self.error.is_some() {

@@ -59,6 +59,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
         (None, _) if looks_like_utf16le(bytes) => (utf16(file, bytes, 0, Utf16::Le)?, Encoding::Utf16LeNoBom),
         (None, _) => match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_owned(), Encoding::Utf8),
+            Err(e) if holds_utf8_characters(bytes) => return Err(almost_utf8(file, e.valid_up_to())),
             Err(_) => {
                 let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
                 (text.into_owned(), Encoding::Windows1252)
@@ -88,6 +89,24 @@ pub fn binary_text(file: &str, character: char, position: Position) -> InputErro
 /// The error for UTF-8 after a byte order mark that stops being valid at file byte `offset`.
 pub fn invalid_utf8_after_bom(file: &str, offset: usize) -> InputError {
     InputError::new(file, "invalid UTF-8 after a UTF-8 byte order mark").at(Position::Byte(offset))
+}
+
+/// Whether `bytes` hold a character in UTF-8 that is not ASCII: the evidence that a file is
+/// UTF-8, so that a byte that is not is damage, not a sign of another code page. Windows-1252
+/// text almost never holds one by chance: it takes a capital letter with an accent followed
+/// by a symbol such as `‚` or `©`.
+pub fn holds_utf8_characters(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
+}
+
+/// The error for a file that [`holds_utf8_characters`] and is not UTF-8 from byte `offset` on.
+pub fn almost_utf8(file: &str, offset: usize) -> InputError {
+    InputError::new(
+        file,
+        "invalid UTF-8 in a file that holds UTF-8 characters elsewhere: the file is damaged (only a file without any UTF-8 character is read as Windows-1252)",
+    )
+    .at(Position::Byte(offset))
+    .hint("export the file again; an export is never UTF-8 in one place and a code page in another")
 }
 
 /// Whether `c` marks binary data rather than text: a control character that is not
