@@ -61,24 +61,35 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     let mut work: Vec<Work> = Vec::new();
     'paths: for path in paths {
         if path.is_dir() {
-            let mut entries: Vec<PathBuf> = Vec::new();
+            // Each file with, for a link that leads nowhere, why it is skipped.
+            let mut entries: Vec<(PathBuf, Option<String>)> = Vec::new();
             // Links are followed: an export linked into the folder is as much an input as a
-            // copy of it (walkdir reports a link loop as an error).
+            // copy of it. One that leads nowhere is no export, like a README.
             for entry in walkdir::WalkDir::new(path).follow_links(true) {
                 match entry {
-                    Ok(entry) if entry.file_type().is_file() => entries.push(entry.into_path()),
+                    Ok(entry) if entry.file_type().is_file() => entries.push((entry.into_path(), None)),
                     Ok(_) => {}
-                    Err(e) => {
-                        work.push(Work::Fail(InputError::new(
-                            display(path),
-                            format!("cannot walk the folder: {e}"),
-                        )));
-                        break 'paths;
-                    }
+                    Err(e) => match broken_link_entry(&e) {
+                        Some((link, reason)) => entries.push((link, Some(reason))),
+                        None => {
+                            work.push(Work::Fail(InputError::new(
+                                display(path),
+                                format!("cannot walk the folder: {e}"),
+                            )));
+                            break 'paths;
+                        }
+                    },
                 }
             }
             entries.sort();
-            for file in entries {
+            for (file, broken) in entries {
+                if let Some(reason) = broken {
+                    work.push(match shown_path(&file) {
+                        Ok(name) => Work::Skip(name, reason),
+                        Err(e) => Work::Fail(e),
+                    });
+                    continue;
+                }
                 match extension(&file).as_str() {
                     ext if JSON_EXTENSIONS.contains(&ext)
                         || CERTIFICATE_EXTENSIONS.contains(&ext)
@@ -101,6 +112,9 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
                 file: path.clone(),
                 explicit: true,
             });
+        } else if let Some(reason) = broken_link(path) {
+            work.push(Work::Fail(InputError::new(display(path), reason)));
+            break;
         } else if path.exists() {
             work.push(Work::Fail(InputError::new(
                 display(path),
@@ -284,6 +298,51 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
         }
     }
     Ok(())
+}
+
+/// The link a folder walk could not follow and why, when the walk's error is a link that leads
+/// nowhere; None for other errors (a folder that cannot be read), which stop the run.
+fn broken_link_entry(error: &walkdir::Error) -> Option<(PathBuf, String)> {
+    let path = error.path()?;
+    if let Some(ancestor) = error.loop_ancestor() {
+        let reason = format!("a link loop: it leads back to {}", display(ancestor));
+        return Some((path.to_path_buf(), reason));
+    }
+    broken_link(path).map(|reason| (path.to_path_buf(), reason))
+}
+
+/// Why the link at `path` leads to nothing hybridtls can read; None when `path` is no link or
+/// leads to something.
+fn broken_link(path: &Path) -> Option<String> {
+    if !std::fs::symlink_metadata(path).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    let error = std::fs::metadata(path).err()?;
+    Some(if is_link_loop(path) {
+        "a link loop: following it never reaches a file or folder".to_owned()
+    } else if error.kind() == std::io::ErrorKind::NotFound {
+        "a link to a file or folder that does not exist".to_owned()
+    } else {
+        format!("a link that cannot be followed: {error}")
+    })
+}
+
+/// Whether following the link at `path`, link after link, comes back to one it passed (the
+/// system's own answer, ELOOP, has no stable std name). A chain longer than any system
+/// follows counts as a loop, as the system treats it.
+fn is_link_loop(path: &Path) -> bool {
+    let mut passed = std::collections::HashSet::new();
+    let mut current = path.to_path_buf();
+    for _ in 0..64 {
+        if !passed.insert(current.clone()) {
+            return true;
+        }
+        let Ok(target) = std::fs::read_link(&current) else {
+            return false;
+        };
+        current = current.parent().unwrap_or(Path::new("")).join(target);
+    }
+    true
 }
 
 fn extension(path: &Path) -> String {
