@@ -325,3 +325,49 @@ fn a_damaged_log_is_an_error_never_silence() {
         );
     }
 }
+
+/// Issue 18: a log truncated while it was read gave a plan, a fingerprint and sightings of a
+/// state that never existed. A bounded stress test: the log is cut at moments spread over its
+/// reading; every read must give the whole log's answer, the cut log's, or an error saying
+/// that the file changed while it was read.
+#[test]
+fn a_log_truncated_while_read_is_an_error_or_a_state_that_existed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("RECV2026112300-1.LOG");
+    smtp_log::write(&path, 3_000_000);
+    let bytes = std::fs::read(&path).unwrap();
+    // At a line end past the first read block, so that the cut log is a whole log itself.
+    let cut = 1_200_000 + bytes[1_200_000..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let answer = |path: &std::path::Path| {
+        let inventory = input::load(&[path.to_path_buf()]).unwrap();
+        (inventory.inputs[0].records, inventory.inputs[0].hash.to_string())
+    };
+    let whole = answer(&path);
+    std::fs::write(&path, &bytes[..cut]).unwrap();
+    let short = answer(&path);
+    // The reading thread runs ahead of the examining by a few blocks, a few milliseconds.
+    for trial in 0..24 {
+        std::fs::write(&path, &bytes).unwrap();
+        let delay = std::time::Duration::from_micros(150 * trial);
+        let truncate = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                file.set_len(cut as u64).unwrap();
+            })
+        };
+        let result = input::load(std::slice::from_ref(&path));
+        truncate.join().unwrap();
+        match result {
+            Ok(inventory) => {
+                let got = (inventory.inputs[0].records, inventory.inputs[0].hash.to_string());
+                assert!(
+                    got == whole || got == short,
+                    "trial {trial}: {got:?} is neither the whole log's {whole:?} nor the cut log's {short:?}"
+                );
+            }
+            Err(e) => assert!(e.to_string().contains("changed while"), "trial {trial}: {e}"),
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod protocol_log;
 pub mod psjson;
 pub mod text;
 
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -373,6 +374,69 @@ fn shown_path(path: &Path) -> Result<String, InputError> {
     }
 }
 
+/// A file's size and modification time, taken from the opened file before and after it is
+/// read: a file that changed in between (a log truncated or appended to, an export written
+/// over) was read as a state it never had, and is refused instead.
+#[derive(PartialEq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Stamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+
+    /// Checks that `file` is still as it was and that `read` bytes, when known, are all of it.
+    fn unchanged(&self, name: &str, file: &std::fs::File, read: Option<u64>) -> Result<(), InputError> {
+        let after = file
+            .metadata()
+            .map(|m| Stamp::of(&m))
+            .map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
+        if after == *self && read.is_none_or(|read| read == self.len) {
+            return Ok(());
+        }
+        Err(InputError::new(
+            name,
+            format!(
+                "the file changed while it was read ({} bytes before, {} after{})",
+                self.len,
+                after.len,
+                read.map(|read| format!(", {read} read")).unwrap_or_default()
+            ),
+        )
+        .hint("copy the file and give hybridtls the copy; for the protocol log Exchange is writing now, copy it or use one Exchange has closed"))
+    }
+}
+
+/// Opens the file at `path` and checks what was opened, not the name: a regular file, with its
+/// [`Stamp`]. A file the folder walk found and that was swapped for a FIFO since is refused
+/// instead of blocking for ever: on Unix the open does not wait for a FIFO's writer.
+fn open_regular(name: &str, path: &Path) -> Result<(std::fs::File, Stamp), InputError> {
+    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Reads of a regular file ignore it.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(InputError::new(
+            name,
+            "not a regular file (a FIFO, socket or device): hybridtls reads export files",
+        ));
+    }
+    Ok((file, Stamp::of(&metadata)))
+}
+
 /// Reads one file into an inventory of its own; `explicit` when the user named it (then it must
 /// be recognised), false when it was found in a folder.
 fn read_file(path: &Path, explicit: bool, progress: &dyn Progress) -> Result<Inventory, InputError> {
@@ -389,12 +453,16 @@ fn read_file_into(
 ) -> Result<(), InputError> {
     let name = shown_path(path)?;
     let cannot_read = |e: std::io::Error| InputError::new(&name, format!("cannot read: {e}"));
-    let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+    let (mut file, before) = open_regular(&name, path)?;
+    let size = before.len;
     let ext = extension(path);
     // A protocol log is streamed, whatever its size: it is never held whole. Only `.log` files
     // are looked at for it; reading the head of every export to ask would read it twice.
-    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(path, size).map_err(cannot_read)? {
-        let log = protocol_log::stream(&name, path, progress)?;
+    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(&file, size).map_err(cannot_read)? {
+        let log = protocol_log::stream(&name, &file, progress);
+        // A change explains any error the reading found, so it is told first.
+        before.unchanged(&name, &file, log.as_ref().ok().map(|log| log.bytes))?;
+        let log = log?;
         inventory.inputs.push(InputFile {
             path: name,
             hash: FileHash {
@@ -418,7 +486,11 @@ fn read_file_into(
         )
         .hint("an export of one server is a few megabytes at most: check that this is the file you meant, or split the export by server"));
     }
-    let bytes = std::fs::read(path).map_err(cannot_read)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // From the start: a `.log` file's head was read to ask whether it streams.
+    file.rewind().map_err(cannot_read)?;
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    before.unchanged(&name, &file, Some(bytes.len() as u64))?;
     progress.advance(size);
     let sha256 = || FileHash {
         algorithm: HashAlgorithm::Sha256,
@@ -954,4 +1026,31 @@ fn merge_duplicates(inventory: &mut Inventory) {
 /// SHA-256 of `data` in lowercase hex, the usual form for file and plan fingerprints.
 pub fn sha256_hex(data: &[u8]) -> String {
     crate::x509::hex(&Sha256::digest(data)).to_ascii_lowercase()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Issue 18: a file the folder walk found, swapped for a FIFO before it is read, blocked
+    /// the run for ever (the open waits for a writer). Reading is what follows the walk, so
+    /// reading a FIFO by its path stands for the swap, deterministically.
+    #[test]
+    fn a_fifo_where_a_file_was_found_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["exports.json", "RECV2026112300-1.LOG"] {
+            let fifo = dir.path().join(name);
+            let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+            assert!(status.success());
+            let (done, result) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = done.send(read_file(&fifo, false, &()).map(|_| ()));
+            });
+            let err = result
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("reading the FIFO {name} blocked"))
+                .unwrap_err();
+            assert!(err.message.contains("not a regular file"), "{err}");
+        }
+    }
 }

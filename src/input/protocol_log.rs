@@ -11,8 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Seek};
 use std::sync::mpsc;
 
 use memchr::memmem;
@@ -502,6 +501,8 @@ pub struct Streamed {
     /// BLAKE3 of the file's bytes, lowercase hex.
     pub blake3: String,
     pub encoding: Encoding,
+    /// How many bytes were read: the file's size unless it changed while it was read.
+    pub bytes: u64,
 }
 
 /// How many bytes are read at a time (see [`WINDOW`] for how many are alive at once).
@@ -511,12 +512,11 @@ const BLOCK: usize = 1 << 20;
 /// no log Exchange wrote; it is read whole like any export (and refused when over the cap).
 const HEAD_BYTES: usize = 1 << 20;
 
-/// Whether the file at `path` (of `size` bytes) is a protocol log that [`stream`] reads: one
+/// Whether the opened `file` (of `size` bytes) is a protocol log that [`stream`] reads: one
 /// that starts like one (its first six lines) and is not UTF-16, which is decoded whole like
 /// any export.
-pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
+pub fn streams(mut file: &std::fs::File, size: u64) -> std::io::Result<bool> {
     let mut head = Vec::new();
-    let mut file = std::fs::File::open(path)?;
     let mut block = vec![0; 64 * 1024];
     while memchr::memchr_iter(b'\n', &head).count() < 6 {
         if head.len() >= HEAD_BYTES {
@@ -534,14 +534,15 @@ pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
     Ok(!utf16 && is_protocol_log(&String::from_utf8_lossy(rest)))
 }
 
-/// Reads the UTF-8 (or, failing that, Windows-1252) protocol log at `path` in one pass: its
-/// sightings, and the BLAKE3 of its bytes computed by the reading thread as they go by.
-pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Streamed, InputError> {
-    match stream_as(name, path, progress, None)? {
+/// Reads the UTF-8 (or, failing that, Windows-1252) protocol log opened as `file`, from its
+/// start, in one pass: its sightings, and the BLAKE3 of its bytes computed by the reading
+/// thread as they go by.
+pub fn stream(name: &str, file: &std::fs::File, progress: &dyn Progress) -> Result<Streamed, InputError> {
+    match stream_as(name, file, progress, None)? {
         Ok(streamed) => Ok(streamed),
         // Not UTF-8 after all: read the file again as the ANSI code page, as a whole-text read
         // would have decoded it.
-        Err(offset) => stream_as(name, path, &(), Some(offset))?
+        Err(offset) => stream_as(name, file, &(), Some(offset))?
             .map_err(|_| InputError::new(name, "cannot decode the log as Windows-1252")),
     }
 }
@@ -698,13 +699,15 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
 /// `not_utf8_from` that offset (the error when it holds UTF-8 characters after all).
 fn stream_as(
     name: &str,
-    path: &Path,
+    file: &std::fs::File,
     progress: &dyn Progress,
     not_utf8_from: Option<usize>,
 ) -> Result<Result<Streamed, usize>, InputError> {
     let windows_1252 = not_utf8_from.is_some();
     use rayon::prelude::*;
-    let file = std::fs::File::open(path).map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
+    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
+    let mut file = file.try_clone().map_err(cannot_read)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(cannot_read)?;
     let mut pieces = Pieces {
         name,
         file,
@@ -762,6 +765,7 @@ fn stream_as(
         return Ok(Err(offset));
     }
     let blake3 = fingerprint.finalize().to_hex().to_string();
+    let bytes = fingerprint.count();
     if let Some(error) = decoder.error {
         return Err(error);
     }
@@ -774,6 +778,7 @@ fn stream_as(
         sightings: scanner.finish()?,
         blake3,
         encoding,
+        bytes,
     }))
 }
 
