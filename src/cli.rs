@@ -228,9 +228,10 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     progress.bar.finish_and_clear();
     let inventory = inventory?;
     if inventory.inputs.is_empty() {
-        return Err(Error::Usage(
-            "no export files found in the given inputs".to_owned(),
-        ));
+        return Err(Error::Usage(format!(
+            "no export files found in the given inputs{}",
+            input::skipped_listing(&inventory)
+        )));
     }
     input::require_receive_connectors(&inventory, &args.inputs)?;
     let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);

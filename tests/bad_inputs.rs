@@ -283,3 +283,40 @@ fn a_utf8_export_with_one_invalid_byte_is_an_error_at_that_byte() {
     assert!(stderr.contains(&format!("byte {at}")), "{stderr}");
     assert!(stderr.contains("UTF-8"), "{stderr}");
 }
+
+/// Issue 18: an export skipped in a folder (here a receive connector export with its
+/// properties renamed) led to "no receive connector was read", naming only the folder; what
+/// was skipped and why was printed only on success.
+#[test]
+fn the_error_for_no_receive_connector_names_what_was_skipped_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{GOOD_EXAMPLE}/exchange-certificates.json"),
+        dir.path().join("exchange-certificates.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("receive-connectors.json"),
+        "[{\"Nom\": \"Default Frontend EX1\", \"Serveur\": \"EX1\"}]",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ticket CHG-1234").unwrap();
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("no receive connector"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "receive-connectors.json: not an export hybridtls recognises (properties: Nom, Serveur)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("notes.txt: not an export hybridtls reads"),
+        "{stderr}"
+    );
+}

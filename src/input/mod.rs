@@ -182,9 +182,22 @@ pub fn require_receive_connectors(inventory: &Inventory, paths: &[PathBuf]) -> R
     };
     Err(InputError::new(
         paths.iter().map(|p| display(p)).collect::<Vec<_>>().join(", "),
-        format!("no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents"),
+        format!(
+            "no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents{}",
+            skipped_listing(inventory)
+        ),
     )
     .hint("export Get-ReceiveConnector of each server that takes part in hybrid mail flow (or run the script from `hybridtls collect`) and give that file or folder too"))
+}
+
+/// The files skipped in folders, one a line as the plan lists them, for an error that stops
+/// the run before the plan would list them: the export that was meant may be among them.
+pub fn skipped_listing(inventory: &Inventory) -> String {
+    inventory
+        .skipped
+        .iter()
+        .map(|(path, reason)| format!("\n  skipped {path}: {reason}"))
+        .collect()
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
