@@ -320,3 +320,25 @@ fn the_error_for_no_receive_connector_names_what_was_skipped_and_why() {
         "{stderr}"
     );
 }
+
+/// Issue 18: a truncated .cer said `nom error: Eof`, and a bundle with one bad certificate did
+/// not say which. The error gives the certificate's index and byte offset, and says when the
+/// file is cut off.
+#[test]
+fn a_bad_certificate_file_names_the_certificate_and_its_byte() {
+    let leaf = std::fs::read("tests/fixtures/der/x509_leaf.der").unwrap();
+    let stderr = plan_with_bad_file("intermediate.cer", &leaf[..500]);
+    assert!(stderr.contains("certificate 1"), "{stderr}");
+    assert!(stderr.contains("byte 0"), "{stderr}");
+    assert!(stderr.contains("cut off"), "{stderr}");
+    assert!(!stderr.contains("nom error"), "{stderr}");
+
+    // The second certificate of the bundle (at byte 996) with its tbsCertificate tag damaged.
+    let mut bundle = std::fs::read("tests/fixtures/der/x509_chain.p7b").unwrap();
+    let ca = std::fs::read("tests/fixtures/der/x509_ca.der").unwrap();
+    assert_eq!(bundle.windows(ca.len()).position(|w| w == ca), Some(996));
+    bundle[996 + 4] = 0x31;
+    let stderr = plan_with_bad_file("chain.p7b", &bundle);
+    assert!(stderr.contains("certificate 2"), "{stderr}");
+    assert!(stderr.contains("byte 996"), "{stderr}");
+}

@@ -629,8 +629,18 @@ fn read_certificate_file(
     hash: FileHash,
     inventory: &mut Inventory,
 ) -> Result<(), InputError> {
-    let certificates =
-        crate::x509::parse_certificate_file(bytes).map_err(|e| InputError::new(name, e.to_string()))?;
+    let certificates = crate::x509::parse_certificate_file(bytes).map_err(|e| match e {
+        crate::x509::CertificateError::InBundle {
+            index,
+            offset,
+            reason,
+        } => InputError::new(
+            name,
+            format!("certificate {index} of the file is not a well-formed certificate: {reason}"),
+        )
+        .at(Position::Byte(offset)),
+        other => InputError::new(name, other.to_string()),
+    })?;
     let count = certificates.len();
     for (index, facts) in certificates.into_iter().enumerate() {
         let source = crate::model::Source {
