@@ -342,3 +342,56 @@ fn a_bad_certificate_file_names_the_certificate_and_its_byte() {
     assert!(stderr.contains("certificate 2"), "{stderr}");
     assert!(stderr.contains("byte 996"), "{stderr}");
 }
+
+/// Issue 18: a bidi override in Get-ExchangeCertificate's FriendlyName was blamed on the store
+/// listing's record of the same certificate, which does not hold it (the merge kept the
+/// listing's source). The error names the file and record that hold the value.
+#[test]
+fn a_hidden_character_is_blamed_on_the_file_that_holds_it() {
+    let example = std::path::Path::new("examples/seed004-missing-intermediate/hybridtls-EXCH02");
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("hybridtls-EXCH02");
+    std::fs::create_dir(&folder).unwrap();
+    for entry in std::fs::read_dir(example).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, folder.join(path.file_name().unwrap())).unwrap();
+    }
+    let edit = |name: &str, friendly_name: serde_json::Value| {
+        let path = folder.join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        // The collector writes UTF-8 with BOM, the example's hand export UTF-16LE with BOM.
+        let text = match bytes.strip_prefix(&[0xFF, 0xFE]) {
+            Some(utf16) => String::from_utf16(
+                &utf16
+                    .chunks(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+            None => {
+                String::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes).to_vec()).unwrap()
+            }
+        };
+        let mut records: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        records[2]["FriendlyName"] = friendly_name;
+        std::fs::write(&path, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    };
+    edit("store-My.json", serde_json::Value::Null);
+    edit(
+        "exchange-certificates.json",
+        "mail.fabrikam.com\u{202E} 2026".into(),
+    );
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("exchange-certificates.json: record 3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FriendlyName"), "{stderr}");
+    assert!(stderr.contains("U+202E"), "{stderr}");
+}

@@ -158,8 +158,10 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     for part in parts {
         inventory.append(part?);
     }
-    resolve_servers(&mut inventory)?;
+    // Before the servers are resolved and duplicates merged: a merged certificate keeps one
+    // record's source, which may not be the file that holds a value it took from another.
     refuse_hidden_characters(&inventory)?;
+    resolve_servers(&mut inventory)?;
     Ok(inventory)
 }
 
