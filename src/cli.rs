@@ -378,26 +378,38 @@ const SERVER_FILES: &[&str] = &["remediate.ps1", "rollback.ps1"];
 
 /// Writes the set `files` (paths relative to `dir`) so that `dir` holds either the whole
 /// previous set or the whole new one, never a mix: a script of the previous plan beside the
-/// new plan.json could be run as if it were the new plan's. The set is written into a
-/// staging folder beside `dir` and swapped in by renaming folders; a failure before the swap
-/// leaves `dir` untouched. Between the two renames `dir` is briefly absent; a run killed there
-/// leaves the previous set in `.<DIR>.hybridtls-old-*`, and staging folders of killed runs
-/// are removed by the next run that writes `dir`.
+/// new plan.json could be run as if it were the new plan's. The set is written into a work
+/// folder beside `dir` (`.<DIR>.hybridtls-*`, so that the renames stay on one file system) and
+/// swapped in by renaming folders; a failure before the swap leaves `dir` untouched. Between
+/// the two renames `dir` is briefly absent; a run killed there leaves the previous set in the
+/// work folder's `old`, and the work folders of killed runs are removed by the next run that
+/// writes `dir`.
 fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
     let error = |path: &Path| {
         let path = path.display().to_string();
         move |source| Error::Write { path, source }
     };
     let (parent, name) = output_folder_place(dir).map_err(error(dir))?;
-    if dir.exists() {
+    let target = parent.join(&name);
+    let previous = target.exists();
+    if previous {
         refuse_foreign_contents(dir)?;
     }
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.hybridtls-new-"))
+    // Removed with what it holds when dropped: on any failure, and after the swap.
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".{name}.hybridtls-"))
         .tempdir_in(&parent)
         .map_err(error(dir))?;
+    // Made as any new folder is (the work folder is private to its owner), or as the previous
+    // set's folder was.
+    let staged = work.path().join("new");
+    std::fs::create_dir(&staged).map_err(error(dir))?;
+    if previous {
+        let permissions = std::fs::metadata(&target).map_err(error(dir))?.permissions();
+        std::fs::set_permissions(&staged, permissions).map_err(error(dir))?;
+    }
     for (relative, contents) in files {
-        let path = staging.path().join(relative);
+        let path = staged.join(relative);
         let shown = dir.join(relative);
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder).map_err(error(&shown))?;
@@ -406,34 +418,16 @@ fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), 
         file.write_all(contents.as_bytes()).map_err(error(&shown))?;
         file.sync_all().map_err(error(&shown))?;
     }
-    remove_stale_staging(&parent, &name, staging.path());
-    let target = parent.join(&name);
-    let previous = staging.path().file_name().map(|staged| {
-        parent.join(
-            staged
-                .to_string_lossy()
-                .replacen(".hybridtls-new-", ".hybridtls-old-", 1),
-        )
-    });
-    let moved_away = match previous {
-        Some(previous) if target.exists() => {
-            std::fs::rename(&target, &previous).map_err(error(dir))?;
-            Some(previous)
-        }
-        _ => None,
-    };
-    if let Err(source) = std::fs::rename(staging.path(), &target) {
-        // Put the previous set back; the staging folder is removed when `staging` drops.
-        if let Some(previous) = &moved_away {
-            let _ = std::fs::rename(previous, &target);
+    remove_stale_work_folders(&parent, &name, work.path());
+    let old = work.path().join("old");
+    if previous {
+        std::fs::rename(&target, &old).map_err(error(dir))?;
+    }
+    if let Err(source) = std::fs::rename(&staged, &target) {
+        if previous {
+            let _ = std::fs::rename(&old, &target);
         }
         return Err(error(dir)(source));
-    }
-    // Renamed into place: not to be removed any more.
-    let _ = staging.keep();
-    if let Some(previous) = moved_away {
-        // Left behind on failure, and removed by the next run.
-        let _ = std::fs::remove_dir_all(previous);
     }
     Ok(())
 }
@@ -505,19 +499,15 @@ fn refuse_foreign_contents(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Removes the staging and previous-set folders that killed runs left beside `DIR` (`name`),
-/// except `current`. Best effort: one that cannot be removed now is tried again next time.
-fn remove_stale_staging(parent: &Path, name: &str, current: &Path) {
+/// Removes the work folders that killed runs left beside `DIR` (`name`), except `current`.
+/// Best effort: one that cannot be removed now is tried again next time.
+fn remove_stale_work_folders(parent: &Path, name: &str, current: &Path) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
-    let prefixes = [
-        format!(".{name}.hybridtls-new-"),
-        format!(".{name}.hybridtls-old-"),
-    ];
+    let prefix = format!(".{name}.hybridtls-");
     for entry in entries.flatten() {
-        let entry_name = entry.file_name().to_string_lossy().into_owned();
-        if prefixes.iter().any(|p| entry_name.starts_with(p.as_str())) && entry.path() != current {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) && entry.path() != current {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -527,10 +527,18 @@ fn outputs_are_replaced_as_one_set() {
     let (code, _, stderr) = plan(&inputs, &out);
     assert_eq!(code, 0, "{stderr}");
     assert!(out.join("EX2/remediate.ps1").exists());
+    #[cfg(unix)]
+    {
+        // Made as any new folder, not as the private work folder it was staged in.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode();
+        std::fs::create_dir(dir.path().join("probe")).unwrap();
+        assert_eq!(mode(&out), mode(&dir.path().join("probe")));
+    }
 
     // What a killed run left: a staging folder beside the set, a temporary file in it.
-    std::fs::create_dir(change.join(".out.hybridtls-new-x1Y2z3")).unwrap();
-    std::fs::write(change.join(".out.hybridtls-new-x1Y2z3/plan.json"), "{").unwrap();
+    std::fs::create_dir_all(change.join(".out.hybridtls-x1Y2z3/new")).unwrap();
+    std::fs::write(change.join(".out.hybridtls-x1Y2z3/new/plan.json"), "{").unwrap();
     std::fs::write(out.join(".tmpAb12Cd"), "half a script").unwrap();
     let one_server = Path::new("examples/seed000-null-tlscertname");
     let (code, _, stderr) = plan(one_server, &out);
