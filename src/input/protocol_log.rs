@@ -120,21 +120,29 @@ impl Needles {
     /// not ASCII can hold one (the C0 ones are binary characters, refused before).
     fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
         // Each candidate with whether it matters by itself (a substring or a header) or only
-        // may (a quote).
+        // may (a quote, a hidden character).
         let mut candidates: Vec<(usize, bool)> = Vec::new();
-        candidates.extend(self.certificate_rows.find_iter(bytes).map(|at| (at, true)));
-        candidates.extend(self.failures.find_iter(bytes).map(|at| (at, true)));
-        candidates.extend(
-            memchr::memchr2_iter(b'"', b'#', bytes).filter_map(|at| match bytes[at] {
-                b'"' => Some((at, false)),
-                _ if at == 0 || bytes[at - 1] == b'\n' => Some((at, true)),
-                _ => None,
-            }),
-        );
+        // The first match of each kind in a line is enough: the line is then read or looked at
+        // whole. One candidate a match made a line of a million quotes take 16 MB.
+        let mut first_in_lines = |find: &dyn Fn(&[u8]) -> Option<usize>, matters: bool| {
+            let mut at = 0;
+            while let Some(found) = find(&bytes[at..]).map(|n| at + n) {
+                candidates.push((found, matters));
+                at = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |n| found + n + 1);
+            }
+        };
+        first_in_lines(&|text| self.certificate_rows.find(text), true);
+        first_in_lines(&|text| self.failures.find(text), true);
+        first_in_lines(&|text| memchr::memchr(b'"', text), false);
         if non_ascii {
             // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
-            candidates.extend(memchr::memchr3_iter(0xC2, 0xD8, 0xE2, bytes).map(|at| (at, false)));
+            first_in_lines(&|text| memchr::memchr3(0xC2, 0xD8, 0xE2, text), false);
         }
+        candidates.extend(
+            memchr::memchr_iter(b'#', bytes)
+                .filter(|&at| at == 0 || bytes[at - 1] == b'\n')
+                .map(|at| (at, true)),
+        );
         candidates.sort_unstable();
         let mut lines = Vec::new();
         let mut unquoted = Vec::new();
@@ -146,9 +154,11 @@ impl Needles {
             let in_line = candidates[next..].iter().take_while(|(at, _)| *at < end);
             let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
             next += count;
+            // Without its line end, which would read as a hidden character.
             let line = &bytes[start..end];
-            if matters || self.hides_a_substring(line, &mut unquoted) {
-                lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if matters || self.hides_a_substring(line, non_ascii, &mut unquoted) {
+                lines.push((start, line));
             }
         }
         lines
@@ -174,10 +184,12 @@ impl Needles {
     /// not field separators (`""` inside a field, a stray quote) can join a substring, which
     /// holds no comma. Exchange quotes whole fields (most quoted rows are SMTP responses), so
     /// mostly there is none and the row is never split.
-    fn hides_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
-        // The lines are text: ASCII, or decoded before they are searched.
-        let hidden = std::str::from_utf8(bytes)
-            .ok()
+    fn hides_a_substring(&self, bytes: &[u8], non_ascii: bool, unquoted: &mut Vec<u8>) -> bool {
+        // The lines are text: ASCII, or decoded before they are searched. Only text that is not
+        // ASCII is searched for hidden characters (see [`Needles::lines_that_matter`]).
+        let hidden = non_ascii
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten()
             .filter(|line| text::hidden_character(line).is_some());
         if hidden.is_none() && !quotes_join_neighbours(bytes) {
             return false;
