@@ -229,9 +229,10 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     progress.bar.finish_and_clear();
     let inventory = inventory?;
     if inventory.inputs.is_empty() {
-        return Err(Error::Usage(
-            "no export files found in the given inputs".to_owned(),
-        ));
+        return Err(Error::Usage(format!(
+            "no export files found in the given inputs{}",
+            input::skipped_listing(&inventory)
+        )));
     }
     input::require_receive_connectors(&inventory, &args.inputs)?;
     let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
@@ -254,9 +255,9 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         for (server_plan, fingerprint) in plans.iter().zip(&fingerprints) {
             let Some(fingerprint) = fingerprint else { continue };
             let folder = if plans.len() == 1 {
-                dir.clone()
+                PathBuf::new()
             } else {
-                dir.join(&server_plan.server)
+                PathBuf::from(&server_plan.server)
             };
             let inputs = inventory.inputs_for(&server_plan.server);
             let remediate = script::remediation(server_plan, &inputs, &evaluated_at, fingerprint)?;
@@ -267,14 +268,14 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         if files.is_empty() {
             notes.push("No script written: nothing for a script to change.".to_owned());
         }
-        files.push((dir.join("plan.json"), document.clone()));
+        files.push((PathBuf::from("plan.json"), document.clone()));
         files.push((
-            dir.join("report.md"),
+            PathBuf::from("report.md"),
             report::report(&diagnosis, &plans, &fingerprints),
         ));
-        write_all_atomically(&files)?;
+        replace_output_folder(dir, &files)?;
         for (path, _) in &files {
-            notes.push(format!("Wrote {}", path.display()));
+            notes.push(format!("Wrote {}", dir.join(path).display()));
         }
     }
     match args.format {
@@ -372,27 +373,143 @@ fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], eval
     input::sha256_hex(text.as_bytes())
 }
 
-/// Writes every file through a temporary file in its own folder, and renames them into place
-/// only once all were written, so a failure leaves no half script and no partial set behind.
-fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), Error> {
+/// The files a plan writes into `--out DIR`, at the top and in the `DIR/<SERVER>/` folders.
+const OUTPUT_FILES: &[&str] = &["plan.json", "report.md", "remediate.ps1", "rollback.ps1"];
+const SERVER_FILES: &[&str] = &["remediate.ps1", "rollback.ps1"];
+
+/// Writes the set `files` (paths relative to `dir`) so that `dir` holds either the whole
+/// previous set or the whole new one, never a mix: a script of the previous plan beside the
+/// new plan.json could be run as if it were the new plan's. The set is written into a work
+/// folder beside `dir` (`.<DIR>.hybridtls-*`, so that the renames stay on one file system) and
+/// swapped in by renaming folders; a failure before the swap leaves `dir` untouched. Between
+/// the two renames `dir` is briefly absent; a run killed there leaves the previous set in the
+/// work folder's `old`, and the work folders of killed runs are removed by the next run that
+/// writes `dir`.
+fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
     let error = |path: &Path| {
         let path = path.display().to_string();
         move |source| Error::Write { path, source }
     };
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, contents) in files {
-        let folder = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(folder).map_err(error(path))?;
-        let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(error(path))?;
-        temporary.write_all(contents.as_bytes()).map_err(error(path))?;
-        temporary.as_file().sync_all().map_err(error(path))?;
-        staged.push((temporary, path));
+    let (parent, name) = output_folder_place(dir).map_err(error(dir))?;
+    let target = parent.join(&name);
+    let previous = target.exists();
+    if previous {
+        refuse_foreign_contents(dir)?;
     }
-    for (temporary, path) in staged {
-        temporary.persist(path).map_err(|e| error(path)(e.error))?;
+    // Removed with what it holds when dropped: on any failure, and after the swap.
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".{name}.hybridtls-"))
+        .tempdir_in(&parent)
+        .map_err(error(dir))?;
+    // Made as any new folder is (the work folder is private to its owner), or as the previous
+    // set's folder was.
+    let staged = work.path().join("new");
+    std::fs::create_dir(&staged).map_err(error(dir))?;
+    if previous {
+        let permissions = std::fs::metadata(&target).map_err(error(dir))?.permissions();
+        std::fs::set_permissions(&staged, permissions).map_err(error(dir))?;
+    }
+    for (relative, contents) in files {
+        let path = staged.join(relative);
+        let shown = dir.join(relative);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(error(&shown))?;
+        }
+        let mut file = std::fs::File::create(&path).map_err(error(&shown))?;
+        file.write_all(contents.as_bytes()).map_err(error(&shown))?;
+        file.sync_all().map_err(error(&shown))?;
+    }
+    remove_stale_work_folders(&parent, &name, work.path());
+    let old = work.path().join("old");
+    if previous {
+        std::fs::rename(&target, &old).map_err(error(dir))?;
+    }
+    if let Err(source) = std::fs::rename(&staged, &target) {
+        if previous {
+            let _ = std::fs::rename(&old, &target);
+        }
+        return Err(error(dir)(source));
     }
     Ok(())
+}
+
+/// The existing folder `dir` is to be, or will be in, and its name there: `--out .` or a path
+/// ending in `..` name their folder only once resolved.
+fn output_folder_place(dir: &Path) -> std::io::Result<(PathBuf, String)> {
+    let resolved = match dir.file_name() {
+        Some(_) if !dir.exists() => {
+            let parent = dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent)?;
+            parent.canonicalize()?.join(dir.file_name().unwrap_or_default())
+        }
+        _ => dir.canonicalize()?,
+    };
+    match (resolved.parent(), resolved.file_name()) {
+        (Some(parent), Some(name)) => Ok((parent.to_path_buf(), name.to_string_lossy().into_owned())),
+        _ => Err(std::io::Error::other(
+            "the root of a file system cannot be an output folder",
+        )),
+    }
+}
+
+/// `--out DIR` is replaced as a whole, so it must hold nothing but what a plan writes (and the
+/// temporary files older versions left behind when killed); anything else, a note or the
+/// inputs, stops the run before anything is written.
+fn refuse_foreign_contents(dir: &Path) -> Result<(), Error> {
+    let foreign = |path: &Path| {
+        Error::Usage(format!(
+            "--out {} holds {}, which hybridtls did not write; the folder is replaced as a whole, so give a new folder or one only hybridtls wrote",
+            dir.display(),
+            path.display()
+        ))
+    };
+    let cannot_read = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Write { path, source }
+    };
+    // tempfile's names: `.tmp` and six letters or digits.
+    let leftover = |name: &str| {
+        name.len() == 10 && name.starts_with(".tmp") && name[4..].chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    if !std::fs::metadata(dir).map_err(cannot_read(dir))?.is_dir() {
+        return Err(foreign(dir));
+    }
+    for entry in std::fs::read_dir(dir).map_err(cannot_read(dir))? {
+        let entry = entry.map_err(cannot_read(dir))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type().map_err(cannot_read(&path))?;
+        if kind.is_file() && (OUTPUT_FILES.contains(&name.as_str()) || leftover(&name)) {
+            continue;
+        }
+        if !kind.is_dir() || OUTPUT_FILES.contains(&name.as_str()) {
+            return Err(foreign(&path));
+        }
+        for inner in std::fs::read_dir(&path).map_err(cannot_read(&path))? {
+            let inner = inner.map_err(cannot_read(&path))?;
+            let inner_name = inner.file_name().to_string_lossy().into_owned();
+            let is_file = inner.file_type().map_err(cannot_read(&inner.path()))?.is_file();
+            if !(is_file && (SERVER_FILES.contains(&inner_name.as_str()) || leftover(&inner_name))) {
+                return Err(foreign(&inner.path()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the work folders that killed runs left beside `DIR` (`name`), except `current`.
+/// Best effort: one that cannot be removed now is tried again next time.
+fn remove_stale_work_folders(parent: &Path, name: &str, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.hybridtls-");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) && entry.path() != current {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }

@@ -98,6 +98,14 @@ pub enum CertificateError {
         line: usize,
         reason: String,
     },
+    /// Certificate `index` (1-based, in order) of binary data, which starts at byte `offset` of
+    /// it, is not a well-formed certificate.
+    #[error("certificate {index}, at byte {offset}: {reason}")]
+    InBundle {
+        index: usize,
+        offset: usize,
+        reason: String,
+    },
     /// Nothing in the input looks like a certificate.
     #[error("no certificate found (expected PEM `-----BEGIN CERTIFICATE-----` blocks, DER or PKCS#7)")]
     Empty,
@@ -143,7 +151,17 @@ pub fn parse_certificate_file(bytes: &[u8]) -> Result<Vec<CertificateFacts>, Cer
     }
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     match BASE64.decode(compact) {
-        Ok(der) if der.first() == Some(&0x30) => parse_binary(&der),
+        // Offsets into the decoded data are no offsets into the file.
+        Ok(der) if der.first() == Some(&0x30) => parse_binary(&der).map_err(|e| match e {
+            CertificateError::InBundle {
+                index,
+                offset,
+                reason,
+            } => CertificateError::Der(format!(
+                "certificate {index} of the base64 text, at byte {offset} of what it decodes to: {reason}"
+            )),
+            other => other,
+        }),
         _ => Err(CertificateError::Empty),
     }
 }
@@ -214,15 +232,44 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// Parses the first certificate in `input`; returns its facts and the bytes after it.
 fn parse_first(input: &[u8]) -> Result<(CertificateFacts, &[u8]), CertificateError> {
-    let (rest, cert) = X509Certificate::from_der(input).map_err(|e| match e {
-        x509_parser::nom::Err::Incomplete(_) => {
-            CertificateError::Der("the data ends inside the certificate".into())
+    let (rest, cert) = X509Certificate::from_der(input).map_err(|e| {
+        // The parser's own words for data that ends early are `Eof` or nothing.
+        if let Some(declared) = declared_length(input).filter(|&declared| declared > input.len()) {
+            return CertificateError::Der(format!(
+                "the data ends after {} of the {declared} bytes the certificate declares: the file is cut off",
+                input.len()
+            ));
         }
-        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => {
-            CertificateError::Der(e.to_string())
+        match e {
+            x509_parser::nom::Err::Incomplete(_) => {
+                CertificateError::Der("the data ends inside the certificate".into())
+            }
+            x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => {
+                CertificateError::Der(e.to_string())
+            }
         }
     })?;
     Ok((facts(&cert)?, rest))
+}
+
+/// The length a DER SEQUENCE at the start of `input` declares, header included.
+fn declared_length(input: &[u8]) -> Option<usize> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let count = usize::from(first & 0x7F);
+    if !(1..=4).contains(&count) || rest.len() < count {
+        return None;
+    }
+    let length = rest[..count]
+        .iter()
+        .fold(0usize, |n, &b| (n << 8) | usize::from(b));
+    Some(2 + count + length)
 }
 
 fn facts(cert: &X509Certificate<'_>) -> Result<CertificateFacts, CertificateError> {
@@ -661,10 +708,26 @@ fn expect(element: &Any<'_>, tag: Tag, what: &str) -> Result<(), String> {
 
 /// Binary input: a certs-only PKCS#7 bundle, or one or more concatenated DER certificates.
 fn parse_binary(der: &[u8]) -> Result<Vec<CertificateFacts>, CertificateError> {
+    // Which certificate is bad, and where it starts, so that a bundle's damage can be found.
+    let in_bundle = |index: usize, offset: usize| {
+        move |e: CertificateError| CertificateError::InBundle {
+            index: index + 1,
+            offset,
+            reason: match e {
+                CertificateError::Der(reason) => reason,
+                other => other.to_string(),
+            },
+        }
+    };
     if let Some(certificates) = pkcs7_certificates(der)? {
         let facts = certificates
             .into_iter()
-            .map(parse_der)
+            .enumerate()
+            .map(|(index, certificate)| {
+                // Each is a slice of `der`.
+                let offset = certificate.as_ptr() as usize - der.as_ptr() as usize;
+                parse_der(certificate).map_err(in_bundle(index, offset))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         return if facts.is_empty() {
             Err(CertificateError::Empty)
@@ -675,7 +738,8 @@ fn parse_binary(der: &[u8]) -> Result<Vec<CertificateFacts>, CertificateError> {
     let mut facts = Vec::new();
     let mut rest = der;
     while !rest.is_empty() {
-        let (next, after) = parse_first(rest)?;
+        let offset = der.len() - rest.len();
+        let (next, after) = parse_first(rest).map_err(in_bundle(facts.len(), offset))?;
         facts.push(next);
         rest = after;
     }
@@ -1323,14 +1387,19 @@ mod tests {
                 "1 bytes of trailing data after the certificate".into()
             ))
         );
+        // The zero byte is where a second certificate would start.
         assert!(matches!(
             parse_certificate_file(&trailing),
-            Err(CertificateError::Der(_))
+            Err(CertificateError::InBundle { index: 2, offset, .. }) if offset == leaf.len()
         ));
-        assert!(matches!(
+        assert_eq!(
             parse_der(&leaf[..leaf.len() - 1]),
-            Err(CertificateError::Der(_))
-        ));
+            Err(CertificateError::Der(format!(
+                "the data ends after {} of the {} bytes the certificate declares: the file is cut off",
+                leaf.len() - 1,
+                leaf.len()
+            )))
+        );
         // A SignedData without certificates, and one whose content is not [0].
         let oid = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
         let empty_signed_data = [

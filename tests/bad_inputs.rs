@@ -243,3 +243,155 @@ fn a_folder_whose_exports_name_two_servers_names_the_files_that_disagree() {
     assert!(stderr.contains("EXCH02 in "), "{stderr}");
     assert!(stderr.contains("receive-connectors.json"), "{stderr}");
 }
+
+/// Issue 18: a property given twice was read as its last copy, which could turn STARTTLS not
+/// offered into "nothing to change". No cmdlet writes it and ConvertFrom-Json refuses it, in
+/// any case (PowerShell reads names case-insensitively, and so does hybridtls).
+#[test]
+fn a_property_given_twice_is_refused_with_its_record_and_name() {
+    let connector = |second: &str| {
+        format!(
+            "[\r\n{{\"Name\": \"Relay\", \"Server\": \"EX1\", \"TransportRole\": 32, \"Bindings\": [\"0.0.0.0:2525\"]}},\r\n{{\r\n    \"Identity\":  \"EX1\\\\Default Frontend EX1\",\r\n    \"Name\":  \"Default Frontend EX1\",\r\n    \"Server\":  \"EX1\",\r\n    \"TransportRole\":  16384,\r\n    \"Bindings\":  [\"0.0.0.0:25\"],\r\n    \"Fqdn\":  \"EX1.contoso.com\",\r\n    \"TlsCertificateName\":  null,\r\n    \"AuthMechanism\":  \"Integrated, BasicAuth\",\r\n    \"{second}\":  \"Tls, Integrated, BasicAuth\"\r\n}}\r\n]"
+        )
+    };
+    for second in ["AuthMechanism", "authmechanism"] {
+        let stderr = plan_with_bad_file("connectors.json", connector(second).as_bytes());
+        assert!(stderr.contains("given twice"), "{second}: {stderr}");
+        assert!(stderr.contains("record 2"), "{second}: {stderr}");
+        assert!(stderr.contains(&format!("\"{second}\"")), "{second}: {stderr}");
+        assert!(stderr.contains("line 12, column"), "{second}: {stderr}");
+    }
+    // Nested objects too, named by their path.
+    let nested = "{\"Name\": \"Default Frontend EX1\", \"Server\": \"EX1\", \"Bindings\": [\"0.0.0.0:25\"], \"TlsCertificateName\": {\"CertificateSubject\": \"CN=a\", \"CertificateSubject\": \"CN=b\"}}";
+    let stderr = plan_with_bad_file("nested.json", nested.as_bytes());
+    assert!(
+        stderr.contains("record 1, property TlsCertificateName"),
+        "{stderr}"
+    );
+}
+
+/// Issue 18: a UTF-8 export without BOM (as PowerShell 7 writes) with one invalid byte was
+/// read whole as Windows-1252, so its non-ASCII names silently became other names. A file
+/// that holds UTF-8 characters is UTF-8: one invalid byte in it is damage, named by offset.
+#[test]
+fn a_utf8_export_with_one_invalid_byte_is_an_error_at_that_byte() {
+    let export = "{\r\n  \"Name\": \"Réception Frontend EX1\",\r\n  \"Server\": \"EX1\",\r\n  \"Bindings\": [\"0.0.0.0:25\"],\r\n  \"Fqdn\": \"EX1.contoso.com\"\r\n}";
+    let mut bytes = export.as_bytes().to_vec();
+    let at = export.find("EX1.contoso").unwrap();
+    bytes.insert(at, 0x92);
+    let stderr = plan_with_bad_file("receive-connectors.json", &bytes);
+    assert!(stderr.contains(&format!("byte {at}")), "{stderr}");
+    assert!(stderr.contains("UTF-8"), "{stderr}");
+}
+
+/// Issue 18: an export skipped in a folder (here a receive connector export with its
+/// properties renamed) led to "no receive connector was read", naming only the folder; what
+/// was skipped and why was printed only on success.
+#[test]
+fn the_error_for_no_receive_connector_names_what_was_skipped_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{GOOD_EXAMPLE}/exchange-certificates.json"),
+        dir.path().join("exchange-certificates.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("receive-connectors.json"),
+        "[{\"Nom\": \"Default Frontend EX1\", \"Serveur\": \"EX1\"}]",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ticket CHG-1234").unwrap();
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("no receive connector"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "receive-connectors.json: not an export hybridtls recognises (properties: Nom, Serveur)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("notes.txt: not an export hybridtls reads"),
+        "{stderr}"
+    );
+}
+
+/// Issue 18: a truncated .cer said `nom error: Eof`, and a bundle with one bad certificate did
+/// not say which. The error gives the certificate's index and byte offset, and says when the
+/// file is cut off.
+#[test]
+fn a_bad_certificate_file_names_the_certificate_and_its_byte() {
+    let leaf = std::fs::read("tests/fixtures/der/x509_leaf.der").unwrap();
+    let stderr = plan_with_bad_file("intermediate.cer", &leaf[..500]);
+    assert!(stderr.contains("certificate 1"), "{stderr}");
+    assert!(stderr.contains("byte 0"), "{stderr}");
+    assert!(stderr.contains("cut off"), "{stderr}");
+    assert!(!stderr.contains("nom error"), "{stderr}");
+
+    // The second certificate of the bundle (at byte 996) with its tbsCertificate tag damaged.
+    let mut bundle = std::fs::read("tests/fixtures/der/x509_chain.p7b").unwrap();
+    let ca = std::fs::read("tests/fixtures/der/x509_ca.der").unwrap();
+    assert_eq!(bundle.windows(ca.len()).position(|w| w == ca), Some(996));
+    bundle[996 + 4] = 0x31;
+    let stderr = plan_with_bad_file("chain.p7b", &bundle);
+    assert!(stderr.contains("certificate 2"), "{stderr}");
+    assert!(stderr.contains("byte 996"), "{stderr}");
+}
+
+/// Issue 18: a bidi override in Get-ExchangeCertificate's FriendlyName was blamed on the store
+/// listing's record of the same certificate, which does not hold it (the merge kept the
+/// listing's source). The error names the file and record that hold the value.
+#[test]
+fn a_hidden_character_is_blamed_on_the_file_that_holds_it() {
+    let example = std::path::Path::new("examples/seed004-missing-intermediate/hybridtls-EXCH02");
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("hybridtls-EXCH02");
+    std::fs::create_dir(&folder).unwrap();
+    for entry in std::fs::read_dir(example).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, folder.join(path.file_name().unwrap())).unwrap();
+    }
+    let edit = |name: &str, friendly_name: serde_json::Value| {
+        let path = folder.join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        // The collector writes UTF-8 with BOM, the example's hand export UTF-16LE with BOM.
+        let text = match bytes.strip_prefix(&[0xFF, 0xFE]) {
+            Some(utf16) => String::from_utf16(
+                &utf16
+                    .chunks(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+            None => {
+                String::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes).to_vec()).unwrap()
+            }
+        };
+        let mut records: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        records[2]["FriendlyName"] = friendly_name;
+        std::fs::write(&path, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    };
+    edit("store-My.json", serde_json::Value::Null);
+    edit(
+        "exchange-certificates.json",
+        "mail.fabrikam.com\u{202E} 2026".into(),
+    );
+    let assert = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .args(["plan", "--now", "2026-11-24T00:00:00Z"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("exchange-certificates.json: record 3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FriendlyName"), "{stderr}");
+    assert!(stderr.contains("U+202E"), "{stderr}");
+}

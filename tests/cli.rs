@@ -579,3 +579,97 @@ fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
         "the exports beside them are planned:\n{stdout}"
     );
 }
+
+/// Every file and folder under `dir`, relative, with the contents of the files: what a reader
+/// of the folder sees.
+fn snapshot(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut seen = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let contents = entry
+            .file_type()
+            .is_file()
+            .then(|| std::fs::read(entry.path()).unwrap());
+        seen.push((relative, contents));
+    }
+    seen
+}
+
+/// Issue 18: a new plan's outputs replace the previous plan's as one set. A script of the
+/// previous plan left beside the new plan.json could be run as if it were the new plan's; a
+/// name that cannot be written stops the run with the previous set untouched; what killed
+/// runs left behind is cleaned up; and a folder holding anything else is not replaced.
+#[test]
+fn outputs_are_replaced_as_one_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    two_servers(&inputs);
+    let change = dir.path().join("change");
+    let out = change.join("out");
+    let plan = |input: &Path, out: &Path| {
+        hybridtls(&[
+            "plan",
+            "--fqdn",
+            "mail.contoso.com",
+            "--now",
+            "2026-11-24T00:00:00Z",
+            "--out",
+            out.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ])
+    };
+    let (code, _, stderr) = plan(&inputs, &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("EX2/remediate.ps1").exists());
+    #[cfg(unix)]
+    {
+        // Made as any new folder, not as the private work folder it was staged in.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode();
+        std::fs::create_dir(dir.path().join("probe")).unwrap();
+        assert_eq!(mode(&out), mode(&dir.path().join("probe")));
+    }
+
+    // What a killed run left: a staging folder beside the set, a temporary file in it.
+    std::fs::create_dir_all(change.join(".out.hybridtls-x1Y2z3/new")).unwrap();
+    std::fs::write(change.join(".out.hybridtls-x1Y2z3/new/plan.json"), "{").unwrap();
+    std::fs::write(out.join(".tmpAb12Cd"), "half a script").unwrap();
+    let one_server = Path::new("examples/seed000-null-tlscertname");
+    let (code, _, stderr) = plan(one_server, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let names: Vec<String> = snapshot(&out).into_iter().map(|(name, _)| name).collect();
+    // Under another FQDN seed000 has nothing a script can do: no script of the previous plan
+    // may be left to look like this plan's.
+    assert_eq!(names, ["plan.json", "report.md"], "only the new plan's files");
+    let beside: Vec<String> = snapshot(&change).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(beside[0], "out", "nothing left beside the set: {beside:?}");
+    assert!(beside.iter().all(|name| name.starts_with("out")), "{beside:?}");
+
+    // A folder where plan.json goes: the run stops before the previous set changes at all.
+    std::fs::remove_file(out.join("plan.json")).unwrap();
+    std::fs::create_dir(out.join("plan.json")).unwrap();
+    let before = snapshot(&out);
+    let (code, _, stderr) = plan(&inputs, &out);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("plan.json"), "{stderr}");
+    assert_eq!(snapshot(&out), before, "the previous set changed: {stderr}");
+
+    // A folder of other files is never replaced.
+    let notes = dir.path().join("notes");
+    std::fs::create_dir(&notes).unwrap();
+    std::fs::write(notes.join("ticket.txt"), "CHG-1234").unwrap();
+    let (code, _, stderr) = plan(&inputs, &notes);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("ticket.txt"), "{stderr}");
+    assert_eq!(
+        snapshot(&notes),
+        [("ticket.txt".to_owned(), Some(b"CHG-1234".to_vec()))]
+    );
+}

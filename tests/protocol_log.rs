@@ -145,6 +145,18 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
             bytes.insert(offset, 0x92);
             bytes
         }),
+        ("UTF-8 text with one invalid byte after a UTF-8 character", {
+            let mut bytes = no_bom.clone();
+            bytes.splice(at(&bytes, 1_100_000)..at(&bytes, 1_100_000), "é".bytes());
+            bytes.insert(at(&bytes, 1_250_000) + 30, 0x92);
+            bytes
+        }),
+        ("UTF-8 text with one invalid byte before a UTF-8 character", {
+            let mut bytes = no_bom.clone();
+            bytes.insert(at(&bytes, 20_000) + 30, 0x92);
+            bytes.splice(at(&bytes, 1_300_000)..at(&bytes, 1_300_000), "é".bytes());
+            bytes
+        }),
         ("Windows-1252 text with a C1 control", {
             let mut bytes = no_bom.clone();
             bytes.insert(at(&bytes, 1_150_000), 0x81);
@@ -166,7 +178,12 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
     for (case, bytes) in cases {
         std::fs::write(&path, &bytes).unwrap();
         let name = path.to_str().unwrap();
-        assert_eq!(read_streamed(&path), read_whole(name, &bytes), "{case}");
+        let whole = read_whole(name, &bytes);
+        assert_eq!(read_streamed(&path), whole, "{case}");
+        // Issue 18: a file that holds UTF-8 characters is not read as a code page.
+        if case.starts_with("UTF-8 text with one invalid byte") {
+            assert!(whole.unwrap_err().contains("invalid UTF-8"), "{case}");
+        }
     }
     assert_eq!(read_whole("x", &clean).unwrap().0 as u64, log.sightings());
 }
@@ -216,4 +233,141 @@ fn exports_are_hashed_with_sha256_and_logs_with_blake3() {
         assert_eq!(input.hash.to_string(), expected, "{}", input.path);
     }
     assert!(inventory.inputs.iter().any(|i| i.path.ends_with(".LOG")));
+}
+
+/// Reads `path` on a thread and gives up after `limit`: a reader that hangs fails the test
+/// instead of hanging the suite (the thread is left behind; the process ends after the tests).
+fn load_within(
+    path: &std::path::Path,
+    limit: std::time::Duration,
+) -> Result<hybridtls::model::Inventory, hybridtls::error::InputError> {
+    let (done, result) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = done.send(input::load(&[path]));
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("reading did not finish within {limit:?}"))
+}
+
+/// Issue 18: a field that is nothing but a run of N double quotes cost O(N²) (the quote check
+/// walked the whole run for each quote), so 1 MiB of quotes took minutes. Both readers, the
+/// streamed one (UTF-8) and the whole-text one (UTF-16), must read it in linear time. The
+/// bound only keeps a hang from hanging the suite: linear, this takes well under a second.
+#[test]
+fn a_field_of_millions_of_quotes_is_read_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let quotes = "\"".repeat(4 << 20);
+    let log = format!(
+        "\u{FEFF}#Software: Microsoft Exchange Server\r\n#Version: 15.1.2507.6\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: 2026-11-23T00:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n\
+2026-11-23T00:00:00.000Z,{},08DE2B6F00000001,0,172.20.102.10:25,52.100.7.16:20001,>,{quotes},\r\n",
+        smtp_log::CONNECTOR
+    );
+    let utf8 = dir.path().join("RECV2026112300-1.LOG");
+    std::fs::write(&utf8, &log).unwrap();
+    let utf16 = dir.path().join("RECV2026112300-2.LOG");
+    let bytes: Vec<u8> = log.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&utf16, bytes).unwrap();
+    for path in [utf8, utf16] {
+        let inventory = load_within(&path, std::time::Duration::from_secs(60)).unwrap();
+        assert_eq!(inventory.inputs[0].records, 0, "{}", path.display());
+    }
+}
+
+/// Issue 18: each of these turned HT016 or a certificate seen into silence, exit 0. A log
+/// that cannot be read as a log is an error naming the file and the line, from both readers.
+#[test]
+fn a_damaged_log_is_an_error_never_silence() {
+    let log = std::fs::read_to_string(format!("{EXAMPLE}/RECV2026112309-1.LOG")).unwrap();
+    let thumbprint = log.find("EA0EDA0EA534").unwrap();
+    let mut cases: Vec<(String, String, &str)> = vec![(
+        "cut in the thumbprint row".to_owned(),
+        log[..thumbprint + 10].to_owned(),
+        "line 8, column 1",
+    )];
+    for hidden in ['\u{202E}', '\u{2028}', '\u{2029}', '\u{85}', '\u{200F}'] {
+        let code = format!("U+{:04X}", u32::from(hidden));
+        cases.push((
+            format!("{code} inside the context"),
+            log.replacen("Sending certificate", &format!("Sending cert{hidden}ificate"), 1),
+            "line 8, column",
+        ));
+        cases.push((
+            format!("{code} after the context"),
+            log.replacen("Sending certificate", &format!("Sending certificate{hidden}"), 1),
+            "line 8, column",
+        ));
+    }
+    for column in ["connector-id", "session-id", "data", "context"] {
+        cases.push((
+            format!("a header without {column}"),
+            log.replacen(&format!(",{column}"), "", 1),
+            "line 5, column 1",
+        ));
+    }
+    for (case, text, position) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_example(dir.path());
+        let path = dir.path().join("RECV2026112309-1.LOG");
+        std::fs::write(&path, &text).unwrap();
+        let err = input::load(&[dir.path().to_path_buf()])
+            .map(|_| ())
+            .expect_err(&case)
+            .to_string();
+        assert!(err.contains("RECV2026112309-1.LOG"), "{case}: {err}");
+        assert!(err.contains(position), "{case}: {err}");
+        let name = path.to_str().unwrap();
+        assert_eq!(
+            read_whole(name, text.as_bytes()).unwrap_err(),
+            read_streamed(&path).unwrap_err(),
+            "{case}"
+        );
+    }
+}
+
+/// Issue 18: a log truncated while it was read gave a plan, a fingerprint and sightings of a
+/// state that never existed. A bounded stress test: the log is cut at moments spread over its
+/// reading; every read must give the whole log's answer, the cut log's, or an error saying
+/// that the file changed while it was read.
+#[test]
+fn a_log_truncated_while_read_is_an_error_or_a_state_that_existed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("RECV2026112300-1.LOG");
+    smtp_log::write(&path, 3_000_000);
+    let bytes = std::fs::read(&path).unwrap();
+    // At a line end past the first read block, so that the cut log is a whole log itself.
+    let cut = 1_200_000 + bytes[1_200_000..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let answer = |path: &std::path::Path| {
+        let inventory = input::load(&[path.to_path_buf()]).unwrap();
+        (inventory.inputs[0].records, inventory.inputs[0].hash.to_string())
+    };
+    let whole = answer(&path);
+    std::fs::write(&path, &bytes[..cut]).unwrap();
+    let short = answer(&path);
+    // The reading thread runs ahead of the examining by a few blocks, a few milliseconds.
+    for trial in 0..24 {
+        std::fs::write(&path, &bytes).unwrap();
+        let delay = std::time::Duration::from_micros(150 * trial);
+        let truncate = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                file.set_len(cut as u64).unwrap();
+            })
+        };
+        let result = input::load(std::slice::from_ref(&path));
+        truncate.join().unwrap();
+        match result {
+            Ok(inventory) => {
+                let got = (inventory.inputs[0].records, inventory.inputs[0].hash.to_string());
+                assert!(
+                    got == whole || got == short,
+                    "trial {trial}: {got:?} is neither the whole log's {whole:?} nor the cut log's {short:?}"
+                );
+            }
+            Err(e) => assert!(e.to_string().contains("changed while"), "trial {trial}: {e}"),
+        }
+    }
 }

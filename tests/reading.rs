@@ -567,3 +567,55 @@ fn a_certificate_rebuilt_by_powershell_7_is_exchange_output_with_its_key_unknown
     );
     assert_eq!(load(&[path]).certificates[0].has_private_key, Some(false));
 }
+
+/// Issue 18: a dangling link in a folder (even `notes.txt`) stopped the whole run, and a link
+/// loop was called "no such file". In a folder both are skipped with their reason, like any
+/// other file that is not an export; named on the command line, they are an error that says
+/// what they are.
+#[cfg(unix)]
+#[test]
+fn broken_links_are_skipped_in_folders_and_named_for_what_they_are() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("R1_ps51_single_cert.json"), dir.path().join("a.json")).unwrap();
+    symlink(dir.path().join("gone.txt"), dir.path().join("notes.txt")).unwrap();
+    symlink(dir.path().join("gone.json"), dir.path().join("exports.json")).unwrap();
+    symlink(dir.path().join("loop.json"), dir.path().join("loop.json")).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    symlink(dir.path(), dir.path().join("sub/up")).unwrap();
+    let inventory = load(&[dir.path().to_path_buf()]);
+    assert_eq!(inventory.inputs.len(), 1);
+    let reasons: Vec<(String, String)> = inventory
+        .skipped
+        .iter()
+        .map(|(path, reason)| {
+            (
+                path.rsplit_once(dir.path().to_str().unwrap())
+                    .unwrap()
+                    .1
+                    .to_owned(),
+                reason.clone(),
+            )
+        })
+        .collect();
+    let reason_of = |name: &str| {
+        reasons
+            .iter()
+            .find(|(path, _)| path == name)
+            .map(|(_, reason)| reason.as_str())
+            .unwrap_or_else(|| panic!("{name} not skipped: {reasons:?}"))
+    };
+    assert!(reason_of("/notes.txt").contains("does not exist"), "{reasons:?}");
+    assert!(
+        reason_of("/exports.json").contains("does not exist"),
+        "{reasons:?}"
+    );
+    assert!(reason_of("/loop.json").contains("loop"), "{reasons:?}");
+    assert!(reason_of("/sub/up").contains("loop"), "{reasons:?}");
+
+    for (name, expected) in [("exports.json", "does not exist"), ("loop.json", "loop")] {
+        let err = input::load(&[dir.path().join(name)]).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(expected), "{err}");
+        assert!(!err.contains("no such file"), "{err}");
+    }
+}

@@ -7,6 +7,7 @@ pub mod protocol_log;
 pub mod psjson;
 pub mod text;
 
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -61,24 +62,35 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     let mut work: Vec<Work> = Vec::new();
     'paths: for path in paths {
         if path.is_dir() {
-            let mut entries: Vec<PathBuf> = Vec::new();
+            // Each file with, for a link that leads nowhere, why it is skipped.
+            let mut entries: Vec<(PathBuf, Option<String>)> = Vec::new();
             // Links are followed: an export linked into the folder is as much an input as a
-            // copy of it (walkdir reports a link loop as an error).
+            // copy of it. One that leads nowhere is no export, like a README.
             for entry in walkdir::WalkDir::new(path).follow_links(true) {
                 match entry {
-                    Ok(entry) if entry.file_type().is_file() => entries.push(entry.into_path()),
+                    Ok(entry) if entry.file_type().is_file() => entries.push((entry.into_path(), None)),
                     Ok(_) => {}
-                    Err(e) => {
-                        work.push(Work::Fail(InputError::new(
-                            display(path),
-                            format!("cannot walk the folder: {e}"),
-                        )));
-                        break 'paths;
-                    }
+                    Err(e) => match broken_link_entry(&e) {
+                        Some((link, reason)) => entries.push((link, Some(reason))),
+                        None => {
+                            work.push(Work::Fail(InputError::new(
+                                display(path),
+                                format!("cannot walk the folder: {e}"),
+                            )));
+                            break 'paths;
+                        }
+                    },
                 }
             }
             entries.sort();
-            for file in entries {
+            for (file, broken) in entries {
+                if let Some(reason) = broken {
+                    work.push(match shown_path(&file) {
+                        Ok(name) => Work::Skip(name, reason),
+                        Err(e) => Work::Fail(e),
+                    });
+                    continue;
+                }
                 match extension(&file).as_str() {
                     ext if JSON_EXTENSIONS.contains(&ext)
                         || CERTIFICATE_EXTENSIONS.contains(&ext)
@@ -101,6 +113,9 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
                 file: path.clone(),
                 explicit: true,
             });
+        } else if let Some(reason) = broken_link(path) {
+            work.push(Work::Fail(InputError::new(display(path), reason)));
+            break;
         } else if path.exists() {
             work.push(Work::Fail(InputError::new(
                 display(path),
@@ -143,8 +158,10 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     for part in parts {
         inventory.append(part?);
     }
-    resolve_servers(&mut inventory)?;
+    // Before the servers are resolved and duplicates merged: a merged certificate keeps one
+    // record's source, which may not be the file that holds a value it took from another.
     refuse_hidden_characters(&inventory)?;
+    resolve_servers(&mut inventory)?;
     Ok(inventory)
 }
 
@@ -167,9 +184,22 @@ pub fn require_receive_connectors(inventory: &Inventory, paths: &[PathBuf]) -> R
     };
     Err(InputError::new(
         paths.iter().map(|p| display(p)).collect::<Vec<_>>().join(", "),
-        format!("no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents"),
+        format!(
+            "no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents{}",
+            skipped_listing(inventory)
+        ),
     )
     .hint("export Get-ReceiveConnector of each server that takes part in hybrid mail flow (or run the script from `hybridtls collect`) and give that file or folder too"))
+}
+
+/// The files skipped in folders, one a line as the plan lists them, for an error that stops
+/// the run before the plan would list them: the export that was meant may be among them.
+pub fn skipped_listing(inventory: &Inventory) -> String {
+    inventory
+        .skipped
+        .iter()
+        .map(|(path, reason)| format!("\n  skipped {path}: {reason}"))
+        .collect()
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
@@ -286,6 +316,51 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The link a folder walk could not follow and why, when the walk's error is a link that leads
+/// nowhere; None for other errors (a folder that cannot be read), which stop the run.
+fn broken_link_entry(error: &walkdir::Error) -> Option<(PathBuf, String)> {
+    let path = error.path()?;
+    if let Some(ancestor) = error.loop_ancestor() {
+        let reason = format!("a link loop: it leads back to {}", display(ancestor));
+        return Some((path.to_path_buf(), reason));
+    }
+    broken_link(path).map(|reason| (path.to_path_buf(), reason))
+}
+
+/// Why the link at `path` leads to nothing hybridtls can read; None when `path` is no link or
+/// leads to something.
+fn broken_link(path: &Path) -> Option<String> {
+    if !std::fs::symlink_metadata(path).ok()?.file_type().is_symlink() {
+        return None;
+    }
+    let error = std::fs::metadata(path).err()?;
+    Some(if is_link_loop(path) {
+        "a link loop: following it never reaches a file or folder".to_owned()
+    } else if error.kind() == std::io::ErrorKind::NotFound {
+        "a link to a file or folder that does not exist".to_owned()
+    } else {
+        format!("a link that cannot be followed: {error}")
+    })
+}
+
+/// Whether following the link at `path`, link after link, comes back to one it passed (the
+/// system's own answer, ELOOP, has no stable std name). A chain longer than any system
+/// follows counts as a loop, as the system treats it.
+fn is_link_loop(path: &Path) -> bool {
+    let mut passed = std::collections::HashSet::new();
+    let mut current = path.to_path_buf();
+    for _ in 0..64 {
+        if !passed.insert(current.clone()) {
+            return true;
+        }
+        let Ok(target) = std::fs::read_link(&current) else {
+            return false;
+        };
+        current = current.parent().unwrap_or(Path::new("")).join(target);
+    }
+    true
+}
+
 fn extension(path: &Path) -> String {
     path.extension()
         .and_then(|e| e.to_str())
@@ -314,6 +389,69 @@ fn shown_path(path: &Path) -> Result<String, InputError> {
     }
 }
 
+/// A file's size and modification time, taken from the opened file before and after it is
+/// read: a file that changed in between (a log truncated or appended to, an export written
+/// over) was read as a state it never had, and is refused instead.
+#[derive(PartialEq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Stamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+
+    /// Checks that `file` is still as it was and that `read` bytes, when known, are all of it.
+    fn unchanged(&self, name: &str, file: &std::fs::File, read: Option<u64>) -> Result<(), InputError> {
+        let after = file
+            .metadata()
+            .map(|m| Stamp::of(&m))
+            .map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
+        if after == *self && read.is_none_or(|read| read == self.len) {
+            return Ok(());
+        }
+        Err(InputError::new(
+            name,
+            format!(
+                "the file changed while it was read ({} bytes before, {} after{})",
+                self.len,
+                after.len,
+                read.map(|read| format!(", {read} read")).unwrap_or_default()
+            ),
+        )
+        .hint("copy the file and give hybridtls the copy; for the protocol log Exchange is writing now, copy it or use one Exchange has closed"))
+    }
+}
+
+/// Opens the file at `path` and checks what was opened, not the name: a regular file, with its
+/// [`Stamp`]. A file the folder walk found and that was swapped for a FIFO since is refused
+/// instead of blocking for ever: on Unix the open does not wait for a FIFO's writer.
+fn open_regular(name: &str, path: &Path) -> Result<(std::fs::File, Stamp), InputError> {
+    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Reads of a regular file ignore it.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(cannot_read)?;
+    let metadata = file.metadata().map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(InputError::new(
+            name,
+            "not a regular file (a FIFO, socket or device): hybridtls reads export files",
+        ));
+    }
+    Ok((file, Stamp::of(&metadata)))
+}
+
 /// Reads one file into an inventory of its own; `explicit` when the user named it (then it must
 /// be recognised), false when it was found in a folder.
 fn read_file(path: &Path, explicit: bool, progress: &dyn Progress) -> Result<Inventory, InputError> {
@@ -330,12 +468,16 @@ fn read_file_into(
 ) -> Result<(), InputError> {
     let name = shown_path(path)?;
     let cannot_read = |e: std::io::Error| InputError::new(&name, format!("cannot read: {e}"));
-    let size = std::fs::metadata(path).map_err(cannot_read)?.len();
+    let (mut file, before) = open_regular(&name, path)?;
+    let size = before.len;
     let ext = extension(path);
     // A protocol log is streamed, whatever its size: it is never held whole. Only `.log` files
     // are looked at for it; reading the head of every export to ask would read it twice.
-    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(path, size).map_err(cannot_read)? {
-        let log = protocol_log::stream(&name, path, progress)?;
+    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(&file, size).map_err(cannot_read)? {
+        let log = protocol_log::stream(&name, &file, progress);
+        // A change explains any error the reading found, so it is told first.
+        before.unchanged(&name, &file, log.as_ref().ok().map(|log| log.bytes))?;
+        let log = log?;
         inventory.inputs.push(InputFile {
             path: name,
             hash: FileHash {
@@ -359,7 +501,11 @@ fn read_file_into(
         )
         .hint("an export of one server is a few megabytes at most: check that this is the file you meant, or split the export by server"));
     }
-    let bytes = std::fs::read(path).map_err(cannot_read)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // From the start: a `.log` file's head was read to ask whether it streams.
+    file.rewind().map_err(cannot_read)?;
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    before.unchanged(&name, &file, Some(bytes.len() as u64))?;
     progress.advance(size);
     let sha256 = || FileHash {
         algorithm: HashAlgorithm::Sha256,
@@ -499,8 +645,18 @@ fn read_certificate_file(
     hash: FileHash,
     inventory: &mut Inventory,
 ) -> Result<(), InputError> {
-    let certificates =
-        crate::x509::parse_certificate_file(bytes).map_err(|e| InputError::new(name, e.to_string()))?;
+    let certificates = crate::x509::parse_certificate_file(bytes).map_err(|e| match e {
+        crate::x509::CertificateError::InBundle {
+            index,
+            offset,
+            reason,
+        } => InputError::new(
+            name,
+            format!("certificate {index} of the file is not a well-formed certificate: {reason}"),
+        )
+        .at(Position::Byte(offset)),
+        other => InputError::new(name, other.to_string()),
+    })?;
     let count = certificates.len();
     for (index, facts) in certificates.into_iter().enumerate() {
         let source = crate::model::Source {
@@ -969,4 +1125,31 @@ fn merge_duplicates(inventory: &mut Inventory) {
 /// SHA-256 of `data` in lowercase hex, the usual form for file and plan fingerprints.
 pub fn sha256_hex(data: &[u8]) -> String {
     crate::x509::hex(&Sha256::digest(data)).to_ascii_lowercase()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Issue 18: a file the folder walk found, swapped for a FIFO before it is read, blocked
+    /// the run for ever (the open waits for a writer). Reading is what follows the walk, so
+    /// reading a FIFO by its path stands for the swap, deterministically.
+    #[test]
+    fn a_fifo_where_a_file_was_found_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["exports.json", "RECV2026112300-1.LOG"] {
+            let fifo = dir.path().join(name);
+            let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+            assert!(status.success());
+            let (done, result) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = done.send(read_file(&fifo, false, &()).map(|_| ()));
+            });
+            let err = result
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("reading the FIFO {name} blocked"))
+                .unwrap_err();
+            assert!(err.message.contains("not a regular file"), "{err}");
+        }
+    }
 }

@@ -11,8 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Seek};
 use std::sync::mpsc;
 
 use memchr::memmem;
@@ -62,24 +61,29 @@ pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
 
 /// Where the columns hybridtls reads are in the `#Fields:` header.
 struct Columns {
-    time: Option<usize>,
-    connector: Option<usize>,
-    session: Option<usize>,
-    data: Option<usize>,
-    context: Option<usize>,
+    time: usize,
+    connector: usize,
+    session: usize,
+    data: usize,
+    context: usize,
+    /// How many fields the header names, which every row has.
+    count: usize,
 }
 
 impl Columns {
-    fn parse(header: &str) -> Self {
+    /// The columns of a `#Fields:` header, or the first column hybridtls reads that it lacks:
+    /// without it every row would read as empty there, and a certificate sent as none sent.
+    fn parse(header: &str) -> Result<Self, &'static str> {
         let names: Vec<&str> = header.trim().split(',').collect();
-        let at = |name: &str| names.iter().position(|c| *c == name);
-        Columns {
-            time: at("date-time"),
-            connector: at("connector-id"),
-            session: at("session-id"),
-            data: at("data"),
-            context: at("context"),
-        }
+        let at = |name: &'static str| names.iter().position(|c| *c == name).ok_or(name);
+        Ok(Columns {
+            time: at("date-time")?,
+            connector: at("connector-id")?,
+            session: at("session-id")?,
+            data: at("data")?,
+            context: at("context")?,
+            count: names.len(),
+        })
     }
 }
 
@@ -89,6 +93,10 @@ impl Columns {
 /// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
 const CERTIFICATE_ROWS: &str = "ertificate";
 const FAILURE: &str = "TLS negotiation failed with error ";
+
+/// What to do about a log hybridtls cannot read as one.
+const DAMAGED_LOG_HINT: &str =
+    "copy the log again once Exchange has closed it (it starts a new file each day), or leave this log out";
 
 /// The searches that find the lines that can change the outcome in a whole piece of a log
 /// at once, so that the other lines are never split into fields.
@@ -107,19 +115,33 @@ impl Needles {
 
     /// The lines of `text` (whole lines) that hold a header, [`CERTIFICATE_ROWS`], [`FAILURE`]
     /// or a quote that may hide one, each with the byte offset it starts at and without its
-    /// line end, in order.
-    fn lines_that_matter<'t>(&self, bytes: &'t [u8]) -> Vec<(usize, &'t [u8])> {
+    /// line end, in order. When `non_ascii`, also the lines where a character the reader
+    /// refuses ([`text::is_hidden_character`]) splits one of the substrings: only text that is
+    /// not ASCII can hold one (the C0 ones are binary characters, refused before).
+    fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
         // Each candidate with whether it matters by itself (a substring or a header) or only
-        // may (a quote).
+        // may (a quote, a hidden character).
         let mut candidates: Vec<(usize, bool)> = Vec::new();
-        candidates.extend(self.certificate_rows.find_iter(bytes).map(|at| (at, true)));
-        candidates.extend(self.failures.find_iter(bytes).map(|at| (at, true)));
+        // The first match of each kind in a line is enough: the line is then read or looked at
+        // whole. One candidate a match made a line of a million quotes take 16 MB.
+        let mut first_in_lines = |find: &dyn Fn(&[u8]) -> Option<usize>, matters: bool| {
+            let mut at = 0;
+            while let Some(found) = find(&bytes[at..]).map(|n| at + n) {
+                candidates.push((found, matters));
+                at = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |n| found + n + 1);
+            }
+        };
+        first_in_lines(&|text| self.certificate_rows.find(text), true);
+        first_in_lines(&|text| self.failures.find(text), true);
+        first_in_lines(&|text| memchr::memchr(b'"', text), false);
+        if non_ascii {
+            // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
+            first_in_lines(&|text| memchr::memchr3(0xC2, 0xD8, 0xE2, text), false);
+        }
         candidates.extend(
-            memchr::memchr2_iter(b'"', b'#', bytes).filter_map(|at| match bytes[at] {
-                b'"' => Some((at, false)),
-                _ if at == 0 || bytes[at - 1] == b'\n' => Some((at, true)),
-                _ => None,
-            }),
+            memchr::memchr_iter(b'#', bytes)
+                .filter(|&at| at == 0 || bytes[at - 1] == b'\n')
+                .map(|at| (at, true)),
         );
         candidates.sort_unstable();
         let mut lines = Vec::new();
@@ -132,9 +154,11 @@ impl Needles {
             let in_line = candidates[next..].iter().take_while(|(at, _)| *at < end);
             let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
             next += count;
+            // Without its line end, which would read as a hidden character.
             let line = &bytes[start..end];
-            if matters || self.quotes_hide_a_substring(line, &mut unquoted) {
-                lines.push((start, line.strip_suffix(b"\r").unwrap_or(line)));
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if matters || self.hides_a_substring(line, non_ascii, &mut unquoted) {
+                lines.push((start, line));
             }
         }
         lines
@@ -142,41 +166,70 @@ impl Needles {
 
     /// [`Needles::lines_that_matter`], each with its line within `text` (from 0) instead of its
     /// offset.
-    fn rows(&self, text: &[u8]) -> Vec<(usize, String)> {
+    fn rows(&self, text: &[u8], non_ascii: bool) -> Vec<(usize, String)> {
         let mut counter = LineCounter {
             text,
             counted: 0,
             ended: 0,
         };
-        self.lines_that_matter(text)
+        self.lines_that_matter(text, non_ascii)
             .into_iter()
             .map(|(start, line)| (counter.line_at(start), String::from_utf8_lossy(line).into_owned()))
             .collect()
     }
 
-    /// Whether a row holds one of the substrings once its quotes, which the reader drops, are
-    /// gone, when it does not with them. Dropping a quote joins its neighbours; only a quote
-    /// between two bytes that are not field separators (`""` inside a field, a stray quote)
-    /// can join a substring, which holds no comma. Exchange quotes whole fields (most quoted
-    /// rows are SMTP responses), so mostly there is none and the row is never split.
-    fn quotes_hide_a_substring(&self, bytes: &[u8], unquoted: &mut Vec<u8>) -> bool {
-        let joins = |at: usize| {
-            let mut before = at;
-            while before > 0 && bytes[before - 1] == b'"' {
-                before -= 1;
-            }
-            let after = bytes[at..].iter().position(|&b| b != b'"').map(|n| at + n);
-            before > 0 && bytes[before - 1] != b',' && after.is_some_and(|n| bytes[n] != b',')
-        };
-        if !memchr::memchr_iter(b'"', bytes).any(joins) {
+    /// Whether a row holds one of the substrings once its quotes, which the reader drops, and
+    /// the characters it refuses are gone, when it does not with them: such a row is read, and
+    /// refused. Dropping a quote joins its neighbours; only a quote between two bytes that are
+    /// not field separators (`""` inside a field, a stray quote) can join a substring, which
+    /// holds no comma. Exchange quotes whole fields (most quoted rows are SMTP responses), so
+    /// mostly there is none and the row is never split.
+    fn hides_a_substring(&self, bytes: &[u8], non_ascii: bool, unquoted: &mut Vec<u8>) -> bool {
+        // The lines are text: ASCII, or decoded before they are searched. Only text that is not
+        // ASCII is searched for hidden characters (see [`Needles::lines_that_matter`]).
+        let hidden = non_ascii
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten()
+            .filter(|line| text::hidden_character(line).is_some());
+        if hidden.is_none() && !quotes_join_neighbours(bytes) {
             return false;
         }
         unquoted.clear();
-        for piece in bytes.split(|&b| b == b'"') {
-            unquoted.extend_from_slice(piece);
+        match hidden {
+            Some(line) => {
+                for c in line
+                    .chars()
+                    .filter(|&c| c != '"' && !text::is_hidden_character(c))
+                {
+                    unquoted.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            None => {
+                for piece in bytes.split(|&b| b == b'"') {
+                    unquoted.extend_from_slice(piece);
+                }
+            }
         }
         self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
     }
+}
+
+/// Whether a run of quotes in `line` sits between two bytes that are not field separators, so
+/// that dropping it joins them. Each run is looked at once, as a whole: walking the run again
+/// for each of its quotes made a field of N quotes cost N² (issue 18: a 1 MiB field took
+/// minutes).
+fn quotes_join_neighbours(line: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(start) = memchr::memchr(b'"', &line[from..]).map(|n| from + n) {
+        let Some(end) = line[start..].iter().position(|&b| b != b'"').map(|n| start + n) else {
+            return false;
+        };
+        if start > 0 && line[start - 1] != b',' && line[end] != b',' {
+            return true;
+        }
+        from = end;
+    }
+    false
 }
 
 /// Reads a log from complete lines of text, in order, however they are cut into pieces.
@@ -186,6 +239,9 @@ struct Scanner<'f> {
     sightings: Vec<Sighting>,
     /// Session id → index of its open `Sending certificate` sighting.
     open: HashMap<String, usize>,
+    /// Each `Sending certificate` sighting with the line it starts at, to name the line of one
+    /// that never got its thumbprint.
+    groups: Vec<(usize, usize)>,
     /// Lines before the current piece.
     lines: usize,
     /// The first error in the rows; the rest of the text is still checked, because an
@@ -201,6 +257,7 @@ impl<'f> Scanner<'f> {
             columns: None,
             sightings: Vec::new(),
             open: HashMap::new(),
+            groups: Vec::new(),
             lines: 0,
             error: None,
             needles: Needles::new(),
@@ -231,7 +288,7 @@ impl<'f> Scanner<'f> {
     /// Reads only the lines of `text` that can change the outcome (see [`Needles`]), and
     /// counts the others.
     fn rows_that_matter(&mut self, text: &str) {
-        let rows = self.needles.rows(text.as_bytes());
+        let rows = self.needles.rows(text.as_bytes(), !text.is_ascii());
         self.examined_rows(&rows, count_lines(text.as_bytes()));
     }
 
@@ -252,7 +309,22 @@ impl<'f> Scanner<'f> {
     /// One line of the log; `number` tells its number, counted from 1, when a row needs it.
     fn row(&mut self, line: &str, number: &mut dyn FnMut() -> usize) {
         if let Some(header) = line.strip_prefix("#Fields:") {
-            self.columns = Some(Columns::parse(header));
+            match Columns::parse(header) {
+                Ok(columns) => self.columns = Some(columns),
+                Err(missing) => {
+                    self.error = Some(
+                        InputError::new(
+                            self.file,
+                            format!("the #Fields: header has no {missing} column, which hybridtls reads"),
+                        )
+                        .at(Position::LineColumn {
+                            line: number(),
+                            column: 1,
+                        })
+                        .hint(DAMAGED_LOG_HINT),
+                    )
+                }
+            }
             return;
         }
         if line.starts_with('#') || line.trim().is_empty() {
@@ -270,8 +342,46 @@ impl<'f> Scanner<'f> {
             );
             return;
         };
+        // A row that matters is refused, as a JSON value would be, when it holds a character
+        // that hides or rewrites text: ignored, it turned a certificate sent into none sent.
+        // Rows that do not matter may hold anything (much of a log is what remote hosts sent).
+        if let Some((column, character)) = text::hidden_character(line) {
+            self.error = Some(
+                InputError::new(
+                    self.file,
+                    format!(
+                        "the row holds the invisible character U+{:04X}; hybridtls refuses it because it would hide or rewrite text in the terminal, the report and the script",
+                        u32::from(character)
+                    ),
+                )
+                .at(Position::LineColumn {
+                    line: number(),
+                    column,
+                })
+                .hint(DAMAGED_LOG_HINT),
+            );
+            return;
+        }
         let values = fields(line);
-        let get = |column: Option<usize>| column.and_then(|i| values.get(i)).map_or("", |v| v.as_ref());
+        if values.len() != columns.count {
+            self.error = Some(
+                InputError::new(
+                    self.file,
+                    format!(
+                        "the row has {} fields where the #Fields: header names {}: the log is cut off or damaged here",
+                        values.len(),
+                        columns.count
+                    ),
+                )
+                .at(Position::LineColumn {
+                    line: number(),
+                    column: 1,
+                })
+                .hint(DAMAGED_LOG_HINT),
+            );
+            return;
+        }
+        let get = |column: usize| values[column].as_ref();
         let (time, connector, session) = (get(columns.time), get(columns.connector), get(columns.session));
         let (data, context) = (get(columns.data), get(columns.context));
         let mut source = || Source {
@@ -279,14 +389,17 @@ impl<'f> Scanner<'f> {
             position: format!("line {}", number()),
         };
         if context == "Sending certificate" {
+            let source = source();
+            let line = number();
             self.open.insert(session.to_owned(), self.sightings.len());
+            self.groups.push((self.sightings.len(), line));
             self.sightings.push(Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
                 subject: None,
                 failure: None,
-                source: source(),
+                source,
             });
             return;
         }
@@ -323,6 +436,21 @@ impl<'f> Scanner<'f> {
                 self.file,
                 "an SMTP protocol log without a #Fields: header",
             ));
+        }
+        // Exchange logs a certificate as six rows at once; one without its thumbprint row was
+        // cut off (a copy of a log being written) or damaged, and dropping it would hide that
+        // certificate.
+        if let Some(&(_, line)) = self
+            .groups
+            .iter()
+            .find(|&&(index, _)| self.sightings[index].thumbprint.is_none())
+        {
+            return Err(InputError::new(
+                self.file,
+                "the certificate logged from this line on has no Certificate thumbprint row: the log is cut off or damaged",
+            )
+            .at(Position::LineColumn { line, column: 1 })
+            .hint(DAMAGED_LOG_HINT));
         }
         Ok(self.sightings)
     }
@@ -385,6 +513,8 @@ pub struct Streamed {
     /// BLAKE3 of the file's bytes, lowercase hex.
     pub blake3: String,
     pub encoding: Encoding,
+    /// How many bytes were read: the file's size unless it changed while it was read.
+    pub bytes: u64,
 }
 
 /// How many bytes are read at a time (see [`WINDOW`] for how many are alive at once).
@@ -394,12 +524,11 @@ const BLOCK: usize = 1 << 20;
 /// no log Exchange wrote; it is read whole like any export (and refused when over the cap).
 const HEAD_BYTES: usize = 1 << 20;
 
-/// Whether the file at `path` (of `size` bytes) is a protocol log that [`stream`] reads: one
+/// Whether the opened `file` (of `size` bytes) is a protocol log that [`stream`] reads: one
 /// that starts like one (its first six lines) and is not UTF-16, which is decoded whole like
 /// any export.
-pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
+pub fn streams(mut file: &std::fs::File, size: u64) -> std::io::Result<bool> {
     let mut head = Vec::new();
-    let mut file = std::fs::File::open(path)?;
     let mut block = vec![0; 64 * 1024];
     while memchr::memchr_iter(b'\n', &head).count() < 6 {
         if head.len() >= HEAD_BYTES {
@@ -417,15 +546,16 @@ pub fn streams(path: &Path, size: u64) -> std::io::Result<bool> {
     Ok(!utf16 && is_protocol_log(&String::from_utf8_lossy(rest)))
 }
 
-/// Reads the UTF-8 (or, failing that, Windows-1252) protocol log at `path` in one pass: its
-/// sightings, and the BLAKE3 of its bytes computed by the reading thread as they go by.
-pub fn stream(name: &str, path: &Path, progress: &dyn Progress) -> Result<Streamed, InputError> {
-    match stream_as(name, path, progress, false)? {
-        Some(streamed) => Ok(streamed),
+/// Reads the UTF-8 (or, failing that, Windows-1252) protocol log opened as `file`, from its
+/// start, in one pass: its sightings, and the BLAKE3 of its bytes computed by the reading
+/// thread as they go by.
+pub fn stream(name: &str, file: &std::fs::File, progress: &dyn Progress) -> Result<Streamed, InputError> {
+    match stream_as(name, file, progress, None)? {
+        Ok(streamed) => Ok(streamed),
         // Not UTF-8 after all: read the file again as the ANSI code page, as a whole-text read
         // would have decoded it.
-        None => stream_as(name, path, &(), true)?
-            .ok_or_else(|| InputError::new(name, "cannot decode the log as Windows-1252")),
+        Err(offset) => stream_as(name, file, &(), Some(offset))?
+            .map_err(|_| InputError::new(name, "cannot decode the log as Windows-1252")),
     }
 }
 
@@ -464,41 +594,48 @@ impl Pieces<'_> {
     /// The next piece, read into `buffer` (a used one: fresh megabytes would cost a page fault
     /// per page, more than the reading itself); None at the end of the file.
     fn next(&mut self, mut buffer: Vec<u8>, progress: &dyn Progress) -> Result<Option<Piece>, InputError> {
-        while !self.at_end {
-            buffer.clear();
-            buffer.extend_from_slice(&self.carry);
-            self.carry.clear();
+        if self.at_end {
+            return Ok(None);
+        }
+        buffer.clear();
+        buffer.extend_from_slice(&self.carry);
+        self.carry.clear();
+        // Whole lines only: the part after the last line feed waits for the next piece. A line
+        // longer than a block is read on into the same buffer and only its new part searched,
+        // so that a long line costs what it weighs (copying it again for each block did not).
+        let mut searched = buffer.len();
+        loop {
             let read = read_block(&mut self.file, &mut buffer)
                 .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
             progress.advance(read as u64);
             self.at_end = read < BLOCK;
-            if !self.at_end {
-                // Whole lines only: the part after the last line feed waits for the next block.
-                let Some(last) = memchr::memrchr(b'\n', &buffer) else {
-                    guard_line_length(self.name, &buffer)?;
-                    std::mem::swap(&mut self.carry, &mut buffer);
-                    continue;
-                };
-                self.carry.extend_from_slice(&buffer[last + 1..]);
-                buffer.truncate(last + 1);
-            }
-            if buffer.is_empty() {
+            if self.at_end {
                 break;
             }
-            let offset = self.offset;
-            self.offset += buffer.len();
-            let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                3
-            } else {
-                0
-            };
-            return Ok(Some(Piece {
-                bytes: buffer,
-                text_start,
-                offset: offset + text_start,
-            }));
+            if let Some(last) = memchr::memrchr(b'\n', &buffer[searched..]) {
+                let last = searched + last;
+                self.carry.extend_from_slice(&buffer[last + 1..]);
+                buffer.truncate(last + 1);
+                break;
+            }
+            guard_line_length(self.name, &buffer)?;
+            searched = buffer.len();
         }
-        Ok(None)
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        let offset = self.offset;
+        self.offset += buffer.len();
+        let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        Ok(Some(Piece {
+            bytes: buffer,
+            text_start,
+            offset: offset + text_start,
+        }))
     }
 }
 
@@ -513,6 +650,9 @@ struct Examined {
     rows: Vec<(usize, String)>,
     /// Line feeds in the piece.
     lines: usize,
+    /// Whether the piece, read as Windows-1252, holds UTF-8 characters (see
+    /// [`text::holds_utf8_characters`]).
+    utf8_characters: bool,
 }
 
 /// A piece's text: Windows-1252 decoded, or UTF-8 as it is; `Err(valid_up_to)` when it is not
@@ -534,11 +674,18 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
         binary: None,
         rows,
         lines,
+        utf8_characters: false,
     };
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
-        return examined(needles.rows(bytes));
+        return examined(needles.rows(bytes, false));
+    }
+    if windows_1252 && text::holds_utf8_characters(bytes) {
+        return Examined {
+            utf8_characters: true,
+            ..examined(Vec::new())
+        };
     }
     let text = match decode(bytes, windows_1252) {
         Ok(text) => text,
@@ -556,19 +703,23 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
             ..examined(Vec::new())
         };
     }
-    examined(needles.rows(text.as_bytes()))
+    examined(needles.rows(text.as_bytes(), !text.is_ascii()))
 }
 
-/// One pass over the file; None when it holds invalid UTF-8 without a BOM (so it is
-/// Windows-1252 text and must be read again with `windows_1252`).
+/// One pass over the file; `Ok(Err(offset))` when it holds invalid UTF-8 from file byte
+/// `offset` on without a BOM, so that it must be read again as Windows-1252, with
+/// `not_utf8_from` that offset (the error when it holds UTF-8 characters after all).
 fn stream_as(
     name: &str,
-    path: &Path,
+    file: &std::fs::File,
     progress: &dyn Progress,
-    windows_1252: bool,
-) -> Result<Option<Streamed>, InputError> {
+    not_utf8_from: Option<usize>,
+) -> Result<Result<Streamed, usize>, InputError> {
+    let windows_1252 = not_utf8_from.is_some();
     use rayon::prelude::*;
-    let file = std::fs::File::open(path).map_err(|e| InputError::new(name, format!("cannot read: {e}")))?;
+    let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
+    let mut file = file.try_clone().map_err(cannot_read)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(cannot_read)?;
     let mut pieces = Pieces {
         name,
         file,
@@ -578,9 +729,9 @@ fn stream_as(
     };
     let needles = Needles::new();
     let mut fingerprint = blake3::Hasher::new();
-    let mut decoder = Decoder::new(name, windows_1252);
+    let mut decoder = Decoder::new(name, not_utf8_from);
     let mut scanner = Scanner::new(name);
-    let utf8_or_1252 = std::thread::scope(|scope| {
+    let not_utf8 = std::thread::scope(|scope| {
         // The next pieces are read and fingerprinted while a window of them is examined; the
         // used buffers come back to be read into again. Hashing a piece right after reading
         // it finds it in the cache: the 1 GB bench ran 10% faster than hashing it later.
@@ -611,7 +762,7 @@ fn stream_as(
                 decoder.bom |= piece.text_start > 0;
                 match decoder.apply(examined, piece, &mut scanner) {
                     Step::Go => {}
-                    Step::NotUtf8 => return Ok(false),
+                    Step::NotUtf8(offset) => return Ok(Some(offset)),
                     Step::Failed(error) => return Err(error),
                 }
             }
@@ -620,12 +771,13 @@ fn stream_as(
                 let _ = to_reader.send(piece.bytes);
             }
         }
-        Ok(true)
+        Ok(None)
     })?;
-    if !utf8_or_1252 {
-        return Ok(None);
+    if let Some(offset) = not_utf8 {
+        return Ok(Err(offset));
     }
     let blake3 = fingerprint.finalize().to_hex().to_string();
+    let bytes = fingerprint.count();
     if let Some(error) = decoder.error {
         return Err(error);
     }
@@ -634,10 +786,11 @@ fn stream_as(
         (false, true) => Encoding::Utf8Bom,
         (false, false) => Encoding::Utf8,
     };
-    Ok(Some(Streamed {
+    Ok(Ok(Streamed {
         sightings: scanner.finish()?,
         blake3,
         encoding,
+        bytes,
     }))
 }
 
@@ -650,8 +803,8 @@ fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<
 
 /// A line longer than any export hybridtls reads whole is damage, and holding it would undo
 /// the flat memory.
-fn guard_line_length(name: &str, carry: &[u8]) -> Result<(), InputError> {
-    if carry.len() as u64 > super::MAX_FILE_BYTES {
+fn guard_line_length(name: &str, line: &[u8]) -> Result<(), InputError> {
+    if line.len() as u64 > super::MAX_FILE_BYTES {
         return Err(InputError::new(
             name,
             format!(
@@ -665,7 +818,8 @@ fn guard_line_length(name: &str, carry: &[u8]) -> Result<(), InputError> {
 
 enum Step {
     Go,
-    NotUtf8,
+    /// Not UTF-8 from this file byte on.
+    NotUtf8(usize),
     Failed(InputError),
 }
 
@@ -675,16 +829,19 @@ enum Step {
 struct Decoder<'f> {
     file: &'f str,
     windows_1252: bool,
+    /// When reading as Windows-1252: where the text stopped being UTF-8.
+    not_utf8_from: Option<usize>,
     bom: bool,
     /// The first binary character, reported once the rest of the file proved to be UTF-8.
     error: Option<InputError>,
 }
 
 impl<'f> Decoder<'f> {
-    fn new(file: &'f str, windows_1252: bool) -> Self {
+    fn new(file: &'f str, not_utf8_from: Option<usize>) -> Self {
         Decoder {
             file,
-            windows_1252,
+            windows_1252: not_utf8_from.is_some(),
+            not_utf8_from,
             bom: false,
             error: None,
         }
@@ -693,6 +850,9 @@ impl<'f> Decoder<'f> {
     /// Takes `piece`, examined in parallel, in file order: its errors, then its rows (up to
     /// the header every line of it is read, in order).
     fn apply(&mut self, examined: Examined, piece: &Piece, scanner: &mut Scanner) -> Step {
+        if let (Some(offset), true) = (self.not_utf8_from, examined.utf8_characters) {
+            return Step::Failed(text::almost_utf8(self.file, offset));
+        }
         match examined.utf8 {
             Err(valid_up_to) if self.bom => {
                 return Step::Failed(text::invalid_utf8_after_bom(
@@ -700,7 +860,7 @@ impl<'f> Decoder<'f> {
                     piece.offset + valid_up_to,
                 ))
             }
-            Err(_) => return Step::NotUtf8,
+            Err(valid_up_to) => return Step::NotUtf8(piece.offset + valid_up_to),
             Ok(()) => {}
         }
         if self.error.is_some() {
@@ -763,7 +923,10 @@ mod tests {
         let mut lines = Vec::new();
         for line in text.split_inclusive('\n') {
             let bare = line.trim_end_matches('\n').trim_end_matches('\r');
-            let unquoted = bare.replace('"', "");
+            let unquoted: String = bare
+                .chars()
+                .filter(|&c| c != '"' && !text::is_hidden_character(c))
+                .collect();
             if bare.starts_with('#') || unquoted.contains(CERTIFICATE_ROWS) || unquoted.contains(FAILURE) {
                 lines.push((start, bare.to_owned()));
             }
@@ -789,6 +952,8 @@ mod tests {
             "TLS negotiation failed with error ",
             "TLS nego",
             "tiation failed with error ",
+            "\u{202E}",
+            "\u{85}",
         ];
         let mut lines = vec![String::new()];
         let mut all = Vec::new();
@@ -803,7 +968,7 @@ mod tests {
         for chunk in all.chunks(500) {
             let text = chunk.join("\r\n");
             let found: Vec<(usize, String)> = needles
-                .lines_that_matter(text.as_bytes())
+                .lines_that_matter(text.as_bytes(), true)
                 .into_iter()
                 .map(|(start, line)| (start, String::from_utf8(line.to_vec()).unwrap()))
                 .collect();

@@ -19,18 +19,28 @@ pub fn parse_records(file: &str, text: &str) -> Result<Vec<Map<String, Value>>, 
             "ConvertTo-Json writes nothing when the command before it returned no objects; check the command's output",
         ));
     }
-    let root: Value = serde_json::from_str(text).map_err(|e| {
-        let message = if e.is_eof() {
-            format!("the JSON ends early, the file is cut off ({e})")
-        } else {
-            format!("not valid JSON: {e}")
+    let root = parse_strictly(text).map_err(|e| {
+        let (message, hint) = match e.classify() {
+            serde_json::error::Category::Eof => (
+                format!("the JSON ends early, the file is cut off ({e})"),
+                "export again with ConvertTo-Json and copy the whole file",
+            ),
+            // Only the parser's visitor below raises these: a property given twice.
+            serde_json::error::Category::Data => (
+                e.to_string(),
+                "ConvertTo-Json never writes a property twice and ConvertFrom-Json refuses such a file: export again",
+            ),
+            _ => (
+                format!("not valid JSON: {e}"),
+                "export again with ConvertTo-Json and copy the whole file",
+            ),
         };
         InputError::new(file, strip_serde_position(&message))
             .at(Position::LineColumn {
                 line: e.line(),
                 column: e.column(),
             })
-            .hint("export again with ConvertTo-Json and copy the whole file")
+            .hint(hint)
     })?;
     let items = match root {
         Value::Array(items) => items,
@@ -59,6 +69,192 @@ pub fn parse_records(file: &str, text: &str) -> Result<Vec<Map<String, Value>>, 
             ),
         })
         .collect()
+}
+
+/// Parses `text` as serde_json does, but refuses an object that holds a property twice, also
+/// in another case: properties are read case-insensitively, as PowerShell reads them, so either
+/// copy could be the one read, and the other one can turn a finding into "nothing to change".
+/// No cmdlet writes such JSON and ConvertFrom-Json refuses it.
+fn parse_strictly(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut parser = serde_json::Deserializer::from_str(text);
+    let hasher = std::hash::RandomState::new();
+    let root = Strict {
+        place: &Place::Root,
+        hasher: &hasher,
+    }
+    .deserialize(&mut parser)?;
+    parser.end()?;
+    Ok(root)
+}
+
+/// Where a value sits in the document, kept on the stack while the parser descends: it costs
+/// nothing until an error describes it.
+enum Place<'p> {
+    Root,
+    Item(&'p Place<'p>, usize),
+    Property(&'p Place<'p>, &'p str),
+}
+
+impl Place<'_> {
+    /// `record 3` or `record 3, property TlsCertificateName.CertificateSubject`: records are
+    /// the items of the root array (or of the `value` array of 5.1's `{"value": [...],
+    /// "Count": n}` wrapper), a bare root object is record 1.
+    fn describe(&self) -> String {
+        let mut chain = Vec::new();
+        let mut place = self;
+        loop {
+            match place {
+                Place::Root => break,
+                Place::Item(parent, _) | Place::Property(parent, _) => {
+                    chain.push(place);
+                    place = parent;
+                }
+            }
+        }
+        chain.reverse();
+        let (record, rest) = match chain.as_slice() {
+            [Place::Item(_, index), rest @ ..] => (index + 1, rest),
+            [Place::Property(_, name), Place::Item(_, index), rest @ ..]
+                if name.eq_ignore_ascii_case("value") =>
+            {
+                (index + 1, rest)
+            }
+            rest => (1, rest),
+        };
+        let mut path = String::new();
+        for place in rest {
+            match place {
+                Place::Property(_, name) if path.is_empty() => path.push_str(name),
+                Place::Property(_, name) => {
+                    path.push('.');
+                    path.push_str(name);
+                }
+                Place::Item(_, index) => path.push_str(&format!("[{index}]")),
+                Place::Root => {}
+            }
+        }
+        if path.is_empty() {
+            format!("record {record}")
+        } else {
+            format!("record {record}, property {path}")
+        }
+    }
+}
+
+/// One value of the document at `place`, parsed into a [`Value`] with its objects checked for
+/// properties given twice.
+#[derive(Clone, Copy)]
+struct Strict<'p> {
+    place: &'p Place<'p>,
+    /// Hashes property names for objects too large to compare each name with every other.
+    hasher: &'p std::hash::RandomState,
+}
+
+/// Objects up to this many properties are checked by comparing names; larger ones by hashing,
+/// so that an object of a million properties is not a million squared comparisons.
+const COMPARED_PROPERTIES: usize = 32;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, parser: D) -> Result<Value, D::Error> {
+        parser.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        loop {
+            let place = Place::Item(self.place, values.len());
+            let item = Strict {
+                place: &place,
+                ..self
+            };
+            match items.next_element_seed(item)? {
+                Some(value) => values.push(value),
+                None => return Ok(Value::Array(values)),
+            }
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut properties: A) -> Result<Value, A::Error> {
+        use std::hash::BuildHasher;
+        let folded = |name: &str| self.hasher.hash_one(name.to_ascii_lowercase());
+        let mut object = Map::new();
+        // Folded hashes of the names, once the object is too large to compare them all.
+        let mut hashes: std::collections::HashMap<u64, Vec<String>> = std::collections::HashMap::new();
+        while let Some(name) = properties.next_key::<String>()? {
+            let earlier = if object.len() < COMPARED_PROPERTIES {
+                object.keys().find(|key| key.eq_ignore_ascii_case(&name)).cloned()
+            } else {
+                if hashes.is_empty() {
+                    for key in object.keys() {
+                        hashes.entry(folded(key)).or_default().push(key.clone());
+                    }
+                }
+                let same = hashes.entry(folded(&name)).or_default();
+                let earlier = same.iter().find(|key| key.eq_ignore_ascii_case(&name)).cloned();
+                if earlier.is_none() {
+                    same.push(name.clone());
+                }
+                earlier
+            };
+            if let Some(earlier) = earlier {
+                let also = if earlier == name {
+                    String::new()
+                } else {
+                    format!(" (also as {earlier:?})")
+                };
+                return Err(serde::de::Error::custom(format!(
+                    "the property {name:?} is given twice{also} in {}",
+                    self.place.describe()
+                )));
+            }
+            let place = Place::Property(self.place, &name);
+            let value = properties.next_value_seed(Strict {
+                place: &place,
+                ..self
+            })?;
+            object.insert(name, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 fn unwrap_count_wrapper(map: &mut Map<String, Value>) -> Option<Vec<Value>> {
@@ -386,6 +582,29 @@ mod tests {
                 .unwrap()
                 .len(),
             2
+        );
+    }
+
+    #[test]
+    fn a_property_given_twice_is_found_in_objects_of_any_size() {
+        for size in [1, COMPARED_PROPERTIES - 1, COMPARED_PROPERTIES, 5000] {
+            let names: Vec<String> = (0..size).map(|n| format!("\"P{n}\": {n}")).collect();
+            let text = format!(
+                "{{\"value\": [{{\"a\": 1}}, {{{}, \"p0\": 0}}], \"Count\": 2}}",
+                names.join(", ")
+            );
+            let err = parse_records("f.json", &text).unwrap_err();
+            assert_eq!(
+                err.message, "the property \"p0\" is given twice (also as \"P0\") in record 2",
+                "{size}"
+            );
+            let distinct = format!("{{{}}}", names.join(", "));
+            assert_eq!(parse_records("f.json", &distinct).unwrap()[0].len(), size);
+        }
+        let err = parse_records("f.json", "[{\"A\": [{\"b\": {\"c\": 1, \"c\": 2}}]}]").unwrap_err();
+        assert_eq!(
+            err.message,
+            "the property \"c\" is given twice in record 1, property A[0].b"
         );
     }
 

@@ -59,6 +59,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<(String, Encoding), InputError
         (None, _) if looks_like_utf16le(bytes) => (utf16(file, bytes, 0, Utf16::Le)?, Encoding::Utf16LeNoBom),
         (None, _) => match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_owned(), Encoding::Utf8),
+            Err(e) if holds_utf8_characters(bytes) => return Err(almost_utf8(file, e.valid_up_to())),
             Err(_) => {
                 let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
                 (text.into_owned(), Encoding::Windows1252)
@@ -88,6 +89,24 @@ pub fn binary_text(file: &str, character: char, position: Position) -> InputErro
 /// The error for UTF-8 after a byte order mark that stops being valid at file byte `offset`.
 pub fn invalid_utf8_after_bom(file: &str, offset: usize) -> InputError {
     InputError::new(file, "invalid UTF-8 after a UTF-8 byte order mark").at(Position::Byte(offset))
+}
+
+/// Whether `bytes` hold a character in UTF-8 that is not ASCII: the evidence that a file is
+/// UTF-8, so that a byte that is not is damage, not a sign of another code page. Windows-1252
+/// text almost never holds one by chance: it takes a capital letter with an accent followed
+/// by a symbol such as `‚` or `©`.
+pub fn holds_utf8_characters(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
+}
+
+/// The error for a file that [`holds_utf8_characters`] and is not UTF-8 from byte `offset` on.
+pub fn almost_utf8(file: &str, offset: usize) -> InputError {
+    InputError::new(
+        file,
+        "invalid UTF-8 in a file that holds UTF-8 characters elsewhere: the file is damaged (only a file without any UTF-8 character is read as Windows-1252)",
+    )
+    .at(Position::Byte(offset))
+    .hint("export the file again; an export is never UTF-8 in one place and a code page in another")
 }
 
 /// Whether `c` marks binary data rather than text: a control character that is not
@@ -132,22 +151,31 @@ pub fn first_binary_character(text: &str) -> Option<usize> {
 /// The first character of `value` that would hide or rewrite text where hybridtls shows it (a
 /// terminal, report.md, a script), with its 1-based position: C0 and C1 control characters
 /// and DEL, the Unicode line and paragraph separators, and the bidirectional embedding,
-/// override and isolate controls. Values that hold one are refused, never shown or escaped: no
+/// override, isolate and mark characters. Values that hold one are refused, never shown or escaped: no
 /// Exchange object name, distinguished name or FQDN contains one.
 pub fn hidden_character(value: &str) -> Option<(usize, char)> {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    // Nearly every value is printable ASCII, which holds none of them.
-    if value.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+    // Nearly every value is printable ASCII, which holds none of them: tested in blocks without
+    // an early exit, which the compiler vectorises (protocol log rows are read through here).
+    let printable = |block: &[u8]| block.iter().fold(true, |all, &b| all & (0x20..0x7F).contains(&b));
+    if value.as_bytes().chunks(64).all(printable) {
         return None;
     }
     value
         .chars()
         .enumerate()
-        .find(|(_, c)| hidden(*c))
+        .find(|(_, c)| is_hidden_character(*c))
         .map(|(index, c)| (index + 1, c))
+}
+
+/// Whether `c` is one of the characters [`hidden_character`] looks for. The bidirectional
+/// marks (U+061C, U+200E, U+200F) count too: they move the text around them as the overrides
+/// do.
+pub fn is_hidden_character(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// The 1-based line and column (in characters) of byte `offset` of decoded `text`: a position
@@ -292,6 +320,8 @@ mod tests {
             ("a\u{2028}b", '\u{2028}'),
             ("a\u{202E}b", '\u{202E}'),
             ("a\u{2066}b", '\u{2066}'),
+            ("a\u{200F}b", '\u{200F}'),
+            ("a\u{61C}b", '\u{61C}'),
         ] {
             assert_eq!(hidden_character(value), Some((2, expected)), "{value:?}");
         }
