@@ -194,11 +194,15 @@ Describe '<Name>' -ForEach $cases {
         Assert-EachServiceRestartedOnce
     }
 
-    It 'a failure reading <_> refuses before anything changes' -ForEach @($Readers) -AllowNullOrEmptyForEach {
+    It 'a failure reading <_> refuses before anything changes, and the next run finishes the job' -ForEach @($Readers) -AllowNullOrEmptyForEach {
         Set-SimulatedFault -Command $_ -Mode Throw
-        Invoke-Generated 'remediate.ps1' $apply | Should -BeLike "Stopped:*Nothing was changed*"
+        Invoke-Generated 'remediate.ps1' $apply | Should -BeLike "Stopped:*$_*Nothing was changed*"
         Get-SimulatedSnapshot | Should -Be $initial
         (Get-SimulatedState).Restarts | Should -BeNullOrEmpty
+        Set-SimulatedFault -Command $_ -Mode None
+        Invoke-Generated 'remediate.ps1' $apply | Should -BeNullOrEmpty
+        Assert-PlannedState
+        Assert-EachServiceRestartedOnce
     }
 
     It 'tells a certificate whose revocation check fails from an untrusted one' -Skip:$Imports {

@@ -231,7 +231,7 @@ function Get-TlsCertificateNameText {
 $BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
 $onlyRun = ''
 if ($RunFolder -ne '') { $onlyRun = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RunFolder) }
-$remediationSteps = @(Get-CarriedOutStep -Root $BackupRoot -Only $onlyRun | Where-Object { (Split-Path -Path $_.Folder -Leaf).StartsWith('run-') } | Sort-Object -Property Time)
+$remediationSteps = @(Get-CarriedOutStep -Root $BackupRoot -Only $onlyRun | Where-Object { [System.IO.Path]::GetFileName($_.Folder).StartsWith('run-') } | Sort-Object -Property Time)
 if ($remediationSteps.Count -eq 0) {
     if ($onlyRun -ne '') {
         throw "The run folder $onlyRun holds no step of plan $PlanFingerprint that remediate.ps1 carried out; nothing is rolled back."
