@@ -296,54 +296,54 @@ function Test-SimTlsCertificateName {
     return [SimX509Identifier]::new($Matches[1], $Matches[2])
 }
 
-function Get-ReceiveConnector {
-    [CmdletBinding()]
-    param([string] $Identity, [string] $Server)
-    if (Invoke-SimulatedFault -Command 'Get-ReceiveConnector') { return }
+# What Get-ReceiveConnector and Get-SendConnector share: one connector by -Identity, or all.
+function Read-SimConnector {
+    param([string] $Command, $List, [string] $Identity)
+    if (Invoke-SimulatedFault -Command $Command) { return }
     if ($Identity) {
-        $found = Find-SimConnector -List $script:State.ReceiveConnectors -Identity $Identity
+        $found = Find-SimConnector -List $List -Identity $Identity
         if ($null -ne $found) { Copy-SimObject $found }
         return
     }
-    foreach ($connector in $script:State.ReceiveConnectors) { Copy-SimObject $connector }
+    foreach ($connector in $List) { Copy-SimObject $connector }
+}
+
+# What Set-ReceiveConnector and Set-SendConnector share: -TlsCertificateName, behind the
+# caller's ShouldProcess, stamping WhenChanged as Exchange does.
+function Write-SimConnectorName {
+    param([string] $Command, $List, [string] $Identity, $TlsCertificateName, $Cmdlet)
+    if (Invoke-SimulatedFault -Command $Command) { return }
+    $value = Test-SimTlsCertificateName $TlsCertificateName
+    $connector = Find-SimConnector -List $List -Identity $Identity
+    if ($null -eq $connector) { return }
+    if ($Cmdlet.ShouldProcess($Identity, $Command)) {
+        $connector.TlsCertificateName = $value
+        $connector.WhenChanged = Get-SimulatedNow
+    }
+}
+
+function Get-ReceiveConnector {
+    [CmdletBinding()]
+    param([string] $Identity, [string] $Server)
+    Read-SimConnector -Command 'Get-ReceiveConnector' -List $script:State.ReceiveConnectors -Identity $Identity
 }
 
 function Set-ReceiveConnector {
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param([Parameter(Mandatory)] [string] $Identity, [AllowNull()] [object] $TlsCertificateName)
-    if (Invoke-SimulatedFault -Command 'Set-ReceiveConnector') { return }
-    $value = Test-SimTlsCertificateName $TlsCertificateName
-    $connector = Find-SimConnector -List $script:State.ReceiveConnectors -Identity $Identity
-    if ($null -eq $connector) { return }
-    if ($PSCmdlet.ShouldProcess($Identity, 'Set-ReceiveConnector')) {
-        $connector.TlsCertificateName = $value
-        $connector.WhenChanged = Get-SimulatedNow
-    }
+    Write-SimConnectorName -Command 'Set-ReceiveConnector' -List $script:State.ReceiveConnectors -Identity $Identity -TlsCertificateName $TlsCertificateName -Cmdlet $PSCmdlet
 }
 
 function Get-SendConnector {
     [CmdletBinding()]
     param([string] $Identity)
-    if (Invoke-SimulatedFault -Command 'Get-SendConnector') { return }
-    if ($Identity) {
-        $found = Find-SimConnector -List $script:State.SendConnectors -Identity $Identity
-        if ($null -ne $found) { Copy-SimObject $found }
-        return
-    }
-    foreach ($connector in $script:State.SendConnectors) { Copy-SimObject $connector }
+    Read-SimConnector -Command 'Get-SendConnector' -List $script:State.SendConnectors -Identity $Identity
 }
 
 function Set-SendConnector {
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     param([Parameter(Mandatory)] [string] $Identity, [AllowNull()] [object] $TlsCertificateName)
-    if (Invoke-SimulatedFault -Command 'Set-SendConnector') { return }
-    $value = Test-SimTlsCertificateName $TlsCertificateName
-    $connector = Find-SimConnector -List $script:State.SendConnectors -Identity $Identity
-    if ($null -eq $connector) { return }
-    if ($PSCmdlet.ShouldProcess($Identity, 'Set-SendConnector')) {
-        $connector.TlsCertificateName = $value
-        $connector.WhenChanged = Get-SimulatedNow
-    }
+    Write-SimConnectorName -Command 'Set-SendConnector' -List $script:State.SendConnectors -Identity $Identity -TlsCertificateName $TlsCertificateName -Cmdlet $PSCmdlet
 }
 
 function Get-ExchangeCertificate {
