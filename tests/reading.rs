@@ -567,3 +567,32 @@ fn a_certificate_rebuilt_by_powershell_7_is_exchange_output_with_its_key_unknown
     );
     assert_eq!(load(&[path]).certificates[0].has_private_key, Some(false));
 }
+
+/// Issue 17 point 8: the organisation of a directory object is its organisation's RDN and the
+/// forest of the configuration naming context; an Edge server's AD LDS instance names no forest.
+#[test]
+fn the_organisation_is_read_from_distinguished_names() {
+    use hybridtls::input::exchange::organisation_of;
+    let server =
+        "CN=EX01,CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,";
+    assert_eq!(
+        organisation_of(&format!(
+            "{server}CN=Contoso\\, Ltd,CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=corp,DC=contoso,DC=com"
+        )),
+        Some(("Contoso\\, Ltd".to_owned(), "DC=corp,DC=contoso,DC=com".to_owned()))
+    );
+    assert_eq!(
+        organisation_of(
+            "cn=First Organization,cn=microsoft exchange,cn=services,cn=configuration,dc=fabrikam, dc=com"
+        ),
+        Some(("First Organization".to_owned(), "dc=fabrikam,dc=com".to_owned()))
+    );
+    for none in [
+        format!("{server}CN=First Organization,CN=Microsoft Exchange,CN=Services,CN=Configuration,CN={{7D9C4A2E-3F1B-4E8A-9C6D-2B5F8A1E0C47}}"),
+        "EX01\\Default Frontend EX01".to_owned(),
+        "CN=Configuration,DC=contoso,DC=com".to_owned(),
+        ",CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=contoso,DC=com".to_owned(),
+    ] {
+        assert_eq!(organisation_of(&none), None, "{none}");
+    }
+}

@@ -143,6 +143,7 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     for part in parts {
         inventory.append(part?);
     }
+    refuse_several_organisations(&inventory)?;
     resolve_servers(&mut inventory)?;
     refuse_hidden_characters(&inventory)?;
     Ok(inventory)
@@ -170,6 +171,52 @@ pub fn require_receive_connectors(inventory: &Inventory, paths: &[PathBuf]) -> R
         format!("no receive connector was read from the inputs{detail}, so hybridtls cannot tell which certificate any connector presents"),
     )
     .hint("export Get-ReceiveConnector of each server that takes part in hybrid mail flow (or run the script from `hybridtls collect`) and give that file or folder too"))
+}
+
+/// One plan is for one Exchange organisation: merged, the exports of several would be planned as
+/// one (one certificate for all their domains, one carrier of one organisation's send connector
+/// for another's servers). Inputs that name no organisation cannot conflict; those that name
+/// more than one are refused, naming the files of each.
+fn refuse_several_organisations(inventory: &Inventory) -> Result<(), InputError> {
+    // Each organisation with the files that name it, in input order.
+    let mut organisations: Vec<(&crate::model::Organisation, Vec<&str>)> = Vec::new();
+    for input in &inventory.inputs {
+        let Some(organisation) = &input.organisation else {
+            continue;
+        };
+        match organisations
+            .iter_mut()
+            .find(|(known, _)| known.same_as(organisation))
+        {
+            Some((_, files)) => files.push(&input.path),
+            None => organisations.push((organisation, vec![&input.path])),
+        }
+    }
+    let [_, (second, _), ..] = organisations.as_slice() else {
+        return Ok(());
+    };
+    // A thousand servers' folders of one organisation are not all worth naming.
+    const NAMED: usize = 3;
+    let each: Vec<String> = organisations
+        .iter()
+        .map(|(organisation, files)| {
+            let mut named = files[..files.len().min(NAMED)].join(", ");
+            if files.len() > NAMED {
+                named.push_str(&format!(" and {} more", files.len() - NAMED));
+            }
+            format!("\n    {organisation}: {named}")
+        })
+        .collect();
+    Err(InputError::new(
+        &second.source.file,
+        format!(
+            "the inputs are exports of {} Exchange organisations, and one plan is for one organisation (merged, they would get one certificate for all their domains):{}",
+            organisations.len(),
+            each.concat()
+        ),
+    )
+    .at(Position::Field(second.source.position.clone()))
+    .hint("plan each organisation on its own, giving only its files or folders"))
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
@@ -346,6 +393,7 @@ fn read_file_into(
             encoding: Some(log.encoding.name()),
             records: log.sightings.len(),
             servers: Vec::new(),
+            organisation: None,
         });
         inventory.sightings.extend(log.sightings);
         return Ok(());
@@ -401,6 +449,7 @@ fn read_file_into(
             encoding: Some(encoding.name()),
             records: sightings.len(),
             servers: Vec::new(),
+            organisation: None,
         });
         inventory.sightings.extend(sightings);
         return Ok(());
@@ -429,9 +478,27 @@ fn read_file_into(
         }
     }
     let mut kind = InputKind::Empty;
+    let mut organisation: Option<crate::model::Organisation> = None;
     for (index, object) in records.iter().enumerate() {
         let record = Record::new(&name, index, object);
         let record_kind = recognise(object).ok_or_else(|| unrecognised(&record, object))?;
+        if let Some(named) = exchange::read_organisation(&record) {
+            match &organisation {
+                None => organisation = Some(named),
+                Some(first) if first.same_as(&named) => {}
+                Some(first) => {
+                    return Err(InputError::new(
+                        &name,
+                        format!(
+                            "this object is of the Exchange organisation {named}, and {} of this file is of {first}; one plan is for one organisation",
+                            first.source.position
+                        ),
+                    )
+                    .at(Position::Field(named.source.position.clone()))
+                    .hint("keep each organisation's exports in files of their own, and plan each organisation on its own"))
+                }
+            }
+        }
         if kind != InputKind::Empty && kind != record_kind {
             return Err(record.error(
                 "",
@@ -489,6 +556,7 @@ fn read_file_into(
         encoding: Some(encoding.name()),
         records: records.len(),
         servers: Vec::new(),
+        organisation,
     });
     Ok(())
 }
@@ -518,6 +586,7 @@ fn read_certificate_file(
         encoding: None,
         records: count,
         servers: Vec::new(),
+        organisation: None,
     });
     Ok(())
 }
