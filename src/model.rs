@@ -89,7 +89,7 @@ impl std::fmt::Display for FileHash {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
     ExchangeServer,
     ExchangeCertificates,

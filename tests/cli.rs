@@ -612,6 +612,56 @@ fn exports_of_several_organisations_are_refused_naming_the_files_of_each() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// Issue 17 point 8: an old and a new export of one server listed every connector twice; now
+/// the plan is refused and both files are named. The same file read twice is refused too.
+#[test]
+fn two_exports_of_one_server_are_refused_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    for (folder, files) in [
+        (&old, &["receive-connectors.json"][..]),
+        (
+            &new,
+            &["exchange-certificates.json", "receive-connectors.json"][..],
+        ),
+    ] {
+        std::fs::create_dir(folder).unwrap();
+        for file in files {
+            std::fs::copy(
+                Path::new("examples/seed003-removed-certificate").join(file),
+                folder.join(file),
+            )
+            .unwrap();
+        }
+    }
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let first = format!("{}/receive-connectors.json", old.display());
+    let second = format!("{}/receive-connectors.json", new.display());
+    assert!(
+        stderr.starts_with(&format!("error: {second}: record 1")),
+        "{stderr}"
+    );
+    for needle in [
+        format!("the receive connector \"Default EXCH01\" of EXCH01 is in {first}, record 1"),
+        "two Get-ReceiveConnector exports of one server".to_owned(),
+        "give one export of each kind per server".to_owned(),
+    ] {
+        assert!(stderr.contains(&needle), "{needle}:\n{stderr}");
+    }
+
+    let example = "examples/seed003-removed-certificate";
+    let (code, _, stderr) = hybridtls(&["plan", example, &format!("{example}/receive-connectors.json")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("export of EXCH01 is read twice"), "{stderr}");
+}
+
 /// What point 8 must not refuse: a collector folder per server, each with a copy of the
 /// organisation's send connectors (HT015-two-servers), and an Edge server, whose exports name
 /// its AD LDS instance and no forest, beside a Mailbox server of its organisation.

@@ -236,7 +236,12 @@ fn raw_data_as_bytes_or_base64_is_the_ground_truth() {
 #[test]
 fn folders_are_walked_in_order_and_other_files_are_listed_as_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("R2_ps51_two_certs.json"), dir.path().join("b.json")).unwrap();
+    // Two kinds of export: two Get-ExchangeCertificate exports of one server are refused.
+    std::fs::copy(
+        sample("R3_ps51_receive_connectors.json"),
+        dir.path().join("b.json"),
+    )
+    .unwrap();
     std::fs::copy(sample("R1_ps51_single_cert.json"), dir.path().join("a.JSON")).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
     let inventory = load(&[dir.path().to_path_buf()]);

@@ -919,8 +919,110 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
         }
     }
     attribute_inputs(inventory);
+    refuse_repeated_exports(inventory)?;
     merge_duplicates(inventory);
     merge_send_connectors(inventory);
+    Ok(())
+}
+
+/// Each object of a server once: a receive connector (by name), a certificate in
+/// Get-ExchangeCertificate or in one store's listing (by thumbprint), the server record. Two
+/// exports of one server of the same kind (an old and a new one, or one file read twice) list
+/// its objects twice, and a plan from both would judge and change both copies and contradict
+/// itself: refused, naming both files. Exports that share no object (a certificate exported on
+/// its own beside the server's list) are parts of one export and are read together. The
+/// organisation-wide exports (send connectors, of which each collector folder holds a copy; the
+/// Auth and hybrid configurations; Exchange Online's connectors), protocol logs (one per hour)
+/// and supplied certificate files are not a server's, and are not counted.
+fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
+    use crate::model::Source;
+    use std::collections::hash_map::Entry;
+    // (server, kind of export, store, the object's own name) and where the object was read.
+    let receive = inventory.receive_connectors.iter().map(|c| {
+        let object = format!("the receive connector {:?}", c.name);
+        (
+            c.server.as_str(),
+            InputKind::ReceiveConnectors,
+            None,
+            object,
+            &c.source,
+        )
+    });
+    let certificates = inventory.certificates.iter().filter_map(|c| {
+        let (kind, store) = match (c.from_store_listing, c.store) {
+            (true, store) => (InputKind::CertificateStore, Some(store)),
+            (false, Store::File) => return None,
+            (false, _) => (InputKind::ExchangeCertificates, None),
+        };
+        let object = format!("the certificate {}", c.thumbprint.to_ascii_uppercase());
+        Some((c.server.as_deref()?, kind, store, object, &c.source))
+    });
+    let server_files: Vec<(&str, Source)> = inventory
+        .inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::ExchangeServer)
+        .flat_map(|i| {
+            i.servers.iter().map(|server| {
+                let source = Source {
+                    file: i.path.clone(),
+                    position: String::new(),
+                };
+                (server.as_str(), source)
+            })
+        })
+        .collect();
+    let servers = server_files.iter().map(|(server, source)| {
+        let object = "the server record".to_owned();
+        (*server, InputKind::ExchangeServer, None, object, source)
+    });
+    // Indexed: an organisation has thousands of servers and tens of thousands of certificates.
+    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), &Source> =
+        std::collections::HashMap::new();
+    for (server, kind, store, object, source) in receive.chain(certificates).chain(servers) {
+        let earlier = match seen.entry((
+            server.to_ascii_lowercase(),
+            kind,
+            store,
+            object.to_ascii_lowercase(),
+        )) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(source);
+                continue;
+            }
+            Entry::Occupied(occupied) => *occupied.get(),
+        };
+        let what = match store {
+            Some(store) => format!("{} listing", store.path()),
+            None => kind.describe().to_owned(),
+        };
+        let at = |source: &Source| {
+            if source.position.is_empty() {
+                source.file.clone()
+            } else {
+                format!("{}, {}", source.file, source.position)
+            }
+        };
+        let (message, hint) = if earlier == source {
+            (
+                format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
+                "give each file or folder once",
+            )
+        } else {
+            (
+                format!(
+                    "{object} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
+                    at(earlier)
+                ),
+                "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
+            )
+        };
+        let error = InputError::new(&source.file, message).hint(hint);
+        return Err(if source.position.is_empty() {
+            error
+        } else {
+            error.at(Position::Field(source.position.clone()))
+        });
+    }
     Ok(())
 }
 
