@@ -25,6 +25,36 @@ pub struct InputFile {
     /// The servers whose objects the file holds, sorted; empty for an organisation-wide file
     /// (send connectors, supplied CA certificates), which every server's plan depends on.
     pub servers: Vec<String>,
+    /// The Exchange organisation the file's directory objects name, when they name one.
+    pub organisation: Option<Organisation>,
+}
+
+/// The Exchange organisation an export comes from, read from the distinguished name of a
+/// directory object in it (`CN=<Org>,CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=...`).
+/// An Active Directory forest holds one Exchange organisation, so the forest's root domain tells
+/// organisations apart even when both have the default name `First Organization`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// The organisation's name, as its RDN writes it.
+    pub name: String,
+    /// The forest's root domain as the configuration naming context writes it, `DC=contoso,DC=com`.
+    pub forest: String,
+    /// The object and field it was read from.
+    pub source: Source,
+}
+
+impl Organisation {
+    /// Whether both name the same organisation: Active Directory compares names
+    /// case-insensitively.
+    pub fn same_as(&self, other: &Organisation) -> bool {
+        self.name.eq_ignore_ascii_case(&other.name) && self.forest.eq_ignore_ascii_case(&other.forest)
+    }
+}
+
+impl fmt::Display for Organisation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} in the forest {}", self.name, self.forest)
+    }
 }
 
 /// An input file's fingerprint. Exports are hashed with SHA-256, which `Get-FileHash` prints by
@@ -59,7 +89,7 @@ impl std::fmt::Display for FileHash {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
     ExchangeServer,
     ExchangeCertificates,

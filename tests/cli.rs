@@ -673,3 +673,137 @@ fn outputs_are_replaced_as_one_set() {
         [("ticket.txt".to_owned(), Some(b"CHG-1234".to_vec()))]
     );
 }
+
+/// Issue 17 point 8: the folder of all the examples holds three Active Directory forests'
+/// exports (and an Edge server's, which names none). Merged, they got one plan and one
+/// certificate for all three domains; now nothing is planned or written, and the error names
+/// each organisation with its files.
+#[test]
+fn exports_of_several_organisations_are_refused_naming_the_files_of_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        "--out",
+        out.to_str().unwrap(),
+        "examples",
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!out.exists(), "nothing is written for refused inputs");
+    for needle in [
+        "the inputs are exports of 3 Exchange organisations",
+        "\"First Organization\" in the forest DC=domain,DC=com: examples/seed000-null-tlscertname/receive-connectors.json, examples/seed000-null-tlscertname/send-connectors.json",
+        "\"First Organization\" in the forest DC=contoso,DC=com: examples/seed003-removed-certificate/receive-connectors.json",
+        "\"First Organization\" in the forest DC=fabrikam,DC=com: examples/seed004-missing-intermediate/hybridtls-EXCH02/receive-connectors.json",
+        "field Identity.DistinguishedName",
+        "plan each organisation on its own",
+    ] {
+        assert!(stderr.contains(needle), "{needle}:\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Issue 17 point 8: an old and a new export of one server listed every connector twice; now
+/// the plan is refused and both files are named. The same file read twice is refused too.
+#[test]
+fn two_exports_of_one_server_are_refused_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    for (folder, files) in [
+        (&old, &["receive-connectors.json"][..]),
+        (
+            &new,
+            &["exchange-certificates.json", "receive-connectors.json"][..],
+        ),
+    ] {
+        std::fs::create_dir(folder).unwrap();
+        for file in files {
+            std::fs::copy(
+                Path::new("examples/seed003-removed-certificate").join(file),
+                folder.join(file),
+            )
+            .unwrap();
+        }
+    }
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        "--now",
+        "2026-11-24T00:00:00Z",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let first = format!("{}/receive-connectors.json", old.display());
+    let second = format!("{}/receive-connectors.json", new.display());
+    assert!(
+        stderr.starts_with(&format!("error: {second}: record 1")),
+        "{stderr}"
+    );
+    for needle in [
+        format!("the receive connector \"Default EXCH01\" of EXCH01 is in {first}, record 1"),
+        "two Get-ReceiveConnector exports of one server".to_owned(),
+        "give one export of each kind per server".to_owned(),
+    ] {
+        assert!(stderr.contains(&needle), "{needle}:\n{stderr}");
+    }
+
+    let example = "examples/seed003-removed-certificate";
+    let (code, _, stderr) = hybridtls(&["plan", example, &format!("{example}/receive-connectors.json")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("export of EXCH01 is read twice"), "{stderr}");
+}
+
+/// What point 8 must not refuse: a collector folder per server, each with a copy of the
+/// organisation's send connectors (HT015-two-servers), and an Edge server, whose exports name
+/// its AD LDS instance and no forest, beside a Mailbox server of its organisation.
+#[test]
+fn servers_of_one_organisation_still_plan_together() {
+    for inputs in [
+        &["tests/fixtures/rules/HT015-two-servers"][..],
+        &[
+            "tests/fixtures/rules/HT033-edge",
+            "examples/seed002-keyless-duplicate-edge",
+        ][..],
+    ] {
+        let mut args = vec!["plan", "--now", "2026-11-24T00:00:00Z"];
+        args.extend(inputs);
+        let (code, stdout, stderr) = hybridtls(&args);
+        assert_eq!(code, 0, "{inputs:?}: {stderr}");
+        assert!(stdout.contains("Server EX01"), "{inputs:?}: {stdout}");
+    }
+}
+
+/// One file that holds objects of two organisations (two exports pasted into one array) is
+/// refused at the object of the second, naming both.
+#[test]
+fn one_file_with_objects_of_two_organisations_is_refused_at_the_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let connector = |server: &str, forest: &str| {
+        format!(
+            r#"{{"Name": "Default Frontend {server}", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
+               "Identity": {{"Name": "Default Frontend {server}", "DistinguishedName": "CN=Default Frontend {server},CN=SMTP Receive Connectors,CN=Protocols,CN={server},CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,CN=First Organization,CN=Microsoft Exchange,CN=Services,CN=Configuration,{forest}"}},
+               "Server": "{server}"}}"#
+        )
+    };
+    let file = dir.path().join("receive-connectors.json");
+    std::fs::write(
+        &file,
+        format!(
+            "[{}, {}]",
+            connector("EX01", "DC=contoso,DC=com"),
+            connector("EX02", "DC=fabrikam,DC=com")
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = hybridtls(&["plan", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    for needle in [
+        "record 2 (\"Default Frontend EX02\"), field Identity.DistinguishedName: this object is of the Exchange organisation \"First Organization\" in the forest DC=fabrikam,DC=com",
+        "record 1 (\"Default Frontend EX01\"), field Identity.DistinguishedName of this file is of \"First Organization\" in the forest DC=contoso,DC=com",
+    ] {
+        assert!(stderr.contains(needle), "{needle}:\n{stderr}");
+    }
+}

@@ -236,7 +236,12 @@ fn raw_data_as_bytes_or_base64_is_the_ground_truth() {
 #[test]
 fn folders_are_walked_in_order_and_other_files_are_listed_as_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("R2_ps51_two_certs.json"), dir.path().join("b.json")).unwrap();
+    // Two kinds of export: two Get-ExchangeCertificate exports of one server are refused.
+    std::fs::copy(
+        sample("R3_ps51_receive_connectors.json"),
+        dir.path().join("b.json"),
+    )
+    .unwrap();
     std::fs::copy(sample("R1_ps51_single_cert.json"), dir.path().join("a.JSON")).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
     let inventory = load(&[dir.path().to_path_buf()]);
@@ -617,5 +622,34 @@ fn broken_links_are_skipped_in_folders_and_named_for_what_they_are() {
         let err = input::load(&[dir.path().join(name)]).unwrap_err().to_string();
         assert!(err.contains(name) && err.contains(expected), "{err}");
         assert!(!err.contains("no such file"), "{err}");
+    }
+}
+
+/// Issue 17 point 8: the organisation of a directory object is its organisation's RDN and the
+/// forest of the configuration naming context; an Edge server's AD LDS instance names no forest.
+#[test]
+fn the_organisation_is_read_from_distinguished_names() {
+    use hybridtls::input::exchange::organisation_of;
+    let server =
+        "CN=EX01,CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,";
+    assert_eq!(
+        organisation_of(&format!(
+            "{server}CN=Contoso\\, Ltd,CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=corp,DC=contoso,DC=com"
+        )),
+        Some(("Contoso\\, Ltd".to_owned(), "DC=corp,DC=contoso,DC=com".to_owned()))
+    );
+    assert_eq!(
+        organisation_of(
+            "cn=First Organization,cn=microsoft exchange,cn=services,cn=configuration,dc=fabrikam, dc=com"
+        ),
+        Some(("First Organization".to_owned(), "dc=fabrikam,dc=com".to_owned()))
+    );
+    for none in [
+        format!("{server}CN=First Organization,CN=Microsoft Exchange,CN=Services,CN=Configuration,CN={{7D9C4A2E-3F1B-4E8A-9C6D-2B5F8A1E0C47}}"),
+        "EX01\\Default Frontend EX01".to_owned(),
+        "CN=Configuration,DC=contoso,DC=com".to_owned(),
+        ",CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=contoso,DC=com".to_owned(),
+    ] {
+        assert_eq!(organisation_of(&none), None, "{none}");
     }
 }

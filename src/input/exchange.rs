@@ -7,9 +7,9 @@ use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT}
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
-    AuthConfig, Certificate, HybridConfiguration, InboundConnector, OutboundConnector, ReceiveConnector,
-    SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName,
-    TransportRole,
+    AuthConfig, Certificate, HybridConfiguration, InboundConnector, Organisation, OutboundConnector,
+    ReceiveConnector, SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel,
+    TlsCertificateName, TransportRole,
 };
 use crate::x509;
 
@@ -138,6 +138,81 @@ fn directory_name(value: &Value) -> Option<String> {
         Value::Object(map) => property(map, "Name").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     }
+}
+
+/// The Exchange organisation of the record's directory objects, from the first distinguished
+/// name it holds: its own `DistinguishedName`, or that of its `Identity`, `Server` or first
+/// `SourceTransportServers` ADObjectId. The objects of one record are of one organisation, so the
+/// first is enough (a send connector names hundreds of source servers). A hand export that
+/// holds names only (`SERVER\Name`) names no organisation.
+pub fn read_organisation(record: &Record) -> Option<Organisation> {
+    let own = record
+        .get("DistinguishedName")
+        .map(|dn| ("DistinguishedName", dn));
+    let referenced = ["Identity", "Server", "SourceTransportServers"]
+        .into_iter()
+        .filter_map(|field| {
+            let object = match record.get(field)? {
+                Value::Array(items) => items.first()?,
+                single => single,
+            };
+            let dn = property(object.as_object()?, "DistinguishedName")?;
+            Some((field, dn))
+        });
+    own.into_iter().chain(referenced).find_map(|(field, dn)| {
+        let (name, forest) = organisation_of(dn.as_str()?)?;
+        let field = if field == "DistinguishedName" {
+            field.to_owned()
+        } else {
+            format!("{field}.DistinguishedName")
+        };
+        Some(Organisation {
+            name,
+            forest,
+            source: Source {
+                file: record.file.to_owned(),
+                position: record.position(&field).to_string(),
+            },
+        })
+    })
+}
+
+/// The organisation's name and the forest's root domain (`DC=contoso,DC=com`) of a distinguished
+/// name in an Active Directory configuration naming context. An Edge Transport server's objects
+/// are in its own AD LDS instance (`CN=Configuration,CN={guid}`), which names no forest: its
+/// organisation is the one it is subscribed to, which its exports do not say.
+pub fn organisation_of(dn: &str) -> Option<(String, String)> {
+    const MARKER: &[u8] = b",CN=Microsoft Exchange,CN=Services,CN=Configuration,";
+    let at = dn
+        .as_bytes()
+        .windows(MARKER.len())
+        .position(|window| window.eq_ignore_ascii_case(MARKER))?;
+    // Both ends of the match are ASCII commas, so both are character boundaries.
+    let (before, forest) = (&dn[..at], &dn[at + MARKER.len()..]);
+    let components: Vec<&str> = forest.split(',').map(str::trim).collect();
+    if !components.iter().all(|component| {
+        component
+            .split_once('=')
+            .is_some_and(|(key, value)| key.trim().eq_ignore_ascii_case("DC") && !value.trim().is_empty())
+    }) {
+        return None;
+    }
+    // The organisation's RDN is the last one before the marker; a comma in a name is escaped
+    // (`CN=Contoso\, Ltd`).
+    let mut start = 0;
+    let mut escaped = false;
+    for (index, character) in before.char_indices() {
+        match character {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            ',' => start = index + 1,
+            _ => {}
+        }
+    }
+    let (key, name) = before[start..].split_once('=')?;
+    let name = name.trim();
+    (key.trim().eq_ignore_ascii_case("CN") && !name.is_empty())
+        .then(|| (name.to_owned(), components.join(",")))
 }
 
 /// `Fqdn` is `{"Domain": ...}` from a live object, or a string when stringified or past depth.

@@ -158,6 +158,7 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
     for part in parts {
         inventory.append(part?);
     }
+    refuse_several_organisations(&inventory)?;
     // Before the servers are resolved and duplicates merged: a merged certificate keeps one
     // record's source, which may not be the file that holds a value it took from another.
     refuse_hidden_characters(&inventory)?;
@@ -200,6 +201,52 @@ pub fn skipped_listing(inventory: &Inventory) -> String {
         .iter()
         .map(|(path, reason)| format!("\n  skipped {path}: {reason}"))
         .collect()
+}
+
+/// One plan is for one Exchange organisation: merged, the exports of several would be planned as
+/// one (one certificate for all their domains, one carrier of one organisation's send connector
+/// for another's servers). Inputs that name no organisation cannot conflict; those that name
+/// more than one are refused, naming the files of each.
+fn refuse_several_organisations(inventory: &Inventory) -> Result<(), InputError> {
+    // Each organisation with the files that name it, in input order.
+    let mut organisations: Vec<(&crate::model::Organisation, Vec<&str>)> = Vec::new();
+    for input in &inventory.inputs {
+        let Some(organisation) = &input.organisation else {
+            continue;
+        };
+        match organisations
+            .iter_mut()
+            .find(|(known, _)| known.same_as(organisation))
+        {
+            Some((_, files)) => files.push(&input.path),
+            None => organisations.push((organisation, vec![&input.path])),
+        }
+    }
+    let [_, (second, _), ..] = organisations.as_slice() else {
+        return Ok(());
+    };
+    // A thousand servers' folders of one organisation are not all worth naming.
+    const NAMED: usize = 3;
+    let each: Vec<String> = organisations
+        .iter()
+        .map(|(organisation, files)| {
+            let mut named = files[..files.len().min(NAMED)].join(", ");
+            if files.len() > NAMED {
+                named.push_str(&format!(" and {} more", files.len() - NAMED));
+            }
+            format!("\n    {organisation}: {named}")
+        })
+        .collect();
+    Err(InputError::new(
+        &second.source.file,
+        format!(
+            "the inputs are exports of {} Exchange organisations, and one plan is for one organisation (merged, they would get one certificate for all their domains):{}",
+            organisations.len(),
+            each.concat()
+        ),
+    )
+    .at(Position::Field(second.source.position.clone()))
+    .hint("plan each organisation on its own, giving only its files or folders"))
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
@@ -488,6 +535,7 @@ fn read_file_into(
             encoding: Some(log.encoding.name()),
             records: log.sightings.len(),
             servers: Vec::new(),
+            organisation: None,
         });
         inventory.sightings.extend(log.sightings);
         return Ok(());
@@ -547,6 +595,7 @@ fn read_file_into(
             encoding: Some(encoding.name()),
             records: sightings.len(),
             servers: Vec::new(),
+            organisation: None,
         });
         inventory.sightings.extend(sightings);
         return Ok(());
@@ -575,9 +624,27 @@ fn read_file_into(
         }
     }
     let mut kind = InputKind::Empty;
+    let mut organisation: Option<crate::model::Organisation> = None;
     for (index, object) in records.iter().enumerate() {
         let record = Record::new(&name, index, object);
         let record_kind = recognise(object).ok_or_else(|| unrecognised(&record, object))?;
+        if let Some(named) = exchange::read_organisation(&record) {
+            match &organisation {
+                None => organisation = Some(named),
+                Some(first) if first.same_as(&named) => {}
+                Some(first) => {
+                    return Err(InputError::new(
+                        &name,
+                        format!(
+                            "this object is of the Exchange organisation {named}, and {} of this file is of {first}; one plan is for one organisation",
+                            first.source.position
+                        ),
+                    )
+                    .at(Position::Field(named.source.position.clone()))
+                    .hint("keep each organisation's exports in files of their own, and plan each organisation on its own"))
+                }
+            }
+        }
         if kind != InputKind::Empty && kind != record_kind {
             return Err(record.error(
                 "",
@@ -635,6 +702,7 @@ fn read_file_into(
         encoding: Some(encoding.name()),
         records: records.len(),
         servers: Vec::new(),
+        organisation,
     });
     Ok(())
 }
@@ -674,6 +742,7 @@ fn read_certificate_file(
         encoding: None,
         records: count,
         servers: Vec::new(),
+        organisation: None,
     });
     Ok(())
 }
@@ -1006,8 +1075,110 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
         }
     }
     attribute_inputs(inventory);
+    refuse_repeated_exports(inventory)?;
     merge_duplicates(inventory);
     merge_send_connectors(inventory);
+    Ok(())
+}
+
+/// Each object of a server once: a receive connector (by name), a certificate in
+/// Get-ExchangeCertificate or in one store's listing (by thumbprint), the server record. Two
+/// exports of one server of the same kind (an old and a new one, or one file read twice) list
+/// its objects twice, and a plan from both would judge and change both copies and contradict
+/// itself: refused, naming both files. Exports that share no object (a certificate exported on
+/// its own beside the server's list) are parts of one export and are read together. The
+/// organisation-wide exports (send connectors, of which each collector folder holds a copy; the
+/// Auth and hybrid configurations; Exchange Online's connectors), protocol logs (one per hour)
+/// and supplied certificate files are not a server's, and are not counted.
+fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
+    use crate::model::Source;
+    use std::collections::hash_map::Entry;
+    // (server, kind of export, store, the object's own name) and where the object was read.
+    let receive = inventory.receive_connectors.iter().map(|c| {
+        let object = format!("the receive connector {:?}", c.name);
+        (
+            c.server.as_str(),
+            InputKind::ReceiveConnectors,
+            None,
+            object,
+            &c.source,
+        )
+    });
+    let certificates = inventory.certificates.iter().filter_map(|c| {
+        let (kind, store) = match (c.from_store_listing, c.store) {
+            (true, store) => (InputKind::CertificateStore, Some(store)),
+            (false, Store::File) => return None,
+            (false, _) => (InputKind::ExchangeCertificates, None),
+        };
+        let object = format!("the certificate {}", c.thumbprint.to_ascii_uppercase());
+        Some((c.server.as_deref()?, kind, store, object, &c.source))
+    });
+    let server_files: Vec<(&str, Source)> = inventory
+        .inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::ExchangeServer)
+        .flat_map(|i| {
+            i.servers.iter().map(|server| {
+                let source = Source {
+                    file: i.path.clone(),
+                    position: String::new(),
+                };
+                (server.as_str(), source)
+            })
+        })
+        .collect();
+    let servers = server_files.iter().map(|(server, source)| {
+        let object = "the server record".to_owned();
+        (*server, InputKind::ExchangeServer, None, object, source)
+    });
+    // Indexed: an organisation has thousands of servers and tens of thousands of certificates.
+    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), &Source> =
+        std::collections::HashMap::new();
+    for (server, kind, store, object, source) in receive.chain(certificates).chain(servers) {
+        let earlier = match seen.entry((
+            server.to_ascii_lowercase(),
+            kind,
+            store,
+            object.to_ascii_lowercase(),
+        )) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(source);
+                continue;
+            }
+            Entry::Occupied(occupied) => *occupied.get(),
+        };
+        let what = match store {
+            Some(store) => format!("{} listing", store.path()),
+            None => kind.describe().to_owned(),
+        };
+        let at = |source: &Source| {
+            if source.position.is_empty() {
+                source.file.clone()
+            } else {
+                format!("{}, {}", source.file, source.position)
+            }
+        };
+        let (message, hint) = if earlier == source {
+            (
+                format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
+                "give each file or folder once",
+            )
+        } else {
+            (
+                format!(
+                    "{object} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
+                    at(earlier)
+                ),
+                "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
+            )
+        };
+        let error = InputError::new(&source.file, message).hint(hint);
+        return Err(if source.position.is_empty() {
+            error
+        } else {
+            error.at(Position::Field(source.position.clone()))
+        });
+    }
     Ok(())
 }
 
