@@ -326,3 +326,24 @@ fn fuzz_clixml_reading() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// `Get-ChildItem Cert:\LocalMachine\My | Export-Clixml` keeps a certificate's RawData and not
+/// HasPrivateKey: such a listing cannot show a key-less copy, so the check for one (HT009) is
+/// listed as not checked, naming the property, and never reads the absence as "no key-less copy".
+#[test]
+fn a_store_listing_without_has_private_key_leaves_the_keyless_copy_check_not_checked() {
+    let (code, stdout, stderr) = hybridtls(&["plan", "--format", "json", "--now", NOW, EMS]);
+    assert_eq!(code, 0, "{stderr}");
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    let ht009 = plan["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["rule"] == "HT009")
+        .unwrap_or_else(|| panic!("HT009 is not listed as not checked: {stdout}"));
+    assert_eq!(ht009["missing"], "HasPrivateKey");
+    assert!(
+        ht009["file"].as_str().unwrap().ends_with("store-My.xml"),
+        "{ht009}"
+    );
+}
