@@ -184,6 +184,7 @@ const PIECES: &[&str] = &[
     "<!DOCTYPE x [<!ENTITY a \"aaaaaaaa\">]>",
     "&a;",
     r#"<Nil N="Name" />"#,
+    "é€\u{1F600}",
 ];
 
 fn damage(bytes: &[u8], how: &Damage) -> Vec<u8> {

@@ -47,7 +47,8 @@ pub fn is_clixml(text: &str) -> bool {
             None => return false,
         }
     }
-    rest.starts_with("<Objs") && rest[..rest.len().min(400)].contains(NAMESPACE)
+    let start_tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+    start_tag.starts_with("<Objs") && start_tag.contains(NAMESPACE)
 }
 
 /// Parses a whole CLIXML export into its objects, as [`super::psjson::parse_records`] does for
@@ -631,5 +632,6 @@ mod tests {
         )));
         assert!(!is_clixml("<configuration><appSettings/></configuration>"));
         assert!(!is_clixml("<?xml version=\"1.0\""));
+        assert!(!is_clixml(&format!("<Objs x{}", "é".repeat(300))));
     }
 }
