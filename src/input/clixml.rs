@@ -217,9 +217,14 @@ impl Reader<'_, '_> {
             let text = text.trim();
             match name {
                 "U64" | "U32" | "U16" | "By" => text.parse::<u64>().ok().map(Value::from),
-                "Db" | "Sg" | "D" => text.parse::<f64>().ok().map(|n| {
-                    Number::from_f64(n).map_or_else(|| Value::String(text.to_owned()), Value::Number)
-                }),
+                // XML Schema writes infinity as INF, which Rust does not parse; JSON has no
+                // number for it or NaN, so those stay text, as no reader takes them.
+                "Db" | "Sg" | "D" => match text {
+                    "INF" | "-INF" => Some(Value::String(text.to_owned())),
+                    _ => text.parse::<f64>().ok().map(|n| {
+                        Number::from_f64(n).map_or_else(|| Value::String(text.to_owned()), Value::Number)
+                    }),
+                },
                 _ => text.parse::<i64>().ok().map(Value::from),
             }
         };
@@ -524,6 +529,7 @@ mod tests {
               <BA N="R">AAEC</BA>
               <B N="F">false</B>
               <Db N="X">0.5</Db>
+              <Db N="Inf">-INF</Db>
               <Obj N="Size" RefId="4"><TNRef RefId="0" /><ToString>256 KB (262,144 bytes)</ToString></Obj>
               <Obj N="Fqdn" RefId="5"><TNRef RefId="0" /><ToString>ex1.contoso.com</ToString><Props><S N="Domain">ex1.contoso.com</S></Props></Obj>
               <Ref N="Again" RefId="5" />
@@ -535,7 +541,7 @@ mod tests {
             Value::Object(records[0].clone()),
             json!({
                 "A": "x\r\ny", "E": 1, "L": [1, "a", null], "H": {"k": 1},
-                "D": "2027-01-02T03:04:05+00:00", "R": "AAEC", "F": false, "X": 0.5,
+                "D": "2027-01-02T03:04:05+00:00", "R": "AAEC", "F": false, "X": 0.5, "Inf": "-INF",
                 "Size": "256 KB (262,144 bytes)", "Fqdn": {"Domain": "ex1.contoso.com"},
                 "Again": {"Domain": "ex1.contoso.com"}, "TlsCertificateName": null
             })
