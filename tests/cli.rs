@@ -528,8 +528,9 @@ fn write_store_listings(dir: &Path, exchange_certificates: &str) {
 }
 
 /// Issue 17 point 6: in a folder, a JSON export of another cmdlet that shares a property name
-/// with one hybridtls reads (IIS Get-WebSite has `Bindings`) and an `.xml` file (CLIXML or
-/// other) are listed as skipped with the reason; the exports beside them are planned.
+/// with one hybridtls reads (IIS Get-WebSite has `Bindings`), the CLIXML of another cmdlet and an
+/// `.xml` file that is no CLIXML are listed as skipped with the reason; the exports beside them
+/// are planned.
 #[test]
 fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -550,12 +551,12 @@ fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
     let clixml: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
         .chain(
-            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><S>x</S></Obj></Objs>"
+            "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><TN RefId=\"0\"><T>System.ServiceProcess.ServiceController</T></TN><Props><S N=\"Name\">W3SVC</S><S N=\"DisplayName\">World Wide Web Publishing Service</S></Props></Obj></Objs>"
                 .encode_utf16()
                 .flat_map(u16::to_le_bytes),
         )
         .collect();
-    std::fs::write(dir.path().join("GetExchangeCertificate.xml"), clixml).unwrap();
+    std::fs::write(dir.path().join("GetService.xml"), clixml).unwrap();
     std::fs::write(dir.path().join("web.config.xml"), "<configuration/>").unwrap();
     let (code, stdout, stderr) = hybridtls(&[
         "plan",
@@ -572,8 +573,8 @@ fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
             .to_owned()
     };
     assert!(skipped("iis-sites.json").contains("not an export hybridtls recognises"));
-    assert!(skipped("GetExchangeCertificate.xml").contains("CLIXML (Export-Clixml) is not read"));
-    assert!(skipped("web.config.xml").contains("an XML file that is no export"));
+    assert!(skipped("GetService.xml").contains("not an export hybridtls recognises"));
+    assert!(skipped("web.config.xml").contains("not CLIXML"));
     assert!(
         stdout.contains("HT002"),
         "the exports beside them are planned:\n{stdout}"

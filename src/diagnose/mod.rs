@@ -573,7 +573,7 @@ fn diagnose_server<'a>(
     // The store checks look at the certificates the hybrid connectors present; without hybrid
     // connectors (HT008) or certificates (HT017) there is nothing for them to look at.
     if !hybrid_reports.is_empty() && !store.is_empty() {
-        rules::ht009_keyless_duplicate_certificate::needs(inventory, server, &mut findings);
+        rules::ht009_keyless_duplicate_certificate::needs(inventory, server, &store, &mut findings);
         chain::needs(inventory, server, &mut findings);
     }
 

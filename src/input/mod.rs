@@ -2,6 +2,7 @@
 //!
 //! Files are recognised by their content (which cmdlet produced them), never by their name.
 
+pub mod clixml;
 pub mod exchange;
 pub mod protocol_log;
 pub mod psjson;
@@ -559,25 +560,6 @@ fn read_file_into(
         algorithm: HashAlgorithm::Sha256,
         hex: sha256_hex(&bytes),
     };
-    if ext == "xml" {
-        // In a folder an .xml file is listed as skipped with the reason, as stray JSON is: a
-        // folder of exports may hold other tools' XML. Named on the command line it must be read.
-        if !explicit {
-            // Export-Clixml writes UTF-16LE in Windows PowerShell 5.1, UTF-8 in 7.
-            let clixml = text::decode(&name, &bytes)
-                .is_ok_and(|(text, _)| text.contains("schemas.microsoft.com/powershell/2004/04"));
-            let reason = if clixml {
-                "CLIXML (Export-Clixml) is not read by hybridtls; export JSON instead (see the README's commands, or `hybridtls collect`)"
-            } else {
-                "an XML file that is no export hybridtls reads"
-            };
-            inventory.skipped.push((name, reason.to_owned()));
-            return Ok(());
-        }
-        return Err(InputError::new(&name, "CLIXML (Export-Clixml) is not read by hybridtls").hint(
-            "export as JSON instead: `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or use `hybridtls collect`",
-        ));
-    }
     if CERTIFICATE_EXTENSIONS.contains(&ext.as_str()) {
         return read_certificate_file(&name, &bytes, sha256(), inventory);
     }
@@ -613,7 +595,30 @@ fn read_file_into(
         )
         .hint("give the SmtpReceive (RECV*.LOG) or SmtpSend (SEND*.LOG) protocol log files"));
     }
-    let records = psjson::parse_records(&name, &text)?;
+    let records = if ext == "xml" {
+        // Export-Clixml writes UTF-16LE in Windows PowerShell 5.1, UTF-8 in 7; the decoding is
+        // the JSON exports'. In a folder, XML that is no CLIXML (another tool's settings) is
+        // listed as skipped with the reason, as stray JSON is; named on the command line it
+        // must be read.
+        if !clixml::is_clixml(&text) {
+            if !explicit {
+                inventory
+                    .skipped
+                    .push((name, "an XML file that is not CLIXML (Export-Clixml)".to_owned()));
+                return Ok(());
+            }
+            let start = text.len() - text.trim_start().len();
+            return Err(InputError::new(
+                &name,
+                "an XML file that is not CLIXML: it does not start with PowerShell's <Objs>",
+            )
+            .at(text::line_column(&text, start))
+            .hint("give the file written by Export-Clixml or ConvertTo-Json, or use `hybridtls collect`"));
+        }
+        clixml::parse_records(&name, &text)?
+    } else {
+        psjson::parse_records(&name, &text)?
+    };
     // A JSON file found in a folder that is no export (a tool's settings, another cmdlet's
     // output) is listed as skipped, not fatal; one named on the command line must be an export.
     if let (false, Some(first)) = (explicit, records.first()) {

@@ -9,7 +9,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::error::{InputError, Position};
 
 /// What to tell an admin whose export lost data to the depth limit.
-pub const REEXPORT_HINT: &str = "re-export with a higher depth, e.g. `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json`, or run the script printed by `hybridtls collect`";
+pub const REEXPORT_HINT: &str = "re-export with a higher depth, e.g. `... | ConvertTo-Json -Depth 6 | Out-File -Encoding utf8 file.json` or `... | Export-Clixml -Depth 6 file.xml`, or run the script printed by `hybridtls collect`";
 
 /// Parses a whole export into its objects: an array of objects, one bare object, or the
 /// `{"value": [...], "Count": n}` wrapper Windows PowerShell 5.1 writes for some arrays.

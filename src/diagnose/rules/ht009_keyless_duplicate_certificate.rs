@@ -84,13 +84,33 @@ pub(in crate::diagnose) struct Lookup<'a> {
 }
 
 /// A key-less copy is seen only in the `Cert:\LocalMachine\My` listing: Get-ExchangeCertificate
-/// lists only certificates with a private key (Wesselius 2019, in Sources).
-pub(in crate::diagnose) fn needs(inventory: &Inventory, server: &Server, findings: &mut Findings) {
+/// lists only certificates with a private key (Wesselius 2019, in Sources). The listing must
+/// also say which certificates have their key: one without `HasPrivateKey` (`Get-ChildItem
+/// Cert:\LocalMachine\My | Export-Clixml` keeps only RawData) hides every key-less copy.
+pub(in crate::diagnose) fn needs(
+    inventory: &Inventory,
+    server: &Server,
+    store: &[&Certificate],
+    findings: &mut Findings,
+) {
     if !inventory.store_listed(&server.name, Store::My) {
         findings.not_judged(
             &RULE,
             server.name.clone(),
             Missing::Export(Export::StoreListing(Store::My)),
+        );
+    } else if let Some(unknown) = store
+        .iter()
+        .find(|c| c.from_store_listing && c.has_private_key.is_none())
+    {
+        findings.not_judged(
+            &RULE,
+            server.name.clone(),
+            Missing::Property {
+                property: "HasPrivateKey",
+                source: unknown.source.clone(),
+                export: Export::StoreListing(Store::My),
+            },
         );
     }
 }
