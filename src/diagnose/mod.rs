@@ -198,6 +198,27 @@ pub(crate) fn absent_property(
     }
 }
 
+/// The record of a check of the send connector to Exchange Online that did not run because no
+/// Get-SendConnector export was given (HT015 judges it, HT030 compares what it presents).
+pub(crate) fn send_connector_export_missing(
+    rule: &'static Rule,
+    inventory: &Inventory,
+    list: &mut Vec<NotJudged>,
+) {
+    if !inventory
+        .inputs
+        .iter()
+        .any(|input| input.kind == crate::model::InputKind::SendConnectors)
+    {
+        list.push(NotJudged {
+            rule,
+            server: None,
+            object: "the send connector to Exchange Online".to_owned(),
+            missing: Missing::Export(Export::SendConnectors),
+        });
+    }
+}
+
 /// The inventory grouped once by server (names upper-cased), so that each server's diagnosis
 /// reads only its own objects: scanning the whole inventory for every server made a plan
 /// quadratic in the number of servers (issue 10).

@@ -3,7 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
-use crate::diagnose::needs::{Export, Missing, NotJudged};
+use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
@@ -92,18 +92,7 @@ certificate with the same issuer and subject as the Mailbox servers.
 /// The check reads the Get-SendConnector export, and in it `SourceTransportServers`: without
 /// them no server is known to send to Exchange Online, which is not "every server is fine".
 pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
-    if !inventory
-        .inputs
-        .iter()
-        .any(|input| input.kind == crate::model::InputKind::SendConnectors)
-    {
-        list.push(NotJudged {
-            rule: &RULE,
-            server: None,
-            object: "the send connector to Exchange Online".to_owned(),
-            missing: Missing::Export(Export::SendConnectors),
-        });
-    }
+    crate::diagnose::send_connector_export_missing(&RULE, inventory, list);
     for connector in inventory
         .send_connectors
         .iter()

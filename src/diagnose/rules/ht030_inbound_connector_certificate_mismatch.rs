@@ -3,7 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
-use crate::diagnose::needs::{Export, Missing, NotJudged};
+use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     absent_property, certificate_evidence, disqualifications, sourced_send_connectors, Evidence, Findings,
@@ -117,18 +117,7 @@ pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged
             ));
         }
     }
-    if !inventory
-        .inputs
-        .iter()
-        .any(|input| input.kind == crate::model::InputKind::SendConnectors)
-    {
-        list.push(NotJudged {
-            rule: &RULE,
-            server: None,
-            object: "the send connector to Exchange Online".to_owned(),
-            missing: Missing::Export(Export::SendConnectors),
-        });
-    }
+    crate::diagnose::send_connector_export_missing(&RULE, inventory, list);
 }
 
 /// Compares the certificate each send connector to Exchange Online presents from `server` with
