@@ -210,12 +210,18 @@ function Get-ServiceStartTime {
 
 # Restarts each planned service once when this run changed something, when a -WhatIf run would
 # have (so the "What if:" line shows the outage), or when it started before the last change this
-# plan made: a run after a failed or declined restart finishes the job.
+# plan made: a run after a failed or declined restart finishes the job. The last change comes from
+# the step logs of every run of the plan, and from -ChangedAt (times the caller knows of, such as
+# WhenChanged of a connector an earlier run or a person already set).
 function Restart-PlannedService {
-    param([int] $Changed, [object] $LatestChange)
+    param([int] $Changed, [datetime[]] $ChangedAt = @())
+    $latestChange = $null
+    foreach ($time in @(Get-CarriedOutStep -Root $BackupRoot | ForEach-Object { $_.Time }) + $ChangedAt) {
+        if ($null -eq $latestChange -or $time -gt $latestChange) { $latestChange = $time }
+    }
     foreach ($serviceName in $ServicesToRestart) {
         $startedAt = Get-ServiceStartTime -Name $serviceName
-        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
         if ($Changed -eq 0 -and -not $stale) {
             Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
             continue
@@ -249,6 +255,19 @@ function Test-Elevated {
     }
     # Elsewhere (a test system), elevated means root.
     return ((id -u) -eq '0')
+}
+
+# A connector as it is now, or $null after adding to $Failures why it could not be read.
+function Read-LiveConnector {
+    param([string] $Cmdlet, [string] $Kind, [string] $Identity, $Failures)
+    try {
+        $live = Invoke-ExchangeCmdlet -Name $Cmdlet -Parameters @{ Identity = $Identity }
+    } catch {
+        $Failures.Add("The $Kind $Identity could not be read: $($_.Exception.Message)")
+        return $null
+    }
+    if ($null -eq $live) { $Failures.Add("The $Kind $Identity was not found.") }
+    return $live
 }
 
 function Get-TlsCertificateNameText {
@@ -356,17 +375,8 @@ try {
     $alreadyChanged = New-Object -TypeName System.Collections.Generic.List[object]
     $pendingChanges = New-Object -TypeName System.Collections.Generic.List[object]
     foreach ($change in $PlannedConnectorChanges) {
-        $liveConnector = $null
-        try {
-            $liveConnector = Invoke-ExchangeCmdlet -Name 'Get-ReceiveConnector' -Parameters @{ Identity = $change.Identity }
-        } catch {
-            $failures.Add("The receive connector $($change.Identity) could not be read: $($_.Exception.Message)")
-            continue
-        }
-        if ($null -eq $liveConnector) {
-            $failures.Add("The receive connector $($change.Identity) was not found.")
-            continue
-        }
+        $liveConnector = Read-LiveConnector -Cmdlet 'Get-ReceiveConnector' -Kind 'receive connector' -Identity $change.Identity -Failures $failures
+        if ($null -eq $liveConnector) { continue }
         $liveName = Get-TlsCertificateNameText -Connector $liveConnector
         if ($liveName -eq $change.After) {
             $alreadyChanged.Add($liveConnector)
@@ -418,18 +428,8 @@ try {
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    # The last change this plan made: from the step logs of every run of it (an earlier run may
-    # have changed something and stopped before its restart), and from WhenChanged of
-    # connectors an earlier run or a person already set.
-    $latestChange = $null
-    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
-        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
-    }
-    foreach ($connector in $alreadyChanged) {
-        $whenChanged = ([datetime]$connector.WhenChanged).ToUniversalTime()
-        if ($null -eq $latestChange -or $whenChanged -gt $latestChange) { $latestChange = $whenChanged }
-    }
-    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
+    $connectorsChangedAt = @($alreadyChanged | ForEach-Object { ([datetime]$_.WhenChanged).ToUniversalTime() })
+    Restart-PlannedService -Changed $changedSteps -ChangedAt $connectorsChangedAt
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {

@@ -205,12 +205,18 @@ function Get-ServiceStartTime {
 
 # Restarts each planned service once when this run changed something, when a -WhatIf run would
 # have (so the "What if:" line shows the outage), or when it started before the last change this
-# plan made: a run after a failed or declined restart finishes the job.
+# plan made: a run after a failed or declined restart finishes the job. The last change comes from
+# the step logs of every run of the plan, and from -ChangedAt (times the caller knows of, such as
+# WhenChanged of a connector an earlier run or a person already set).
 function Restart-PlannedService {
-    param([int] $Changed, [object] $LatestChange)
+    param([int] $Changed, [datetime[]] $ChangedAt = @())
+    $latestChange = $null
+    foreach ($time in @(Get-CarriedOutStep -Root $BackupRoot | ForEach-Object { $_.Time }) + $ChangedAt) {
+        if ($null -eq $latestChange -or $time -gt $latestChange) { $latestChange = $time }
+    }
     foreach ($serviceName in $ServicesToRestart) {
         $startedAt = Get-ServiceStartTime -Name $serviceName
-        $stale = $null -ne $LatestChange -and ($null -eq $startedAt -or $startedAt -lt $LatestChange)
+        $stale = $null -ne $latestChange -and ($null -eq $startedAt -or $startedAt -lt $latestChange)
         if ($Changed -eq 0 -and -not $stale) {
             Write-Step -Step 'restart' -Target $serviceName -Result 'not-needed'
             continue
@@ -370,13 +376,7 @@ try {
     }
 
     # ---- One restart, after all changes ------------------------------------------------------
-    # The last change this plan made: from the step logs of every run of it (an earlier run may
-    # have changed something and stopped before its restart).
-    $latestChange = $null
-    foreach ($step in @(Get-CarriedOutStep -Root $BackupRoot)) {
-        if ($null -eq $latestChange -or $step.Time -gt $latestChange) { $latestChange = $step.Time }
-    }
-    Restart-PlannedService -Changed $changedSteps -LatestChange $latestChange
+    Restart-PlannedService -Changed $changedSteps
 
     # ---- Verification ------------------------------------------------------------------------
     if (-not $WhatIfPreference) {
