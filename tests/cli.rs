@@ -371,8 +371,9 @@ fn a_closed_standard_output_ends_quietly() {
     );
 }
 
-#[test]
-fn an_unrecognised_json_found_in_a_folder_is_skipped_but_one_named_is_an_error() {
+/// A temporary folder with seed 003's certificate and receive connector exports, for tests that
+/// put other files beside them.
+fn seed003_exports() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for file in ["exchange-certificates.json", "receive-connectors.json"] {
         std::fs::copy(
@@ -381,6 +382,12 @@ fn an_unrecognised_json_found_in_a_folder_is_skipped_but_one_named_is_an_error()
         )
         .unwrap();
     }
+    dir
+}
+
+#[test]
+fn an_unrecognised_json_found_in_a_folder_is_skipped_but_one_named_is_an_error() {
+    let dir = seed003_exports();
     let settings = dir.path().join("settings.json");
     std::fs::write(&settings, "{\"editor.fontSize\": 14}").unwrap();
     let output = Command::cargo_bin("hybridtls")
@@ -533,14 +540,7 @@ fn write_store_listings(dir: &Path, exchange_certificates: &str) {
 /// are planned.
 #[test]
 fn other_cmdlets_json_and_xml_files_in_a_folder_are_skipped_with_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    for file in ["exchange-certificates.json", "receive-connectors.json"] {
-        std::fs::copy(
-            Path::new("examples/seed003-removed-certificate").join(file),
-            dir.path().join(file),
-        )
-        .unwrap();
-    }
+    let dir = seed003_exports();
     // Get-WebSite | ConvertTo-Json (PowerShell 7, WebAdministration), shortened.
     std::fs::write(
         dir.path().join("iis-sites.json"),

@@ -14,25 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use support::cli::hybridtls;
+use support::generated;
 
-const NOW: &str = "2026-11-24T00:00:00Z";
 const PROCESSES: usize = 2;
-
-fn inputs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = Vec::new();
-    for parent in ["examples", "tests/fixtures/rules"] {
-        for entry in std::fs::read_dir(root.join(parent)).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() && path.file_name().unwrap() != "certs" {
-                dirs.push(path);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
-}
 
 /// The folders below `dir` that hold a `remediate.ps1`, sorted.
 fn script_folders(dir: &Path) -> Vec<PathBuf> {
@@ -64,22 +48,15 @@ fn planned_server(script: &Path) -> String {
 
 fn cases(out: &Path) -> Vec<Value> {
     let collector = out.join("Collect-HybridTls.ps1");
-    let (code, script, _) = hybridtls(&["collect"]);
-    assert_eq!(code, 0);
-    std::fs::write(&collector, script).unwrap();
+    generated::write_collector(&collector);
+    let crate_root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cases = Vec::new();
-    for input in inputs() {
+    for input in generated::inputs() {
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
         let plan_folder = out.join(&name);
-        let (code, _, stderr) = hybridtls(&[
-            "plan".as_ref(),
-            input.as_os_str(),
-            "--now".as_ref(),
-            NOW.as_ref(),
-            "--out".as_ref(),
-            plan_folder.as_os_str(),
-        ]);
-        assert_eq!(code, 0, "{name}: {stderr}");
+        generated::plan_into(&input, &plan_folder);
+        // PowerShell runs elsewhere: it gets absolute paths.
+        let input = crate_root.join(&input);
         let plan: Value =
             serde_json::from_str(&std::fs::read_to_string(plan_folder.join("plan.json")).unwrap()).unwrap();
         for folder in script_folders(&plan_folder) {
@@ -95,7 +72,7 @@ fn cases(out: &Path) -> Vec<Value> {
                 "Collected": input.join(format!("hybridtls-{server}")).is_dir(),
                 "Collector": collector,
                 "Binary": env!("CARGO_BIN_EXE_hybridtls"),
-                "Now": NOW,
+                "Now": generated::NOW,
             }));
         }
     }

@@ -17,31 +17,12 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use support::cli::hybridtls;
+use support::generated;
 use support::ps_check::{self, Report};
 
-const NOW: &str = "2026-11-24T00:00:00Z";
 const SAMPLES: &str = "tests/powershell/samples";
-
-/// Every example, and every rule fixture: the `HT...` folders, as tests/rules.rs requires them
-/// to be named (`certs` beside them holds their certificates, not a fixture).
-fn plan_inputs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    for (parent, fixtures_only) in [("examples", false), ("tests/fixtures/rules", true)] {
-        for entry in std::fs::read_dir(parent).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() && (!fixtures_only || name.starts_with("HT")) {
-                dirs.push(path);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
-}
 
 /// Every .ps1 under `dir`, sorted.
 fn scripts_under(dir: &Path) -> Vec<PathBuf> {
@@ -57,17 +38,9 @@ fn scripts_under(dir: &Path) -> Vec<PathBuf> {
 /// every script written.
 fn write_scripts(root: &Path) -> Vec<PathBuf> {
     let mut scripts = Vec::new();
-    for input in plan_inputs() {
+    for input in generated::inputs() {
         let out = root.join(&input);
-        let (code, stdout, stderr) = hybridtls(&[
-            OsStr::new("plan"),
-            input.as_os_str(),
-            OsStr::new("--now"),
-            OsStr::new(NOW),
-            OsStr::new("--out"),
-            out.as_os_str(),
-        ]);
-        assert_eq!(code, 0, "plan {}: {stderr}\n{stdout}", input.display());
+        generated::plan_into(&input, &out);
         let written = scripts_under(&out);
         // Every example has something to fix; a fixture may plan manual steps only.
         assert!(
@@ -78,11 +51,9 @@ fn write_scripts(root: &Path) -> Vec<PathBuf> {
         scripts.extend(written);
     }
 
-    let (code, collector, stderr) = hybridtls(&["collect"]);
-    assert_eq!(code, 0, "collect: {stderr}");
     let collector_path = root.join("collect.ps1");
     // As printed: a byte order mark or non-ASCII text matters to 5.1 and is checked.
-    std::fs::write(&collector_path, collector).unwrap();
+    generated::write_collector(&collector_path);
     scripts.push(collector_path);
     scripts
 }

@@ -174,6 +174,16 @@ fn scenario(connector: &str, organisation: &str, old_issuer: &str) -> Vec<(Strin
     ]
 }
 
+/// The plans for `inventory`, with the hybrid name both scenarios use, at the tests' time.
+fn plan_for_mail_contoso(inventory: &hybridtls::model::Inventory) -> Vec<plan::ServerPlan> {
+    let now = datetime!(2026-11-24 0:00 UTC);
+    plan::build(&diagnose::diagnose(
+        inventory,
+        &["mail.contoso.com".to_owned()],
+        now,
+    ))
+}
+
 /// One case of [`hostile_names_and_subjects_stay_inside_literals`]: the scripts rendered, or
 /// none when a value is (rightly) refused at input.
 fn receive_case(
@@ -196,12 +206,7 @@ fn receive_case(
         return Ok(Vec::new());
     }
     let inventory = loaded.unwrap();
-    let now = datetime!(2026-11-24 0:00 UTC);
-    let plans = plan::build(&diagnose::diagnose(
-        &inventory,
-        &["mail.contoso.com".to_owned()],
-        now,
-    ));
+    let plans = plan_for_mail_contoso(&inventory);
     prop_assert_eq!(plans.len(), 1);
     let server_plan = &plans[0];
     prop_assert_eq!(server_plan.changes.len(), 1, "{:#?}", server_plan);
@@ -314,12 +319,7 @@ fn send_case(
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     let inventory = input::load(&[dir.path().to_path_buf()]).unwrap();
-    let now = datetime!(2026-11-24 0:00 UTC);
-    let plans = plan::build(&diagnose::diagnose(
-        &inventory,
-        &["mail.contoso.com".to_owned()],
-        now,
-    ));
+    let plans = plan_for_mail_contoso(&inventory);
     prop_assert_eq!(plans.len(), 1);
     let server_plan = &plans[0];
     prop_assert_eq!(server_plan.send_changes.len(), 1, "{:#?}", server_plan);

@@ -2,6 +2,7 @@
 //! and uses only part of it, hence the `dead_code` allowance in the submodules.
 
 pub mod cli;
+pub mod generated;
 pub mod org;
 pub mod powershell;
 pub mod ps_check;
