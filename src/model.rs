@@ -444,6 +444,37 @@ pub const SERVICE_SMTP: u64 = 16;
 pub const STATUS_VALID: u64 = 1;
 
 impl Certificate {
+    /// Its validity at `now`: `valid`, `expired` or `not yet valid`.
+    pub fn validity(&self, now: OffsetDateTime) -> &'static str {
+        if now > self.not_after {
+            "expired"
+        } else if now < self.not_before {
+            "not yet valid"
+        } else {
+            "valid"
+        }
+    }
+
+    /// The certificate as every output shows it, its validity judged at `now`: an expired
+    /// certificate says so wherever it appears (issue 17 point 5), not "valid to" a past date.
+    pub fn line(&self, now: OffsetDateTime) -> String {
+        let mut notes = Vec::new();
+        if self.self_signed {
+            notes.push("self-signed".to_owned());
+        }
+        if self.has_private_key == Some(false) {
+            notes.push("no private key".to_owned());
+        }
+        notes.push(if now > self.not_after {
+            format!("EXPIRED on {}", date(self.not_after))
+        } else if now < self.not_before {
+            format!("not valid before {}", date(self.not_before))
+        } else {
+            format!("valid to {}", date(self.not_after))
+        });
+        format!("{} {} ({})", self.thumbprint, self.subject, notes.join(", "))
+    }
+
     /// A certificate known only from its DER: names are the CN and the SAN DNS names, as in
     /// Exchange's CertificateDomains; what only a store or Exchange knows is left unknown.
     pub fn from_facts(facts: CertificateFacts, store: Store, source: Source) -> Self {
@@ -666,6 +697,13 @@ impl Inventory {
     pub fn server(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
     }
+}
+
+/// A moment as every output shows it: RFC 3339 (`2026-11-24T00:00:00Z`).
+pub fn date(moment: OffsetDateTime) -> String {
+    moment
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| moment.to_string())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::needs::{Export, Missing};
 use super::{certificate_evidence, rules, Evidence, Findings, Remedy};
 use crate::model::{Certificate, Inventory, Server, Store};
+use crate::steps::ImportIntermediate;
 use crate::x509;
 
 /// The chain above a leaf, leaf excluded, nearest issuer first.
@@ -152,9 +153,9 @@ pub(super) fn findings(
             issuer.thumbprint, issuer.subject, leaf.thumbprint, server.name
         );
         let remedy = if issuer.store == Store::File {
-            Remedy::ImportIntermediate {
-                certificate: Box::new((*issuer).clone()),
-            }
+            Remedy::step(ImportIntermediate {
+                certificate: (*issuer).clone(),
+            })
         } else {
             Remedy::manual(format!(
                 "import {} ({}) into Cert:\\LocalMachine\\CA on {}",

@@ -12,10 +12,13 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
+pub use crate::model::date;
 use crate::model::{
     Certificate, Inventory, ReceiveConnector, SendConnector, Server, Sighting, TlsCertificateName,
     TransportRole,
 };
+pub use crate::steps::ManualCommand;
+use crate::steps::{SetReceiveCertificateName, SharedStep, Step};
 use needs::{Export, Missing, NotJudged};
 use rules::Rule;
 use select::{Release, Selection};
@@ -30,28 +33,10 @@ pub struct Evidence {
 }
 
 /// What would resolve a finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Remedy {
-    /// Point a receive connector's TlsCertificateName at `certificate`.
-    SetReceiveCertificateName {
-        connector: Box<ReceiveConnector>,
-        after: TlsCertificateName,
-        certificate: Box<Certificate>,
-    },
-    /// Point the send connector to Exchange Online at `after`. The connector is one object of
-    /// the organisation (in Active Directory), so only the script of `carrier` changes it; the
-    /// other source servers only restart their transport service afterwards. `certificate` is
-    /// the carrier's own copy, which its preflight requires.
-    SetSendCertificateName {
-        connector: Box<SendConnector>,
-        after: TlsCertificateName,
-        carrier: String,
-        certificate: Box<Certificate>,
-    },
-    /// Back up and remove a certificate without a private key from `Cert:\LocalMachine\My`.
-    RemoveCertificate { certificate: Box<Certificate> },
-    /// Import an intermediate CA certificate, supplied as a file, into `Cert:\LocalMachine\CA`.
-    ImportIntermediate { certificate: Box<Certificate> },
+    /// A step a script carries out; the plan places it (see [`crate::steps`]).
+    Step(SharedStep),
     /// Nothing hybridtls may do automatically; a person must act, with `command` when one
     /// command does it.
     Manual {
@@ -60,15 +45,30 @@ pub enum Remedy {
     },
 }
 
-/// A PowerShell command a person runs for a manual remedy. Its parameter values come from the
-/// inputs, so it is never formatted by hand: [`crate::render::ps::command`] quotes each value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManualCommand {
-    pub cmdlet: &'static str,
-    pub parameters: Vec<(&'static str, String)>,
+impl PartialEq for Remedy {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Remedy::Step(a), Remedy::Step(b)) => crate::steps::same(a.as_ref(), b.as_ref()),
+            (
+                Remedy::Manual { instruction, command },
+                Remedy::Manual {
+                    instruction: other_instruction,
+                    command: other_command,
+                },
+            ) => instruction == other_instruction && command == other_command,
+            _ => false,
+        }
+    }
 }
 
+impl Eq for Remedy {}
+
 impl Remedy {
+    /// A step for a script to carry out.
+    pub fn step(step: impl Step) -> Self {
+        Remedy::Step(std::sync::Arc::new(step))
+    }
+
     /// A manual remedy described in words only.
     pub fn manual(instruction: impl Into<String>) -> Self {
         Remedy::Manual {
@@ -426,12 +426,6 @@ pub fn disqualifications(certificate: &Certificate, names: &[String], now: Offse
         }
     }
     reasons
-}
-
-pub fn date(moment: OffsetDateTime) -> String {
-    moment
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| moment.to_string())
 }
 
 /// Picks the certificate hybrid mail should use among those that qualify, in this order:
@@ -997,11 +991,14 @@ fn connector_findings<'a>(
             let (certificate, after) = (*certificate, after.clone());
             if keyed_rivals.is_empty() {
                 (
-                    Remedy::SetReceiveCertificateName {
-                        connector: Box::new(connector.clone()),
+                    Remedy::step(SetReceiveCertificateName {
+                        identity: identity.clone(),
+                        role: connector.role,
+                        before: connector.tls_certificate_name.clone(),
                         after: after.clone(),
-                        certificate: Box::new(certificate.clone()),
-                    },
+                        certificate: certificate.clone(),
+                        presented_before: report.selection.describe(now),
+                    }),
                     Intended::Certificate(certificate, after),
                 )
             } else {

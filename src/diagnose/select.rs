@@ -151,6 +151,49 @@ pub enum Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
+    /// What a receive connector presents under this selection, in words: the certificate, or
+    /// nothing and why, or each documented reading's answer when they disagree.
+    pub fn describe(&self, now: OffsetDateTime) -> String {
+        let line = |certificate: &Certificate| certificate.line(now);
+        match self {
+            Selection::Named {
+                valid,
+                invalid,
+                readings,
+                ..
+            } => match (self.effective(), valid.as_slice()) {
+                (_, []) if invalid.is_empty() => {
+                    "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
+                }
+                (_, []) => {
+                    "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned()
+                }
+                (Some(one), [_]) => line(one),
+                (Some(one), several) => format!(
+                    "{} (of {} valid matches, under every documented rule for this build)",
+                    line(one),
+                    several.len()
+                ),
+                (None, _) => {
+                    let answers: Vec<String> = readings
+                        .iter()
+                        .map(|reading| {
+                            let what = reading
+                                .presents
+                                .map_or_else(|| "nothing (no eligible certificate)".to_owned(), line);
+                            format!("{what} under \"{}\"", reading.rule)
+                        })
+                        .collect();
+                    format!("depends on the build's rule: {}", answers.join("; "))
+                }
+            },
+            Selection::ByFqdn { chosen: Some(c), .. } => line(c),
+            Selection::ByFqdn { chosen: None, .. } => {
+                "nothing: no certificate matches the FQDN, STARTTLS is not offered".to_owned()
+            }
+        }
+    }
+
     /// The certificate presented, when every reading gives the same answer.
     pub fn effective(&self) -> Option<&'a Certificate> {
         match self {

@@ -7,6 +7,7 @@ use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::select::{named_readings, Direction, Release};
 use crate::diagnose::{certificate_evidence, date, has_key, Findings, Remedy};
 use crate::model::{Certificate, Inventory, Server, Store, TlsCertificateName};
+use crate::steps::RemoveCertificate;
 
 pub const RULE: Rule = Rule {
     code: "HT009",
@@ -203,9 +204,9 @@ pub(in crate::diagnose) fn check(
             ));
         }
         let remedy = if copy.from_store_listing {
-            Remedy::RemoveCertificate {
-                certificate: Box::new(copy.clone()),
-            }
+            Remedy::step(RemoveCertificate {
+                certificate: copy.clone(),
+            })
         } else {
             Remedy::manual(format!(
                     "HasPrivateKey is false only in the Get-ExchangeCertificate export, which can be wrong over remoting: list Cert:\\LocalMachine\\My\\{} on the server (or use `hybridtls collect`) and plan again",

@@ -10,6 +10,7 @@ use crate::diagnose::{
     ManualCommand, Remedy, ServerIndex, Target,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
+use crate::steps::SetSendCertificateName;
 
 pub const RULE: Rule = Rule {
     code: "HT015",
@@ -133,12 +134,14 @@ pub(in crate::diagnose) fn check(
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
             Ok(target) => match automation(inventory, index, server, connector, &target.name, now) {
-                Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
-                    connector: Box::new(connector.clone()),
-                    after: target.name.clone(),
+                Ok((carrier, certificate)) => Remedy::step(SetSendCertificateName::new(
+                    connector.name.clone(),
+                    connector.tls_certificate_name.clone(),
+                    target.name.clone(),
                     carrier,
-                    certificate: Box::new(certificate.clone()),
-                },
+                    certificate.clone(),
+                    connector.source_servers.clone(),
+                )),
                 Err(reason) => Remedy::Manual {
                     instruction: format!(
                         "not scripted because {reason}: once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
