@@ -1,6 +1,7 @@
 //! HT006 `hybrid-connector-without-tls`: the rule's documentation, metadata and check.
 
 use super::{Rule, Severity};
+use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
 use crate::input::exchange::AUTH_TLS;
@@ -39,6 +40,8 @@ Always.
   "the connector must have AuthMechanism containing Tls", otherwise STARTTLS is not offered.
 - Microsoft Learn, Set-ReceiveConnector, parameter AuthMechanism.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
@@ -46,11 +49,16 @@ const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequir
 
 /// The hybrid connector must offer STARTTLS: its AuthMechanism must include Tls. Without the
 /// property (left out of the export) the check is not judged; no connector lacks the value.
-pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for report in context.hybrid_reports() {
+        check_connector(report.connector, findings);
+    }
+}
+
+fn check_connector(connector: &ReceiveConnector, findings: &mut Findings) {
     let identity = connector.identity();
     let Some(mechanism) = connector.auth_mechanism else {
         findings.not_judged(
-            &RULE,
             identity,
             Missing::Property {
                 property: "AuthMechanism",
@@ -64,7 +72,6 @@ pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Fi
         return;
     }
     findings.push(
-        &RULE,
         identity.clone(),
         format!("AuthMechanism of {identity} does not include Tls, so STARTTLS is not offered"),
         vec![Evidence {
