@@ -7,9 +7,11 @@ use time::OffsetDateTime;
 
 use super::chain::{self, ChainWalk};
 use super::connector::{self, Intended, Judgement, Target};
-use super::select::{self, Release};
+use super::select;
 use super::{choose_target, is_hybrid, ConnectorReport, HybridNames, ServerIndex};
-use crate::model::{Certificate, Inventory, ReceiveConnector, Server, Store, TlsCertificateName};
+use crate::model::{
+    Certificate, ExchangeRelease, Inventory, ReceiveConnector, Server, Store, TlsCertificateName,
+};
 
 pub(in crate::diagnose) struct Context<'c, 'a> {
     pub inventory: &'a Inventory,
@@ -74,7 +76,7 @@ impl<'c, 'a> Context<'c, 'a> {
         let target = hybrid
             .and_then(|h| choose_target(&store, &h.names, now))
             .map(|certificate| Target::new(certificate, &store, now));
-        let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
+        let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
         // Without the server's certificates (HT017) no selection can be judged: saying "obtain
         // a certificate" would be a confident guess.
         let judgements: Vec<Judgement> = if hybrid.is_some() && !store.is_empty() {
@@ -135,14 +137,5 @@ impl<'c, 'a> Context<'c, 'a> {
         self.judgements
             .iter()
             .any(|j| matches!(j.intended(), Intended::NeedsNewCertificate))
-    }
-
-    pub fn exchange_2010(&self) -> bool {
-        Release::of(self.server) == Some(Release::Exchange2010)
-    }
-
-    /// The release, in words, for messages.
-    pub fn release_label(&self) -> &'static str {
-        Release::of(self.server).map_or("an unknown release", Release::label)
     }
 }

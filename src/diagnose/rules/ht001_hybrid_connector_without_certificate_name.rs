@@ -5,6 +5,7 @@ use super::{Rule, Severity};
 use crate::diagnose::connector::{Fault, Verdict};
 use crate::diagnose::context::Context;
 use crate::diagnose::{certificate_evidence, describe, name_evidence, Findings};
+use crate::model::ExchangeRelease;
 
 pub const RULE: Rule = Rule {
     code: "HT001",
@@ -87,7 +88,7 @@ fn check(context: &Context, findings: &mut Findings) {
         if let Some(c) = chosen {
             evidence.push(certificate_evidence(c, "Subject", c.subject.clone()));
         }
-        let message = if context.exchange_2010() {
+        let message = if context.server.release == ExchangeRelease::Exchange2010 {
             format!("{identity} is on Exchange 2010, which has no TlsCertificateName; {presented}")
         } else {
             format!("TlsCertificateName of {identity} is null; {presented}")

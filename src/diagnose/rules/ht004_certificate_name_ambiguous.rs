@@ -73,7 +73,7 @@ fn check(context: &Context, findings: &mut Findings) {
         let message = format!(
             "TlsCertificateName of {identity} matches {} valid certificates with a private key; on {} Exchange picks {}",
             matches.len(),
-            context.release_label(),
+            context.server.release.label(),
             picks.join("; "),
         );
         let evidence = matches.iter().map(|c| certificate_evidence(c, "Thumbprint", c.thumbprint.clone())).collect();

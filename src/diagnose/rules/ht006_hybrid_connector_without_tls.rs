@@ -4,8 +4,7 @@ use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
-use crate::input::exchange::AUTH_TLS;
-use crate::model::ReceiveConnector;
+use crate::model::{AuthMechanism, ReceiveConnector};
 
 pub const RULE: Rule = Rule {
     code: "HT006",
@@ -68,7 +67,7 @@ fn check_connector(connector: &ReceiveConnector, findings: &mut Findings) {
         );
         return;
     };
-    if mechanism & AUTH_TLS != 0 {
+    if mechanism.contains(AuthMechanism::TLS) {
         return;
     }
     findings.push(
@@ -78,7 +77,7 @@ fn check_connector(connector: &ReceiveConnector, findings: &mut Findings) {
             file: connector.source.file.clone(),
             position: connector.source.position.clone(),
             field: "AuthMechanism".to_owned(),
-            value: mechanism.to_string(),
+            value: mechanism.bits().to_string(),
         }],
         Remedy::Manual {
             instruction: format!(

@@ -5,9 +5,9 @@ use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::context::Context;
-use crate::diagnose::select::{named_readings, Direction, Release};
+use crate::diagnose::select::{named_readings, Direction};
 use crate::diagnose::{certificate_evidence, date, has_key, sourced_send_connectors, Findings, Remedy};
-use crate::model::{Certificate, Inventory, Server, Store, TlsCertificateName};
+use crate::model::{Certificate, ExchangeRelease, Inventory, Server, Store, TlsCertificateName};
 
 pub const RULE: Rule = Rule {
     code: "HT009",
@@ -85,7 +85,7 @@ fn check(context: &Context, findings: &mut Findings) {
     }
     if !context.store.is_empty() {
         let lookups = name_lookups(context);
-        check_lookups(&lookups, &context.store, Release::of(context.server), context.now, findings);
+        check_lookups(&lookups, &context.store, context.server.release, context.now, findings);
     }
 }
 
@@ -142,7 +142,7 @@ struct Shadow<'a> {
 fn check_lookups(
     lookups: &[Lookup],
     store: &[&Certificate],
-    release: Option<Release>,
+    release: ExchangeRelease,
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
@@ -187,7 +187,7 @@ fn check_lookups(
             }
         }
     }
-    let release = release.map_or("an unknown release", Release::label);
+    let release = release.label();
     for shadow in shadows.into_iter().filter(|s| !s.picked.is_empty()) {
         let copy = shadow.copy;
         let object = format!("{}\\{}", crate::model::Store::My.path(), copy.thumbprint);
@@ -236,7 +236,7 @@ fn check_lookups(
 fn name_lookups<'n>(context: &'n Context) -> Vec<Lookup<'n>> {
     let (inventory, server) = (context.inventory, context.server);
     // On Exchange 2010 receive connectors find their certificate by FQDN, never by name.
-    let named_receive = Release::of(server) != Some(Release::Exchange2010);
+    let named_receive = server.release != ExchangeRelease::Exchange2010;
     let mut lookups: Vec<Lookup> = context
         .intended
         .iter()

@@ -4,10 +4,8 @@
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::reach::{exchange_online_overlaps, takeovers};
-use crate::diagnose::select::Release;
 use crate::diagnose::{is_hybrid, ConnectorReport, Evidence, Findings, Remedy};
-use crate::input::exchange::AUTH_TLS;
-use crate::model::ReceiveConnector;
+use crate::model::{AuthMechanism, ExchangeRelease, ReceiveConnector};
 
 pub const RULE: Rule = Rule {
     code: "HT032",
@@ -99,7 +97,7 @@ Always: only a person knows where Exchange Online's connections come from.
 fn consequences(report: &ConnectorReport, names: &[String], exchange_2010: bool) -> Vec<String> {
     let connector = report.connector;
     let mut said = Vec::new();
-    if connector.auth_mechanism.is_some_and(|m| m & AUTH_TLS == 0) {
+    if connector.auth_mechanism.is_some_and(|m| !m.contains(AuthMechanism::TLS)) {
         said.push("offers no STARTTLS (AuthMechanism lacks Tls)".to_owned());
     } else {
         let named = if exchange_2010 {
@@ -163,7 +161,7 @@ fn ranges_evidence(connector: &ReceiveConnector) -> Evidence {
 fn check(context: &Context, findings: &mut Findings) {
     let (server, reports, names) = (context.server, &context.reports, context.names);
     let connectors: Vec<&ReceiveConnector> = reports.iter().map(|r| r.connector).collect();
-    let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
+    let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
     for takeover in takeovers(&connectors, is_hybrid) {
         let Some(report) = reports
             .iter()
