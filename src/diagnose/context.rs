@@ -6,13 +6,15 @@
 use time::OffsetDateTime;
 
 use super::chain::{self, ChainWalk};
-use super::connector::{self, Intended, Judgement, Target};
+use super::connector::{self, Intended, Judgement, Target, Verdict};
 use super::select;
 use super::{choose_target, is_hybrid, ConnectorReport, HybridNames, ServerIndex};
 use crate::model::{
     Certificate, ExchangeRelease, Inventory, ReceiveConnector, Server, Store, TlsCertificateName,
 };
 
+/// What every rule's check reads about one server: `'a` borrows the inventory, `'c` what the
+/// diagnosis of the whole organisation works out once (the index, the hybrid names).
 pub(in crate::diagnose) struct Context<'c, 'a> {
     pub inventory: &'a Inventory,
     pub index: &'c ServerIndex<'a>,
@@ -134,8 +136,14 @@ impl<'c, 'a> Context<'c, 'a> {
 
     /// Whether a hybrid connector can only be fixed with a certificate the server does not have.
     pub fn needs_new_certificate(&self) -> bool {
-        self.judgements
-            .iter()
-            .any(|j| matches!(j.intended(), Intended::NeedsNewCertificate))
+        self.judgements.iter().any(|j| {
+            matches!(
+                j.verdict,
+                Verdict::Wrong {
+                    then: Intended::NeedsNewCertificate,
+                    ..
+                }
+            )
+        })
     }
 }

@@ -100,11 +100,15 @@ pub struct Rule {
     pub severity: Severity,
     /// Markdown: what it means, why mail breaks, symptoms, detection, fix, when to fix by hand.
     pub documentation: &'static str,
+    /// Run on every server, in the registry's order.
     pub(in crate::diagnose) check: Check,
+    /// Run once per plan, before the servers; None for a rule that judges no organisation-wide
+    /// object.
     pub(in crate::diagnose) organisation_needs: Option<OrganisationNeeds>,
 }
 
-/// A rule is its code: codes are unique (a test checks it), and the check is no identity.
+/// Rules compare by code, which is unique (a test checks it): a function pointer has no
+/// reliable identity to compare.
 impl PartialEq for Rule {
     fn eq(&self, other: &Self) -> bool {
         self.code == other.code
