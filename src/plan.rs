@@ -2,7 +2,7 @@
 //! their kinds ([`crate::steps::KINDS`]), the one service restart they need, and the manual
 //! actions a person must take. Nothing here names a kind of step.
 
-use crate::diagnose::{Diagnosis, Remedy};
+use crate::diagnose::{Diagnosis, Fix, Remedy};
 use crate::model::{Certificate, InputFile, ServerKind};
 use crate::steps::{Bucket, ManualCommand, ServerContext, SharedStep, Step, KINDS};
 
@@ -167,18 +167,20 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
                     // Placed in the carrier's plan below, once for every server that uses it.
                     Remedy::Step(step) if step.carrier().is_some() => {}
                     Remedy::Step(step) => merge(&mut steps, step, finding.rule.code),
-                    Remedy::Manual { instruction, command } => {
-                        match manual
-                            .iter_mut()
-                            .find(|m| m.instruction == *instruction && m.command == *command)
-                        {
-                            Some(action) => action.resolves.push(finding.rule.code),
-                            None => manual.push(ManualAction {
-                                object: finding.object.clone(),
-                                instruction: instruction.clone(),
-                                command: command.clone(),
-                                resolves: vec![finding.rule.code],
-                            }),
+                    remedy => {
+                        if let Fix::ByHand { instruction, command } = remedy.fix() {
+                            match manual
+                                .iter_mut()
+                                .find(|m| m.instruction == instruction && m.command == command)
+                            {
+                                Some(action) => action.resolves.push(finding.rule.code),
+                                None => manual.push(ManualAction {
+                                    object: finding.object.clone(),
+                                    instruction: instruction.to_owned(),
+                                    command,
+                                    resolves: vec![finding.rule.code],
+                                }),
+                            }
                         }
                     }
                 }

@@ -39,6 +39,9 @@ pub struct Evidence {
 pub enum Remedy {
     /// A step a script carries out; the plan places it (see [`crate::steps`]).
     Step(SharedStep),
+    /// A step a person must take instead of a script (`instruction` says why and what comes
+    /// around it), shown as the step's command: the same fix as [`Remedy::Step`], by hand.
+    StepByHand { step: SharedStep, instruction: String },
     /// Nothing hybridtls may do automatically; a person must act, with `command` when one
     /// command does it.
     Manual {
@@ -47,10 +50,26 @@ pub enum Remedy {
     },
 }
 
+/// A remedy as the plan and the renderers show it (see [`Remedy::fix`]).
+pub enum Fix<'a> {
+    Scripted(&'a dyn Step),
+    ByHand {
+        instruction: &'a str,
+        command: Option<ManualCommand>,
+    },
+}
+
 impl PartialEq for Remedy {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Remedy::Step(a), Remedy::Step(b)) => crate::steps::same(a.as_ref(), b.as_ref()),
+            (
+                Remedy::StepByHand { step, instruction },
+                Remedy::StepByHand {
+                    step: other_step,
+                    instruction: other_instruction,
+                },
+            ) => crate::steps::same(step.as_ref(), other_step.as_ref()) && instruction == other_instruction,
             (
                 Remedy::Manual { instruction, command },
                 Remedy::Manual {
@@ -69,6 +88,30 @@ impl Remedy {
     /// A step for a script to carry out.
     pub fn step(step: impl Step) -> Self {
         Remedy::Step(std::sync::Arc::new(step))
+    }
+
+    /// `step` left to a person, for the reason `instruction` gives.
+    pub fn by_hand(step: impl Step, instruction: impl Into<String>) -> Self {
+        Remedy::StepByHand {
+            step: std::sync::Arc::new(step),
+            instruction: instruction.into(),
+        }
+    }
+
+    /// How the fix is carried out: by a script, or by a person with an instruction and, when
+    /// one command does it, that command (a step left to a person is shown as its command).
+    pub fn fix(&self) -> Fix<'_> {
+        match self {
+            Remedy::Step(step) => Fix::Scripted(step.as_ref()),
+            Remedy::StepByHand { step, instruction } => Fix::ByHand {
+                instruction,
+                command: Some(step.command()),
+            },
+            Remedy::Manual { instruction, command } => Fix::ByHand {
+                instruction,
+                command: command.clone(),
+            },
+        }
     }
 
     /// A manual remedy described in words only.

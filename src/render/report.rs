@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::diagnose::{date, Diagnosis, Remedy};
+use crate::diagnose::{date, Diagnosis, Fix};
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
 use crate::render::text::{not_judged_place, not_judged_reason};
@@ -195,16 +195,17 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 }
                 out.push('\n');
             }
-            let fix = match &finding.remedy {
-                Remedy::Step(step) => md(&step.fix()),
-                Remedy::Manual { instruction, command } => match command {
-                    Some(command) => format!(
-                        "manual: {}: {}",
-                        md(instruction),
-                        code_span(&ps::command(command))
-                    ),
-                    None => format!("manual: {}", md(instruction)),
-                },
+            let fix = match finding.remedy.fix() {
+                Fix::Scripted(step) => md(&step.fix()),
+                Fix::ByHand {
+                    instruction,
+                    command: Some(command),
+                } => format!(
+                    "manual: {}: {}",
+                    md(instruction),
+                    code_span(&ps::command(&command))
+                ),
+                Fix::ByHand { instruction, .. } => format!("manual: {}", md(instruction)),
             };
             let _ = writeln!(
                 out,

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Missing, NotJudged};
 use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy, SendReport};
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Fix, SendReport};
 use crate::model::Inventory;
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
@@ -227,14 +227,14 @@ pub fn plan(
                     evidence.file, evidence.position, evidence.field, evidence.value
                 );
             }
-            match &finding.remedy {
-                Remedy::Step(step) => {
+            match finding.remedy.fix() {
+                Fix::Scripted(step) => {
                     let _ = writeln!(out, "    fix: {}", step.fix());
                 }
-                Remedy::Manual { instruction, command } => {
+                Fix::ByHand { instruction, command } => {
                     let _ = writeln!(out, "    fix (manual): {instruction}");
                     if let Some(command) = command {
-                        let _ = writeln!(out, "      PS> {}", ps::command(command));
+                        let _ = writeln!(out, "      PS> {}", ps::command(&command));
                     }
                 }
             }

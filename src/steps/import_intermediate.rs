@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use super::remove_certificate::store_change_restarts;
 use super::{
-    certificate_parameters, row, Action, Bucket, ChangeView, Direction, ServerContext, Step, StepKind,
+    certificate_parameters, row, Action, Bucket, ChangeView, Direction, ManualCommand, ServerContext, Step,
+    StepKind,
 };
 use crate::model::Certificate;
 
@@ -104,6 +105,16 @@ impl Step for ImportIntermediate {
                 "Only with -RemoveImportedIntermediates: remove the imported intermediate {} from Cert:\\LocalMachine\\CA.",
                 self.certificate.thumbprint
             ),
+        }
+    }
+
+    fn command(&self) -> ManualCommand {
+        ManualCommand {
+            cmdlet: "Import-Certificate",
+            parameters: vec![
+                ("FilePath", self.certificate.source.file.clone()),
+                ("CertStoreLocation", "Cert:\\LocalMachine\\CA".to_owned()),
+            ],
         }
     }
 

@@ -5,7 +5,9 @@
 //! scripts and every renderer only iterate over steps; none names a kind.
 //!
 //! A rule's fix is kept as data (as ruff keeps a fix with its applicability): a
-//! [`crate::diagnose::Remedy::Step`] carries the step, and the plan places it.
+//! [`crate::diagnose::Remedy::Step`] carries a step a script takes, and the plan places it; a
+//! [`crate::diagnose::Remedy::StepByHand`] carries the same step left to a person, with the
+//! reason, and is shown as its one command.
 //!
 //! To add a kind: a file here with a [`StepKind`] and an implementation of [`Step`], its entry in
 //! [`KINDS`], and its two template partials (see CONTRIBUTING.md).
@@ -172,6 +174,9 @@ pub trait Step: Debug + Send + Sync + Any {
     fn report_step(&self, now: OffsetDateTime) -> String;
     /// Its numbered line in the help comment of a script.
     fn help(&self, direction: Direction) -> String;
+    /// The step as one command a person runs, when it is left to a person
+    /// ([`crate::diagnose::Remedy::StepByHand`]).
+    fn command(&self) -> ManualCommand;
     /// Its row in the script's `$Planned...` table; the template partial of its kind reads it.
     fn row(&self, direction: Direction) -> serde_json::Value;
     fn as_any(&self) -> &dyn Any;

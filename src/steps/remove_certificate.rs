@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use super::set_receive_certificate_name::service_for;
 use super::{
-    certificate_parameters, row, Action, Bucket, ChangeView, Direction, ServerContext, Step, StepKind,
+    certificate_parameters, row, Action, Bucket, ChangeView, Direction, ManualCommand, ServerContext, Step,
+    StepKind,
 };
 use crate::model::Certificate;
 
@@ -112,6 +113,16 @@ impl Step for RemoveCertificate {
                 "Re-import the removed certificate {} from the remediation's backup into Cert:\\LocalMachine\\My.",
                 self.certificate.thumbprint
             ),
+        }
+    }
+
+    fn command(&self) -> ManualCommand {
+        ManualCommand {
+            cmdlet: "Remove-Item",
+            parameters: vec![(
+                "LiteralPath",
+                format!("Cert:\\LocalMachine\\My\\{}", self.certificate.thumbprint),
+            )],
         }
     }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use similar::TextDiff;
 use time::OffsetDateTime;
 
-use super::{row, Action, Bucket, ChangeView, Direction, ServerContext, Step, StepKind};
+use super::{row, Action, Bucket, ChangeView, Direction, ManualCommand, ServerContext, Step, StepKind};
 use crate::model::{Certificate, TlsCertificateName, TransportRole};
 
 pub static KIND: StepKind = StepKind {
@@ -167,6 +167,16 @@ impl Step for SetReceiveCertificateName {
                 "Set TlsCertificateName of a receive connector back to its value before the change to {}.",
                 self.certificate.thumbprint
             ),
+        }
+    }
+
+    fn command(&self) -> ManualCommand {
+        ManualCommand {
+            cmdlet: "Set-ReceiveConnector",
+            parameters: vec![
+                ("Identity", self.identity.clone()),
+                ("TlsCertificateName", self.after.to_string()),
+            ],
         }
     }
 

@@ -192,6 +192,16 @@ impl Step for SetSendCertificateName {
         }
     }
 
+    fn command(&self) -> ManualCommand {
+        ManualCommand {
+            cmdlet: "Set-SendConnector",
+            parameters: vec![
+                ("Identity", self.identity.clone()),
+                ("TlsCertificateName", self.after.to_string()),
+            ],
+        }
+    }
+
     fn row(&self, _direction: Direction) -> serde_json::Value {
         row(SendChangeRow {
             change: NameChangeRow::new(

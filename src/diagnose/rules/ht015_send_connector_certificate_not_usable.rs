@@ -8,7 +8,7 @@ use crate::diagnose::context::Context;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
-    ManualCommand, Remedy, ServerIndex,
+    Remedy, ServerIndex,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
 use crate::steps::SetSendCertificateName;
@@ -143,8 +143,16 @@ fn check(context: &Context, findings: &mut Findings) {
                     certificate.clone(),
                     connector.source_servers.clone(),
                 )),
-                Err(reason) => Remedy::Manual {
-                    instruction: format!(
+                Err(reason) => Remedy::by_hand(
+                    SetSendCertificateName::new(
+                        connector.name.clone(),
+                        connector.tls_certificate_name.clone(),
+                        target.name.clone(),
+                        server.name.clone(),
+                        target.certificate.clone(),
+                        connector.source_servers.clone(),
+                    ),
+                    format!(
                         "not scripted because {reason}: once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
                         target.certificate.thumbprint,
                         if server.kind == Some(ServerKind::Edge) {
@@ -155,14 +163,7 @@ fn check(context: &Context, findings: &mut Findings) {
                             ""
                         }
                     ),
-                    command: Some(ManualCommand {
-                        cmdlet: "Set-SendConnector",
-                        parameters: vec![
-                            ("Identity", connector.name.clone()),
-                            ("TlsCertificateName", target.name.to_string()),
-                        ],
-                    }),
-                },
+                ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
             Err(names) => Remedy::manual(install_certificate_instruction(names)),
