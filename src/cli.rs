@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::diagnose::{self, rules, symptoms};
-use crate::error::Error;
+use crate::error::{Error, InputError, Position};
 use crate::render::{json, report, script, text};
 use crate::{input, plan};
 
@@ -30,6 +30,18 @@ enum Command {
         after_help = "Examples:\n  hybridtls plan examples/seed000-null-tlscertname\n  hybridtls plan --fqdn mail.contoso.com --now 2026-11-24T00:00:00Z --out change-1234 exports/EX01\n\nExit codes: 0 success (with --detailed-exitcode: nothing to change), 1 error, 2 changes or manual actions planned, or a check not judged for want of an export or a property (with --detailed-exitcode)."
     )]
     Plan(PlanArgs),
+    /// Render a saved plan again, from its plan.json, without the inputs (as terraform show)
+    #[command(
+        after_help = "Examples:\n  hybridtls show change-1234\n  hybridtls show change-1234/plan.json --format markdown\n\nThe text is what `plan` printed, but for the lines naming the files that run wrote."
+    )]
+    Show {
+        /// The --out folder of a plan, or its plan.json
+        #[arg(value_name = "DIR|PLAN.JSON")]
+        path: PathBuf,
+        /// text (as `plan` prints it), json (plan.json as written) or markdown (report.md)
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
     /// Print the collector script to paste into the Exchange Management Shell on each server
     #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
     Collect,
@@ -84,6 +96,13 @@ enum Format {
     Json,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ShowFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map(|t| t.to_offset(time::UtcOffset::UTC))
@@ -121,6 +140,7 @@ pub fn main() -> i32 {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Plan(args) => run_plan(&args, &mut stdout),
+        Command::Show { path, format } => run_show(&path, format, &mut stdout),
         Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
         Command::Rules => {
             let mut listing = String::new();
@@ -246,7 +266,8 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
                 .then(|| p.fingerprint(&inventory.inputs_for(&p.server), &evaluated_at))
         })
         .collect();
-    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))?;
+    let document = json::document(&inventory, &diagnosis, &plans, &fingerprints);
+    let document_text = json::to_string(&document)?;
 
     // Everything is rendered before anything is written, so an error leaves no files behind.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -268,24 +289,17 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         if files.is_empty() {
             notes.push("No script written: nothing for a script to change.".to_owned());
         }
-        files.push((PathBuf::from("plan.json"), document.clone()));
-        files.push((
-            PathBuf::from("report.md"),
-            report::report(&diagnosis, &plans, &fingerprints),
-        ));
+        files.push((PathBuf::from("plan.json"), document_text.clone()));
+        files.push((PathBuf::from("report.md"), report::report(&document)));
         replace_output_folder(dir, &files)?;
         for (path, _) in &files {
             notes.push(format!("Wrote {}", dir.join(path).display()));
         }
     }
     match args.format {
-        Format::Json => write_out(out, &document)?,
+        Format::Json => write_out(out, &document_text)?,
         Format::Text => {
-            let style = text::Style {
-                color: std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            };
-            write_out(out, &text::plan(&inventory, &diagnosis, &plans, &notes, style))?;
+            write_out(out, &text::plan(&document, &notes, terminal_style()))?;
         }
     }
     Ok(if args.detailed_exitcode && summary.has_work() {
@@ -293,6 +307,60 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     } else {
         0
     })
+}
+
+/// Colours only for a terminal, and never when NO_COLOR is set.
+fn terminal_style() -> text::Style {
+    text::Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `hybridtls show`: the saved plan document, rendered as `plan` rendered it.
+fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32, Error> {
+    let file = if path.is_dir() {
+        path.join("plan.json")
+    } else {
+        path.to_path_buf()
+    };
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Error::Input(
+            InputError::new(&shown, format!("cannot read it: {e}"))
+                .hint("give the --out folder of `hybridtls plan`, or the plan.json in it"),
+        )
+    })?;
+    let document: json::PlanDocument = serde_json::from_str(&text).map_err(|e| {
+        Error::Input(
+            InputError::new(&shown, format!("not a plan.json this version can show: {e}"))
+                .at(Position::LineColumn {
+                    line: e.line(),
+                    column: e.column(),
+                })
+                .hint(format!(
+                    "`hybridtls show` reads the plan.json of hybridtls {} (format {}); plan again with this version",
+                    env!("CARGO_PKG_VERSION"),
+                    json::FORMAT_VERSION
+                )),
+        )
+    })?;
+    let major = |version: &str| version.split('.').next().unwrap_or_default().to_owned();
+    if major(&document.format_version) != major(json::FORMAT_VERSION) {
+        return Err(Error::Input(InputError::new(
+            &shown,
+            format!(
+                "format_version {} cannot be shown by this version, which writes {}; plan again",
+                document.format_version,
+                json::FORMAT_VERSION
+            ),
+        )));
+    }
+    let rendered = match format {
+        ShowFormat::Text => text::plan(&document, &[], terminal_style()),
+        ShowFormat::Json => json::to_string(&document)?,
+        ShowFormat::Markdown => report::report(&document),
+    };
+    write_out(out, &rendered).map(|()| 0)
 }
 
 /// A progress bar on stderr while the inputs are read, for reads that last longer than a second
