@@ -413,6 +413,22 @@ fn a_peer_that_speaks_garbage_or_sends_a_10_mb_line_is_an_error_not_a_hang() {
 }
 
 #[test]
+fn a_peer_that_answers_starttls_with_no_tls_or_injects_a_reply_is_an_error() {
+    let pki = Pki::new();
+    let not_tls = starttls::serve(Behaviour::NotTls);
+    let (code, out, err) = probe(&pki, &not_tls.target(), &["--fqdn", NAME]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.starts_with("error: the TLS handshake failed: "), "{err}");
+    let injecting = starttls::serve(Behaviour::InjectAfterStartTls);
+    let (code, out, err) = probe(&pki, &injecting.target(), &["--fqdn", NAME]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with("error: the server sent 20 bytes after its 220 to STARTTLS, before TLS began"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_targets_are_errors_that_say_what_to_do() {
     let (code, _, err) = hybridtls(&["probe", "mail.contoso.invalid", "--timeout", "2"]);
     assert_eq!(code, 1);

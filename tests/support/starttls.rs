@@ -125,6 +125,10 @@ pub enum Behaviour {
     NoStartTls,
     /// STARTTLS offered, then refused with 454.
     RefuseStartTls,
+    /// STARTTLS offered and accepted, then the answer to the ClientHello is not TLS.
+    NotTls,
+    /// STARTTLS offered, and its 220 followed at once by another reply (a response injection).
+    InjectAfterStartTls,
     /// Closes the connection on EHLO without answering.
     CloseAfterEhlo,
     /// Accepts and never sends a banner.
@@ -201,7 +205,13 @@ fn handle(
     stream
         .write_all(b"220 mail.contoso.com Microsoft ESMTP MAIL Service ready (loopback test server)\r\n")?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let offers_starttls = matches!(behaviour, Behaviour::StartTls { .. } | Behaviour::RefuseStartTls);
+    let offers_starttls = matches!(
+        behaviour,
+        Behaviour::StartTls { .. }
+            | Behaviour::RefuseStartTls
+            | Behaviour::NotTls
+            | Behaviour::InjectAfterStartTls
+    );
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -221,11 +231,24 @@ fn handle(
             reply.push_str("250 8BITMIME\r\n");
             stream.write_all(reply.as_bytes())?;
         } else if command == "STARTTLS" && offers_starttls {
-            let Some(config) = tls else {
-                return stream.write_all(b"454 4.7.0 Temporary authentication failure\r\n");
-            };
-            stream.write_all(b"220 2.0.0 SMTP server ready\r\n")?;
-            return serve_tls(stream, config);
+            match (behaviour, tls) {
+                (Behaviour::StartTls { .. }, Some(config)) => {
+                    stream.write_all(b"220 2.0.0 SMTP server ready\r\n")?;
+                    return serve_tls(stream, config);
+                }
+                (Behaviour::NotTls, _) => {
+                    stream.write_all(b"220 2.0.0 SMTP server ready\r\n")?;
+                    let mut hello = [0u8; 512];
+                    let _ = stream.read(&mut hello)?;
+                    stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n")?;
+                    return wait_for_close(&mut stream);
+                }
+                (Behaviour::InjectAfterStartTls, _) => {
+                    stream.write_all(b"220 2.0.0 SMTP server ready\r\n250 2.0.0 injected\r\n")?;
+                    return wait_for_close(&mut stream);
+                }
+                _ => return stream.write_all(b"454 4.7.0 Temporary authentication failure\r\n"),
+            }
         } else if command == "QUIT" {
             return stream.write_all(b"221 2.0.0 Service closing transmission channel\r\n");
         } else {
