@@ -128,7 +128,7 @@ impl Deadline {
         let hint = match phase {
             Phase::Resolving => "the DNS server did not answer in time; check the resolver, or give the server's IP address and the name with --fqdn",
             Phase::Connecting => "nothing answered: a firewall that drops packets (rather than refusing them) looks like this; check that port 25 is open from where you probe, or give a longer --timeout",
-            Phase::Banner => "the server accepted the connection but sent no banner: an SMTP proxy or a firewall may hold it, or the transport service is overloaded (Exchange delays the banner under load); give a longer --timeout to wait longer",
+            Phase::Banner => "the server accepted the connection but sent no banner: an SMTP proxy or a firewall may hold it, or the transport service is overloaded; give a longer --timeout to wait longer",
             _ => "the server stopped answering: give a longer --timeout, and look in the server's SmtpReceive protocol log for the session",
         };
         ProbeError::new(
@@ -143,7 +143,7 @@ impl Deadline {
 }
 
 /// `20 s`, `0.5 s`: a duration as `--timeout` takes it.
-pub fn seconds(duration: Duration) -> String {
+fn seconds(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
 }
 
