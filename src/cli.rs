@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::diagnose::{self, rules, symptoms};
 use crate::error::{Error, InputError, Position};
 use crate::render::{json, report, script, text};
-use crate::{input, plan};
+use crate::{input, plan, probe};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,6 +42,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
+    /// Connect to a server as Exchange Online does (SMTP, STARTTLS) and judge the certificate it presents
+    #[command(
+        after_help = "Examples:\n  hybridtls probe mail.contoso.com\n  hybridtls probe 203.0.113.25:25 --fqdn mail.contoso.com --format json > probe.json\n\nTrust is judged against webpki-roots, the Mozilla root program: the closest public approximation of the roots Exchange Online trusts.\n\nExit codes: 0 everything a hybrid partner needs holds, 2 something does not or could not be judged, 1 error (the name does not resolve, the connection is refused or times out, a banner that is not 220, a TLS alert...)."
+    )]
+    Probe(ProbeArgs),
     /// Print the collector script to paste into the Exchange Management Shell on each server
     #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
     Collect,
@@ -88,6 +93,28 @@ struct PlanArgs {
     /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The server: HOST or HOST:PORT, port 25 by default; an IPv6 address in brackets ([2001:db8::25]:25)
+    #[arg(value_name = "HOST[:PORT]", value_parser = probe::Target::parse)]
+    target: probe::Target,
+    /// The name the certificate must cover: the TlsDomain of Exchange Online's outbound connector (default: HOST when it is a name)
+    #[arg(long, value_name = "NAME", value_parser = parse_fqdn)]
+    fqdn: Option<String>,
+    /// The name to send with EHLO
+    #[arg(long, value_name = "NAME", default_value = probe::DEFAULT_EHLO, value_parser = probe::parse_ehlo)]
+    ehlo: String,
+    /// How long the whole probe may take, in seconds (0.5 allowed)
+    #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = probe::parse_timeout)]
+    timeout: std::time::Duration,
+    /// Output on stdout: text for people, json for pipelines and for `plan` (schema/probe.schema.json)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// For tests: judge trust against the roots in FILE (PEM or DER) instead of webpki-roots
+    #[arg(long, value_name = "FILE", hide = true)]
+    trust_anchors: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +168,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Plan(args) => run_plan(&args, &mut stdout),
         Command::Show { path, format } => run_show(&path, format, &mut stdout),
+        Command::Probe(args) => run_probe(&args, &mut stdout),
         Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
         Command::Rules => {
             let mut listing = String::new();
@@ -361,6 +389,26 @@ fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32
         ShowFormat::Markdown => report::report(&document),
     };
     write_out(out, &rendered).map(|()| 0)
+}
+
+/// `hybridtls probe`: SMTP and STARTTLS to a live server, and what it presents, judged.
+fn run_probe(args: &ProbeArgs, out: &mut impl Write) -> Result<i32, Error> {
+    let trust_anchors = match &args.trust_anchors {
+        Some(path) => probe::TrustAnchors::from_file(path).map_err(Error::Usage)?,
+        None => probe::TrustAnchors::Mozilla,
+    };
+    let options = probe::Options {
+        fqdn: args.fqdn.clone(),
+        ehlo: args.ehlo.clone(),
+        timeout: args.timeout,
+        trust_anchors,
+    };
+    let report = probe::probe(&args.target, &options)?;
+    match args.format {
+        Format::Json => write_out(out, &probe::render::json(&report))?,
+        Format::Text => write_out(out, &probe::render::text(&report))?,
+    }
+    Ok(if report.passed() { 0 } else { 2 })
 }
 
 /// A progress bar on stderr while the inputs are read, for reads that last longer than a second

@@ -78,4 +78,7 @@ pub enum Error {
     Write { path: String, source: std::io::Error },
     #[error("internal template error: {0}")]
     Template(String),
+    /// `hybridtls probe` could not be completed (its message says what to do).
+    #[error("{0}")]
+    Probe(#[from] crate::probe::ProbeError),
 }

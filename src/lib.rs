@@ -2,7 +2,8 @@
 //! and render a guarded PowerShell remediation script.
 //!
 //! The pipeline is visible in the modules: [`input`] → [`model`] → [`diagnose`] → [`plan`] →
-//! [`render`]. [`cli`] only wires them to the command line.
+//! [`render`]. [`probe`] looks at a live server the same way. [`cli`] only wires them to the
+//! command line.
 
 pub mod cli;
 pub mod diagnose;
@@ -11,6 +12,7 @@ pub mod input;
 pub mod ip_range;
 pub mod model;
 pub mod plan;
+pub mod probe;
 pub mod render;
 pub mod steps;
 pub mod x509;

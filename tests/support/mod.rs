@@ -9,3 +9,4 @@ pub mod ps_check;
 pub mod pwsh;
 pub mod schema;
 pub mod smtp_log;
+pub mod starttls;
