@@ -4,6 +4,7 @@
 //! The pipeline is visible in the modules: [`input`] → [`model`] → [`diagnose`] → [`plan`] →
 //! [`render`]. [`cli`] only wires them to the command line.
 
+pub mod bom;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

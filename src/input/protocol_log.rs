@@ -18,6 +18,7 @@ use memchr::memmem;
 
 use super::text::{self, Encoding};
 use super::Progress;
+use crate::bom::{split_bom, Bom};
 use crate::error::{InputError, Position};
 use crate::model::{Sighting, Source};
 
@@ -540,8 +541,8 @@ pub fn streams(mut file: &std::fs::File, size: u64) -> std::io::Result<bool> {
         }
         head.extend_from_slice(&block[..read]);
     }
-    let (bom, rest) = text::split_bom(&head);
-    let utf16 = matches!(bom, Some(text::Bom::Utf16Le | text::Bom::Utf16Be))
+    let (bom, rest) = split_bom(&head);
+    let utf16 = matches!(bom, Some(Bom::Utf16Le | Bom::Utf16Be))
         || (bom.is_none() && text::starts_like_utf16le(rest, size));
     Ok(!utf16 && is_protocol_log(&String::from_utf8_lossy(rest)))
 }
