@@ -5,13 +5,14 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
+use crate::error::Position;
 use crate::x509::{dn_key, CertificateFacts};
 
-/// Where a value came from, for evidence in findings.
+/// Where a value came from, for evidence in findings and for errors about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub file: String,
-    pub position: String,
+    pub position: Position,
 }
 
 /// An input file as read, for the plan's record of what it was based on.
@@ -742,7 +743,7 @@ mod tests {
                 Store::My,
                 Source {
                     file: "f".into(),
-                    position: "p".into(),
+                    position: crate::error::Position::Line(1),
                 },
             )
         };
@@ -767,7 +768,7 @@ mod tests {
             absent: vec![],
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         };
         for host in [

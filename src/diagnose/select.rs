@@ -341,7 +341,7 @@ mod tests {
             facts: None,
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         }
     }
@@ -360,7 +360,7 @@ mod tests {
             enabled: None,
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         }
     }

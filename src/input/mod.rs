@@ -246,7 +246,7 @@ fn refuse_several_organisations(inventory: &Inventory) -> Result<(), InputError>
             each.concat()
         ),
     )
-    .at(Position::Field(second.source.position.clone()))
+    .at(second.source.position.clone())
     .hint("plan each organisation on its own, giving only its files or folders"))
 }
 
@@ -266,7 +266,7 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
                 u32::from(character)
             ),
         )
-        .at(Position::Field(source.position.clone()))
+        .at(source.position.clone())
         .hint("no Exchange name holds such a character: export again, and rename the object in Exchange if it really does"))
     };
     let check_name = |source, field, name: &Option<crate::model::TlsCertificateName>| match name {
@@ -645,7 +645,7 @@ fn read_file_into(
                             first.source.position
                         ),
                     )
-                    .at(Position::Field(named.source.position.clone()))
+                    .at(named.source.position.clone())
                     .hint("keep each organisation's exports in files of their own, and plan each organisation on its own"))
                 }
             }
@@ -734,7 +734,7 @@ fn read_certificate_file(
     for (index, facts) in certificates.into_iter().enumerate() {
         let source = crate::model::Source {
             file: name.to_owned(),
-            position: format!("certificate {}", index + 1),
+            position: Position::Certificate(index + 1),
         };
         inventory
             .certificates
@@ -1065,7 +1065,7 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
                             folder_servers(&certificate.source.file)
                         ),
                     )
-                    .at(Position::Field(certificate.source.position.clone()))
+                    .at(certificate.source.position.clone())
                     .hint("keep each server's exports in a folder of its own, as `hybridtls collect` does"))
                 }
             },
@@ -1096,17 +1096,20 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
 /// Auth and hybrid configurations; Exchange Online's connectors), protocol logs (one per hour)
 /// and supplied certificate files are not a server's, and are not counted.
 fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
-    use crate::model::Source;
     use std::collections::hash_map::Entry;
+    // Where an object was read: the file, and the position in it of a connector or certificate
+    // (a server's record is told apart by its file alone).
+    type Place<'a> = (&'a str, Option<&'a Position>);
     // (server, kind of export, store, the object's own name) and where the object was read.
     let receive = inventory.receive_connectors.iter().map(|c| {
         let object = format!("the receive connector {:?}", c.name);
+        let place: Place = (&c.source.file, Some(&c.source.position));
         (
             c.server.as_str(),
             InputKind::ReceiveConnectors,
             None,
             object,
-            &c.source,
+            place,
         )
     });
     let certificates = inventory.certificates.iter().filter_map(|c| {
@@ -1116,30 +1119,24 @@ fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
             (false, _) => (InputKind::ExchangeCertificates, None),
         };
         let object = format!("the certificate {}", c.thumbprint.to_ascii_uppercase());
-        Some((c.server.as_deref()?, kind, store, object, &c.source))
+        let place: Place = (&c.source.file, Some(&c.source.position));
+        Some((c.server.as_deref()?, kind, store, object, place))
     });
-    let server_files: Vec<(&str, Source)> = inventory
+    let servers = inventory
         .inputs
         .iter()
         .filter(|i| i.kind == InputKind::ExchangeServer)
         .flat_map(|i| {
             i.servers.iter().map(|server| {
-                let source = Source {
-                    file: i.path.clone(),
-                    position: String::new(),
-                };
-                (server.as_str(), source)
+                let object = "the server record".to_owned();
+                let place: Place = (&i.path, None);
+                (server.as_str(), InputKind::ExchangeServer, None, object, place)
             })
-        })
-        .collect();
-    let servers = server_files.iter().map(|(server, source)| {
-        let object = "the server record".to_owned();
-        (*server, InputKind::ExchangeServer, None, object, source)
-    });
+        });
     // Indexed: an organisation has thousands of servers and tens of thousands of certificates.
-    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), &Source> =
+    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), Place> =
         std::collections::HashMap::new();
-    for (server, kind, store, object, source) in receive.chain(certificates).chain(servers) {
+    for (server, kind, store, object, place) in receive.chain(certificates).chain(servers) {
         let earlier = match seen.entry((
             server.to_ascii_lowercase(),
             kind,
@@ -1147,7 +1144,7 @@ fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
             object.to_ascii_lowercase(),
         )) {
             Entry::Vacant(vacant) => {
-                vacant.insert(source);
+                vacant.insert(place);
                 continue;
             }
             Entry::Occupied(occupied) => *occupied.get(),
@@ -1156,14 +1153,11 @@ fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
             Some(store) => format!("{} listing", store.path()),
             None => kind.describe().to_owned(),
         };
-        let at = |source: &Source| {
-            if source.position.is_empty() {
-                source.file.clone()
-            } else {
-                format!("{}, {}", source.file, source.position)
-            }
+        let at = |(file, position): Place| match position {
+            None => file.to_owned(),
+            Some(position) => format!("{file}, {position}"),
         };
-        let (message, hint) = if earlier == source {
+        let (message, hint) = if earlier == place {
             (
                 format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
                 "give each file or folder once",
@@ -1177,11 +1171,11 @@ fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
                 "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
             )
         };
-        let error = InputError::new(&source.file, message).hint(hint);
-        return Err(if source.position.is_empty() {
-            error
-        } else {
-            error.at(Position::Field(source.position.clone()))
+        let (file, position) = place;
+        let error = InputError::new(file, message).hint(hint);
+        return Err(match position {
+            None => error,
+            Some(position) => error.at(position.clone()),
         });
     }
     Ok(())

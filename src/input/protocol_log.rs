@@ -387,7 +387,7 @@ impl<'f> Scanner<'f> {
         let (data, context) = (get(columns.data), get(columns.context));
         let mut source = || Source {
             file: self.file.to_owned(),
-            position: format!("line {}", number()),
+            position: Position::Line(number()),
         };
         if context == "Sending certificate" {
             let source = source();
@@ -914,7 +914,7 @@ mod tests {
         );
         assert_eq!(sightings[0].subject.as_deref(), Some("CN=SERVER1, O=\"A, B\""));
         assert_eq!(sightings[1].failure.as_deref(), Some("NoCredentials"));
-        assert_eq!(sightings[1].source.position, "line 10");
+        assert_eq!(sightings[1].source.position, Position::Line(10));
     }
 
     /// The lines a reader that splits every line would find changing something: a header, or

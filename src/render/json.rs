@@ -412,7 +412,7 @@ pub fn document(
                     .iter()
                     .map(|e| EvidenceDoc {
                         file: e.file.clone(),
-                        position: e.position.clone(),
+                        position: e.position.to_string(),
                         field: e.field.clone(),
                         value: e.value.clone(),
                     })
@@ -428,7 +428,7 @@ pub fn document(
                     Missing::Property { source, .. } => (
                         "property",
                         Some(source.file.clone()),
-                        Some(source.position.clone()),
+                        Some(source.position.to_string()),
                     ),
                 };
                 NotCheckedDoc {

@@ -180,7 +180,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                         out,
                         "| {} | {} | {} | {} |",
                         md(&e.file),
-                        md(&e.position),
+                        md(&e.position.to_string()),
                         md(&e.field),
                         md(&e.value)
                     );
