@@ -90,39 +90,23 @@ impl std::fmt::Display for FileHash {
     }
 }
 
+/// What an input file holds. Everything hybridtls knows about each kind is in its entry of the
+/// table `input::kinds::KINDS`, which lists the kinds in the order declared here (the order their
+/// signatures are tried in), `Empty` last: the build checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
     ExchangeServer,
-    ExchangeCertificates,
-    ReceiveConnectors,
-    SendConnectors,
-    CertificateStore,
-    CertificateFile,
-    ProtocolLog,
+    HybridConfiguration,
     AuthConfig,
     InboundConnectors,
     OutboundConnectors,
-    HybridConfiguration,
+    CertificateStore,
+    ExchangeCertificates,
+    SendConnectors,
+    ReceiveConnectors,
+    CertificateFile,
+    ProtocolLog,
     Empty,
-}
-
-impl InputKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            InputKind::ExchangeServer => "Get-ExchangeServer / collector server info",
-            InputKind::ExchangeCertificates => "Get-ExchangeCertificate",
-            InputKind::ReceiveConnectors => "Get-ReceiveConnector",
-            InputKind::SendConnectors => "Get-SendConnector",
-            InputKind::CertificateStore => "certificate store listing",
-            InputKind::CertificateFile => "certificate file",
-            InputKind::ProtocolLog => "SMTP protocol log",
-            InputKind::AuthConfig => "Get-AuthConfig",
-            InputKind::InboundConnectors => "Get-InboundConnector (Exchange Online)",
-            InputKind::OutboundConnectors => "Get-OutboundConnector (Exchange Online)",
-            InputKind::HybridConfiguration => "Get-HybridConfiguration",
-            InputKind::Empty => "empty list",
-        }
-    }
 }
 
 /// The `ServerRole` of an Exchange server, as far as TLS planning cares.
@@ -445,6 +429,15 @@ pub const SERVICE_SMTP: u64 = 16;
 pub const STATUS_VALID: u64 = 1;
 
 impl Certificate {
+    /// The kind of input it was read from.
+    pub fn read_from(&self) -> InputKind {
+        match (self.from_store_listing, self.store) {
+            (true, _) => InputKind::CertificateStore,
+            (false, Store::File) => InputKind::CertificateFile,
+            (false, _) => InputKind::ExchangeCertificates,
+        }
+    }
+
     /// A certificate known only from its DER: names are the CN and the SAN DNS names, as in
     /// Exchange's CertificateDomains; what only a store or Exchange knows is left unknown.
     pub fn from_facts(facts: CertificateFacts, store: Store, source: Source) -> Self {
