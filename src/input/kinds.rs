@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::exchange;
 use super::psjson::{has_property, property, Record};
-use crate::error::InputError;
+use crate::error::{InputError, Position};
 use crate::model::{InputKind, Inventory, Source, Store};
 
 /// One kind of input.
@@ -49,11 +49,11 @@ pub type ReadRecord = fn(&Record, &mut Inventory) -> Result<(), InputError>;
 
 /// Whose objects a kind holds, which decides which server a file counts for and whether it may
 /// come more than once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// A server's own objects: the file counts for the server whose folder holds it, and two
-    /// exports of the kind of one server are refused (a plan from both would contradict itself).
-    Server,
+    /// A server's own objects, each told apart as these say: the file counts for the server
+    /// whose folder holds it, and two exports of the kind of one server, which hold one object
+    /// twice, are refused (a plan from both would contradict itself).
+    Server(ServerObjects),
     /// Objects kept beside a server's that are not its own: the organisation's send connectors,
     /// of which every collector folder holds a copy, protocol logs, certificate files. The file
     /// counts for the server whose folder holds it, and may come more than once.
@@ -61,6 +61,21 @@ pub enum Scope {
     /// The organisation's objects, wherever they were put: the file counts for no server by its
     /// folder, and may come more than once.
     Organisation,
+}
+
+/// The objects a kind holds of each server.
+pub type ServerObjects = fn(&Inventory) -> Vec<ServerObject<'_>>;
+
+/// An object of a server's export, as its copy in another export of the server would be.
+pub struct ServerObject<'a> {
+    pub server: &'a str,
+    /// The store a listing lists: each store's listing is an export of its own.
+    pub store: Option<Store>,
+    /// The object in words, e.g. `the receive connector "Default EX01"`, compared ignoring case.
+    pub object: String,
+    pub file: &'a str,
+    /// Where in the file; None for an object its file alone tells apart (the server record).
+    pub position: Option<&'a Position>,
 }
 
 /// Which texts of a kind's objects are refused when they hold a character that hides or
@@ -182,7 +197,24 @@ pub const KINDS: &[KindSpec] = &[
             },
             read: read_server,
         },
-        scope: Scope::Server,
+        // One record a file; the files of a server's records are known once servers are resolved.
+        scope: Scope::Server(|inventory| {
+            let files = inventory
+                .inputs
+                .iter()
+                .filter(|i| i.kind == InputKind::ExchangeServer);
+            files
+                .flat_map(|input| {
+                    input.servers.iter().map(|server| ServerObject {
+                        server,
+                        store: None,
+                        object: "the server record".to_owned(),
+                        file: &input.path,
+                        position: None,
+                    })
+                })
+                .collect()
+        }),
         file_names: &["server.json"],
         collected: true,
         // Its name is a host name and its version is checked when read.
@@ -353,7 +385,7 @@ pub const KINDS: &[KindSpec] = &[
             },
             read: read_store_listing,
         },
-        scope: Scope::Server,
+        scope: Scope::Server(|inventory| certificate_objects(inventory, InputKind::CertificateStore)),
         file_names: &["store-My.json", "store-CA.json", "store-Root.json"],
         collected: true,
         hidden_characters: HiddenCharacters::Refused(|inventory, check| {
@@ -379,7 +411,7 @@ pub const KINDS: &[KindSpec] = &[
                 Ok(())
             },
         },
-        scope: Scope::Server,
+        scope: Scope::Server(|inventory| certificate_objects(inventory, InputKind::ExchangeCertificates)),
         file_names: &["exchange-certificates.json"],
         collected: true,
         hidden_characters: HiddenCharacters::Refused(|inventory, check| {
@@ -462,7 +494,18 @@ pub const KINDS: &[KindSpec] = &[
                 Ok(())
             },
         },
-        scope: Scope::Server,
+        scope: Scope::Server(|inventory| {
+            let connectors = inventory.receive_connectors.iter();
+            connectors
+                .map(|connector| ServerObject {
+                    server: &connector.server,
+                    store: None,
+                    object: format!("the receive connector {:?}", connector.name),
+                    file: &connector.source.file,
+                    position: Some(&connector.source.position),
+                })
+                .collect()
+        }),
         file_names: &["receive-connectors.json"],
         collected: true,
         hidden_characters: HiddenCharacters::Refused(|inventory, check| {
@@ -591,6 +634,23 @@ pub fn check_shown_texts(inventory: &Inventory, check: &mut TextCheck) -> Result
         }
     }
     Ok(())
+}
+
+/// The certificates read from a file of `kind`, each by its thumbprint (in its store, for a
+/// listing), once it is known which server each is installed on.
+fn certificate_objects(inventory: &Inventory, kind: InputKind) -> Vec<ServerObject<'_>> {
+    let certificates = inventory.certificates.iter().filter(|c| c.read_from() == kind);
+    certificates
+        .filter_map(|certificate| {
+            Some(ServerObject {
+                server: certificate.server.as_deref()?,
+                store: (kind == InputKind::CertificateStore).then_some(certificate.store),
+                object: format!("the certificate {}", certificate.thumbprint.to_ascii_uppercase()),
+                file: &certificate.source.file,
+                position: Some(&certificate.source.position),
+            })
+        })
+        .collect()
 }
 
 /// The texts of the certificates read from a file of `kind`.

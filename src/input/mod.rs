@@ -785,8 +785,9 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Each object of a server once: a receive connector (by name), a certificate in
-/// Get-ExchangeCertificate or in one store's listing (by thumbprint), the server record. Two
+/// Each object of a server once, as the kinds of [`Scope::Server`] tell their objects apart: a
+/// receive connector (by name), a certificate in Get-ExchangeCertificate or in one store's
+/// listing (by thumbprint), the server record. Two
 /// exports of one server of the same kind (an old and a new one, or one file read twice) list
 /// its objects twice, and a plan from both would judge and change both copies and contradict
 /// itself: refused, naming both files. Exports that share no object (a certificate exported on
@@ -796,87 +797,60 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
 /// and supplied certificate files are not a server's, and are not counted.
 fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
     use std::collections::hash_map::Entry;
-    // Where an object was read: the file, and the position in it of a connector or certificate
-    // (a server's record is told apart by its file alone).
+    // Where an object was read: its file, and its position there (None for the server record).
     type Place<'a> = (&'a str, Option<&'a Position>);
     // (server, kind of export, store, the object's own name) and where the object was read.
-    let receive = inventory.receive_connectors.iter().map(|c| {
-        let object = format!("the receive connector {:?}", c.name);
-        let place: Place = (&c.source.file, Some(&c.source.position));
-        (
-            c.server.as_str(),
-            InputKind::ReceiveConnectors,
-            None,
-            object,
-            place,
-        )
-    });
-    let certificates = inventory.certificates.iter().filter_map(|c| {
-        let kind = c.read_from();
-        let store = (kind == InputKind::CertificateStore).then_some(c.store);
-        let object = format!("the certificate {}", c.thumbprint.to_ascii_uppercase());
-        let place: Place = (&c.source.file, Some(&c.source.position));
-        Some((c.server.as_deref()?, kind, store, object, place))
-    });
-    let servers = inventory
-        .inputs
-        .iter()
-        .filter(|i| i.kind == InputKind::ExchangeServer)
-        .flat_map(|i| {
-            i.servers.iter().map(|server| {
-                let object = "the server record".to_owned();
-                let place: Place = (&i.path, None);
-                (server.as_str(), InputKind::ExchangeServer, None, object, place)
-            })
-        });
     // Indexed: an organisation has thousands of servers and tens of thousands of certificates.
     let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), Place> =
         std::collections::HashMap::new();
-    let objects = receive
-        .chain(certificates)
-        .chain(servers)
-        .filter(|(_, kind, ..)| kinds::spec(*kind).scope == Scope::Server);
-    for (server, kind, store, object, place) in objects {
-        let earlier = match seen.entry((
-            server.to_ascii_lowercase(),
-            kind,
-            store,
-            object.to_ascii_lowercase(),
-        )) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(place);
-                continue;
-            }
-            Entry::Occupied(occupied) => *occupied.get(),
+    for spec in kinds::KINDS {
+        let Scope::Server(objects) = spec.scope else {
+            continue;
         };
-        let what = match store {
-            Some(store) => format!("{} listing", store.path()),
-            None => kind.describe().to_owned(),
-        };
-        let at = |(file, position): Place| match position {
-            None => file.to_owned(),
-            Some(position) => format!("{file}, {position}"),
-        };
-        let (message, hint) = if earlier == place {
-            (
-                format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
-                "give each file or folder once",
-            )
-        } else {
-            (
-                format!(
-                    "{object} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
-                    at(earlier)
-                ),
-                "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
-            )
-        };
-        let (file, position) = place;
-        let error = InputError::new(file, message).hint(hint);
-        return Err(match position {
-            None => error,
-            Some(position) => error.at(position.clone()),
-        });
+        for found in objects(inventory) {
+            let place: Place = (found.file, found.position);
+            let server = found.server;
+            let earlier = match seen.entry((
+                server.to_ascii_lowercase(),
+                spec.kind,
+                found.store,
+                found.object.to_ascii_lowercase(),
+            )) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(place);
+                    continue;
+                }
+                Entry::Occupied(occupied) => *occupied.get(),
+            };
+            let what = match found.store {
+                Some(store) => format!("{} listing", store.path()),
+                None => spec.describe.to_owned(),
+            };
+            let at = |(file, position): Place| match position {
+                None => file.to_owned(),
+                Some(position) => format!("{file}, {position}"),
+            };
+            let (message, hint) = if earlier == place {
+                (
+                    format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
+                    "give each file or folder once",
+                )
+            } else {
+                (
+                    format!(
+                        "{} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
+                        found.object,
+                        at(earlier)
+                    ),
+                    "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
+                )
+            };
+            let error = InputError::new(found.file, message).hint(hint);
+            return Err(match found.position {
+                None => error,
+                Some(position) => error.at(position.clone()),
+            });
+        }
     }
     Ok(())
 }
@@ -932,7 +906,7 @@ fn attribute_inputs(inventory: &mut Inventory) {
     for input in inventory
         .inputs
         .iter()
-        .filter(|i| kinds::spec(i.kind).scope != Scope::Organisation)
+        .filter(|i| !matches!(kinds::spec(i.kind).scope, Scope::Organisation))
     {
         if let Some(server) = by_folder.get(folder_of(&input.path)) {
             add(&input.path, server);
