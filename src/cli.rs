@@ -243,7 +243,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         .iter()
         .map(|p| {
             p.has_automatic_steps()
-                .then(|| fingerprint(p, &inventory.inputs_for(&p.server), &evaluated_at))
+                .then(|| p.fingerprint(&inventory.inputs_for(&p.server), &evaluated_at))
         })
         .collect();
     let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))?;
@@ -339,38 +339,6 @@ impl input::Progress for ReadProgress {
             self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
     }
-}
-
-/// SHA-256 over everything a server's plan depends on (its own inputs and the organisation-wide
-/// ones, see [`crate::model::Inventory::inputs_for`]), so both scripts and the report can name
-/// the plan they belong to, and another server's export changing does not change it.
-fn fingerprint(plan: &plan::ServerPlan, inputs: &[crate::model::InputFile], evaluated_at: &str) -> String {
-    let mut text = format!(
-        "hybridtls {}\nnow {evaluated_at}\nserver {}\n",
-        env!("CARGO_PKG_VERSION"),
-        plan.server
-    );
-    for input in inputs {
-        text.push_str(&format!("input {}\n", input.hash));
-    }
-    for import in &plan.imports {
-        text.push_str(&format!("import {}\n", import.certificate.thumbprint));
-    }
-    for removal in &plan.removals {
-        text.push_str(&format!("remove {}\n", removal.certificate.thumbprint));
-    }
-    let changes = (plan.changes.iter().map(|c| ("change", c.name_change())))
-        .chain(plan.send_changes.iter().map(|c| ("send", c.name_change())));
-    for (kind, change) in changes {
-        text.push_str(&format!(
-            "{kind} {}\0{}\0{}\0{}\n",
-            change.identity,
-            change.before_text(),
-            change.after,
-            change.certificate.thumbprint
-        ));
-    }
-    input::sha256_hex(text.as_bytes())
 }
 
 /// The files a plan writes into `--out DIR`, at the top and in the `DIR/<SERVER>/` folders.

@@ -13,4 +13,5 @@ pub mod ip_range;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod steps;
 pub mod x509;

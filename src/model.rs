@@ -122,9 +122,60 @@ pub struct Server {
     pub name: String,
     pub fqdn: Option<String>,
     pub kind: Option<ServerKind>,
-    pub version: Option<String>,
+    pub release: ExchangeRelease,
     /// The folder its server record was read from, to attribute store listings in it.
     pub folder: Option<String>,
+}
+
+/// The Exchange release a server runs, parsed once from `AdminDisplayVersion` when the server is
+/// read (`Version 15.1 (Build 2507.6)`): 14 is 2010, 15.0 2013, 15.1 2016, 15.2 2019 and SE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeRelease {
+    Exchange2010,
+    Exchange2013,
+    Exchange2016,
+    /// Exchange 2019 and Subscription Edition, which share version 15.2 and the certificate
+    /// selection hybridtls models.
+    Exchange2019,
+    /// No `AdminDisplayVersion`, or one of no release above: what differs between releases is
+    /// kept open.
+    Unknown,
+}
+
+impl ExchangeRelease {
+    /// The release of an `AdminDisplayVersion`, as Exchange writes it (`Version 15.2 (Build
+    /// 1544.4)`) or as a bare version (`15.2.1544.4`).
+    pub fn from_admin_display_version(version: &str) -> Self {
+        let version = version.trim();
+        let number = version.strip_prefix("Version ").unwrap_or(version);
+        let mut parts = number
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .split('.')
+            .map(str::parse::<u32>);
+        match (
+            parts.next().and_then(Result::ok),
+            parts.next().and_then(Result::ok),
+        ) {
+            (Some(14), _) => ExchangeRelease::Exchange2010,
+            (Some(15), Some(0)) => ExchangeRelease::Exchange2013,
+            (Some(15), Some(1)) => ExchangeRelease::Exchange2016,
+            (Some(15), Some(2)) => ExchangeRelease::Exchange2019,
+            _ => ExchangeRelease::Unknown,
+        }
+    }
+
+    /// The release in words, as messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExchangeRelease::Exchange2010 => "Exchange 2010",
+            ExchangeRelease::Exchange2013 => "Exchange 2013",
+            ExchangeRelease::Exchange2016 => "Exchange 2016",
+            ExchangeRelease::Exchange2019 => "Exchange 2019/SE",
+            ExchangeRelease::Unknown => "an unknown release",
+        }
+    }
 }
 
 /// `TransportRole` of a receive connector (`ServerRole` flags: FrontendTransport 16384, HubTransport 32).
@@ -209,9 +260,41 @@ pub struct ReceiveConnector {
     pub fqdn: Option<String>,
     pub tls_certificate_name: Option<TlsCertificateName>,
     pub tls_domain_capabilities: Vec<String>,
-    pub auth_mechanism: Option<u64>,
+    pub auth_mechanism: Option<AuthMechanism>,
     pub enabled: Option<bool>,
     pub source: Source,
+}
+
+/// The `AuthMechanism` flags of a receive connector [DECOMP AuthMechanisms.cs], kept as the
+/// number Exchange stores, which messages show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthMechanism(u64);
+
+impl AuthMechanism {
+    /// STARTTLS is offered.
+    pub const TLS: Self = Self(1);
+    /// Each flag's name, as a property bag or `ToString()` writes it.
+    pub const NAMES: &[(&str, u64)] = &[
+        ("None", 0),
+        ("Tls", Self::TLS.0),
+        ("Integrated", 2),
+        ("BasicAuth", 4),
+        ("BasicAuthRequireTLS", 8),
+        ("ExchangeServer", 16),
+        ("ExternalAuthoritative", 32),
+    ];
+
+    pub const fn from_bits(bits: u64) -> Self {
+        Self(bits)
+    }
+
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    pub const fn contains(self, flag: Self) -> bool {
+        self.0 & flag.0 == flag.0
+    }
 }
 
 impl ReceiveConnector {
@@ -416,8 +499,8 @@ pub struct Certificate {
     /// answer. Only such certificates may be planned for removal: `HasPrivateKey` from
     /// Get-ExchangeCertificate through remoting can be false while the server has the key.
     pub from_store_listing: bool,
-    /// `AllowedServices` flags from Get-ExchangeCertificate (SMTP = 16).
-    pub services: Option<u64>,
+    /// `Services` from Get-ExchangeCertificate.
+    pub services: Option<Services>,
     /// `CertificateStatus` from Get-ExchangeCertificate (Valid = 1).
     pub status: Option<u64>,
     pub friendly_name: Option<String>,
@@ -425,7 +508,34 @@ pub struct Certificate {
     pub source: Source,
 }
 
-pub const SERVICE_SMTP: u64 = 16;
+/// The services Exchange enabled a certificate for, its `AllowedServices` flags [DECOMP
+/// AllowedServices.cs].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Services(u64);
+
+impl Services {
+    pub const SMTP: Self = Self(16);
+    /// Each flag's name, as a property bag or `ToString()` writes it.
+    pub const NAMES: &[(&str, u64)] = &[
+        ("None", 0),
+        ("IMAP", 1),
+        ("POP", 2),
+        ("UM", 4),
+        ("IIS", 8),
+        ("SMTP", Self::SMTP.0),
+        ("Federation", 32),
+        ("UMCallRouter", 64),
+    ];
+
+    pub const fn from_bits(bits: u64) -> Self {
+        Self(bits)
+    }
+
+    pub const fn contains(self, flag: Self) -> bool {
+        self.0 & flag.0 == flag.0
+    }
+}
+
 pub const STATUS_VALID: u64 = 1;
 
 impl Certificate {
@@ -436,6 +546,37 @@ impl Certificate {
             (false, Store::File) => InputKind::CertificateFile,
             (false, _) => InputKind::ExchangeCertificates,
         }
+    }
+
+    /// Its validity at `now`: `valid`, `expired` or `not yet valid`.
+    pub fn validity(&self, now: OffsetDateTime) -> &'static str {
+        if now > self.not_after {
+            "expired"
+        } else if now < self.not_before {
+            "not yet valid"
+        } else {
+            "valid"
+        }
+    }
+
+    /// The certificate as every output shows it, its validity judged at `now`: an expired
+    /// certificate says so wherever it appears (issue 17 point 5), not "valid to" a past date.
+    pub fn line(&self, now: OffsetDateTime) -> String {
+        let mut notes = Vec::new();
+        if self.self_signed {
+            notes.push("self-signed".to_owned());
+        }
+        if self.has_private_key == Some(false) {
+            notes.push("no private key".to_owned());
+        }
+        notes.push(if now > self.not_after {
+            format!("EXPIRED on {}", date(self.not_after))
+        } else if now < self.not_before {
+            format!("not valid before {}", date(self.not_before))
+        } else {
+            format!("valid to {}", date(self.not_after))
+        });
+        format!("{} {} ({})", self.thumbprint, self.subject, notes.join(", "))
     }
 
     /// A certificate known only from its DER: names are the CN and the SAN DNS names, as in
@@ -481,7 +622,7 @@ impl Certificate {
     }
 
     pub fn smtp_enabled(&self) -> bool {
-        self.services.is_some_and(|s| s & SERVICE_SMTP != 0)
+        self.services.is_some_and(|s| s.contains(Services::SMTP))
     }
 }
 
@@ -662,6 +803,13 @@ impl Inventory {
     }
 }
 
+/// A moment as every output shows it: RFC 3339 (`2026-11-24T00:00:00Z`).
+pub fn date(moment: OffsetDateTime) -> String {
+    moment
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| moment.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -807,5 +955,30 @@ mod tests {
         );
         assert_eq!(common_name("O=\"A, CN=B\", CN = x").as_deref(), Some("x"));
         assert_eq!(common_name("O=Contoso"), None);
+    }
+
+    #[test]
+    fn releases_come_from_admin_display_version() {
+        let release = ExchangeRelease::from_admin_display_version;
+        assert_eq!(
+            release("Version 14.3 (Build 123.4)"),
+            ExchangeRelease::Exchange2010
+        );
+        assert_eq!(
+            release("Version 15.0 (Build 1497.2)"),
+            ExchangeRelease::Exchange2013
+        );
+        assert_eq!(
+            release("Version 15.1 (Build 2507.6)"),
+            ExchangeRelease::Exchange2016
+        );
+        assert_eq!(
+            release("Version 15.2 (Build 2562.17)"),
+            ExchangeRelease::Exchange2019
+        );
+        assert_eq!(release("15.2.1544.4"), ExchangeRelease::Exchange2019);
+        assert_eq!(release("Version 16.0 (Build 1.0)"), ExchangeRelease::Unknown);
+        assert_eq!(release("garbage"), ExchangeRelease::Unknown);
+        assert_eq!(release(""), ExchangeRelease::Unknown);
     }
 }

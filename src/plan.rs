@@ -1,85 +1,15 @@
-//! Stage 4: turn findings into an ordered plan per server: the connector changes, the one
-//! service restart they need, and the manual actions a person must take.
+//! Stage 4: turn findings into an ordered plan per server: the scripted steps in the order of
+//! their kinds ([`crate::steps::KINDS`]), the one service restart they need, and the manual
+//! actions a person must take. Nothing here names a kind of step.
 
-use crate::diagnose::{Diagnosis, ManualCommand, Remedy};
-use crate::model::{Certificate, ServerKind, TlsCertificateName, TransportRole};
+use crate::diagnose::{Diagnosis, Fix, Remedy};
+use crate::model::{Certificate, InputFile, ServerKind};
+use crate::steps::{Bucket, ManualCommand, ServerContext, SharedStep, Step, KINDS};
 
-/// A change of one receive connector's TlsCertificateName.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectorChange {
-    pub identity: String,
-    pub before: Option<TlsCertificateName>,
-    pub after: TlsCertificateName,
-    pub certificate: Certificate,
-    pub service: &'static str,
-    /// Rule codes of the findings this change resolves.
-    pub resolves: Vec<&'static str>,
-}
-
-/// A change of the send connector to Exchange Online's TlsCertificateName. The connector is one
-/// object of the organisation, so it is in the plan of one server only: the first of its source
-/// transport servers in sorted order (see [`crate::diagnose::Remedy::SetSendCertificateName`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendConnectorChange {
-    pub identity: String,
-    pub before: Option<TlsCertificateName>,
-    pub after: TlsCertificateName,
-    /// The carrier's own certificate under `after`, required by its preflight.
-    pub certificate: Certificate,
-    /// Every source transport server of the connector, sorted; each was checked in its export
-    /// to hold a valid certificate with a private key under `after`.
-    pub source_servers: Vec<String>,
-    pub resolves: Vec<&'static str>,
-}
-
-/// A change of a connector's TlsCertificateName, receive or send, as every renderer shows it.
-pub struct NameChange<'a> {
-    pub identity: &'a str,
-    pub before: Option<&'a TlsCertificateName>,
-    pub after: &'a TlsCertificateName,
-    pub certificate: &'a Certificate,
-}
-
-impl NameChange<'_> {
-    /// The value before, empty when it was null.
-    pub fn before_text(&self) -> String {
-        self.before.map(ToString::to_string).unwrap_or_default()
-    }
-}
-
-impl ConnectorChange {
-    pub fn name_change(&self) -> NameChange<'_> {
-        NameChange {
-            identity: &self.identity,
-            before: self.before.as_ref(),
-            after: &self.after,
-            certificate: &self.certificate,
-        }
-    }
-}
-
-impl SendConnectorChange {
-    pub fn name_change(&self) -> NameChange<'_> {
-        NameChange {
-            identity: &self.identity,
-            before: self.before.as_ref(),
-            after: &self.after,
-            certificate: &self.certificate,
-        }
-    }
-}
-
-/// Back up, then remove, a certificate without a private key from `Cert:\LocalMachine\My`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Removal {
-    pub certificate: Certificate,
-    pub resolves: Vec<&'static str>,
-}
-
-/// Import an intermediate CA certificate into `Cert:\LocalMachine\CA`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Import {
-    pub certificate: Certificate,
+/// A scripted step of a server's plan and the rules of the findings it resolves.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    pub step: SharedStep,
     pub resolves: Vec<&'static str>,
 }
 
@@ -92,21 +22,16 @@ pub struct ManualAction {
     pub resolves: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ServerPlan {
     pub server: String,
     pub fqdn: Option<String>,
     pub edge: bool,
     /// Certificates the connectors will present: required by the preflight, never removed.
     pub keep: Vec<Certificate>,
-    /// Execution order: imports, removals, connector changes, one restart, verification.
-    pub imports: Vec<Import>,
-    pub removals: Vec<Removal>,
-    pub changes: Vec<ConnectorChange>,
-    /// Send connector changes this server's script makes for the organisation, after the
-    /// receive connector changes.
-    pub send_changes: Vec<SendConnectorChange>,
-    /// Services to restart once, after all changes, in this order.
+    /// Execution order: by kind, in the order of [`KINDS`], then by what each acts on.
+    pub steps: Vec<PlannedStep>,
+    /// Services to restart once, after all steps, in this order.
     pub restarts: Vec<&'static str>,
     pub manual: Vec<ManualAction>,
 }
@@ -118,37 +43,77 @@ impl ServerPlan {
 
     /// Whether a script has anything to do.
     pub fn has_automatic_steps(&self) -> bool {
-        !(self.changes.is_empty()
-            && self.send_changes.is_empty()
-            && self.imports.is_empty()
-            && self.removals.is_empty())
+        !self.steps.is_empty()
+    }
+
+    /// The steps of one kind, typed: `plan.steps_of::<RemoveCertificate>()`.
+    pub fn steps_of<T: Step>(&self) -> impl Iterator<Item = &T> {
+        self.steps
+            .iter()
+            .filter_map(|planned| planned.step.as_any().downcast_ref::<T>())
+    }
+
+    /// How many steps count in `bucket`.
+    pub fn count(&self, bucket: Bucket) -> usize {
+        self.steps
+            .iter()
+            .filter(|planned| planned.step.kind().bucket == bucket)
+            .count()
+    }
+
+    /// SHA-256 over everything the plan depends on (its own inputs and the organisation-wide
+    /// ones, see [`crate::model::Inventory::inputs_for`]) and every step, so both scripts and the
+    /// report can name the plan they belong to, and another server's export changing does not
+    /// change it. `rollback.ps1` trusts it to find the runs of its own plan.
+    pub fn fingerprint(&self, inputs: &[InputFile], evaluated_at: &str) -> String {
+        let mut text = format!(
+            "hybridtls {}\nnow {evaluated_at}\nserver {}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.server
+        );
+        for input in inputs {
+            text.push_str(&format!("input {}\n", input.hash));
+        }
+        for planned in &self.steps {
+            text.push_str(&planned.step.fingerprint());
+            text.push('\n');
+        }
+        crate::input::sha256_hex(text.as_bytes())
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Summary {
-    pub change: usize,
-    pub remove: usize,
-    pub import: usize,
+    /// Scripted steps per bucket, in [`Bucket::ALL`] order.
+    pub steps: [usize; Bucket::ALL.len()],
     pub manual: usize,
     /// Checks not judged for want of an export or a property: the plan is then no all-clear.
     pub not_checked: usize,
 }
 
 impl Summary {
-    /// Whether there is anything to do: a change, a manual action, or an export to give.
+    pub fn count(&self, bucket: Bucket) -> usize {
+        self.steps[bucket as usize]
+    }
+
+    /// Scripted steps and manual actions.
+    pub fn actions(&self) -> usize {
+        self.steps.iter().sum::<usize>() + self.manual
+    }
+
+    /// Whether there is anything to do: a step, a manual action, or an export to give.
     pub fn has_work(&self) -> bool {
-        self.change + self.remove + self.import + self.manual + self.not_checked > 0
+        self.actions() + self.not_checked > 0
     }
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Plan: {} to change, {} to remove, {} to import, {} manual",
-            self.change, self.remove, self.import, self.manual
-        )?;
+        f.write_str("Plan: ")?;
+        for bucket in Bucket::ALL {
+            write!(f, "{} {}, ", self.count(bucket), bucket.label())?;
+        }
+        write!(f, "{} manual", self.manual)?;
         if self.not_checked > 0 {
             write!(f, ", {} not checked", self.not_checked)?;
         }
@@ -156,14 +121,37 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// The service that owns a connector's configuration: FrontendTransport connectors live in
-/// MSExchangeFrontEndTransport; Hub connectors, and everything on an Edge server, in MSExchangeTransport.
-pub fn service_for(role: Option<TransportRole>, edge: bool) -> &'static str {
-    match role {
-        Some(TransportRole::FrontendTransport) if !edge => "MSExchangeFrontEndTransport",
-        None if !edge => "MSExchangeFrontEndTransport",
-        _ => "MSExchangeTransport",
+/// Adds `step` to `steps`, or the rule to the same step already there.
+fn merge(steps: &mut Vec<PlannedStep>, step: &SharedStep, rule: &'static str) {
+    match steps
+        .iter_mut()
+        .find(|p| p.step.kind() == step.kind() && p.step.key().eq_ignore_ascii_case(step.key()))
+    {
+        Some(planned) => {
+            if !planned.resolves.contains(&rule) {
+                planned.resolves.push(rule);
+            }
+        }
+        None => steps.push(PlannedStep {
+            step: step.clone(),
+            resolves: vec![rule],
+        }),
     }
+}
+
+/// Execution order: by kind, in the order of [`KINDS`], then by what each step acts on.
+fn order_steps(steps: &mut [PlannedStep]) {
+    let kind_order = |step: &dyn Step| {
+        KINDS
+            .iter()
+            .position(|kind| *kind == step.kind())
+            .unwrap_or(KINDS.len())
+    };
+    steps.sort_by(|a, b| {
+        kind_order(a.step.as_ref())
+            .cmp(&kind_order(b.step.as_ref()))
+            .then_with(|| a.step.key().cmp(b.step.key()))
+    });
 }
 
 pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
@@ -172,68 +160,27 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
         .iter()
         .map(|server| {
             let edge = server.server.kind == Some(ServerKind::Edge);
-            let mut changes: Vec<ConnectorChange> = Vec::new();
+            let mut steps: Vec<PlannedStep> = Vec::new();
             let mut manual: Vec<ManualAction> = Vec::new();
-            let mut removals: Vec<Removal> = Vec::new();
-            let mut imports: Vec<Import> = Vec::new();
             for finding in &server.findings {
                 match &finding.remedy {
-                    // Placed in the carrier's plan below, once for all source servers.
-                    Remedy::SetSendCertificateName { .. } => {}
-                    Remedy::SetReceiveCertificateName {
-                        connector,
-                        after,
-                        certificate,
-                    } => {
-                        let identity = connector.identity();
-                        match changes.iter_mut().find(|c| c.identity == identity) {
-                            Some(change) => change.resolves.push(finding.rule.code),
-                            None => changes.push(ConnectorChange {
-                                identity,
-                                before: connector.tls_certificate_name.clone(),
-                                after: after.clone(),
-                                certificate: (**certificate).clone(),
-                                service: service_for(connector.role, edge),
-                                resolves: vec![finding.rule.code],
-                            }),
-                        }
-                    }
-                    Remedy::RemoveCertificate { certificate } => {
-                        match removals
-                            .iter_mut()
-                            .find(|r| r.certificate.thumbprint == certificate.thumbprint)
-                        {
-                            Some(removal) => removal.resolves.push(finding.rule.code),
-                            None => removals.push(Removal {
-                                certificate: (**certificate).clone(),
-                                resolves: vec![finding.rule.code],
-                            }),
-                        }
-                    }
-                    Remedy::ImportIntermediate { certificate } => {
-                        match imports
-                            .iter_mut()
-                            .find(|i| i.certificate.thumbprint == certificate.thumbprint)
-                        {
-                            Some(import) => import.resolves.push(finding.rule.code),
-                            None => imports.push(Import {
-                                certificate: (**certificate).clone(),
-                                resolves: vec![finding.rule.code],
-                            }),
-                        }
-                    }
-                    Remedy::Manual { instruction, command } => {
-                        match manual
-                            .iter_mut()
-                            .find(|m| m.instruction == *instruction && m.command == *command)
-                        {
-                            Some(action) => action.resolves.push(finding.rule.code),
-                            None => manual.push(ManualAction {
-                                object: finding.object.clone(),
-                                instruction: instruction.clone(),
-                                command: command.clone(),
-                                resolves: vec![finding.rule.code],
-                            }),
+                    // Placed in the carrier's plan below, once for every server that uses it.
+                    Remedy::Step(step) if step.carrier().is_some() => {}
+                    Remedy::Step(step) => merge(&mut steps, step, finding.rule.code),
+                    remedy => {
+                        if let Fix::ByHand { instruction, command } = remedy.fix() {
+                            match manual
+                                .iter_mut()
+                                .find(|m| m.instruction == instruction && m.command == command)
+                            {
+                                Some(action) => action.resolves.push(finding.rule.code),
+                                None => manual.push(ManualAction {
+                                    object: finding.object.clone(),
+                                    instruction: instruction.to_owned(),
+                                    command,
+                                    resolves: vec![finding.rule.code],
+                                }),
+                            }
                         }
                     }
                 }
@@ -241,40 +188,44 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
             // The renewal's manual steps follow the scripted ones in their order: the hybrid
             // configuration, then EdgeSync, then the Exchange Online values (HT033).
             manual.sort_by_key(renewal_phase);
-            changes.sort_by(|a, b| a.identity.cmp(&b.identity));
-            removals.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
-            imports.sort_by(|a, b| a.certificate.thumbprint.cmp(&b.certificate.thumbprint));
-            let mut restarts: Vec<&'static str> = changes.iter().map(|c| c.service).collect();
-            if !(removals.is_empty() && imports.is_empty()) {
-                // A store change matters to every transport service that presents the
-                // certificate: the hybrid receive connectors' and the send side's.
-                restarts.extend(
-                    server
-                        .connectors
-                        .iter()
-                        .filter(|r| r.hybrid)
-                        .map(|r| service_for(r.connector.role, edge)),
-                );
-                restarts.push("MSExchangeTransport");
-            }
-            restarts.sort_unstable();
-            restarts.dedup();
-            ServerPlan {
+            let hybrid_roles: Vec<_> = server
+                .connectors
+                .iter()
+                .filter(|r| r.hybrid)
+                .map(|r| r.connector.role)
+                .collect();
+            let mut plan = ServerPlan {
                 server: server.server.name.clone(),
                 fqdn: server.server.fqdn.clone(),
                 edge,
                 keep: server.intended.iter().map(|c| (*c).clone()).collect(),
-                imports,
-                removals,
-                changes,
-                restarts,
+                steps,
+                restarts: Vec::new(),
                 manual,
-                send_changes: Vec::new(),
-            }
+            };
+            settle(&mut plan, &hybrid_roles);
+            plan
         })
         .collect();
-    place_send_changes(diagnosis, &mut plans);
+    place_carried_steps(diagnosis, &mut plans);
     plans
+}
+
+/// Puts the steps in execution order and derives the restarts they need.
+fn settle(plan: &mut ServerPlan, hybrid_roles: &[Option<crate::model::TransportRole>]) {
+    order_steps(&mut plan.steps);
+    let context = ServerContext {
+        edge: plan.edge,
+        hybrid_roles,
+    };
+    let mut restarts: Vec<&'static str> = plan
+        .steps
+        .iter()
+        .flat_map(|planned| planned.step.restarts(&context))
+        .collect();
+    restarts.sort_unstable();
+    restarts.dedup();
+    plan.restarts = restarts;
 }
 
 /// Where a manual action falls in the renewal workflow (stable sort: other actions keep their
@@ -289,81 +240,51 @@ fn renewal_phase(action: &ManualAction) -> u8 {
     }
 }
 
-/// Puts each send connector change into the plan of its carrier, once however many source
-/// servers reported it: the carrier's script changes the connector, keeps the certificate and
-/// restarts MSExchangeTransport; every other source server's plan restarts MSExchangeTransport
-/// there afterwards, as a manual step (its own script, if any, runs independently).
-fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
-    let mut changes: Vec<(String, SendConnectorChange)> = Vec::new();
+/// Puts each step on an object of the organisation into the plan of its carrier, once however
+/// many servers reported it: the carrier's script carries it out, keeps the certificate it
+/// presents and restarts what it needs; every other server that uses the object gets that
+/// step's follow-up as a manual action (its own script, if any, runs independently).
+fn place_carried_steps(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
+    let mut carried: Vec<PlannedStep> = Vec::new();
     for finding in diagnosis.servers.iter().flat_map(|s| &s.findings) {
-        let Remedy::SetSendCertificateName {
-            connector,
-            after,
-            carrier,
-            certificate,
-        } = &finding.remedy
-        else {
-            continue;
-        };
-        match changes
-            .iter_mut()
-            .find(|(_, c)| c.identity.eq_ignore_ascii_case(&connector.name))
-        {
-            Some((_, change)) => {
-                if !change.resolves.contains(&finding.rule.code) {
-                    change.resolves.push(finding.rule.code);
-                }
-            }
-            None => {
-                let mut source_servers = connector.source_servers.clone();
-                source_servers.sort_by_key(|s| s.to_ascii_uppercase());
-                source_servers.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-                changes.push((
-                    carrier.clone(),
-                    SendConnectorChange {
-                        identity: connector.name.clone(),
-                        before: connector.tls_certificate_name.clone(),
-                        after: after.clone(),
-                        certificate: (**certificate).clone(),
-                        source_servers,
-                        resolves: vec![finding.rule.code],
-                    },
-                ));
+        if let Remedy::Step(step) = &finding.remedy {
+            if step.carrier().is_some() {
+                merge(&mut carried, step, finding.rule.code);
             }
         }
     }
-    for (carrier, change) in changes {
+    for planned in carried {
+        let step = planned.step.as_ref();
+        let carrier = step.carrier().unwrap_or_default();
         for plan in plans.iter_mut() {
-            if plan.server.eq_ignore_ascii_case(&carrier) {
-                if !plan
-                    .keep
-                    .iter()
-                    .any(|c| c.thumbprint == change.certificate.thumbprint)
-                {
-                    plan.keep.push(change.certificate.clone());
+            if plan.server.eq_ignore_ascii_case(carrier) {
+                if let Some(certificate) = step.presents() {
+                    if !plan.keep.iter().any(|c| c.thumbprint == certificate.thumbprint) {
+                        plan.keep.push(certificate.clone());
+                    }
                 }
-                if !plan.restarts.contains(&"MSExchangeTransport") {
-                    plan.restarts.push("MSExchangeTransport");
-                    plan.restarts.sort_unstable();
-                }
-                plan.send_changes.push(change.clone());
-                plan.send_changes.sort_by(|a, b| a.identity.cmp(&b.identity));
-            } else if change
-                .source_servers
+                // The carrier's restarts do not depend on its hybrid receive connectors.
+                let mut restarts = step.restarts(&ServerContext {
+                    edge: plan.edge,
+                    hybrid_roles: &[],
+                });
+                restarts.extend(plan.restarts.iter().copied());
+                restarts.sort_unstable();
+                restarts.dedup();
+                plan.restarts = restarts;
+                plan.steps.push(planned.clone());
+                order_steps(&mut plan.steps);
+            } else if step
+                .also_used_by()
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(&plan.server))
             {
+                let (instruction, command) = step.follow_up(carrier, &plan.server);
                 plan.manual.push(ManualAction {
-                    object: change.identity.clone(),
-                    instruction: format!(
-                        "after the script of {carrier} has set TlsCertificateName of the send connector (one object for the organisation, changed once), restart MSExchangeTransport on {} so it presents the new certificate at once",
-                        plan.server
-                    ),
-                    command: Some(ManualCommand {
-                        cmdlet: "Restart-Service",
-                        parameters: vec![("Name", "MSExchangeTransport".to_owned())],
-                    }),
-                    resolves: change.resolves.clone(),
+                    object: step.key().to_owned(),
+                    instruction,
+                    command: Some(command),
+                    resolves: planned.resolves.clone(),
                 });
             }
         }
@@ -371,11 +292,13 @@ fn place_send_changes(diagnosis: &Diagnosis, plans: &mut [ServerPlan]) {
 }
 
 pub fn summarize(diagnosis: &Diagnosis, plans: &[ServerPlan]) -> Summary {
+    let mut steps = [0; Bucket::ALL.len()];
+    for bucket in Bucket::ALL {
+        steps[bucket as usize] = plans.iter().map(|p| p.count(bucket)).sum();
+    }
     Summary {
+        steps,
         not_checked: diagnosis.not_judged.len(),
-        change: plans.iter().map(|p| p.changes.len() + p.send_changes.len()).sum(),
-        remove: plans.iter().map(|p| p.removals.len()).sum(),
-        import: plans.iter().map(|p| p.imports.len()).sum(),
         manual: plans.iter().map(|p| p.manual.len()).sum(),
     }
 }

@@ -12,7 +12,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use hybridtls::model::{InputKind, Store, TlsCertificateName, TransportRole};
+use hybridtls::model::{AuthMechanism, InputKind, Store, TlsCertificateName, TransportRole};
 use hybridtls::{diagnose, input, plan};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -61,7 +61,7 @@ fn exchange_management_shell_clixml_reads_into_the_model() {
         frontend.tls_domain_capabilities,
         ["mail.protection.outlook.com:AcceptCloudServicesMail"]
     );
-    assert_eq!(frontend.auth_mechanism, Some(31));
+    assert_eq!(frontend.auth_mechanism, Some(AuthMechanism::from_bits(31)));
     assert_eq!(frontend.enabled, Some(true));
     // The second connector is made of references to the first one's objects (Ref, TNRef).
     let default = &inventory.receive_connectors[1];

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use hybridtls::model::{Certificate, Inventory, Store, TlsCertificateName};
+use hybridtls::steps::{ImportIntermediate, RemoveCertificate, SetReceiveCertificateName};
 use hybridtls::{diagnose, input, plan};
 use support::powershell::{assert_parses_cleanly, assert_value_only_in_literals};
 use support::schema::assert_valid_plan;
@@ -133,6 +134,41 @@ fn generated_scripts_are_valid_powershell_with_bom_and_crlf() {
     }
 }
 
+/// The schema's action kinds are the step kinds of the library, plus the restart and the manual
+/// action: a new kind of step must appear in the schema. Regenerated with the goldens.
+#[test]
+fn the_schema_lists_every_kind_of_step() {
+    let path = "schema/plan.schema.json";
+    let text = std::fs::read_to_string(path).unwrap();
+    let kinds: Vec<&str> = hybridtls::steps::KINDS
+        .iter()
+        .map(|kind| kind.name)
+        .chain(["restart_service", "manual"])
+        .collect();
+    let wanted = format!(
+        "\"kind\": {{ \"enum\": [{}] }}",
+        kinds
+            .iter()
+            .map(|k| format!("\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"kind\": { \"enum\""))
+        .expect("the schema's action kind enum");
+    if line.trim() == wanted.trim_end_matches(',') || line.trim().trim_end_matches(',') == wanted {
+        return;
+    }
+    if std::env::var_os("HYBRIDTLS_UPDATE_GOLDEN").is_some() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let comma = if line.trim_end().ends_with(',') { "," } else { "" };
+        std::fs::write(path, text.replace(line, &format!("{indent}{wanted}{comma}"))).unwrap();
+        return;
+    }
+    panic!("{path} lists the action kinds {line}, the library has {wanted}; regenerate with HYBRIDTLS_UPDATE_GOLDEN=1");
+}
+
 #[test]
 fn plan_json_validates_against_the_schema() {
     for example in examples() {
@@ -155,7 +191,7 @@ fn plan_json_validates_against_the_schema() {
 /// intermediates imported.
 fn apply(mut inventory: Inventory, plans: &[plan::ServerPlan]) -> Inventory {
     for server_plan in plans {
-        for change in &server_plan.changes {
+        for change in server_plan.steps_of::<SetReceiveCertificateName>() {
             let connector = inventory
                 .receive_connectors
                 .iter_mut()
@@ -166,11 +202,10 @@ fn apply(mut inventory: Inventory, plans: &[plan::ServerPlan]) -> Inventory {
         inventory.certificates.retain(|c| {
             !(c.store == Store::My
                 && server_plan
-                    .removals
-                    .iter()
+                    .steps_of::<RemoveCertificate>()
                     .any(|r| r.certificate.thumbprint == c.thumbprint))
         });
-        for import in &server_plan.imports {
+        for import in server_plan.steps_of::<ImportIntermediate>() {
             let installed = Certificate {
                 server: Some(server_plan.server.clone()),
                 store: Store::Ca,
@@ -212,7 +247,7 @@ fn removals_only_ever_target_certificates_without_a_private_key() {
     for example in examples() {
         let inventory = input::load(std::slice::from_ref(&example)).unwrap();
         for server_plan in plan::build(&diagnose::diagnose(&inventory, &[], now)) {
-            for removal in &server_plan.removals {
+            for removal in server_plan.steps_of::<RemoveCertificate>() {
                 assert_eq!(removal.certificate.has_private_key, Some(false));
                 assert!(removal.certificate.from_store_listing);
                 assert!(!server_plan
@@ -236,14 +271,14 @@ fn input_values_enter_the_scripts_only_as_literals() {
             String::from_utf8(std::fs::read(out.path().join("remediate.ps1")).unwrap()[3..].to_vec())
                 .unwrap();
         for server_plan in &plans {
-            for change in &server_plan.changes {
+            for change in server_plan.steps_of::<SetReceiveCertificateName>() {
                 assert_value_only_in_literals(&script, &change.identity);
                 assert_value_only_in_literals(&script, &change.after.to_string());
                 if let Some(before) = &change.before {
                     assert_value_only_in_literals(&script, &before.to_string());
                 }
             }
-            for removal in &server_plan.removals {
+            for removal in server_plan.steps_of::<RemoveCertificate>() {
                 assert_value_only_in_literals(&script, &removal.certificate.subject);
             }
         }
@@ -259,7 +294,10 @@ fn a_connector_already_fixed_is_not_planned_again() {
         .find(|e| e.to_string_lossy().contains("seed000"))
         .unwrap();
     let mut inventory = input::load(&[example]).unwrap();
-    let target = plan::build(&diagnose::diagnose(&inventory, &[], now))[0].changes[0]
+    let target = plan::build(&diagnose::diagnose(&inventory, &[], now))[0]
+        .steps_of::<SetReceiveCertificateName>()
+        .next()
+        .unwrap()
         .certificate
         .clone();
     for connector in &mut inventory.receive_connectors {

@@ -129,14 +129,19 @@ fn on_an_edge_server_the_send_connector_is_changed_in_the_organisation() {
         .iter()
         .find(|f| f.rule.code == "HT015")
         .expect("the send connector finding must fire");
-    match &finding.remedy {
-        diagnose::Remedy::Manual { instruction, .. } => {
+    // The same Set-SendConnector step as a script takes elsewhere, left to a person here.
+    match finding.remedy.fix() {
+        diagnose::Fix::ByHand {
+            instruction,
+            command: Some(command),
+        } => {
             assert!(
                 instruction.contains("of a Mailbox server, not on the Edge"),
                 "{instruction}"
             );
+            assert_eq!(command.cmdlet, "Set-SendConnector");
         }
-        other => panic!("expected a manual remedy: {other:?}"),
+        _ => panic!("expected the step by hand: {:?}", finding.remedy),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use hybridtls::input;
-use hybridtls::model::{InputKind, Inventory, TlsCertificateName, TransportRole};
+use hybridtls::model::{AuthMechanism, InputKind, Inventory, Services, TlsCertificateName, TransportRole};
 use time::macros::datetime;
 
 fn sample(name: &str) -> PathBuf {
@@ -55,7 +55,7 @@ fn single_certificate_5_1_and_7_read_the_same() {
         ]
     );
     assert!(a.self_signed);
-    assert_eq!(a.services, Some(8));
+    assert_eq!(a.services, Some(Services::from_bits(8)));
     assert_eq!(
         a.server.as_deref(),
         Some("E2k16-1"),
@@ -73,7 +73,7 @@ fn two_certificates_have_certificate_domains_as_strings() {
         inventory.certificates[1].names,
         ["E2k16-1", "E2k16-1.Contoso.lab"]
     );
-    assert_eq!(inventory.certificates[1].services, Some(25));
+    assert_eq!(inventory.certificates[1].services, Some(Services::from_bits(25)));
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn receive_connectors_from_directory_objects_and_numeric_enums() {
     );
     assert_eq!(frontend.role, Some(TransportRole::FrontendTransport));
     assert_eq!(frontend.fqdn.as_deref(), Some("WIN-CTD3L0RGEN4.exlab.dom"));
-    assert_eq!(frontend.auth_mechanism, Some(31));
+    assert_eq!(frontend.auth_mechanism, Some(AuthMechanism::from_bits(31)));
     assert!(frontend.listens_on_port(25));
     assert_eq!(
         frontend.tls_domain_capabilities,
@@ -196,7 +196,7 @@ fn enum_names_and_flag_lists_read_like_numbers() {
     let inventory = load(&[write(dir.path(), "rc.json", export.as_bytes().to_vec())]);
     let connector = &inventory.receive_connectors[0];
     assert_eq!(connector.role, Some(TransportRole::FrontendTransport));
-    assert_eq!(connector.auth_mechanism, Some(31));
+    assert_eq!(connector.auth_mechanism, Some(AuthMechanism::from_bits(31)));
     assert_eq!(connector.fqdn.as_deref(), Some("ex1.contoso.com"));
     assert_eq!(
         connector.tls_certificate_name.as_ref().unwrap().issuer.as_deref(),

@@ -4,6 +4,7 @@
 use hybridtls::diagnose::Remedy;
 use hybridtls::model::Store;
 use hybridtls::render::script;
+use hybridtls::steps::{RemoveCertificate, SetReceiveCertificateName, SetSendCertificateName};
 use hybridtls::{diagnose, input, plan};
 use time::macros::datetime;
 
@@ -24,8 +25,7 @@ fn the_keyless_copy_is_removed_by_its_full_thumbprint_and_nothing_else_is_touche
         datetime!(2026-11-24 0:00 UTC),
     ));
     let removals: Vec<&str> = plans[0]
-        .removals
-        .iter()
+        .steps_of::<RemoveCertificate>()
         .map(|r| r.certificate.thumbprint.as_str())
         .collect();
     assert_eq!(removals, [KEYLESS]);
@@ -58,7 +58,11 @@ fn a_duplicate_that_has_a_private_key_is_never_planned_for_removal() {
     }
     let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
     let plans = plan::build(&diagnosis);
-    assert!(plans[0].removals.is_empty(), "{:#?}", plans[0].removals);
+    assert!(
+        plans[0].steps_of::<RemoveCertificate>().next().is_none(),
+        "{:#?}",
+        plans[0].steps
+    );
     let codes: Vec<&str> = diagnosis.servers[0]
         .findings
         .iter()
@@ -81,7 +85,7 @@ fn has_private_key_false_from_get_exchangecertificate_alone_is_not_trusted_for_d
     }
     let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
     let plans = plan::build(&diagnosis);
-    assert!(plans[0].removals.is_empty());
+    assert!(plans[0].steps_of::<RemoveCertificate>().next().is_none());
     let finding = &diagnosis.servers[0].findings[0];
     assert_eq!(finding.rule.code, "HT009");
     match &finding.remedy {
@@ -100,7 +104,7 @@ fn the_certificate_a_connector_uses_is_never_removed() {
     ));
     let keep: Vec<&str> = plans[0].keep.iter().map(|c| c.thumbprint.as_str()).collect();
     assert_eq!(keep, ["417B804AD463978F94B37BC6180ED613C372D7E9"]);
-    for removal in &plans[0].removals {
+    for removal in plans[0].steps_of::<RemoveCertificate>() {
         assert!(!keep.contains(&removal.certificate.thumbprint.as_str()));
         assert_eq!(removal.certificate.store, Store::My);
     }
@@ -130,14 +134,22 @@ fn a_send_connector_naming_a_missing_certificate_is_scripted_once_behind_its_gua
         .find(|f| f.rule.code == "HT015")
         .expect("HT015");
     assert!(
-        matches!(&finding.remedy, Remedy::SetSendCertificateName { carrier, .. } if carrier == "SERVER1"),
+        matches!(&finding.remedy, Remedy::Step(step) if step.carrier() == Some("SERVER1")),
         "{:?}",
         finding.remedy
     );
     let plans = plan::build(&diagnosis);
-    assert_eq!(plans[0].changes.len(), 1, "the receive connector");
-    assert_eq!(plans[0].send_changes.len(), 1, "the send connector, once");
-    let change = &plans[0].send_changes[0];
+    assert_eq!(
+        plans[0].steps_of::<SetReceiveCertificateName>().count(),
+        1,
+        "the receive connector"
+    );
+    assert_eq!(
+        plans[0].steps_of::<SetSendCertificateName>().count(),
+        1,
+        "the send connector, once"
+    );
+    let change = plans[0].steps_of::<SetSendCertificateName>().next().unwrap();
     assert!(
         change.after.to_string().starts_with(SEED000_NAME),
         "{}",
@@ -215,11 +227,11 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
     }
     let plans = plan::build(&diagnosis);
     assert_eq!(
-        plans[0].changes.len(),
+        plans[0].steps_of::<SetReceiveCertificateName>().count(),
         1,
         "only the receive connector is scripted"
     );
-    assert!(plans[0].send_changes.is_empty());
+    assert!(plans[0].steps_of::<SetSendCertificateName>().next().is_none());
     let text = script::remediation(&plans[0], &inventory.inputs, "2026-11-24T00:00:00Z", "00").unwrap();
     assert!(
         !text.contains("Set-SendConnector"),

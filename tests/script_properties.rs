@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 
 use hybridtls::render::script;
+use hybridtls::steps::{SetReceiveCertificateName, SetSendCertificateName};
 use hybridtls::{diagnose, input, plan};
 use proptest::prelude::*;
 use proptest::test_runner::{contextualize_config, TestRunner};
@@ -209,8 +210,16 @@ fn receive_case(
     let plans = plan_for_mail_contoso(&inventory);
     prop_assert_eq!(plans.len(), 1);
     let server_plan = &plans[0];
-    prop_assert_eq!(server_plan.changes.len(), 1, "{:#?}", server_plan);
-    let change = &server_plan.changes[0];
+    prop_assert_eq!(
+        server_plan.steps_of::<SetReceiveCertificateName>().count(),
+        1,
+        "{:#?}",
+        server_plan
+    );
+    let change = server_plan
+        .steps_of::<SetReceiveCertificateName>()
+        .next()
+        .unwrap();
     let values = [
         change.identity.clone(),
         change.after.to_string(),
@@ -322,9 +331,17 @@ fn send_case(
     let plans = plan_for_mail_contoso(&inventory);
     prop_assert_eq!(plans.len(), 1);
     let server_plan = &plans[0];
-    prop_assert_eq!(server_plan.send_changes.len(), 1, "{:#?}", server_plan);
-    let receive = &server_plan.changes[0];
-    let change = &server_plan.send_changes[0];
+    prop_assert_eq!(
+        server_plan.steps_of::<SetSendCertificateName>().count(),
+        1,
+        "{:#?}",
+        server_plan
+    );
+    let receive = server_plan
+        .steps_of::<SetReceiveCertificateName>()
+        .next()
+        .unwrap();
+    let change = server_plan.steps_of::<SetSendCertificateName>().next().unwrap();
     let values = [
         receive.identity.clone(),
         receive.before.as_ref().unwrap().to_string(),

@@ -6,25 +6,19 @@ mod support;
 
 use hybridtls::plan::ServerPlan;
 use hybridtls::render::script;
+use hybridtls::steps::{StepKind, KINDS};
 use hybridtls::{diagnose, input, plan};
 use support::powershell::assert_parses_cleanly;
 use time::macros::datetime;
 
+/// Every server plan with a script, of every example and rule fixture (found by walking, so a
+/// new fixture or kind of step is covered without a change here).
 fn example_plans() -> Vec<(String, ServerPlan, Vec<hybridtls::model::InputFile>)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir("examples")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    // The examples change no send connector; these rule fixtures do.
-    dirs.extend(
-        ["HT015", "HT015-two-servers", "HT015-null-before"]
-            .iter()
-            .map(|case| std::path::Path::new("tests/fixtures/rules").join(case)),
-    );
-    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let inventory = input::load(std::slice::from_ref(&dir)).unwrap();
+    for dir in support::generated::inputs() {
+        let Ok(inventory) = input::load(std::slice::from_ref(&dir)) else {
+            continue;
+        };
         for server_plan in plan::build(&diagnose::diagnose(
             &inventory,
             &[],
@@ -50,54 +44,64 @@ fn assert_presence(name: &str, script: &str, needle: &str, wanted: bool) {
     );
 }
 
+/// The `$Planned...` tables a kind's partial declares (`$PlannedImports = @(`).
+fn declared_tables(template: &str) -> Vec<String> {
+    template
+        .lines()
+        .filter_map(|line| line.strip_suffix(" = @("))
+        .filter(|name| name.starts_with("$Planned"))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn each_script_holds_only_the_kinds_of_step_its_plan_makes() {
-    let mut kinds_seen = [false; 4];
+    let mut kinds_seen: Vec<&StepKind> = Vec::new();
     for (example, server_plan, inputs) in example_plans() {
-        let (changes, removals, imports) = (
-            !server_plan.changes.is_empty(),
-            !server_plan.removals.is_empty(),
-            !server_plan.imports.is_empty(),
-        );
-        kinds_seen[0] |= changes;
-        kinds_seen[1] |= removals;
-        kinds_seen[2] |= imports;
-        let send = !server_plan.send_changes.is_empty();
-        kinds_seen[3] |= send;
+        let planned: Vec<&StepKind> = server_plan.steps.iter().map(|p| p.step.kind()).collect();
+        let has = |kind: &StepKind| planned.contains(&kind);
+        kinds_seen.extend(planned.iter().copied());
         let remediate = script::remediation(&server_plan, &inputs, "2026-11-24T00:00:00Z", "00").unwrap();
-        let name = format!("{example}/remediate.ps1");
-        assert_presence(&name, &remediate, "Set-ReceiveConnector", changes);
-        assert_presence(&name, &remediate, "Get-ReceiveConnector", changes);
-        assert_presence(&name, &remediate, "$PlannedConnectorChanges", changes);
-        assert_presence(&name, &remediate, "Set-SendConnector", send);
-        assert_presence(&name, &remediate, "Get-SendConnector", send);
-        assert_presence(&name, &remediate, "$PlannedSendConnectorChanges", send);
-        assert_presence(&name, &remediate, "Get-TlsCertificateNameText", changes || send);
-        assert_presence(&name, &remediate, "Remove-Item", removals);
-        assert_presence(&name, &remediate, "Export-Certificate", removals);
-        assert_presence(&name, &remediate, "$PlannedRemovals", removals);
-        assert_presence(&name, &remediate, "Import-Certificate", imports);
-        assert_presence(&name, &remediate, "$PlannedImports", imports);
-
         let rollback = script::rollback(&server_plan, &inputs, "2026-11-24T00:00:00Z", "00").unwrap();
-        let name = format!("{example}/rollback.ps1");
-        assert_presence(&name, &rollback, "Set-ReceiveConnector", changes);
-        assert_presence(&name, &rollback, "$PlannedConnectorChanges", changes);
-        assert_presence(&name, &rollback, "Set-SendConnector", send);
-        assert_presence(&name, &rollback, "$PlannedSendConnectorChanges", send);
-        // Rollback re-imports what remediate removed, and removes only imported intermediates.
-        assert_presence(&name, &rollback, "Import-Certificate", removals);
-        assert_presence(&name, &rollback, "$PlannedRemovals", removals);
-        assert_presence(&name, &rollback, "Remove-Item", imports);
-        assert_presence(&name, &rollback, "RemoveImportedIntermediates", imports);
-        for text in [&remediate, &rollback] {
+        for (script_name, text, template, cmdlets) in [
+            (
+                "remediate.ps1",
+                &remediate,
+                (|kind: &StepKind| kind.remediate_template) as fn(&StepKind) -> &'static str,
+                (|kind: &StepKind| kind.remediate_cmdlets) as fn(&StepKind) -> &'static [&'static str],
+            ),
+            (
+                "rollback.ps1",
+                &rollback,
+                |kind| kind.rollback_template,
+                |kind| kind.rollback_cmdlets,
+            ),
+        ] {
+            let name = format!("{example}/{script_name}");
+            for kind in KINDS {
+                for table in declared_tables(template(kind)) {
+                    assert_presence(&name, text, &format!("{table} = @("), has(kind));
+                }
+                for cmdlet in cmdlets(kind) {
+                    let needed = KINDS.iter().any(|k| has(k) && cmdlets(k).contains(cmdlet));
+                    assert_presence(&name, text, &format!("'{cmdlet}'"), needed);
+                }
+            }
             assert_parses_cleanly(text.trim_start_matches('\u{FEFF}'));
         }
     }
-    assert_eq!(
-        kinds_seen, [true; 4],
-        "the examples and fixtures cover every kind of step"
-    );
+    for kind in KINDS {
+        assert!(
+            kinds_seen.contains(kind),
+            "no example or rule fixture plans a {} step: add a fixture that does",
+            kind.name
+        );
+        assert!(
+            !declared_tables(kind.remediate_template).is_empty(),
+            "{}'s remediate partial declares no $Planned table",
+            kind.name
+        );
+    }
 }
 
 /// The variable a `Remove-Item -LiteralPath $x` deletes, with every right-hand side assigned to it.

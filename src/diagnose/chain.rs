@@ -7,8 +7,6 @@
 
 use time::OffsetDateTime;
 
-use super::needs::{Export, Missing};
-use super::{certificate_evidence, rules, Evidence, Findings, Remedy};
 use crate::model::{Certificate, Inventory, Server, Store};
 use crate::x509;
 
@@ -84,118 +82,73 @@ fn installed(own: &[&Certificate], stores: &[Store], certificate: &Certificate) 
         .any(|c| stores.contains(&c.store) && c.server.is_some() && c.thumbprint == certificate.thumbprint)
 }
 
-/// The chain checks judge a store only from its listing: without the CA listing no
-/// intermediate can be called missing (HT010), without the Root listing no root (HT011).
-pub(super) fn needs(inventory: &Inventory, server: &Server, findings: &mut Findings) {
-    for (rule, store) in [
-        (&rules::MISSING_INTERMEDIATE, Store::Ca),
-        (&rules::ROOT_NOT_TRUSTED, Store::Root),
-    ] {
-        if !inventory.store_listed(&server.name, store) {
-            findings.not_judged(
-                rule,
-                server.name.clone(),
-                Missing::Export(Export::StoreListing(store)),
-            );
-        }
-    }
+/// What HT010 and HT011 find in the chain of one certificate hybrid mail presents, walked once
+/// for both.
+pub(in crate::diagnose) struct ChainWalk<'a> {
+    pub leaf: &'a Certificate,
+    /// None when the leaf came without its DER (`RawData`): issuers are matched by key
+    /// identifier and signature, which only the DER holds.
+    pub gaps: Option<Vec<Gap<'a>>>,
 }
 
-/// Findings about the chain of `leaf` on `server`. Only stores whose listing was given are
-/// judged: without a CA listing nothing can be called missing from it ([`needs`] says so).
-pub(super) fn findings(
+/// A certificate of the chain the server does not have where the handshake needs it.
+pub(in crate::diagnose) enum Gap<'a> {
+    /// HT011: the self-signed root is not in `Cert:\LocalMachine\Root`.
+    RootNotInRootStore(&'a Certificate),
+    /// HT010: an intermediate, found among the server's other stores or the supplied files, is in
+    /// neither `CA` nor `My`.
+    IntermediateNotInstalled(&'a Certificate),
+    /// HT010: no available certificate is the issuer `issuer` (with `key_id`); above an
+    /// intermediate (`top_is_intermediate`) it may be the root or a further intermediate.
+    IssuerNotFound {
+        issuer: String,
+        key_id: Option<String>,
+        top_is_intermediate: bool,
+    },
+}
+
+/// Walks the chain of `leaf` on `server`, whose certificates and the supplied files are `own`.
+/// Only stores whose listing was given are judged: without a CA listing nothing can be called
+/// missing from it, so there is no walk (HT010 says it is not judged).
+pub(in crate::diagnose) fn walk<'a>(
     inventory: &Inventory,
-    own: &[&Certificate],
+    own: &[&'a Certificate],
     server: &Server,
-    leaf: &Certificate,
+    leaf: &'a Certificate,
     now: OffsetDateTime,
-    findings: &mut Findings,
-) {
+) -> Option<ChainWalk<'a>> {
     if !inventory.store_listed(&server.name, Store::Ca) {
-        return;
+        return None;
     }
     if leaf.facts.is_none() {
-        // Issuers are matched by key identifier and signature, which only the DER holds.
-        findings.without_raw_data(&rules::MISSING_INTERMEDIATE, leaf);
-        return;
+        return Some(ChainWalk { leaf, gaps: None });
     }
+    let root_listed = inventory.store_listed(&server.name, Store::Root);
+    let mut gaps = Vec::new();
     // `own`: this server's certificates and the supplied files, in inventory order.
     let chain = build(leaf, own, now);
     for issuer in &chain.issuers {
         if issuer.self_signed {
-            if inventory.store_listed(&server.name, Store::Root) && !installed(own, &[Store::Root], issuer) {
-                findings.push(
-                    &rules::ROOT_NOT_TRUSTED,
-                    issuer.thumbprint.clone(),
-                    format!(
-                        "the root {} ({}) of {}'s chain is not in Cert:\\LocalMachine\\Root on {}",
-                        issuer.thumbprint, issuer.subject, leaf.thumbprint, server.name
-                    ),
-                    vec![certificate_evidence(issuer, "Subject", issuer.subject.clone())],
-                    Remedy::manual(format!(
-                            "check that {} is a root your organisation trusts and that Windows root certificate updates reach {}; roots are never imported automatically",
-                            issuer.subject, server.name
-                        )),
-                );
+            if root_listed && !installed(own, &[Store::Root], issuer) {
+                gaps.push(Gap::RootNotInRootStore(issuer));
             }
-            continue;
+        } else if !installed(own, &[Store::Ca, Store::My], issuer) {
+            gaps.push(Gap::IntermediateNotInstalled(issuer));
         }
-        if installed(own, &[Store::Ca, Store::My], issuer) {
-            continue;
-        }
-        let evidence: Vec<Evidence> = vec![
-            certificate_evidence(leaf, "Issuer", leaf.issuer.clone()),
-            certificate_evidence(issuer, "Thumbprint", issuer.thumbprint.clone()),
-        ];
-        let message = format!(
-            "the intermediate {} ({}) in the chain of {} is in neither Cert:\\LocalMachine\\CA nor My on {}, so the server does not send it",
-            issuer.thumbprint, issuer.subject, leaf.thumbprint, server.name
-        );
-        let remedy = if issuer.store == Store::File {
-            Remedy::ImportIntermediate {
-                certificate: Box::new((*issuer).clone()),
-            }
-        } else {
-            Remedy::manual(format!(
-                "import {} ({}) into Cert:\\LocalMachine\\CA on {}",
-                issuer.thumbprint, issuer.subject, server.name
-            ))
-        };
-        findings.push(
-            &rules::MISSING_INTERMEDIATE,
-            issuer.thumbprint.clone(),
-            message,
-            evidence,
-            remedy,
-        );
     }
     // Above an intermediate the missing issuer may be the root, which the handshake never sends
     // and which can only be judged from a Root listing; above the leaf it is always an
     // intermediate (public CAs do not issue server certificates from a root).
     let top_is_intermediate = !chain.issuers.is_empty();
-    let missing = chain
-        .missing
-        .filter(|_| !top_is_intermediate || inventory.store_listed(&server.name, Store::Root));
-    if let Some((issuer, key_id)) = missing {
-        let kind = if top_is_intermediate {
-            "the root or a further intermediate"
-        } else {
-            "the intermediate"
-        };
-        let key = key_id
-            .map(|k| format!(" (authority key identifier {k})"))
-            .unwrap_or_default();
-        findings.push(
-            &rules::MISSING_INTERMEDIATE,
-            issuer.clone(),
-            format!(
-                "no certificate for the issuer {issuer}{key} ({kind}) of the chain of {} is installed on {} or was supplied",
-                leaf.thumbprint, server.name
-            ),
-            vec![certificate_evidence(leaf, "Issuer", leaf.issuer.clone())],
-            Remedy::manual(format!(
-                    "download the CA certificate of {issuer}{key} from the CA's repository, give it to hybridtls as a .cer or .pem file next to the exports, and plan again"
-                )),
-        );
+    if let Some((issuer, key_id)) = chain.missing.filter(|_| !top_is_intermediate || root_listed) {
+        gaps.push(Gap::IssuerNotFound {
+            issuer,
+            key_id,
+            top_is_intermediate,
+        });
     }
+    Some(ChainWalk {
+        leaf,
+        gaps: Some(gaps),
+    })
 }

@@ -2,6 +2,8 @@
 //! wrong as findings of stable rules, each with its evidence and its remedy.
 
 pub mod chain;
+mod connector;
+mod context;
 pub mod needs;
 pub mod reach;
 pub mod rules;
@@ -12,13 +14,16 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
+pub use crate::model::date;
 use crate::model::{
-    Certificate, Inventory, ReceiveConnector, SendConnector, Server, Sighting, TlsCertificateName,
-    TransportRole,
+    Certificate, Inventory, ReceiveConnector, SendConnector, Server, Sighting, TransportRole,
 };
+pub use crate::steps::ManualCommand;
+use crate::steps::{SharedStep, Step};
+use context::Context;
 use needs::{Export, Missing, NotJudged};
 use rules::Rule;
-use select::{Release, Selection};
+use select::Selection;
 
 /// One piece of evidence: the value of a field in an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,28 +35,13 @@ pub struct Evidence {
 }
 
 /// What would resolve a finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Remedy {
-    /// Point a receive connector's TlsCertificateName at `certificate`.
-    SetReceiveCertificateName {
-        connector: Box<ReceiveConnector>,
-        after: TlsCertificateName,
-        certificate: Box<Certificate>,
-    },
-    /// Point the send connector to Exchange Online at `after`. The connector is one object of
-    /// the organisation (in Active Directory), so only the script of `carrier` changes it; the
-    /// other source servers only restart their transport service afterwards. `certificate` is
-    /// the carrier's own copy, which its preflight requires.
-    SetSendCertificateName {
-        connector: Box<SendConnector>,
-        after: TlsCertificateName,
-        carrier: String,
-        certificate: Box<Certificate>,
-    },
-    /// Back up and remove a certificate without a private key from `Cert:\LocalMachine\My`.
-    RemoveCertificate { certificate: Box<Certificate> },
-    /// Import an intermediate CA certificate, supplied as a file, into `Cert:\LocalMachine\CA`.
-    ImportIntermediate { certificate: Box<Certificate> },
+    /// A step a script carries out; the plan places it (see [`crate::steps`]).
+    Step(SharedStep),
+    /// A step a person must take instead of a script (`instruction` says why and what comes
+    /// around it), shown as the step's command: the same fix as [`Remedy::Step`], by hand.
+    StepByHand { step: SharedStep, instruction: String },
     /// Nothing hybridtls may do automatically; a person must act, with `command` when one
     /// command does it.
     Manual {
@@ -60,15 +50,70 @@ pub enum Remedy {
     },
 }
 
-/// A PowerShell command a person runs for a manual remedy. Its parameter values come from the
-/// inputs, so it is never formatted by hand: [`crate::render::ps::command`] quotes each value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManualCommand {
-    pub cmdlet: &'static str,
-    pub parameters: Vec<(&'static str, String)>,
+/// A remedy as the plan and the renderers show it (see [`Remedy::fix`]).
+pub enum Fix<'a> {
+    Scripted(&'a dyn Step),
+    ByHand {
+        instruction: &'a str,
+        command: Option<ManualCommand>,
+    },
 }
 
+impl PartialEq for Remedy {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Remedy::Step(a), Remedy::Step(b)) => crate::steps::same(a.as_ref(), b.as_ref()),
+            (
+                Remedy::StepByHand { step, instruction },
+                Remedy::StepByHand {
+                    step: other_step,
+                    instruction: other_instruction,
+                },
+            ) => crate::steps::same(step.as_ref(), other_step.as_ref()) && instruction == other_instruction,
+            (
+                Remedy::Manual { instruction, command },
+                Remedy::Manual {
+                    instruction: other_instruction,
+                    command: other_command,
+                },
+            ) => instruction == other_instruction && command == other_command,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Remedy {}
+
 impl Remedy {
+    /// A step for a script to carry out.
+    pub fn step(step: impl Step) -> Self {
+        Remedy::Step(std::sync::Arc::new(step))
+    }
+
+    /// `step` left to a person, for the reason `instruction` gives.
+    pub fn by_hand(step: impl Step, instruction: impl Into<String>) -> Self {
+        Remedy::StepByHand {
+            step: std::sync::Arc::new(step),
+            instruction: instruction.into(),
+        }
+    }
+
+    /// How the fix is carried out: by a script, or by a person with an instruction and, when
+    /// one command does it, that command (a step left to a person is shown as its command).
+    pub fn fix(&self) -> Fix<'_> {
+        match self {
+            Remedy::Step(step) => Fix::Scripted(step.as_ref()),
+            Remedy::StepByHand { step, instruction } => Fix::ByHand {
+                instruction,
+                command: Some(step.command()),
+            },
+            Remedy::Manual { instruction, command } => Fix::ByHand {
+                instruction,
+                command: command.clone(),
+            },
+        }
+    }
+
     /// A manual remedy described in words only.
     pub fn manual(instruction: impl Into<String>) -> Self {
         Remedy::Manual {
@@ -171,9 +216,9 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
 /// Exchange Online connectors) that lack an export or a property, each said by its rule.
 fn organisation_not_judged(inventory: &Inventory) -> Vec<NotJudged> {
     let mut list = Vec::new();
-    rules::ht015_send_connector_certificate_not_usable::needs(inventory, &mut list);
-    rules::ht030_inbound_connector_certificate_mismatch::needs(inventory, &mut list);
-    rules::ht031_outbound_connector_tls_domain_mismatch::needs(inventory, &mut list);
+    for needs in rules::ALL.iter().filter_map(|rule| rule.organisation_needs) {
+        needs(inventory, &mut list);
+    }
     list
 }
 
@@ -428,12 +473,6 @@ pub fn disqualifications(certificate: &Certificate, names: &[String], now: Offse
     reasons
 }
 
-pub fn date(moment: OffsetDateTime) -> String {
-    moment
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| moment.to_string())
-}
-
 /// Picks the certificate hybrid mail should use among those that qualify, in this order:
 /// SMTP already enabled in Exchange first, then the latest NotAfter, then the latest NotBefore,
 /// then the lowest thumbprint, so that the same inputs always give the same choice.
@@ -490,34 +529,34 @@ pub(crate) fn certificate_evidence(certificate: &Certificate, field: &str, value
     }
 }
 
-/// Collects one server's findings, and the checks it could not judge; `push` stamps the
-/// server name on each.
-struct Findings<'s> {
-    server: &'s str,
-    list: Vec<Finding>,
-    not_judged: Vec<NotJudged>,
+/// What one rule finds on one server: each finding and each check it could not judge is
+/// stamped with the rule and the server, so a rule reports under its own code only.
+struct Findings<'r> {
+    rule: &'static Rule,
+    server: &'r str,
+    list: &'r mut Vec<Finding>,
+    not_judged: &'r mut Vec<NotJudged>,
 }
 
 impl Findings<'_> {
-    /// `rule` could not judge `object` on this server for want of `missing`.
-    fn not_judged(&mut self, rule: &'static Rule, object: String, missing: Missing) {
+    /// The rule could not judge `object` on this server for want of `missing`.
+    fn not_judged(&mut self, object: String, missing: Missing) {
         self.not_judged.push(NotJudged {
-            rule,
+            rule: self.rule,
             server: Some(self.server.to_owned()),
             object,
             missing,
         });
     }
 
-    /// `rule` could not judge `object` because `certificate` came without its DER (`RawData`).
-    fn without_raw_data(&mut self, rule: &'static Rule, certificate: &Certificate) {
+    /// The rule could not judge `certificate` because it came without its DER (`RawData`).
+    fn without_raw_data(&mut self, certificate: &Certificate) {
         let export = if certificate.from_store_listing {
             Export::StoreListing(certificate.store)
         } else {
             Export::ExchangeCertificates
         };
         self.not_judged(
-            rule,
             certificate.thumbprint.clone(),
             Missing::Property {
                 property: "RawData",
@@ -527,16 +566,9 @@ impl Findings<'_> {
         );
     }
 
-    fn push(
-        &mut self,
-        rule: &'static Rule,
-        object: String,
-        message: String,
-        evidence: Vec<Evidence>,
-        remedy: Remedy,
-    ) {
+    fn push(&mut self, object: String, message: String, evidence: Vec<Evidence>, remedy: Remedy) {
         self.list.push(Finding {
-            rule,
+            rule: self.rule,
             server: self.server.to_owned(),
             object,
             message,
@@ -554,182 +586,30 @@ fn diagnose_server<'a>(
     renewal_carrier: bool,
     now: OffsetDateTime,
 ) -> (ServerDiagnosis<'a>, Vec<NotJudged>) {
-    let own = index.certificates(&server.name);
-    let store: Vec<&Certificate> = own
-        .iter()
-        .copied()
-        .filter(|c| c.store == crate::model::Store::My)
-        .collect();
-    let mut connectors: Vec<&ReceiveConnector> = index
-        .receive_connectors
-        .get(&server.name.to_ascii_uppercase())
-        .cloned()
-        .unwrap_or_default();
-    connectors.sort_by_key(|c| c.name.to_ascii_lowercase());
-    let reports: Vec<ConnectorReport> = connectors
-        .iter()
-        .map(|connector| ConnectorReport {
-            connector,
-            hybrid: is_hybrid(connector),
-            selection: select::select(connector, Some(server), &store, now),
-            observed: index
-                .latest_sightings
-                .get(&connector.identity().to_ascii_uppercase())
-                .copied(),
-        })
-        .collect();
-    let names: &[String] = hybrid.map_or(&[], |h| &h.names);
-    let target = hybrid.and_then(|h| choose_target(&store, &h.names, now));
-    let target_plan = target.map(|certificate| Target::new(certificate, &store, now));
-    let mut findings = Findings {
-        server: &server.name,
-        list: Vec::new(),
-        not_judged: Vec::new(),
-    };
-
-    rules::ht017_required_export_missing::check(server, connectors.len(), store.len(), &mut findings);
-    rules::ht008_hybrid_connector_missing::check(server, &reports, &mut findings);
-    let hybrid_reports: Vec<&ConnectorReport> = reports.iter().filter(|r| r.hybrid).collect();
-    rules::ht007_hybrid_fqdn_unknown::check(server, hybrid.is_some(), &hybrid_reports, &mut findings);
-    // The store checks look at the certificates the hybrid connectors present; without hybrid
-    // connectors (HT008) or certificates (HT017) there is nothing for them to look at.
-    if !hybrid_reports.is_empty() && !store.is_empty() {
-        rules::ht009_keyless_duplicate_certificate::needs(inventory, server, &store, &mut findings);
-        chain::needs(inventory, server, &mut findings);
-    }
-
-    for report in &reports {
-        rules::ht016_protocol_log_disagrees::check(report, &mut findings);
-    }
-    // Which connector Exchange Online's connections really reach on port 25.
-    rules::ht032_narrower_connector_takes_cloud_mail::check(server, &reports, names, &mut findings);
-    let mut needs_certificate = false;
-    let mut intended_certificates: Vec<(&Certificate, TlsCertificateName)> = Vec::new();
-    for report in hybrid_reports {
-        rules::ht006_hybrid_connector_without_tls::check(report.connector, &mut findings);
-        // Without the server's certificates (HT017) no selection can be judged: saying
-        // "obtain a certificate" would be a confident guess.
-        if hybrid.is_none() || store.is_empty() {
-            continue;
-        }
-        match connector_findings(
-            report,
-            server,
-            &store,
-            target_plan.as_ref(),
-            names,
-            now,
-            &mut findings,
-        ) {
-            Intended::Certificate(certificate, name) => {
-                if !intended_certificates
-                    .iter()
-                    .any(|(c, _)| c.thumbprint == certificate.thumbprint)
-                {
-                    intended_certificates.push((certificate, name));
-                }
-            }
-            Intended::NeedsNewCertificate => needs_certificate = true,
-            Intended::Undecided => {}
-        }
-    }
-    if hybrid.is_some() && !store.is_empty() {
-        rules::ht015_send_connector_certificate_not_usable::check(
-            inventory,
-            index,
-            server,
-            &store,
-            target_plan.as_ref().ok_or(names),
-            now,
-            &mut findings,
+    let context = Context::new(inventory, index, server, hybrid, renewal_carrier, now);
+    let (mut findings, mut not_judged) = (Vec::new(), Vec::new());
+    // Each rule runs once, in code order; the order of what they report is set by the sort
+    // below (rule code, then object, then the order the rule found them in).
+    for rule in rules::ALL {
+        (rule.check)(
+            &context,
+            &mut Findings {
+                rule,
+                server: &server.name,
+                list: &mut findings,
+                not_judged: &mut not_judged,
+            },
         );
     }
-    // The Exchange Online side, when its connector exports are given: the certificates the
-    // on-premises connectors present against what Exchange Online expects of them.
-    if !store.is_empty() {
-        rules::ht030_inbound_connector_certificate_mismatch::check(
-            inventory,
-            server,
-            &store,
-            names,
-            now,
-            &mut findings,
-        );
-    }
-    let intended: Vec<&Certificate> = intended_certificates.iter().map(|(c, _)| *c).collect();
-    rules::ht031_outbound_connector_tls_domain_mismatch::check(
-        inventory,
-        server,
-        &intended,
-        &store,
-        names,
-        now,
-        &mut findings,
-    );
-    if !store.is_empty() {
-        let lookups = name_lookups(inventory, server, &intended_certificates);
-        rules::ht009_keyless_duplicate_certificate::check(
-            &lookups,
-            &store,
-            Release::of(server),
-            now,
-            &mut findings,
-        );
-    }
-    for (certificate, _) in &intended_certificates {
-        chain::findings(inventory, own, server, certificate, now, &mut findings);
-        rules::ht012_certificate_expiring::check(certificate, now, &mut findings);
-        rules::ht013_weak_rsa_key::check(certificate, &mut findings);
-        rules::ht014_sha1_signature::check(certificate, &mut findings);
-    }
-    // The hybrid configuration is one object of the organisation: judged once, on the first
-    // non-Edge server in sorted order, which also carries the renewal's remaining steps.
-    if let (Some(configuration), Some(target), true) =
-        (inventory.hybrid_configurations.first(), target, renewal_carrier)
-    {
-        rules::ht033_hybrid_configuration_certificate_differs::check(
-            inventory,
-            configuration,
-            server,
-            target,
-            &mut findings,
-        );
-    }
-    // The Auth configuration is organisation-wide; every export of it describes the same object.
-    if let Some(auth) = inventory.auth_configs.first() {
-        rules::ht018_auth_certificate_expiring::check(auth, server, &store, now, &mut findings);
-    }
-    if needs_certificate {
-        let evidence = store
-            .iter()
-            .map(|c| {
-                certificate_evidence(
-                    c,
-                    "Subject",
-                    format!("{}: {}", c.subject, disqualifications(c, names, now).join(", ")),
-                )
-            })
-            .collect();
-        findings.push(
-            &rules::NO_QUALIFYING_CERTIFICATE,
-            server.name.clone(),
-            format!(
-                "none of the {} certificates exported from {} has a private key, is valid, is CA-issued and covers {}",
-                store.len(),
-                server.name,
-                names.join(", ")
-            ),
-            evidence,
-            Remedy::manual(install_certificate_instruction(names)),
-        );
-    }
-    let Findings {
-        list: mut findings,
-        mut not_judged,
-        ..
-    } = findings;
     findings.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
     not_judged.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
+    let Context {
+        store,
+        reports,
+        target,
+        intended,
+        ..
+    } = context;
     (
         ServerDiagnosis {
             server,
@@ -740,62 +620,12 @@ fn diagnose_server<'a>(
                     selection: select::select_send(connector, server, &store, now),
                 })
                 .collect(),
-            target,
-            intended,
+            target: target.map(|target| target.certificate),
+            intended: intended.into_iter().map(|(certificate, _)| certificate).collect(),
             findings,
         },
         not_judged,
     )
-}
-
-/// Every `TlsCertificateName` looked up on `server` for hybrid mail: the names its hybrid receive
-/// connectors are meant to use, and those of the send connectors to Exchange Online it sources.
-/// Without a send connector export, the receive names stand in for the send side, which the
-/// Hybrid Configuration Wizard sets to the same certificate.
-fn name_lookups<'n>(
-    inventory: &'n Inventory,
-    server: &'n Server,
-    intended: &'n [(&Certificate, TlsCertificateName)],
-) -> Vec<rules::ht009_keyless_duplicate_certificate::Lookup<'n>> {
-    use rules::ht009_keyless_duplicate_certificate::Lookup;
-    use select::Direction;
-    // On Exchange 2010 receive connectors find their certificate by FQDN, never by name.
-    let named_receive = Release::of(server) != Some(Release::Exchange2010);
-    let mut lookups: Vec<Lookup> = intended
-        .iter()
-        .filter(|_| named_receive)
-        .map(|(_, name)| Lookup {
-            what: "the hybrid receive connector".to_owned(),
-            name,
-            direction: Direction::Receive,
-        })
-        .collect();
-    let send_exported = inventory
-        .inputs
-        .iter()
-        .any(|input| input.kind == crate::model::InputKind::SendConnectors);
-    if send_exported {
-        lookups.extend(
-            sourced_send_connectors(inventory, server).filter_map(|connector| {
-                Some(Lookup {
-                    what: format!("send connector {:?}", connector.name),
-                    name: connector.tls_certificate_name.as_ref()?,
-                    direction: Direction::Send,
-                })
-            }),
-        );
-    } else {
-        lookups.extend(intended.iter().map(|(_, name)| {
-            Lookup {
-                what:
-                    "the send connector to Exchange Online (not exported; the HCW names the same certificate)"
-                        .to_owned(),
-                name,
-                direction: Direction::Send,
-            }
-        }));
-    }
-    lookups
 }
 
 /// The send connectors to Exchange Online that list `server` as a source transport server.
@@ -813,215 +643,8 @@ pub(crate) fn sourced_send_connectors<'i>(
     })
 }
 
-/// The certificate hybrid connectors should name, worked out once per server.
-struct Target<'a> {
-    certificate: &'a Certificate,
-    name: TlsCertificateName,
-    /// Other valid certificates with a private key that the same name would also select.
-    keyed_rivals: Vec<&'a str>,
-}
-
-impl<'a> Target<'a> {
-    fn new(certificate: &'a Certificate, store: &[&'a Certificate], now: OffsetDateTime) -> Self {
-        let name = TlsCertificateName::for_certificate(certificate);
-        let keyed_rivals = store
-            .iter()
-            .filter(|c| {
-                c.thumbprint != certificate.thumbprint && has_key(c) && c.valid_at(now) && name.matches(c)
-            })
-            .map(|c| c.thumbprint.as_str())
-            .collect();
-        Target {
-            certificate,
-            name,
-            keyed_rivals,
-        }
-    }
-}
-
-/// What a hybrid connector should present once the plan is carried out.
-enum Intended<'a> {
-    /// This certificate, named by this TlsCertificateName (the current one or the planned one).
-    Certificate(&'a Certificate, TlsCertificateName),
-    NeedsNewCertificate,
-    /// A fault that needs a person first (e.g. several keyed certificates match).
-    Undecided,
-}
-
 fn has_key(certificate: &Certificate) -> bool {
     certificate.has_private_key != Some(false)
-}
-
-/// Judges one hybrid connector's certificate selection, records the finding, and says which
-/// certificate the connector is meant to present.
-fn connector_findings<'a>(
-    report: &ConnectorReport<'a>,
-    server: &Server,
-    store: &[&'a Certificate],
-    target: Option<&Target<'a>>,
-    names: &[String],
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) -> Intended<'a> {
-    let connector = report.connector;
-    let identity = connector.identity();
-    let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
-    let (rule, message, evidence): (&'static Rule, String, Vec<Evidence>) = match &report.selection {
-        Selection::ByFqdn { name, chosen } => {
-            // Exchange 2010 has no TlsCertificateName on receive connectors: the FQDN search is
-            // how it always chooses, and a qualifying answer is the intended state.
-            if exchange_2010 {
-                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now).is_empty()) {
-                    return Intended::Certificate(c, TlsCertificateName::for_certificate(c));
-                }
-            }
-            let search = name.as_deref().unwrap_or("the server FQDN");
-            let presented = match chosen {
-                Some(c) => format!("Exchange falls back to a search by {search} and presents {}", describe(c)),
-                None => format!("Exchange falls back to a search by {search} and finds no certificate, so STARTTLS is not offered"),
-            };
-            let mut evidence = vec![name_evidence(connector)];
-            if let Some(c) = chosen {
-                evidence.push(certificate_evidence(c, "Subject", c.subject.clone()));
-            }
-            (
-                &rules::NO_CERTIFICATE_NAME,
-                if exchange_2010 {
-                    format!("{identity} is on Exchange 2010, which has no TlsCertificateName; {presented}")
-                } else {
-                    format!("TlsCertificateName of {identity} is null; {presented}")
-                },
-                evidence,
-            )
-        }
-        Selection::Named {
-            name,
-            valid,
-            invalid,
-            readings,
-        } => {
-            let keyed: Vec<&Certificate> = valid.iter().copied().filter(|c| has_key(c)).collect();
-            match keyed.as_slice() {
-                [one] if disqualifications(one, names, now).is_empty() => {
-                    return Intended::Certificate(one, name.clone());
-                }
-                [one] => {
-                    let reasons = disqualifications(one, names, now);
-                    (
-                        &rules::NAMED_CERTIFICATE_UNSUITABLE,
-                        format!("TlsCertificateName of {identity} selects {}, which {}", describe(one), reasons.join(", ")),
-                        vec![name_evidence(connector), certificate_evidence(one, "Subject", one.subject.clone())],
-                    )
-                }
-                [] if !valid.is_empty() => (
-                    &rules::NAMED_CERTIFICATE_UNSUITABLE,
-                    format!(
-                        "TlsCertificateName of {identity} matches only certificates without a private key ({})",
-                        valid.iter().map(|c| c.thumbprint.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                    valid
-                        .iter()
-                        .map(|c| certificate_evidence(c, "HasPrivateKey", "false".to_owned()))
-                        .chain([name_evidence(connector)])
-                        .collect(),
-                ),
-                [] => {
-                    let mut evidence = vec![name_evidence(connector)];
-                    let detail = if invalid.is_empty() {
-                        format!(
-                            "no certificate with that issuer and subject is among the {} certificates exported from {}",
-                            store.len(),
-                            server.name
-                        )
-                    } else {
-                        for c in invalid {
-                            evidence.push(certificate_evidence(c, "NotAfter", date(c.not_after)));
-                        }
-                        format!("the matching certificates are not valid at {}", date(now))
-                    };
-                    (
-                        &rules::NAMED_CERTIFICATE_MISSING,
-                        format!("TlsCertificateName of {identity} names a certificate Exchange cannot use: {detail}"),
-                        evidence,
-                    )
-                }
-                several => {
-                    let picks: Vec<String> = readings
-                        .iter()
-                        .map(|r| {
-                            format!(
-                                "{} under \"{}\"",
-                                r.presents.map_or("nothing", |c| c.thumbprint.as_str()),
-                                r.rule
-                            )
-                        })
-                        .collect();
-                    let release = Release::of(server).map_or("an unknown release", Release::label);
-                    let message = format!(
-                        "TlsCertificateName of {identity} matches {} valid certificates with a private key; on {release} Exchange picks {}",
-                        several.len(),
-                        picks.join("; "),
-                    );
-                    let evidence = several.iter().map(|c| certificate_evidence(c, "Thumbprint", c.thumbprint.clone())).collect();
-                    let instruction = format!(
-                        "keep one certificate with this issuer and subject in Cert:\\LocalMachine\\My; back up the others (Export-Certificate -Type CERT) and remove them by full thumbprint ({})",
-                        several.iter().map(|c| c.thumbprint.as_str()).collect::<Vec<_>>().join(", ")
-                    );
-                    findings.push(&rules::NAMED_CERTIFICATE_AMBIGUOUS, identity, message, evidence, Remedy::manual(instruction));
-                    return Intended::Undecided;
-                }
-            }
-        }
-    };
-    let (remedy, intended) = match target {
-        // `Set-ReceiveConnector -TlsCertificateName` does not exist on Exchange 2010, so it is
-        // never planned there: the connector's Fqdn decides which certificate it presents.
-        Some(target) if exchange_2010 => (
-            Remedy::Manual {
-                instruction: format!(
-                    "Exchange 2010 chooses the receive certificate by the connector's Fqdn (TlsCertificateName does not exist there): enable {} for SMTP (Enable-ExchangeCertificate -Services SMTP) and set the connector's Fqdn to a name it covers with the command below, then restart MSExchangeTransport",
-                    target.certificate.thumbprint
-                ),
-                command: names.first().map(|fqdn| ManualCommand {
-                    cmdlet: "Set-ReceiveConnector",
-                    parameters: vec![("Identity", identity.clone()), ("Fqdn", fqdn.clone())],
-                }),
-            },
-            Intended::Undecided,
-        ),
-        Some(Target {
-            certificate,
-            name: after,
-            keyed_rivals,
-        }) => {
-            let (certificate, after) = (*certificate, after.clone());
-            if keyed_rivals.is_empty() {
-                (
-                    Remedy::SetReceiveCertificateName {
-                        connector: Box::new(connector.clone()),
-                        after: after.clone(),
-                        certificate: Box::new(certificate.clone()),
-                    },
-                    Intended::Certificate(certificate, after),
-                )
-            } else {
-                (
-                    Remedy::manual(format!(
-                            "{} shares its issuer and subject with {}, which also have a private key; TlsCertificateName cannot tell them apart. Back up and remove the surplus certificate(s) by full thumbprint, then plan again",
-                            certificate.thumbprint,
-                            keyed_rivals.join(", ")
-                        )),
-                    Intended::Undecided,
-                )
-            }
-        }
-        None => (
-            Remedy::manual(install_certificate_instruction(names)),
-            Intended::NeedsNewCertificate,
-        ),
-    };
-    findings.push(rule, identity, message, evidence, remedy);
-    intended
 }
 
 /// What renews a certificate that HT012, HT013 or HT014 warns about.

@@ -21,46 +21,9 @@
 
 use time::OffsetDateTime;
 
-use crate::model::{name_covers, Certificate, ReceiveConnector, SendConnector, Server, TlsCertificateName};
-
-/// The Exchange release a server runs, read from `AdminDisplayVersion`
-/// (`Version 15.1 (Build 2507.6)`): 14 is 2010, 15.0 2013, 15.1 2016, 15.2 2019 and SE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Release {
-    Exchange2010,
-    Exchange2013,
-    Exchange2016,
-    /// Exchange 2019 and Subscription Edition, which share version 15.2.
-    Exchange2019,
-}
-
-impl Release {
-    pub fn of(server: &Server) -> Option<Release> {
-        let version = server.version.as_deref()?.trim();
-        let number = version
-            .strip_prefix("Version ")
-            .unwrap_or(version)
-            .split_whitespace()
-            .next()?;
-        let mut parts = number.split('.').map(str::parse::<u32>);
-        match (parts.next()?.ok()?, parts.next().and_then(Result::ok)) {
-            (14, _) => Some(Release::Exchange2010),
-            (15, Some(0)) => Some(Release::Exchange2013),
-            (15, Some(1)) => Some(Release::Exchange2016),
-            (15, Some(2)) => Some(Release::Exchange2019),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Release::Exchange2010 => "Exchange 2010",
-            Release::Exchange2013 => "Exchange 2013",
-            Release::Exchange2016 => "Exchange 2016",
-            Release::Exchange2019 => "Exchange 2019/SE",
-        }
-    }
-}
+use crate::model::{
+    name_covers, Certificate, ExchangeRelease, ReceiveConnector, SendConnector, Server, TlsCertificateName,
+};
 
 /// One documented way Exchange resolves a `TlsCertificateName`, and what it yields here.
 #[derive(Debug, Clone)]
@@ -92,7 +55,7 @@ const NEWEST_NOT_BEFORE_KEYED: &str =
 pub fn named_readings<'a>(
     valid: &[&'a Certificate],
     direction: Direction,
-    release: Option<Release>,
+    release: ExchangeRelease,
 ) -> Vec<Reading<'a>> {
     let keyed = || valid.iter().copied().filter(|c| c.has_private_key != Some(false));
     let first_any = || Reading {
@@ -114,8 +77,11 @@ pub fn named_readings<'a>(
         rule: NEWEST_NOT_BEFORE_KEYED,
         presents: keyed().rev().max_by_key(|c| c.not_before),
     };
-    let old_code = matches!(release, Some(Release::Exchange2010 | Release::Exchange2013));
-    match (direction, release.is_none(), old_code) {
+    let old_code = matches!(
+        release,
+        ExchangeRelease::Exchange2010 | ExchangeRelease::Exchange2013
+    );
+    match (direction, release == ExchangeRelease::Unknown, old_code) {
         (_, false, true) => vec![first_any()],
         (Direction::Receive, false, false) => vec![latest_keyed(), newest_keyed()],
         (Direction::Receive, true, _) => vec![first_any(), latest_keyed(), newest_keyed()],
@@ -151,6 +117,49 @@ pub enum Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
+    /// What a receive connector presents under this selection, in words: the certificate, or
+    /// nothing and why, or each documented reading's answer when they disagree.
+    pub fn describe(&self, now: OffsetDateTime) -> String {
+        let line = |certificate: &Certificate| certificate.line(now);
+        match self {
+            Selection::Named {
+                valid,
+                invalid,
+                readings,
+                ..
+            } => match (self.effective(), valid.as_slice()) {
+                (_, []) if invalid.is_empty() => {
+                    "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
+                }
+                (_, []) => {
+                    "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned()
+                }
+                (Some(one), [_]) => line(one),
+                (Some(one), several) => format!(
+                    "{} (of {} valid matches, under every documented rule for this build)",
+                    line(one),
+                    several.len()
+                ),
+                (None, _) => {
+                    let answers: Vec<String> = readings
+                        .iter()
+                        .map(|reading| {
+                            let what = reading
+                                .presents
+                                .map_or_else(|| "nothing (no eligible certificate)".to_owned(), line);
+                            format!("{what} under \"{}\"", reading.rule)
+                        })
+                        .collect();
+                    format!("depends on the build's rule: {}", answers.join("; "))
+                }
+            },
+            Selection::ByFqdn { chosen: Some(c), .. } => line(c),
+            Selection::ByFqdn { chosen: None, .. } => {
+                "nothing: no certificate matches the FQDN, STARTTLS is not offered".to_owned()
+            }
+        }
+    }
+
     /// The certificate presented, when every reading gives the same answer.
     pub fn effective(&self) -> Option<&'a Certificate> {
         match self {
@@ -190,7 +199,13 @@ pub fn select<'a>(
     now: OffsetDateTime,
 ) -> Selection<'a> {
     match &connector.tls_certificate_name {
-        Some(name) => named(name, store, Direction::Receive, server.and_then(Release::of), now),
+        Some(name) => named(
+            name,
+            store,
+            Direction::Receive,
+            server.map_or(ExchangeRelease::Unknown, |s| s.release),
+            now,
+        ),
         None => {
             // One name, never a fallback chain: the connector's Fqdn when set, the server's
             // FQDN only when it is not. With Fqdn set and no certificate for it Exchange offers
@@ -210,7 +225,7 @@ fn named<'a>(
     name: &TlsCertificateName,
     store: &[&'a Certificate],
     direction: Direction,
-    release: Option<Release>,
+    release: ExchangeRelease,
     now: OffsetDateTime,
 ) -> Selection<'a> {
     let (valid, invalid): (Vec<&Certificate>, Vec<&Certificate>) = store
@@ -237,7 +252,7 @@ pub fn select_send<'a>(
     now: OffsetDateTime,
 ) -> Selection<'a> {
     match &connector.tls_certificate_name {
-        Some(name) => named(name, store, Direction::Send, Release::of(server), now),
+        Some(name) => named(name, store, Direction::Send, server.release, now),
         None => Selection::ByFqdn {
             name: connector.fqdn.clone(),
             chosen: connector
@@ -428,7 +443,7 @@ mod tests {
             name: "EX1".into(),
             fqdn: Some("ex1.contoso.com".into()),
             kind: None,
-            version: None,
+            release: ExchangeRelease::Unknown,
             folder: None,
         };
         let server_certificate =
@@ -449,36 +464,14 @@ mod tests {
         assert_eq!(chosen.map(|c| c.thumbprint.as_str()), Some("S"));
     }
 
-    fn server(version: Option<&str>) -> Server {
+    fn server(release: ExchangeRelease) -> Server {
         Server {
             name: "EX1".into(),
             fqdn: Some("ex1.contoso.com".into()),
             kind: None,
-            version: version.map(str::to_owned),
+            release,
             folder: None,
         }
-    }
-
-    #[test]
-    fn releases_come_from_admin_display_version() {
-        let release = |v| Release::of(&server(Some(v)));
-        assert_eq!(release("Version 14.3 (Build 123.4)"), Some(Release::Exchange2010));
-        assert_eq!(
-            release("Version 15.0 (Build 1497.2)"),
-            Some(Release::Exchange2013)
-        );
-        assert_eq!(
-            release("Version 15.1 (Build 2507.6)"),
-            Some(Release::Exchange2016)
-        );
-        assert_eq!(
-            release("Version 15.2 (Build 2562.17)"),
-            Some(Release::Exchange2019)
-        );
-        assert_eq!(release("15.2.1544.4"), Some(Release::Exchange2019));
-        assert_eq!(release("Version 16.0 (Build 1.0)"), None);
-        assert_eq!(release("garbage"), None);
-        assert_eq!(Release::of(&server(None)), None);
     }
 
     /// Seed 002's store: a key-less copy first in store order with the later NotAfter, and the
@@ -501,14 +494,14 @@ mod tests {
         (copy, keyed)
     }
 
-    fn named(version: Option<&str>, store: &[&Certificate]) -> Vec<String> {
+    fn named(release: ExchangeRelease, store: &[&Certificate]) -> Vec<String> {
         let name = TlsCertificateName {
             issuer: Some("CN=CA".into()),
             subject: "CN=mail.contoso.com".into(),
         };
         select(
             &connector("mail.contoso.com", Some(name)),
-            Some(&server(version)),
+            Some(&server(release)),
             store,
             NOW,
         )
@@ -523,29 +516,28 @@ mod tests {
         let (copy, keyed) = keyless_first();
         let store = [&copy, &keyed];
         // Exchange 2013 code: first valid match, no private-key check: inbound breaks.
-        assert_eq!(named(Some("Version 15.0 (Build 1497.2)"), &store), ["COPY"]);
+        assert_eq!(named(ExchangeRelease::Exchange2013, &store), ["COPY"]);
         // 2016 and later consider only certificates with a key: inbound works (seed 002).
-        assert_eq!(named(Some("Version 15.1 (Build 2507.6)"), &store), ["KEYED"]);
-        assert_eq!(named(Some("Version 15.2 (Build 1544.4)"), &store), ["KEYED"]);
+        assert_eq!(named(ExchangeRelease::Exchange2016, &store), ["KEYED"]);
+        assert_eq!(named(ExchangeRelease::Exchange2019, &store), ["KEYED"]);
         // Unknown release: every reading stays open, so nothing is claimed for certain.
-        assert_eq!(named(None, &store), ["COPY", "KEYED"]);
+        assert_eq!(named(ExchangeRelease::Unknown, &store), ["COPY", "KEYED"]);
     }
 
     #[test]
     fn named_send_selection_never_skips_a_keyless_copy() {
         let (copy, keyed) = keyless_first();
-        for version in [
-            None,
-            Some("Version 15.0 (Build 1497.2)"),
-            Some("Version 15.2 (Build 1544.4)"),
+        for release in [
+            ExchangeRelease::Unknown,
+            ExchangeRelease::Exchange2013,
+            ExchangeRelease::Exchange2019,
         ] {
-            let release = Release::of(&server(version));
             let readings = named_readings(&[&copy, &keyed], Direction::Send, release);
             assert!(
                 readings
                     .iter()
                     .all(|r| r.presents.map(|c| c.thumbprint.as_str()) == Some("COPY")),
-                "{version:?}"
+                "{release:?}"
             );
             assert_eq!(agreed(&readings).map(|c| c.thumbprint.as_str()), Some("COPY"));
             // Store order and expiry disagree when the copy comes second and expires earlier.
@@ -559,7 +551,7 @@ mod tests {
         let mut later = keyless_first().1;
         later.thumbprint = "LATER".into();
         later.not_after = datetime!(2032-01-01 0:00 UTC);
-        let readings = named_readings(&[&keyed, &later], Direction::Send, None);
+        let readings = named_readings(&[&keyed, &later], Direction::Send, ExchangeRelease::Unknown);
         assert!(agreed(&readings).is_none());
     }
 }

@@ -7,23 +7,11 @@ use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT}
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
-    AuthConfig, Certificate, HybridConfiguration, InboundConnector, Organisation, OutboundConnector,
-    ReceiveConnector, SendConnector, Server, ServerKind, Source, Store, TenantConnectorType, TlsAuthLevel,
-    TlsCertificateName, TransportRole,
+    AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration, InboundConnector,
+    Organisation, OutboundConnector, ReceiveConnector, SendConnector, Server, ServerKind, Services, Source,
+    Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
 };
 use crate::x509;
-
-/// `AuthMechanisms` flags [DECOMP AuthMechanisms.cs].
-pub const AUTH_MECHANISMS: &[(&str, u64)] = &[
-    ("None", 0),
-    ("Tls", 1),
-    ("Integrated", 2),
-    ("BasicAuth", 4),
-    ("BasicAuthRequireTLS", 8),
-    ("ExchangeServer", 16),
-    ("ExternalAuthoritative", 32),
-];
-pub const AUTH_TLS: u64 = 1;
 
 /// `ServerRole` flags, as far as transport cares [DECOMP ServerRole.cs].
 const SERVER_ROLES: &[(&str, u64)] = &[
@@ -71,18 +59,6 @@ fn capability_names(bits: u64) -> String {
         names.join(", ")
     }
 }
-
-/// `AllowedServices` flags [DECOMP AllowedServices.cs].
-const ALLOWED_SERVICES: &[(&str, u64)] = &[
-    ("None", 0),
-    ("IMAP", 1),
-    ("POP", 2),
-    ("UM", 4),
-    ("IIS", 8),
-    ("SMTP", 16),
-    ("Federation", 32),
-    ("UMCallRouter", 64),
-];
 
 /// `CertificateStatus` [DECOMP CertificateStatus.cs].
 const CERTIFICATE_STATUS: &[(&str, u64)] = &[
@@ -335,7 +311,9 @@ pub fn read_receive_connector(record: &Record) -> Result<ReceiveConnector, Input
             })?;
             Some(format!("{domain}:{capabilities}"))
         })?,
-        auth_mechanism: record.flags("AuthMechanism", AUTH_MECHANISMS)?,
+        auth_mechanism: record
+            .flags("AuthMechanism", AuthMechanism::NAMES)?
+            .map(AuthMechanism::from_bits),
         enabled: record.bool("Enabled")?,
         source: source(record),
     })
@@ -560,7 +538,10 @@ pub fn read_server(record: &Record) -> Result<Server, InputError> {
         name,
         fqdn,
         kind,
-        version,
+        release: version.as_deref().map_or(
+            ExchangeRelease::Unknown,
+            ExchangeRelease::from_admin_display_version,
+        ),
         folder: None,
     })
 }
@@ -618,7 +599,9 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
         && !has_property(record.object, "Services")
         && !has_property(record.object, "Status");
     let has_private_key = record.bool("HasPrivateKey")?.filter(|&key| key || !rebuilt);
-    let services = record.flags("Services", ALLOWED_SERVICES)?;
+    let services = record
+        .flags("Services", Services::NAMES)?
+        .map(Services::from_bits);
     let status = record.flags("Status", CERTIFICATE_STATUS)?;
     let friendly_name = record.string("FriendlyName")?.filter(|s| !s.is_empty());
     let source = source(record);

@@ -683,7 +683,7 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
                     name: name.clone(),
                     fqdn: fqdn.clone(),
                     kind: None,
-                    version: None,
+                    release: crate::model::ExchangeRelease::Unknown,
                     folder: None,
                 });
             }

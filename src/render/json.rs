@@ -8,8 +8,9 @@ use time::OffsetDateTime;
 use crate::diagnose::needs::Missing;
 use crate::diagnose::{date, Diagnosis};
 use crate::error::Error;
-use crate::model::{Certificate, Inventory, ServerKind};
-use crate::plan::{summarize, ServerPlan};
+use crate::model::{Inventory, ServerKind};
+use crate::plan::{summarize, ServerPlan, Summary};
+use crate::steps::Bucket;
 
 pub const FORMAT_VERSION: &str = "2.1";
 
@@ -155,47 +156,21 @@ struct Parameter {
     value: String,
 }
 
-#[derive(Serialize)]
-struct SummaryDoc {
-    change: usize,
-    remove: usize,
-    import: usize,
-    manual: usize,
-    not_checked: usize,
-}
+/// The summary's counts: one per bucket of scripted steps, in [`Bucket::ALL`] order, then the
+/// manual actions and the checks not judged.
+struct SummaryDoc(Summary);
 
-/// The certificate's identity and validity at the evaluation time (`valid`, `expired`,
-/// `not yet valid`), so an expired certificate is marked as such here too.
-fn certificate_parameters(certificate: &Certificate, now: OffsetDateTime) -> Vec<Parameter> {
-    vec![
-        Parameter {
-            name: "thumbprint",
-            value: certificate.thumbprint.clone(),
-        },
-        Parameter {
-            name: "subject",
-            value: certificate.subject.clone(),
-        },
-        Parameter {
-            name: "issuer",
-            value: certificate.issuer.clone(),
-        },
-        Parameter {
-            name: "not_after",
-            value: date(certificate.not_after),
-        },
-        Parameter {
-            name: "validity",
-            value: if now > certificate.not_after {
-                "expired"
-            } else if now < certificate.not_before {
-                "not yet valid"
-            } else {
-                "valid"
-            }
-            .to_owned(),
-        },
-    ]
+impl Serialize for SummaryDoc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(Bucket::ALL.len() + 2))?;
+        for bucket in Bucket::ALL {
+            map.serialize_entry(&bucket, &self.0.count(bucket))?;
+        }
+        map.serialize_entry("manual", &self.0.manual)?;
+        map.serialize_entry("not_checked", &self.0.not_checked)?;
+        map.end()
+    }
 }
 
 fn actions(plan: &ServerPlan, now: OffsetDateTime, order: &mut usize) -> Vec<ActionDoc> {
@@ -215,59 +190,20 @@ fn actions(plan: &ServerPlan, now: OffsetDateTime, order: &mut usize) -> Vec<Act
                 resolves,
             });
         };
-    for import in &plan.imports {
+    for planned in &plan.steps {
+        let action = planned.step.action(now);
         push(
-            "import_certificate",
+            planned.step.kind().name,
             true,
-            "Cert:\\LocalMachine\\CA".to_owned(),
-            certificate_parameters(&import.certificate, now),
-            None,
-            Some(import.certificate.thumbprint.clone()),
-            import.resolves.clone(),
-        );
-    }
-    for removal in &plan.removals {
-        push(
-            "remove_certificate",
-            true,
-            format!("Cert:\\LocalMachine\\My\\{}", removal.certificate.thumbprint),
-            certificate_parameters(&removal.certificate, now),
-            Some(removal.certificate.thumbprint.clone()),
-            None,
-            removal.resolves.clone(),
-        );
-    }
-    let changes = (plan
-        .changes
-        .iter()
-        .map(|c| ("set_receive_connector", c.name_change(), &c.resolves, None)))
-    .chain(plan.send_changes.iter().map(|c| {
-        let sources = Parameter {
-            name: "source_servers",
-            value: c.source_servers.join(", "),
-        };
-        ("set_send_connector", c.name_change(), &c.resolves, Some(sources))
-    }));
-    for (kind, change, resolves, extra) in changes {
-        let mut parameters = vec![
-            Parameter {
-                name: "property",
-                value: "TlsCertificateName".to_owned(),
-            },
-            Parameter {
-                name: "certificate_thumbprint",
-                value: change.certificate.thumbprint.clone(),
-            },
-        ];
-        parameters.extend(extra);
-        push(
-            kind,
-            true,
-            change.identity.to_owned(),
-            parameters,
-            change.before.map(ToString::to_string),
-            Some(change.after.to_string()),
-            resolves.clone(),
+            action.target,
+            action
+                .parameters
+                .into_iter()
+                .map(|(name, value)| Parameter { name, value })
+                .collect(),
+            action.before,
+            action.after,
+            planned.resolves.clone(),
         );
     }
     for service in &plan.restarts {
@@ -450,13 +386,7 @@ pub fn document(
             .iter()
             .flat_map(|plan| actions(plan, diagnosis.now, &mut order))
             .collect(),
-        summary: SummaryDoc {
-            change: summary.change,
-            remove: summary.remove,
-            import: summary.import,
-            manual: summary.manual,
-            not_checked: summary.not_checked,
-        },
+        summary: SummaryDoc(summary),
     }
 }
 

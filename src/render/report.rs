@@ -3,12 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::diagnose::{date, Diagnosis, Remedy};
+use crate::diagnose::{date, Diagnosis, Fix};
 use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
-use crate::render::text::{
-    certificate_line, change_diff, not_judged_place, not_judged_reason, send_change_diff,
-};
+use crate::render::text::{not_judged_place, not_judged_reason};
+use crate::steps::Bucket;
 
 /// Escapes text for Markdown prose and table cells.
 fn md(text: &str) -> String {
@@ -24,6 +23,15 @@ fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// `text` with its first letter in upper case, to start a line.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A fenced block whose fence is longer than any backtick run inside it.
@@ -112,9 +120,9 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 out,
                 "- {}: {} import(s), {} certificate removal(s), {} connector change(s), {} manual action(s)",
                 md(&plan.server),
-                plan.imports.len(),
-                plan.removals.len(),
-                plan.changes.len() + plan.send_changes.len(),
+                plan.count(Bucket::Import),
+                plan.count(Bucket::Remove),
+                plan.count(Bucket::Change),
                 plan.manual.len()
             );
         }
@@ -187,31 +195,17 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 }
                 out.push('\n');
             }
-            let fix = match &finding.remedy {
-                Remedy::SetReceiveCertificateName { after, .. } => {
-                    format!("set TlsCertificateName to {}", md(&after.to_string()))
-                }
-                Remedy::SetSendCertificateName { after, carrier, .. } => format!(
-                    "set TlsCertificateName to {}, once for the organisation, in the script of {}",
-                    md(&after.to_string()),
-                    md(carrier)
+            let fix = match finding.remedy.fix() {
+                Fix::Scripted(step) => md(&step.fix()),
+                Fix::ByHand {
+                    instruction,
+                    command: Some(command),
+                } => format!(
+                    "manual: {}: {}",
+                    md(instruction),
+                    code_span(&ps::command(&command))
                 ),
-                Remedy::RemoveCertificate { certificate } => format!(
-                    "back up, then remove {} by its full thumbprint",
-                    certificate.thumbprint
-                ),
-                Remedy::ImportIntermediate { certificate } => format!(
-                    "import {} into Cert:\\\\LocalMachine\\\\CA",
-                    certificate.thumbprint
-                ),
-                Remedy::Manual { instruction, command } => match command {
-                    Some(command) => format!(
-                        "manual: {}: {}",
-                        md(instruction),
-                        code_span(&ps::command(command))
-                    ),
-                    None => format!("manual: {}", md(instruction)),
-                },
+                Fix::ByHand { instruction, .. } => format!("manual: {}", md(instruction)),
             };
             let _ = writeln!(
                 out,
@@ -221,7 +215,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         }
     }
 
-    for ((plan, server), fingerprint) in plans.iter().zip(&diagnosis.servers).zip(fingerprints) {
+    for (plan, fingerprint) in plans.iter().zip(fingerprints) {
         if plan.is_empty() {
             continue;
         }
@@ -232,23 +226,19 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 "Scripts: `remediate.ps1` and `rollback.ps1`, plan fingerprint `{fingerprint}`.\n"
             );
         }
-        if !(plan.changes.is_empty() && plan.send_changes.is_empty()) {
+        let diffs: Vec<_> = plan
+            .steps
+            .iter()
+            .filter_map(|planned| {
+                let change = planned.step.change(diagnosis.now);
+                change.diff.map(|diff| (change.head, diff))
+            })
+            .collect();
+        if !diffs.is_empty() {
             let _ = writeln!(out, "### Diff\n");
-            for change in &plan.changes {
-                let _ = writeln!(out, "Receive connector {}:\n", md(&change.identity));
-                out.push_str(&fenced(
-                    "diff",
-                    &change_diff(&server.connectors, change, diagnosis.now),
-                ));
-                out.push('\n');
-            }
-            for change in &plan.send_changes {
-                let _ = writeln!(
-                    out,
-                    "Send connector {} (one object for the organisation, changed only from this server):\n",
-                    md(&change.identity)
-                );
-                out.push_str(&fenced("diff", &send_change_diff(change, diagnosis.now)));
+            for (head, diff) in diffs {
+                let _ = writeln!(out, "{}:\n", md(&capitalised(&head)));
+                out.push_str(&fenced("diff", &diff));
                 out.push('\n');
             }
         }
@@ -259,38 +249,8 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
             let _ = writeln!(out, "{step}. {text}");
         };
         line(&mut out, "Preflight (changes nothing): Exchange cmdlets present, right server, target certificates present with private key and valid, connectors and certificates still as planned. Any failure stops the script.".to_owned());
-        for import in &plan.imports {
-            line(&mut out, format!("Import the intermediate {} into Cert:\\\\LocalMachine\\\\CA (skipped when already there).", md(&certificate_line(&import.certificate, diagnosis.now))));
-        }
-        for removal in &plan.removals {
-            line(
-                &mut out,
-                format!(
-                    "Export, then remove the certificate without private key {} by its full thumbprint.",
-                    md(&certificate_line(&removal.certificate, diagnosis.now))
-                ),
-            );
-        }
-        for change in &plan.changes {
-            line(
-                &mut out,
-                format!(
-                    "Back up and set TlsCertificateName of {} to {}.",
-                    md(&change.identity),
-                    md(&change.after.to_string())
-                ),
-            );
-        }
-        for change in &plan.send_changes {
-            line(
-                &mut out,
-                format!(
-                    "Back up and set TlsCertificateName of the send connector {} to {} (organisation-wide; source servers {}).",
-                    md(&change.identity),
-                    md(&change.after.to_string()),
-                    md(&change.source_servers.join(", "))
-                ),
-            );
+        for planned in &plan.steps {
+            line(&mut out, md(&planned.step.report_step(diagnosis.now)));
         }
         if !plan.restarts.is_empty() {
             line(&mut out, format!("Restart {} once.", plan.restarts.join(", ")));
@@ -310,7 +270,7 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         out.push('\n');
     }
 
-    if summary.change + summary.remove + summary.import > 0 {
+    if summary.actions() > summary.manual {
         out.push_str(RISK_AND_ROLLBACK);
     }
     out

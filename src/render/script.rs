@@ -4,14 +4,14 @@
 //! PowerShell single-quoted literal. Triple braces (`{{{comments.value}}}`) render only
 //! [`CommentText`], text hybridtls composed itself for the help comment.
 
-use base64::Engine;
 use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::ps::{self, CommentText};
 use crate::error::Error;
 use crate::model::{Certificate, InputFile};
-use crate::plan::{NameChange, ServerPlan};
+use crate::plan::ServerPlan;
+use crate::steps::{Direction, Step, StepKind, KINDS};
 
 const REMEDIATE_TEMPLATE: &str = include_str!("../../templates/remediate.ps1.hbs");
 const ROLLBACK_TEMPLATE: &str = include_str!("../../templates/rollback.ps1.hbs");
@@ -33,47 +33,12 @@ struct CertificateLine {
     subject: String,
 }
 
+/// The steps of one kind: the template partials of the kind render `rows`.
 #[derive(Serialize)]
-struct ImportLine {
-    thumbprint: String,
-    subject: String,
-    base64: String,
-}
-
-#[derive(Serialize)]
-struct ChangeLine {
-    identity: String,
-    before: String,
-    after: String,
-    thumbprint: String,
-    /// The planned certificate's issuer and subject: the preflight checks that exactly one
-    /// certificate in `Cert:\LocalMachine\My` answers to them.
-    issuer: String,
-    subject: String,
-}
-
-impl From<&NameChange<'_>> for ChangeLine {
-    fn from(change: &NameChange<'_>) -> Self {
-        ChangeLine {
-            identity: change.identity.to_owned(),
-            before: change.before_text(),
-            after: change.after.to_string(),
-            thumbprint: change.certificate.thumbprint.clone(),
-            issuer: change.certificate.issuer.clone(),
-            subject: change.certificate.subject.clone(),
-        }
-    }
-}
-
-/// A send connector change: `before_null` tells a null value from an empty one, so the rollback
-/// sets `$null` back only when the connector had no TlsCertificateName; `source_servers` are the
-/// source transport servers the plan checked, which the preflight compares with the live ones.
-#[derive(Serialize)]
-struct SendChangeLine {
-    #[serde(flatten)]
-    change: ChangeLine,
-    before_null: bool,
-    source_servers: Vec<String>,
+struct StepGroup {
+    remediate: String,
+    rollback: String,
+    rows: Vec<serde_json::Value>,
 }
 
 /// The only values a template renders unquoted (`{{{comments.…}}}`), each a [`CommentText`].
@@ -89,8 +54,8 @@ struct Comments {
     inputs: Vec<CommentText>,
 }
 
-/// The plan's data tables, shared by both scripts. A template renders the section of a kind of
-/// step only when its table is non-empty, so a script holds only the steps its plan makes.
+/// The plan's data tables, shared by both scripts. A template renders the partials of a kind of
+/// step only when the plan has steps of it, so a script holds only the steps its plan makes.
 #[derive(Serialize)]
 struct PlanTables {
     server: String,
@@ -99,12 +64,12 @@ struct PlanTables {
     /// The cmdlets the script calls beyond the core ones, checked by the preflight.
     cmdlets: Vec<&'static str>,
     certificates: Vec<CertificateLine>,
-    imports: Vec<ImportLine>,
-    removals: Vec<CertificateLine>,
-    changes: Vec<ChangeLine>,
-    send_changes: Vec<SendChangeLine>,
-    /// Whether a script reads a connector's TlsCertificateName (receive or send).
-    reads_connector_names: bool,
+    /// In the order the script carries them out.
+    steps: Vec<StepGroup>,
+    /// Whether a step sets a connector's TlsCertificateName (see [`StepKind`]).
+    sets_certificate_name: bool,
+    /// Whether a step may complete a planned certificate's chain (see [`StepKind`]).
+    completes_chains: bool,
     restarts: Vec<&'static str>,
 }
 
@@ -123,9 +88,19 @@ fn render<T: Serialize>(template: &str, model: &T) -> Result<String, Error> {
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(ps::literal);
     let crlf = |text: &str| text.replace("\r\n", "\n").replace('\n', "\r\n");
-    for (name, partial) in PARTIALS {
+    let step_partials = KINDS.iter().flat_map(|kind| {
+        [
+            (
+                partial_name(kind, Direction::Remediation),
+                kind.remediate_template,
+            ),
+            (partial_name(kind, Direction::Rollback), kind.rollback_template),
+        ]
+    });
+    let shared = PARTIALS.iter().map(|(name, text)| ((*name).to_owned(), *text));
+    for (name, partial) in shared.chain(step_partials) {
         handlebars
-            .register_partial(name, crlf(partial))
+            .register_partial(&name, crlf(partial))
             .map_err(|e| Error::Template(e.to_string()))?;
     }
     handlebars
@@ -136,11 +111,13 @@ fn render<T: Serialize>(template: &str, model: &T) -> Result<String, Error> {
         .map_err(|e| Error::Template(e.to_string()))
 }
 
-/// Which of the two scripts of a plan is rendered.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Remediation,
-    Rollback,
+/// The name a kind's partial is registered under: `steps/<kind>/remediate`.
+fn partial_name(kind: &StepKind, direction: Direction) -> String {
+    let script = match direction {
+        Direction::Remediation => "remediate",
+        Direction::Rollback => "rollback",
+    };
+    format!("steps/{}/{script}", kind.name)
 }
 
 fn numbered(steps: Vec<String>) -> Vec<CommentText> {
@@ -151,66 +128,22 @@ fn numbered(steps: Vec<String>) -> Vec<CommentText> {
         .collect()
 }
 
-fn rollback_steps(plan: &ServerPlan) -> Vec<String> {
-    let mut steps = Vec::new();
-    for removal in &plan.removals {
-        steps.push(format!(
-            "Re-import the removed certificate {} from the remediation's backup into Cert:\\LocalMachine\\My.",
-            removal.certificate.thumbprint
-        ));
+/// The plan's steps in the order `direction` takes them: a rollback undoes by each kind's
+/// `undo_order`.
+fn ordered(plan: &ServerPlan, direction: Direction) -> Vec<&dyn Step> {
+    let mut steps: Vec<&dyn Step> = plan.steps.iter().map(|planned| planned.step.as_ref()).collect();
+    if direction == Direction::Rollback {
+        steps.sort_by_key(|step| step.kind().undo_order);
     }
-    for change in &plan.changes {
-        steps.push(format!(
-            "Set TlsCertificateName of a receive connector back to its value before the change to {}.",
-            change.certificate.thumbprint
-        ));
-    }
-    for change in &plan.send_changes {
-        steps.push(format!(
-            "Set TlsCertificateName of the send connector (organisation-wide) back to its value before the change to {}.",
-            change.certificate.thumbprint
-        ));
-    }
-    for import in &plan.imports {
-        steps.push(format!(
-            "Only with -RemoveImportedIntermediates: remove the imported intermediate {} from Cert:\\LocalMachine\\CA.",
-            import.certificate.thumbprint
-        ));
-    }
-    steps.push(format!(
-        "Restart {} once, after all changes.",
-        plan.restarts.join(", ")
-    ));
-    steps.push("Read every change back and check it.".to_owned());
     steps
 }
 
-fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
-    let mut steps = Vec::new();
-    for import in &plan.imports {
-        steps.push(format!(
-            "Import the intermediate CA certificate {} into Cert:\\LocalMachine\\CA.",
-            import.certificate.thumbprint
-        ));
-    }
-    for removal in &plan.removals {
-        steps.push(format!(
-            "Back up, then remove the certificate without private key Cert:\\LocalMachine\\My\\{}.",
-            removal.certificate.thumbprint
-        ));
-    }
-    for change in &plan.changes {
-        steps.push(format!(
-            "Set TlsCertificateName of a receive connector to name the certificate {}.",
-            change.certificate.thumbprint
-        ));
-    }
-    for change in &plan.send_changes {
-        steps.push(format!(
-            "Set TlsCertificateName of the send connector to Exchange Online (one object for the organisation, changed from this server only) to name the certificate {}.",
-            change.certificate.thumbprint
-        ));
-    }
+/// The numbered lines of the help comment: each step, then the restart and the check.
+fn help_steps(plan: &ServerPlan, direction: Direction) -> Vec<String> {
+    let mut steps: Vec<String> = ordered(plan, direction)
+        .into_iter()
+        .map(|step| step.help(direction))
+        .collect();
     steps.push(format!(
         "Restart {} once, after all changes.",
         plan.restarts.join(", ")
@@ -220,33 +153,47 @@ fn remediation_steps(plan: &ServerPlan) -> Vec<String> {
 }
 
 /// The cmdlets a script calls that a plain Windows PowerShell may lack: the Exchange cmdlets,
-/// and the PKI module's certificate cmdlets.
+/// and the PKI module's certificate cmdlets. The remediation's preflight and verification ask
+/// Exchange for each certificate's Status, whatever the steps.
 fn required_cmdlets(plan: &ServerPlan, direction: Direction) -> Vec<&'static str> {
-    let mut cmdlets = Vec::new();
-    if !plan.changes.is_empty() {
-        cmdlets.extend(["Get-ReceiveConnector", "Set-ReceiveConnector"]);
+    let mut cmdlets: Vec<&'static str> = Vec::new();
+    if direction == Direction::Remediation {
+        cmdlets.push("Get-ExchangeCertificate");
     }
-    if !plan.send_changes.is_empty() {
-        cmdlets.extend(["Get-SendConnector", "Set-SendConnector"]);
-    }
-    match direction {
-        Direction::Remediation => {
-            // The preflight and the verification ask Exchange for each certificate's Status.
-            cmdlets.push("Get-ExchangeCertificate");
-            if !plan.imports.is_empty() {
-                cmdlets.push("Import-Certificate");
-            }
-            if !plan.removals.is_empty() {
-                cmdlets.push("Export-Certificate");
-            }
-        }
-        Direction::Rollback => {
-            if !plan.removals.is_empty() {
-                cmdlets.push("Import-Certificate");
+    for step in ordered(plan, direction) {
+        let kind = step.kind();
+        let needed = match direction {
+            Direction::Remediation => kind.remediate_cmdlets,
+            Direction::Rollback => kind.rollback_cmdlets,
+        };
+        for cmdlet in needed {
+            if !cmdlets.contains(cmdlet) {
+                cmdlets.push(cmdlet);
             }
         }
     }
     cmdlets
+}
+
+/// The steps grouped by kind, each group once, in the order `direction` takes them.
+fn step_groups(plan: &ServerPlan, direction: Direction) -> Vec<StepGroup> {
+    let mut groups: Vec<(&StepKind, StepGroup)> = Vec::new();
+    for step in ordered(plan, direction) {
+        let kind = step.kind();
+        let row = step.row(direction);
+        match groups.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, group)) => group.rows.push(row),
+            None => groups.push((
+                kind,
+                StepGroup {
+                    remediate: partial_name(kind, Direction::Remediation),
+                    rollback: partial_name(kind, Direction::Rollback),
+                    rows: vec![row],
+                },
+            )),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
 }
 
 fn certificate_line(certificate: &Certificate) -> CertificateLine {
@@ -263,21 +210,12 @@ fn script(
     fingerprint: &str,
     direction: Direction,
 ) -> Script {
-    let changes: Vec<ChangeLine> = plan
-        .changes
-        .iter()
-        .map(|change| ChangeLine::from(&change.name_change()))
-        .collect();
-    let steps = match direction {
-        Direction::Remediation => remediation_steps(plan),
-        Direction::Rollback => rollback_steps(plan),
-    };
     let comments = Comments {
         server: CommentText::new(plan.server.as_str()),
         tool_version: CommentText::new(env!("CARGO_PKG_VERSION")),
         evaluated_at: CommentText::new(evaluated_at),
         fingerprint: CommentText::new(fingerprint),
-        steps: numbered(steps),
+        steps: numbered(help_steps(plan, direction)),
         inputs: inputs
             .iter()
             .map(|input| {
@@ -291,45 +229,16 @@ fn script(
             })
             .collect(),
     };
+    let kinds = || plan.steps.iter().map(|planned| planned.step.kind());
     let tables = PlanTables {
         server: plan.server.clone(),
         fingerprint: fingerprint.to_owned(),
         edge: plan.edge,
         cmdlets: required_cmdlets(plan, direction),
         certificates: plan.keep.iter().map(certificate_line).collect(),
-        imports: plan
-            .imports
-            .iter()
-            .map(|import| ImportLine {
-                thumbprint: import.certificate.thumbprint.clone(),
-                subject: import.certificate.subject.clone(),
-                base64: import
-                    .certificate
-                    .facts
-                    .as_ref()
-                    .map(|facts| base64::engine::general_purpose::STANDARD.encode(&facts.der))
-                    .unwrap_or_default(),
-            })
-            .collect(),
-        removals: plan
-            .removals
-            .iter()
-            .map(|r| certificate_line(&r.certificate))
-            .collect(),
-        reads_connector_names: !(changes.is_empty() && plan.send_changes.is_empty()),
-        changes,
-        send_changes: plan
-            .send_changes
-            .iter()
-            .map(|change| {
-                let name_change = change.name_change();
-                SendChangeLine {
-                    before_null: name_change.before.is_none(),
-                    change: ChangeLine::from(&name_change),
-                    source_servers: change.source_servers.clone(),
-                }
-            })
-            .collect(),
+        steps: step_groups(plan, direction),
+        sets_certificate_name: kinds().any(|kind| kind.sets_certificate_name),
+        completes_chains: kinds().any(|kind| kind.completes_chains),
         restarts: plan.restarts.clone(),
     };
     Script { comments, tables }
@@ -379,7 +288,12 @@ mod tests {
     fn templates_render_only_comment_text_unquoted() {
         let templates = [REMEDIATE_TEMPLATE, ROLLBACK_TEMPLATE]
             .into_iter()
-            .chain(PARTIALS.iter().map(|(_, text)| *text));
+            .chain(PARTIALS.iter().map(|(_, text)| *text))
+            .chain(
+                KINDS
+                    .iter()
+                    .flat_map(|kind| [kind.remediate_template, kind.rollback_template]),
+            );
         for template in templates {
             let mut each_stack: Vec<&str> = Vec::new();
             let mut rest = template;

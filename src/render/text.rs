@@ -3,14 +3,13 @@
 
 use std::fmt::Write;
 
-use similar::TextDiff;
 use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Missing, NotJudged};
 use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Remedy, SendReport};
-use crate::model::{Certificate, Inventory};
-use crate::plan::{summarize, ConnectorChange, SendConnectorChange, ServerPlan};
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Fix, SendReport};
+use crate::model::Inventory;
+use crate::plan::{summarize, ServerPlan};
 use crate::render::ps;
 
 /// ANSI colours, only when writing to a terminal and NO_COLOR is not set.
@@ -41,70 +40,6 @@ impl Style {
     }
 }
 
-/// One certificate as every output shows it, its validity judged at `now`: an expired
-/// certificate says so wherever it appears (issue 17 point 5), not "valid to" a past date.
-pub fn certificate_line(certificate: &Certificate, now: OffsetDateTime) -> String {
-    let mut notes = Vec::new();
-    if certificate.self_signed {
-        notes.push("self-signed".to_owned());
-    }
-    if certificate.has_private_key == Some(false) {
-        notes.push("no private key".to_owned());
-    }
-    notes.push(if now > certificate.not_after {
-        format!("EXPIRED on {}", date(certificate.not_after))
-    } else if now < certificate.not_before {
-        format!("not valid before {}", date(certificate.not_before))
-    } else {
-        format!("valid to {}", date(certificate.not_after))
-    });
-    format!(
-        "{} {} ({})",
-        certificate.thumbprint,
-        certificate.subject,
-        notes.join(", ")
-    )
-}
-
-fn presented(selection: &Selection, now: OffsetDateTime) -> String {
-    let line = |certificate: &Certificate| certificate_line(certificate, now);
-    match selection {
-        Selection::Named {
-            valid,
-            invalid,
-            readings,
-            ..
-        } => match (selection.effective(), valid.as_slice()) {
-            (_, []) if invalid.is_empty() => {
-                "nothing: no installed certificate matches, STARTTLS is not offered".to_owned()
-            }
-            (_, []) => "nothing: the matching certificates are not valid, STARTTLS is not offered".to_owned(),
-            (Some(one), [_]) => line(one),
-            (Some(one), several) => format!(
-                "{} (of {} valid matches, under every documented rule for this build)",
-                line(one),
-                several.len()
-            ),
-            (None, _) => {
-                let answers: Vec<String> = readings
-                    .iter()
-                    .map(|reading| {
-                        let what = reading
-                            .presents
-                            .map_or_else(|| "nothing (no eligible certificate)".to_owned(), line);
-                        format!("{what} under \"{}\"", reading.rule)
-                    })
-                    .collect();
-                format!("depends on the build's rule: {}", answers.join("; "))
-            }
-        },
-        Selection::ByFqdn { chosen: Some(c), .. } => line(c),
-        Selection::ByFqdn { chosen: None, .. } => {
-            "nothing: no certificate matches the FQDN, STARTTLS is not offered".to_owned()
-        }
-    }
-}
-
 fn write_send_connector(out: &mut String, report: &SendReport, now: OffsetDateTime) {
     let how = match &report.selection {
         Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
@@ -122,18 +57,11 @@ fn write_send_connector(out: &mut String, report: &SendReport, now: OffsetDateTi
         Selection::ByFqdn { chosen: None, .. } => {
             "nothing: no certificate with a private key covers the Fqdn".to_owned()
         }
-        selection => presented(selection, now),
+        selection => selection.describe(now),
     };
     let _ = writeln!(out, "    {}", report.connector.name);
     let _ = writeln!(out, "      {how}");
     let _ = writeln!(out, "      presents: {presents}");
-}
-
-fn connector_state(name: Option<String>, presents: &str) -> String {
-    format!(
-        "TlsCertificateName: {}\nPresented certificate: {presents}\n",
-        name.unwrap_or_else(|| "(null)".to_owned())
-    )
 }
 
 fn write_connector(out: &mut String, report: &ConnectorReport, now: OffsetDateTime) {
@@ -148,7 +76,7 @@ fn write_connector(out: &mut String, report: &ConnectorReport, now: OffsetDateTi
     };
     let _ = writeln!(out, "    {}{marker}", connector.identity());
     let _ = writeln!(out, "      {how}");
-    let _ = writeln!(out, "      presents: {}", presented(&report.selection, now));
+    let _ = writeln!(out, "      presents: {}", report.selection.describe(now));
     if let Some(observed) = report.observed {
         let _ = writeln!(
             out,
@@ -274,7 +202,7 @@ pub fn plan(
             let _ = writeln!(
                 out,
                 "  Certificate for hybrid mail flow: {}",
-                certificate_line(target, diagnosis.now)
+                target.line(diagnosis.now)
             );
             let _ = writeln!(
                 out,
@@ -299,45 +227,19 @@ pub fn plan(
                     evidence.file, evidence.position, evidence.field, evidence.value
                 );
             }
-            match &finding.remedy {
-                Remedy::SetReceiveCertificateName { after, .. } => {
-                    let _ = writeln!(out, "    fix: set TlsCertificateName to {after}");
+            match finding.remedy.fix() {
+                Fix::Scripted(step) => {
+                    let _ = writeln!(out, "    fix: {}", step.fix());
                 }
-                Remedy::SetSendCertificateName { after, carrier, .. } => {
-                    let _ = writeln!(
-                        out,
-                        "    fix: set TlsCertificateName to {after}, once for the organisation, in the script of {carrier} (the first source transport server)"
-                    );
-                }
-                Remedy::RemoveCertificate { certificate } => {
-                    let _ = writeln!(
-                        out,
-                        "    fix: back up, then remove Cert:\\LocalMachine\\My\\{} (exact thumbprint)",
-                        certificate.thumbprint
-                    );
-                }
-                Remedy::ImportIntermediate { certificate } => {
-                    let _ = writeln!(
-                        out,
-                        "    fix: import {} ({}) from {} into Cert:\\LocalMachine\\CA",
-                        certificate.thumbprint, certificate.subject, certificate.source.file
-                    );
-                }
-                Remedy::Manual { instruction, command } => {
+                Fix::ByHand { instruction, command } => {
                     let _ = writeln!(out, "    fix (manual): {instruction}");
                     if let Some(command) = command {
-                        let _ = writeln!(out, "      PS> {}", ps::command(command));
+                        let _ = writeln!(out, "      PS> {}", ps::command(&command));
                     }
                 }
             }
         }
-        write_changes(
-            &mut out,
-            server.connectors.as_slice(),
-            server_plan,
-            diagnosis.now,
-            style,
-        );
+        write_changes(&mut out, server_plan, diagnosis.now, style);
     }
     write_not_judged(&mut out, &diagnosis.not_judged, style);
     let summary = summarize(diagnosis, plans);
@@ -346,7 +248,7 @@ pub fn plan(
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
         );
-    } else if summary.change + summary.remove + summary.import + summary.manual == 0 {
+    } else if summary.actions() == 0 {
         let _ = writeln!(
             out,
             "\nNo changes in what was checked, but {} check(s) could not be judged (see \"Not checked\"): give what they need and plan again.",
@@ -401,45 +303,6 @@ fn write_not_judged(out: &mut String, entries: &[NotJudged], style: Style) {
     }
 }
 
-/// The unified diff of the send connector's TlsCertificateName, shared with the change report.
-pub fn send_change_diff(change: &SendConnectorChange, now: OffsetDateTime) -> String {
-    let state = |name: Option<String>| {
-        format!(
-            "TlsCertificateName: {}\n",
-            name.unwrap_or_else(|| "(null)".to_owned())
-        )
-    };
-    let before = state(change.before.as_ref().map(ToString::to_string));
-    let after = format!(
-        "{}Certificate on this server: {}\n",
-        state(Some(change.after.to_string())),
-        certificate_line(&change.certificate, now)
-    );
-    unified_diff(&before, &after)
-}
-
-/// The unified diff of a connector's current and desired state, shared with the change report.
-pub fn change_diff(reports: &[ConnectorReport], change: &ConnectorChange, now: OffsetDateTime) -> String {
-    let current = reports
-        .iter()
-        .find(|r| r.connector.identity() == change.identity)
-        .map(|r| presented(&r.selection, now))
-        .unwrap_or_default();
-    let before = connector_state(change.before.as_ref().map(ToString::to_string), &current);
-    let after = connector_state(
-        Some(change.after.to_string()),
-        &certificate_line(&change.certificate, now),
-    );
-    unified_diff(&before, &after)
-}
-
-fn unified_diff(current: &str, desired: &str) -> String {
-    TextDiff::from_lines(current, desired)
-        .unified_diff()
-        .header("current", "desired")
-        .to_string()
-}
-
 /// A diff under a change line: additions green, removals red.
 fn write_painted_diff(out: &mut String, diff: &str, style: Style) {
     for line in diff.lines() {
@@ -452,51 +315,23 @@ fn write_painted_diff(out: &mut String, diff: &str, style: Style) {
     }
 }
 
-fn write_changes(
-    out: &mut String,
-    reports: &[ConnectorReport],
-    plan: &ServerPlan,
-    now: OffsetDateTime,
-    style: Style,
-) {
+fn write_changes(out: &mut String, plan: &ServerPlan, now: OffsetDateTime, style: Style) {
     if plan.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n  Changes, in execution order:");
-    for import in &plan.imports {
-        let _ = writeln!(
-            out,
-            "  {} import into Cert:\\LocalMachine\\CA: {}",
-            style.green("+"),
-            certificate_line(&import.certificate, now)
-        );
-    }
-    for removal in &plan.removals {
-        let _ = writeln!(
-            out,
-            "  {} remove from Cert:\\LocalMachine\\My (after a backup): {}",
-            style.red("-"),
-            certificate_line(&removal.certificate, now)
-        );
-    }
-    for change in &plan.changes {
-        let _ = writeln!(
-            out,
-            "  {} receive connector {}",
-            style.yellow("~"),
-            change.identity
-        );
-        write_painted_diff(out, &change_diff(reports, change, now), style);
-    }
-    for change in &plan.send_changes {
-        let _ = writeln!(
-            out,
-            "  {} send connector {} (organisation-wide, changed once, from this server; source servers {})",
-            style.yellow("~"),
-            change.identity,
-            change.source_servers.join(", ")
-        );
-        write_painted_diff(out, &send_change_diff(change, now), style);
+    for planned in &plan.steps {
+        let change = planned.step.change(now);
+        let sign = change.sign.to_string();
+        let sign = match change.sign {
+            '+' => style.green(&sign),
+            '-' => style.red(&sign),
+            _ => style.yellow(&sign),
+        };
+        let _ = writeln!(out, "  {sign} {}", change.head);
+        if let Some(diff) = &change.diff {
+            write_painted_diff(out, diff, style);
+        }
     }
     for service in &plan.restarts {
         let _ = writeln!(

@@ -11,6 +11,11 @@
 param([string] $CasesFile)
 
 BeforeDiscovery {
+    # The commands the simulation can make fail: each calls Invoke-SimulatedFault (directly or
+    # through its connector helpers) with its own name. No kind of step is named here: a new
+    # kind's commands get their fault cases once the simulation implements them.
+    Import-Module (Join-Path $PSScriptRoot 'SimulatedExchange.psm1') -Force
+    $faultable = @(Get-SimulatedFaultableCommand)
     $cases = @(Get-Content -LiteralPath $CasesFile -Raw | ConvertFrom-Json | ForEach-Object {
         $case = @{}
         foreach ($property in $_.PSObject.Properties) { $case[$property.Name] = $property.Value }
@@ -28,8 +33,9 @@ BeforeDiscovery {
                 }
             }
         } | Sort-Object -Unique)
-        $case.Changers = @($names | Where-Object { $_ -in 'Set-ReceiveConnector', 'Set-SendConnector', 'Remove-Item', 'Import-Certificate', 'Export-Certificate' })
-        $case.Readers = @($names | Where-Object { $_ -in 'Get-ReceiveConnector', 'Get-SendConnector', 'Get-ExchangeCertificate' })
+        # Readers are the Get- commands; the restart has cases of its own.
+        $case.Changers = @($names | Where-Object { $_ -in $faultable -and $_ -notlike 'Get-*' -and $_ -ne 'Restart-Service' })
+        $case.Readers = @($names | Where-Object { $_ -in $faultable -and $_ -like 'Get-*' })
         $case
     })
 }
@@ -79,7 +85,8 @@ BeforeAll {
         $calls = @((Get-SimulatedState).Calls)
         $firstRestart = [array]::IndexOf($calls, 'Restart-Service')
         if ($firstRestart -ge 0) {
-            $later = @($calls[$firstRestart..($calls.Count - 1)] | Where-Object { $_ -in 'Set-ReceiveConnector', 'Set-SendConnector', 'Remove-Item', 'Import-Certificate' })
+            $changers = @(Get-SimulatedFaultableCommand | Where-Object { $_ -notlike 'Get-*' -and $_ -ne 'Restart-Service' })
+            $later = @($calls[$firstRestart..($calls.Count - 1)] | Where-Object { $_ -in $changers })
             $later | Should -BeNullOrEmpty -Because 'services restart after all changes'
         }
     }

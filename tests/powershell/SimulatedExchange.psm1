@@ -228,6 +228,14 @@ function Initialize-SimulatedExchange {
 function Get-SimulatedState { return $script:State }
 
 <# .SYNOPSIS Makes -Command fail in -Mode (Throw, NonTerminating, Silent); -Mode None clears it. #>
+# The commands the simulation can make fail: each calls Invoke-SimulatedFault (directly or
+# through its connector helpers) with its own name, so the tests find them without a list.
+function Get-SimulatedFaultableCommand {
+    @(Get-Command -Module SimulatedExchange -CommandType Function | Where-Object {
+            $_.Definition -match ("-Command '" + [regex]::Escape($_.Name) + "'")
+        } | ForEach-Object { $_.Name } | Sort-Object)
+}
+
 function Set-SimulatedFault {
     param([Parameter(Mandatory)] [string] $Command, [ValidateSet('Throw', 'NonTerminating', 'Silent', 'None')] [string] $Mode)
     if ($Mode -eq 'None') { $script:State.Faults.Remove($Command) } else { $script:State.Faults[$Command] = $Mode }

@@ -1,8 +1,11 @@
-//! HT001 `hybrid-connector-without-certificate-name`: the rule's documentation and metadata
-//! (checked with HT002 to HT005 in `diagnose::connector_findings`, which judges a hybrid
-//! connector's one certificate selection).
+//! HT001 `hybrid-connector-without-certificate-name`: the rule's documentation, metadata and
+//! check, which reports its fault of the judgement of a hybrid connector (`diagnose::connector`).
 
 use super::{Rule, Severity};
+use crate::diagnose::connector::{Fault, Verdict};
+use crate::diagnose::context::Context;
+use crate::diagnose::{certificate_evidence, describe, name_evidence, Findings};
+use crate::model::ExchangeRelease;
 
 pub const RULE: Rule = Rule {
     code: "HT001",
@@ -60,4 +63,36 @@ Exchange 2010, always.
 - Microsoft Learn, Set-ReceiveConnector, parameter TlsCertificateName (the
   `<I>X.500Issuer<S>X.500Subject` syntax).
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// A hybrid connector without TlsCertificateName presents what the FQDN search finds.
+fn check(context: &Context, findings: &mut Findings) {
+    for judgement in &context.judgements {
+        let Verdict::Wrong {
+            fault: Fault::NoCertificateName { search, chosen },
+            fix,
+            ..
+        } = &judgement.verdict
+        else {
+            continue;
+        };
+        let identity = judgement.connector.identity();
+        let search = search.as_deref().unwrap_or("the server FQDN");
+        let presented = match chosen {
+            Some(c) => format!("Exchange falls back to a search by {search} and presents {}", describe(c)),
+            None => format!("Exchange falls back to a search by {search} and finds no certificate, so STARTTLS is not offered"),
+        };
+        let mut evidence = vec![name_evidence(judgement.connector)];
+        if let Some(c) = chosen {
+            evidence.push(certificate_evidence(c, "Subject", c.subject.clone()));
+        }
+        let message = if context.server.release == ExchangeRelease::Exchange2010 {
+            format!("{identity} is on Exchange 2010, which has no TlsCertificateName; {presented}")
+        } else {
+            format!("TlsCertificateName of {identity} is null; {presented}")
+        };
+        findings.push(identity, message, evidence, fix.clone());
+    }
+}

@@ -1,7 +1,10 @@
-//! HT002 `certificate-name-not-found`: the rule's documentation and metadata (checked with HT001,
-//! HT003 to HT005 in `diagnose::connector_findings`).
+//! HT002 `certificate-name-not-found`: the rule's documentation, metadata and check, which
+//! reports its fault of the judgement of a hybrid connector (`diagnose::connector`).
 
 use super::{Rule, Severity};
+use crate::diagnose::connector::{Fault, Verdict};
+use crate::diagnose::context::Context;
+use crate::diagnose::{certificate_evidence, date, name_evidence, Findings};
 
 pub const RULE: Rule = Rule {
     code: "HT002",
@@ -46,4 +49,40 @@ for SMTP (answer **No** to replacing the default certificate), and plan again.
 - Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025): no
   eligible certificate means no STARTTLS and event 12014.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// A hybrid connector's TlsCertificateName names no valid certificate of the server.
+fn check(context: &Context, findings: &mut Findings) {
+    for judgement in &context.judgements {
+        let Verdict::Wrong {
+            fault: Fault::NameNotFound { invalid },
+            fix,
+            ..
+        } = &judgement.verdict
+        else {
+            continue;
+        };
+        let identity = judgement.connector.identity();
+        let mut evidence = vec![name_evidence(judgement.connector)];
+        let detail = if invalid.is_empty() {
+            format!(
+                "no certificate with that issuer and subject is among the {} certificates exported from {}",
+                context.store.len(),
+                context.server.name
+            )
+        } else {
+            for c in invalid {
+                evidence.push(certificate_evidence(c, "NotAfter", date(c.not_after)));
+            }
+            format!("the matching certificates are not valid at {}", date(context.now))
+        };
+        findings.push(
+            identity.clone(),
+            format!("TlsCertificateName of {identity} names a certificate Exchange cannot use: {detail}"),
+            evidence,
+            fix.clone(),
+        );
+    }
+}

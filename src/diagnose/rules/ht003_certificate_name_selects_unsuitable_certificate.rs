@@ -1,7 +1,10 @@
-//! HT003 `certificate-name-selects-unsuitable-certificate`: the rule's documentation and metadata
-//! (checked with HT001, HT002, HT004, HT005 in `diagnose::connector_findings`).
+//! HT003 `certificate-name-selects-unsuitable-certificate`: the rule's documentation, metadata
+//! and check, which reports its fault of the judgement of a hybrid connector (`diagnose::connector`).
 
 use super::{Rule, Severity};
+use crate::diagnose::connector::{Fault, Verdict};
+use crate::diagnose::context::Context;
+use crate::diagnose::{certificate_evidence, describe, name_evidence, Findings};
 
 pub const RULE: Rule = Rule {
     code: "HT003",
@@ -37,4 +40,36 @@ When no installed certificate qualifies (HT005).
 - Exchange Team blog (learn.microsoft.com archive), "... 450 4.7.320 Certificate validation failed
   error": `MSG=SubjectMismatch` when the presented certificate does not name the hybrid FQDN.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// A hybrid connector's TlsCertificateName selects a certificate that cannot serve hybrid mail.
+fn check(context: &Context, findings: &mut Findings) {
+    for judgement in &context.judgements {
+        let Verdict::Wrong { fault, fix, .. } = &judgement.verdict else {
+            continue;
+        };
+        let connector = judgement.connector;
+        let identity = connector.identity();
+        let (message, evidence) = match fault {
+            Fault::Unsuitable { selected, reasons } => (
+                format!("TlsCertificateName of {identity} selects {}, which {}", describe(selected), reasons.join(", ")),
+                vec![name_evidence(connector), certificate_evidence(selected, "Subject", selected.subject.clone())],
+            ),
+            Fault::OnlyWithoutKey { valid } => (
+                format!(
+                    "TlsCertificateName of {identity} matches only certificates without a private key ({})",
+                    valid.iter().map(|c| c.thumbprint.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                valid
+                    .iter()
+                    .map(|c| certificate_evidence(c, "HasPrivateKey", "false".to_owned()))
+                    .chain([name_evidence(connector)])
+                    .collect(),
+            ),
+            Fault::NoCertificateName { .. } | Fault::NameNotFound { .. } => continue,
+        };
+        findings.push(identity, message, evidence, fix.clone());
+    }
+}

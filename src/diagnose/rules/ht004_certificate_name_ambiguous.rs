@@ -1,7 +1,10 @@
-//! HT004 `certificate-name-ambiguous`: the rule's documentation and metadata (checked with HT001 to
-//! HT003, HT005 in `diagnose::connector_findings`).
+//! HT004 `certificate-name-ambiguous`: the rule's documentation, metadata and check, which
+//! reports its verdict of the judgement of a hybrid connector (`diagnose::connector`).
 
 use super::{Rule, Severity};
+use crate::diagnose::connector::Verdict;
+use crate::diagnose::context::Context;
+use crate::diagnose::{certificate_evidence, Findings, Remedy};
 
 pub const RULE: Rule = Rule {
     code: "HT004",
@@ -46,4 +49,38 @@ Always review which copy holds the private key before removing anything, and bac
   2019 and SE: among certificates with the same issuer and subject the newest expiration wins. The
   two disagree, so hybridtls plans nothing that depends on which is right.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// A hybrid connector's TlsCertificateName matches several valid certificates with a key.
+fn check(context: &Context, findings: &mut Findings) {
+    for judgement in &context.judgements {
+        let Verdict::Ambiguous { matches, readings } = &judgement.verdict else {
+            continue;
+        };
+        let identity = judgement.connector.identity();
+        let picks: Vec<String> = readings
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} under \"{}\"",
+                    r.presents.map_or("nothing", |c| c.thumbprint.as_str()),
+                    r.rule
+                )
+            })
+            .collect();
+        let message = format!(
+            "TlsCertificateName of {identity} matches {} valid certificates with a private key; on {} Exchange picks {}",
+            matches.len(),
+            context.server.release.label(),
+            picks.join("; "),
+        );
+        let evidence = matches.iter().map(|c| certificate_evidence(c, "Thumbprint", c.thumbprint.clone())).collect();
+        let instruction = format!(
+            "keep one certificate with this issuer and subject in Cert:\\LocalMachine\\My; back up the others (Export-Certificate -Type CERT) and remove them by full thumbprint ({})",
+            matches.iter().map(|c| c.thumbprint.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        findings.push(identity, message, evidence, Remedy::manual(instruction));
+    }
+}

@@ -1,7 +1,9 @@
-//! HT005 `no-qualifying-certificate`: the rule's documentation and metadata (raised by
-//! `diagnose::diagnose_server` when `connector_findings` finds no certificate that qualifies).
+//! HT005 `no-qualifying-certificate`: the rule's documentation, metadata and check, which reports
+//! the hybrid connectors whose judgement (`diagnose::connector`) leaves them needing a new certificate.
 
 use super::{Rule, Severity};
+use crate::diagnose::context::Context;
+use crate::diagnose::{certificate_evidence, disqualifications, install_certificate_instruction, Findings, Remedy};
 
 pub const RULE: Rule = Rule {
     code: "HT005",
@@ -35,4 +37,35 @@ Always: hybridtls does not create or request certificates.
 - Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
   eligible certificates have a private key and a CN or SAN holding the FQDN.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// No certificate of the server qualifies, so a hybrid connector can only be fixed with a new one.
+fn check(context: &Context, findings: &mut Findings) {
+    if !context.needs_new_certificate() {
+        return;
+    }
+    let (server, store, names, now) = (context.server, &context.store, context.names, context.now);
+    let evidence = store
+        .iter()
+        .map(|c| {
+            certificate_evidence(
+                c,
+                "Subject",
+                format!("{}: {}", c.subject, disqualifications(c, names, now).join(", ")),
+            )
+        })
+        .collect();
+    findings.push(
+        server.name.clone(),
+        format!(
+            "none of the {} certificates exported from {} has a private key, is valid, is CA-issued and covers {}",
+            store.len(),
+            server.name,
+            names.join(", ")
+        ),
+        evidence,
+        Remedy::manual(install_certificate_instruction(names)),
+    );
+}

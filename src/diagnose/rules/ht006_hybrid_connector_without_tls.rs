@@ -1,10 +1,10 @@
 //! HT006 `hybrid-connector-without-tls`: the rule's documentation, metadata and check.
 
 use super::{Rule, Severity};
+use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
-use crate::input::exchange::AUTH_TLS;
-use crate::model::ReceiveConnector;
+use crate::model::{AuthMechanism, ReceiveConnector};
 
 pub const RULE: Rule = Rule {
     code: "HT006",
@@ -39,6 +39,8 @@ Always.
   "the connector must have AuthMechanism containing Tls", otherwise STARTTLS is not offered.
 - Microsoft Learn, Set-ReceiveConnector, parameter AuthMechanism.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// The AuthMechanism the Hybrid Configuration Wizard sets on the hybrid receive connector.
@@ -46,11 +48,16 @@ const HYBRID_AUTH_MECHANISM: &str = "Tls, Integrated, BasicAuth, BasicAuthRequir
 
 /// The hybrid connector must offer STARTTLS: its AuthMechanism must include Tls. Without the
 /// property (left out of the export) the check is not judged; no connector lacks the value.
-pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for report in context.hybrid_reports() {
+        check_connector(report.connector, findings);
+    }
+}
+
+fn check_connector(connector: &ReceiveConnector, findings: &mut Findings) {
     let identity = connector.identity();
     let Some(mechanism) = connector.auth_mechanism else {
         findings.not_judged(
-            &RULE,
             identity,
             Missing::Property {
                 property: "AuthMechanism",
@@ -60,18 +67,17 @@ pub(in crate::diagnose) fn check(connector: &ReceiveConnector, findings: &mut Fi
         );
         return;
     };
-    if mechanism & AUTH_TLS != 0 {
+    if mechanism.contains(AuthMechanism::TLS) {
         return;
     }
     findings.push(
-        &RULE,
         identity.clone(),
         format!("AuthMechanism of {identity} does not include Tls, so STARTTLS is not offered"),
         vec![Evidence {
             file: connector.source.file.clone(),
             position: connector.source.position.clone(),
             field: "AuthMechanism".to_owned(),
-            value: mechanism.to_string(),
+            value: mechanism.bits().to_string(),
         }],
         Remedy::Manual {
             instruction: format!(

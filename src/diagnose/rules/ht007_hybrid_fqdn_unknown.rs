@@ -2,8 +2,8 @@
 
 use super::{Rule, Severity};
 
-use crate::diagnose::{ConnectorReport, Findings, Remedy};
-use crate::model::Server;
+use crate::diagnose::context::Context;
+use crate::diagnose::{Findings, Remedy};
 
 pub const RULE: Rule = Rule {
     code: "HT007",
@@ -32,19 +32,15 @@ Always: give the name.
 - Microsoft Learn, Set-OutboundConnector, parameter TlsDomain: the name Exchange Online checks the
   on-premises certificate against (TlsSettings DomainValidation).
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// With hybrid connectors but no hybrid FQDN, no certificate can be judged.
-pub(in crate::diagnose) fn check(
-    server: &Server,
-    names_known: bool,
-    hybrid_reports: &[&ConnectorReport],
-    findings: &mut Findings,
-) {
-    if !names_known && !hybrid_reports.is_empty() {
+fn check(context: &Context, findings: &mut Findings) {
+    if context.hybrid.is_none() && context.hybrid_reports().next().is_some() {
         findings.push(
-            &RULE,
-            server.name.clone(),
+            context.server.name.clone(),
             "the name Exchange Online uses to reach this server is unknown, so certificates cannot be judged".to_owned(),
             vec![],
             Remedy::manual("run again with --fqdn <hybrid FQDN>, e.g. the TlsDomain of the Exchange Online outbound connector".to_owned()),

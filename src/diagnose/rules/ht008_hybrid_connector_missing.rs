@@ -2,8 +2,8 @@
 
 use super::{Rule, Severity};
 
-use crate::diagnose::{ConnectorReport, Findings, Remedy};
-use crate::model::Server;
+use crate::diagnose::context::Context;
+use crate::diagnose::{Findings, Remedy};
 
 pub const RULE: Rule = Rule {
     code: "HT008",
@@ -31,13 +31,15 @@ Always.
   `mail.protection.outlook.com:AcceptCloudServicesMail` (Exchange 2013 and later) and
   `AcceptOorgProtocol` (Exchange 2010) mark the connector Exchange Online delivers to.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// A server with receive connectors needs one Exchange Online delivers to.
-pub(in crate::diagnose) fn check(server: &Server, reports: &[ConnectorReport], findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    let (server, reports) = (context.server, &context.reports);
     if !reports.is_empty() && !reports.iter().any(|r| r.hybrid) {
         findings.push(
-            &RULE,
             server.name.clone(),
             format!(
                 "none of the {} receive connectors of {} is a hybrid connector",

@@ -4,9 +4,11 @@ use super::{Rule, Severity};
 use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Export, Missing};
-use crate::diagnose::select::{named_readings, Direction, Release};
-use crate::diagnose::{certificate_evidence, date, has_key, Findings, Remedy};
-use crate::model::{Certificate, Inventory, Server, Store, TlsCertificateName};
+use crate::diagnose::context::Context;
+use crate::diagnose::select::{named_readings, Direction};
+use crate::diagnose::{certificate_evidence, date, has_key, sourced_send_connectors, Findings, Remedy};
+use crate::model::{Certificate, ExchangeRelease, Inventory, Server, Store, TlsCertificateName};
+use crate::steps::RemoveCertificate;
 
 pub const RULE: Rule = Rule {
     code: "HT009",
@@ -72,22 +74,36 @@ over remoting although the key exists): list the store on the server and plan ag
 - The sources disagree on which copy wins, so the copy is removed whichever reading holds: with
   it gone, every reading gives the certificate with the key.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// Key-less copies of the certificates hybrid mail names on the server, in the store listing
+/// that shows them (judged where there are hybrid connectors to look at and certificates).
+fn check(context: &Context, findings: &mut Findings) {
+    if context.judges_store() {
+        needs(context.inventory, context.server, &context.store, findings);
+    }
+    if !context.store.is_empty() {
+        let lookups = name_lookups(context);
+        check_lookups(&lookups, &context.store, context.server.release, context.now, findings);
+    }
+}
 
 /// One lookup of a `TlsCertificateName` on this server: a receive connector's or a send
 /// connector's.
-pub(in crate::diagnose) struct Lookup<'a> {
+struct Lookup<'a> {
     /// Who looks the name up, for the message (`send connector "Outbound to Office 365"`).
-    pub what: String,
-    pub name: &'a TlsCertificateName,
-    pub direction: Direction,
+    what: String,
+    name: &'a TlsCertificateName,
+    direction: Direction,
 }
 
 /// A key-less copy is seen only in the `Cert:\LocalMachine\My` listing: Get-ExchangeCertificate
 /// lists only certificates with a private key (Wesselius 2019, in Sources). The listing must
 /// also say which certificates have their key: one without `HasPrivateKey` (`Get-ChildItem
 /// Cert:\LocalMachine\My | Export-Clixml` keeps only RawData) hides every key-less copy.
-pub(in crate::diagnose) fn needs(
+fn needs(
     inventory: &Inventory,
     server: &Server,
     store: &[&Certificate],
@@ -95,7 +111,6 @@ pub(in crate::diagnose) fn needs(
 ) {
     if !inventory.store_listed(&server.name, Store::My) {
         findings.not_judged(
-            &RULE,
             server.name.clone(),
             Missing::Export(Export::StoreListing(Store::My)),
         );
@@ -104,7 +119,6 @@ pub(in crate::diagnose) fn needs(
         .find(|c| c.from_store_listing && c.has_private_key.is_none())
     {
         findings.not_judged(
-            &RULE,
             server.name.clone(),
             Missing::Property {
                 property: "HasPrivateKey",
@@ -126,10 +140,10 @@ struct Shadow<'a> {
 
 /// Key-less copies that a lookup may pick under some documented rule for `release`: TLS then
 /// fails on that side.
-pub(in crate::diagnose) fn check(
+fn check_lookups(
     lookups: &[Lookup],
     store: &[&Certificate],
-    release: Option<Release>,
+    release: ExchangeRelease,
     now: OffsetDateTime,
     findings: &mut Findings,
 ) {
@@ -174,7 +188,7 @@ pub(in crate::diagnose) fn check(
             }
         }
     }
-    let release = release.map_or("an unknown release", Release::label);
+    let release = release.label();
     for shadow in shadows.into_iter().filter(|s| !s.picked.is_empty()) {
         let copy = shadow.copy;
         let object = format!("{}\\{}", crate::model::Store::My.path(), copy.thumbprint);
@@ -203,15 +217,61 @@ pub(in crate::diagnose) fn check(
             ));
         }
         let remedy = if copy.from_store_listing {
-            Remedy::RemoveCertificate {
-                certificate: Box::new(copy.clone()),
-            }
+            Remedy::step(RemoveCertificate {
+                certificate: copy.clone(),
+            })
         } else {
             Remedy::manual(format!(
                     "HasPrivateKey is false only in the Get-ExchangeCertificate export, which can be wrong over remoting: list Cert:\\LocalMachine\\My\\{} on the server (or use `hybridtls collect`) and plan again",
                     copy.thumbprint
                 ))
         };
-        findings.push(&RULE, object, message, evidence, remedy);
+        findings.push(object, message, evidence, remedy);
     }
+}
+
+/// Every `TlsCertificateName` looked up on the server for hybrid mail: the names its hybrid
+/// receive connectors are meant to use, and those of the send connectors to Exchange Online it
+/// sources. Without a send connector export, the receive names stand in for the send side,
+/// which the Hybrid Configuration Wizard sets to the same certificate.
+fn name_lookups<'n>(context: &'n Context) -> Vec<Lookup<'n>> {
+    let (inventory, server) = (context.inventory, context.server);
+    // On Exchange 2010 receive connectors find their certificate by FQDN, never by name.
+    let named_receive = server.release != ExchangeRelease::Exchange2010;
+    let mut lookups: Vec<Lookup> = context
+        .intended
+        .iter()
+        .filter(|_| named_receive)
+        .map(|(_, name)| Lookup {
+            what: "the hybrid receive connector".to_owned(),
+            name,
+            direction: Direction::Receive,
+        })
+        .collect();
+    let send_exported = inventory
+        .inputs
+        .iter()
+        .any(|input| input.kind == crate::model::InputKind::SendConnectors);
+    if send_exported {
+        lookups.extend(
+            sourced_send_connectors(inventory, server).filter_map(|connector| {
+                Some(Lookup {
+                    what: format!("send connector {:?}", connector.name),
+                    name: connector.tls_certificate_name.as_ref()?,
+                    direction: Direction::Send,
+                })
+            }),
+        );
+    } else {
+        lookups.extend(context.intended.iter().map(|(_, name)| {
+            Lookup {
+                what:
+                    "the send connector to Exchange Online (not exported; the HCW names the same certificate)"
+                        .to_owned(),
+                name,
+                direction: Direction::Send,
+            }
+        }));
+    }
+    lookups
 }

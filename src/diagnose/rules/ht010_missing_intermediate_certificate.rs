@@ -1,7 +1,13 @@
-//! HT010 `missing-intermediate-certificate`: the rule's documentation and metadata (checked with
-//! HT011 in `diagnose::chain::findings`, which builds the chain both judge).
+//! HT010 `missing-intermediate-certificate`: the rule's documentation, metadata and check, which
+//! reports its gaps of the chain walk it shares with HT011 (`diagnose::chain`).
 
 use super::{Rule, Severity};
+use crate::diagnose::chain::Gap;
+use crate::diagnose::context::Context;
+use crate::diagnose::needs::{Export, Missing};
+use crate::diagnose::{certificate_evidence, Findings, Remedy};
+use crate::model::Store;
+use crate::steps::ImportIntermediate;
 
 pub const RULE: Rule = Rule {
     code: "HT010",
@@ -43,4 +49,74 @@ identifier; download it from the CA's repository and plan again with the file.
   not send the intermediate chain; import the intermediates into Cert:\LocalMachine\CA with
   `Import-Certificate -CertStoreLocation cert:\LocalMachine\CA`.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// The chains of the certificates hybrid mail presents must be complete on the server. Without
+/// the CA listing no intermediate can be called missing, so the check is not judged.
+fn check(context: &Context, findings: &mut Findings) {
+    let server = &context.server.name;
+    if context.judges_store() && !context.inventory.store_listed(server, Store::Ca) {
+        findings.not_judged(server.clone(), Missing::Export(Export::StoreListing(Store::Ca)));
+    }
+    for walk in &context.chains {
+        let leaf = walk.leaf;
+        let Some(gaps) = &walk.gaps else {
+            findings.without_raw_data(leaf);
+            continue;
+        };
+        for gap in gaps {
+            match gap {
+                Gap::IntermediateNotInstalled(issuer) => {
+                    let evidence = vec![
+                        certificate_evidence(leaf, "Issuer", leaf.issuer.clone()),
+                        certificate_evidence(issuer, "Thumbprint", issuer.thumbprint.clone()),
+                    ];
+                    let message = format!(
+                        "the intermediate {} ({}) in the chain of {} is in neither Cert:\\LocalMachine\\CA nor My on {server}, so the server does not send it",
+                        issuer.thumbprint, issuer.subject, leaf.thumbprint
+                    );
+                    let remedy = if issuer.store == Store::File {
+                        Remedy::step(ImportIntermediate {
+                            certificate: (*issuer).clone(),
+                        })
+                    } else {
+                        Remedy::manual(format!(
+                            "import {} ({}) into Cert:\\LocalMachine\\CA on {server}",
+                            issuer.thumbprint, issuer.subject
+                        ))
+                    };
+                    findings.push(issuer.thumbprint.clone(), message, evidence, remedy);
+                }
+                Gap::IssuerNotFound {
+                    issuer,
+                    key_id,
+                    top_is_intermediate,
+                } => {
+                    let kind = if *top_is_intermediate {
+                        "the root or a further intermediate"
+                    } else {
+                        "the intermediate"
+                    };
+                    let key = key_id
+                        .as_ref()
+                        .map(|k| format!(" (authority key identifier {k})"))
+                        .unwrap_or_default();
+                    findings.push(
+                        issuer.clone(),
+                        format!(
+                            "no certificate for the issuer {issuer}{key} ({kind}) of the chain of {} is installed on {server} or was supplied",
+                            leaf.thumbprint
+                        ),
+                        vec![certificate_evidence(leaf, "Issuer", leaf.issuer.clone())],
+                        Remedy::manual(format!(
+                            "download the CA certificate of {issuer}{key} from the CA's repository, give it to hybridtls as a .cer or .pem file next to the exports, and plan again"
+                        )),
+                    );
+                }
+                Gap::RootNotInRootStore(_) => {}
+            }
+        }
+    }
+}

@@ -1,7 +1,12 @@
-//! HT011 `root-not-in-root-store`: the rule's documentation and metadata (checked with HT010 in
-//! `diagnose::chain::findings`, which builds the chain both judge).
+//! HT011 `root-not-in-root-store`: the rule's documentation, metadata and check, which reports
+//! its gaps of the chain walk it shares with HT010 (`diagnose::chain`).
 
 use super::{Rule, Severity};
+use crate::diagnose::chain::Gap;
+use crate::diagnose::context::Context;
+use crate::diagnose::needs::{Export, Missing};
+use crate::diagnose::{certificate_evidence, Findings, Remedy};
+use crate::model::Store;
 
 pub const RULE: Rule = Rule {
     code: "HT011",
@@ -43,4 +48,34 @@ Always.
 - Windows obtains trusted roots through automatic root certificate updates; a root missing from the
   exported Root store may still be fetched when it is needed, so this is a warning.
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// The roots of the chains of the certificates hybrid mail presents must be trusted on the
+/// server. Without the Root listing no root can be called missing, so the check is not judged.
+fn check(context: &Context, findings: &mut Findings) {
+    let server = &context.server.name;
+    if context.judges_store() && !context.inventory.store_listed(server, Store::Root) {
+        findings.not_judged(server.clone(), Missing::Export(Export::StoreListing(Store::Root)));
+    }
+    for walk in &context.chains {
+        for gap in walk.gaps.iter().flatten() {
+            let Gap::RootNotInRootStore(root) = gap else {
+                continue;
+            };
+            findings.push(
+                root.thumbprint.clone(),
+                format!(
+                    "the root {} ({}) of {}'s chain is not in Cert:\\LocalMachine\\Root on {server}",
+                    root.thumbprint, root.subject, walk.leaf.thumbprint
+                ),
+                vec![certificate_evidence(root, "Subject", root.subject.clone())],
+                Remedy::manual(format!(
+                    "check that {} is a root your organisation trusts and that Windows root certificate updates reach {server}; roots are never imported automatically",
+                    root.subject
+                )),
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{certificate_evidence, date, renew, Findings};
 use crate::model::Certificate;
 
@@ -39,6 +40,8 @@ Always: hybridtls does not request certificates.
 - Microsoft Learn, "Selection of inbound STARTTLS certificates": an expired certificate found by
   `TlsCertificateName` is not selected (event 12014); one found by the FQDN search logs 12016.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// Below this many days of lifetime left HealthChecker shows a certificate yellow.
@@ -47,7 +50,13 @@ const WARNING_DAYS: i64 = 60;
 const URGENT_DAYS: i64 = 30;
 
 /// The certificate hybrid mail will present expires within 60 days of the evaluation time.
-pub(in crate::diagnose) fn check(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for (certificate, _) in &context.intended {
+        check_certificate(certificate, context.now, findings);
+    }
+}
+
+fn check_certificate(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
     let days_left = (certificate.not_after - now).whole_days();
     if !(0..WARNING_DAYS).contains(&days_left) {
         return;
@@ -58,7 +67,6 @@ pub(in crate::diagnose) fn check(certificate: &Certificate, now: OffsetDateTime,
         "under 60 days: plan the renewal"
     };
     findings.push(
-        &RULE,
         certificate.thumbprint.clone(),
         format!(
             "{} expires on {} ({days_left} days after the evaluation time, {urgency})",

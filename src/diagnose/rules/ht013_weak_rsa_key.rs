@@ -2,6 +2,7 @@
 
 use super::{Rule, Severity};
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{certificate_evidence, renew, Findings};
 use crate::model::Certificate;
 
@@ -33,19 +34,26 @@ Always.
 - CSS-Exchange HealthChecker, `Invoke-AnalyzerSecurityExchangeCertificates.ps1`: a key smaller than
   2048 bits is shown red ("It's recommended to use a key size of at least 2048 bit").
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// The certificate hybrid mail will present has an RSA key shorter than 2048 bits.
-pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for (certificate, _) in &context.intended {
+        check_certificate(certificate, findings);
+    }
+}
+
+fn check_certificate(certificate: &Certificate, findings: &mut Findings) {
     let Some(facts) = &certificate.facts else {
-        findings.without_raw_data(&RULE, certificate);
+        findings.without_raw_data(certificate);
         return;
     };
     if facts.key_algorithm != "RSA" || facts.key_bits == 0 || facts.key_bits >= 2048 {
         return;
     }
     findings.push(
-        &RULE,
         certificate.thumbprint.clone(),
         format!("{} has a {}-bit RSA key", certificate.thumbprint, facts.key_bits),
         vec![certificate_evidence(

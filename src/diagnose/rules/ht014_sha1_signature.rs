@@ -2,6 +2,7 @@
 
 use super::{Rule, Severity};
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{certificate_evidence, renew, Findings};
 use crate::model::Certificate;
 
@@ -34,19 +35,26 @@ Always.
   outside the SHA-2 family is flagged ("It's recommended to use a hash algorithm from the SHA-2
   family", https://aka.ms/HC-SSLBP).
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// The certificate hybrid mail will present is signed with SHA-1.
-pub(in crate::diagnose) fn check(certificate: &Certificate, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for (certificate, _) in &context.intended {
+        check_certificate(certificate, findings);
+    }
+}
+
+fn check_certificate(certificate: &Certificate, findings: &mut Findings) {
     let Some(facts) = &certificate.facts else {
-        findings.without_raw_data(&RULE, certificate);
+        findings.without_raw_data(certificate);
         return;
     };
     if !facts.signature_algorithm.to_ascii_lowercase().starts_with("sha1") {
         return;
     }
     findings.push(
-        &RULE,
         certificate.thumbprint.clone(),
         format!(
             "{} is signed with {}",

@@ -4,12 +4,14 @@ use super::{Rule, Severity};
 use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Export, NotJudged};
+use crate::diagnose::context::Context;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
-    ManualCommand, Remedy, ServerIndex, Target,
+    Remedy, ServerIndex,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
+use crate::steps::SetSendCertificateName;
 
 pub const RULE: Rule = Rule {
     code: "HT015",
@@ -87,11 +89,13 @@ certificate with the same issuer and subject as the Mailbox servers.
   queues `454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not
   be found.` (exchange-formats.md §3.2, §5).
 "#,
+    check,
+    organisation_needs: Some(needs),
 };
 
 /// The check reads the Get-SendConnector export, and in it `SourceTransportServers`: without
 /// them no server is known to send to Exchange Online, which is not "every server is fine".
-pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
     crate::diagnose::send_connector_export_missing(&RULE, inventory, list);
     for connector in inventory
         .send_connectors
@@ -113,15 +117,13 @@ pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged
 /// A send connector is one object of the organisation (in Active Directory), so when the fix is
 /// scripted it is scripted once, in the script of the first source server in sorted order (the
 /// carrier, see [`automation`]); otherwise the finding says what to set by hand and why.
-pub(in crate::diagnose) fn check(
-    inventory: &Inventory,
-    index: &ServerIndex,
-    server: &Server,
-    store: &[&Certificate],
-    target: Result<&Target, &[String]>,
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) {
+fn check(context: &Context, findings: &mut Findings) {
+    let (inventory, server, store, now) = (context.inventory, context.server, &context.store, context.now);
+    // Without the hybrid names (HT007) or the server's certificates (HT017) nothing is judged.
+    if context.hybrid.is_none() || store.is_empty() {
+        return;
+    }
+    let target = context.target.as_ref().ok_or(context.names);
     for connector in sourced_send_connectors(inventory, server) {
         let usable = !send_certificates(connector, store, now).is_empty();
         if usable {
@@ -132,15 +134,25 @@ pub(in crate::diagnose) fn check(
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
         let remedy = match target {
-            Ok(target) => match automation(inventory, index, server, connector, &target.name, now) {
-                Ok((carrier, certificate)) => Remedy::SetSendCertificateName {
-                    connector: Box::new(connector.clone()),
-                    after: target.name.clone(),
+            Ok(target) => match automation(inventory, context.index, server, connector, &target.name, now) {
+                Ok((carrier, certificate)) => Remedy::step(SetSendCertificateName::new(
+                    connector.name.clone(),
+                    connector.tls_certificate_name.clone(),
+                    target.name.clone(),
                     carrier,
-                    certificate: Box::new(certificate.clone()),
-                },
-                Err(reason) => Remedy::Manual {
-                    instruction: format!(
+                    certificate.clone(),
+                    connector.source_servers.clone(),
+                )),
+                Err(reason) => Remedy::by_hand(
+                    SetSendCertificateName::new(
+                        connector.name.clone(),
+                        connector.tls_certificate_name.clone(),
+                        target.name.clone(),
+                        server.name.clone(),
+                        target.certificate.clone(),
+                        connector.source_servers.clone(),
+                    ),
+                    format!(
                         "not scripted because {reason}: once the certificate {} is installed with its private key on every source transport server of the connector, set its TlsCertificateName with the command below{}, then restart MSExchangeTransport on each",
                         target.certificate.thumbprint,
                         if server.kind == Some(ServerKind::Edge) {
@@ -151,20 +163,12 @@ pub(in crate::diagnose) fn check(
                             ""
                         }
                     ),
-                    command: Some(ManualCommand {
-                        cmdlet: "Set-SendConnector",
-                        parameters: vec![
-                            ("Identity", connector.name.clone()),
-                            ("TlsCertificateName", target.name.to_string()),
-                        ],
-                    }),
-                },
+                ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
             Err(names) => Remedy::manual(install_certificate_instruction(names)),
         };
         findings.push(
-            &RULE,
             connector.name.clone(),
             format!(
                 "the send connector {:?} has TlsCertificateName {current}, which names no valid certificate with a private key on {}",
@@ -188,7 +192,7 @@ pub(in crate::diagnose) fn check(
 /// exactly one valid certificate with a private key and no key-less valid copy under that
 /// issuer and subject: the send side does not skip a copy without a key (seed 002). Otherwise
 /// the reason, for the manual action.
-pub(in crate::diagnose) fn automation<'i>(
+fn automation<'i>(
     inventory: &Inventory,
     index: &ServerIndex<'i>,
     server: &Server,

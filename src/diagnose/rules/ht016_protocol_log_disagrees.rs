@@ -1,6 +1,7 @@
 //! HT016 `protocol-log-disagrees`: the rule's documentation, metadata and check.
 
 use super::{Rule, Severity};
+use crate::diagnose::context::Context;
 use crate::diagnose::{ConnectorReport, Evidence, Findings, Remedy};
 
 pub const RULE: Rule = Rule {
@@ -41,10 +42,18 @@ Always.
   certificate` rows and their fields (exchange-formats.md §4), as in the SmtpReceive log quoted by
   the Exchange Team blog article of seed 000.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// A protocol log that shows another certificate than the model computes.
-pub(in crate::diagnose) fn check(report: &ConnectorReport, findings: &mut Findings) {
+fn check(context: &Context, findings: &mut Findings) {
+    for report in &context.reports {
+        check_connector(report, findings);
+    }
+}
+
+fn check_connector(report: &ConnectorReport, findings: &mut Findings) {
     let Some(observed) = report.observed else {
         return;
     };
@@ -60,7 +69,6 @@ pub(in crate::diagnose) fn check(report: &ConnectorReport, findings: &mut Findin
     };
     let identity = report.connector.identity();
     findings.push(
-        &RULE,
         identity.clone(),
         format!(
             "the protocol log shows {identity} sending {seen} at {}, but the exports make it present {}",

@@ -2,8 +2,8 @@
 
 use super::{Rule, Severity};
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{Findings, Remedy};
-use crate::model::Server;
 
 pub const RULE: Rule = Rule {
     code: "HT017",
@@ -38,18 +38,15 @@ Always.
 - hybridtls's own rule about its inputs: no Exchange source applies. The exports it asks for are
   those of `hybridtls collect`.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// A server must come with its receive connectors and, when it has any, its certificates.
-pub(in crate::diagnose) fn check(
-    server: &Server,
-    connectors: usize,
-    certificates: usize,
-    findings: &mut Findings,
-) {
-    if connectors == 0 {
+fn check(context: &Context, findings: &mut Findings) {
+    let server = context.server;
+    if context.reports.is_empty() {
         findings.push(
-            &RULE,
             server.name.clone(),
             format!("the inputs hold no receive connector of {}", server.name),
             vec![],
@@ -58,9 +55,8 @@ pub(in crate::diagnose) fn check(
                 server.name, server.name
             )),
         );
-    } else if certificates == 0 {
+    } else if context.store.is_empty() {
         findings.push(
-            &RULE,
             server.name.clone(),
             format!("the inputs hold no certificate of {}", server.name),
             vec![],

@@ -3,6 +3,7 @@
 use super::{Rule, Severity};
 use time::OffsetDateTime;
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{certificate_evidence, date, Evidence, Findings, ManualCommand, Remedy};
 use crate::model::{AuthConfig, Certificate, Server, ServerKind};
 
@@ -92,11 +93,21 @@ Configuration Wizard step cannot be scripted from here.
   Auth certificate has expired and serialization data signing is on); `docs/Emerging-Issues.md`
   (the `HMACProvider.GetCertificates` assert when the OAuth certificate is missing or expired).
 "#,
+    check,
+    organisation_needs: None,
 };
+
+/// The Auth certificate must be there and not expire soon on every Exchange server but the Edge.
+fn check(context: &Context, findings: &mut Findings) {
+    // The Auth configuration is organisation-wide; every export of it describes the same object.
+    if let Some(auth) = context.inventory.auth_configs.first() {
+        check_auth(auth, context.server, &context.store, context.now, findings);
+    }
+}
 
 /// Checks the current Auth certificate of `auth` on `server`, whose exported certificates are
 /// `store` (Cert:\LocalMachine\My).
-pub(in crate::diagnose) fn check(
+fn check_auth(
     auth: &AuthConfig,
     server: &Server,
     store: &[&Certificate],
@@ -117,7 +128,6 @@ pub(in crate::diagnose) fn check(
     };
     let Some(current) = &auth.current_thumbprint else {
         findings.push(
-            &RULE,
             "Auth Configuration".to_owned(),
             "the Auth configuration names no current certificate (CurrentCertificateThumbprint is empty), so Exchange has no certificate to sign OAuth tokens with".to_owned(),
             vec![current_evidence],
@@ -128,7 +138,6 @@ pub(in crate::diagnose) fn check(
     if store.is_empty() {
         // No certificate export of this server: whether the certificate is there is unknown.
         findings.push(
-            &RULE,
             current.clone(),
             format!(
                 "the Auth configuration names {current} as the current Auth certificate, but no certificate of {} was exported, so hybridtls cannot tell whether it is installed there or when it expires",
@@ -150,7 +159,6 @@ pub(in crate::diagnose) fn check(
     };
     let Some(certificate) = find(current) else {
         findings.push(
-            &RULE,
             current.clone(),
             format!(
                 "the current Auth certificate {current} is not among the {} certificates exported from {}, so OAuth (hybrid free/busy) cannot sign its tokens there",
@@ -201,7 +209,6 @@ pub(in crate::diagnose) fn check(
         (None, _) => "; no next certificate is staged".to_owned(),
     };
     findings.push(
-        &RULE,
         current.clone(),
         format!(
             "the current Auth certificate {current} on {} {when}{next}; hybrid OAuth (free/busy) fails once it has expired",

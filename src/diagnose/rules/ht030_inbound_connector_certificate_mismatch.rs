@@ -4,13 +4,14 @@ use super::{Rule, Severity};
 use time::OffsetDateTime;
 
 use crate::diagnose::needs::{Export, NotJudged};
+use crate::diagnose::context::Context;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
     absent_property, certificate_evidence, disqualifications, sourced_send_connectors, Evidence, Findings,
     ManualCommand, Remedy,
 };
 use crate::model::{
-    common_name, exo_domain_matches, Apex, Certificate, InboundConnector, Inventory, Server,
+    common_name, exo_domain_matches, Apex, Certificate, InboundConnector, Inventory,
     TenantConnectorType,
 };
 
@@ -86,12 +87,14 @@ Always: the inbound connector is in Exchange Online.
   ... -ConnectorType OnPremises -RequireTLS:$true -TLSSenderCertificateName 'mail.contoso.ca'`,
   the name of the hybrid certificate.
 "#,
+    check,
+    organisation_needs: Some(needs),
 };
 
 /// What the comparison reads, when the inbound connectors were given: each one's
 /// `ConnectorType`, an OnPremises connector's `TlsSenderCertificateName` (null is a connector
 /// that attributes by address; absent is an export that left it out), and the send connectors.
-pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
     if inventory.inbound_connectors.is_empty() {
         return;
     }
@@ -123,14 +126,13 @@ pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged
 /// Compares the certificate each send connector to Exchange Online presents from `server` with
 /// the `TlsSenderCertificateName` of the OnPremises inbound connectors; `names` are the hybrid
 /// names, to tell a certificate that should change from a connector value that should.
-pub(in crate::diagnose) fn check(
-    inventory: &Inventory,
-    server: &Server,
-    store: &[&Certificate],
-    names: &[String],
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) {
+fn check(context: &Context, findings: &mut Findings) {
+    let (inventory, server, store) = (context.inventory, context.server, &context.store);
+    let (names, now) = (context.names, context.now);
+    // Without the server's certificates (HT017) there is nothing presented to compare.
+    if store.is_empty() {
+        return;
+    }
     let inbound: Vec<(&InboundConnector, &str)> = inventory
         .inbound_connectors
         .iter()
@@ -191,7 +193,6 @@ pub(in crate::diagnose) fn check(
             patterns.join(", ")
         );
         findings.push(
-            &RULE,
             inbound[0].0.name.clone(),
             message,
             evidence,

@@ -1,14 +1,14 @@
 //! HT031 `outbound-connector-tls-domain-mismatch`: the rule's documentation, metadata and check.
 
 use super::{Rule, Severity};
-use time::OffsetDateTime;
 
+use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::{
     absent_property, certificate_evidence, disqualifications, Evidence, Findings, ManualCommand, Remedy,
 };
 use crate::model::{
-    exo_domain_matches, Apex, Certificate, Inventory, Server, TenantConnectorType, TlsAuthLevel,
+    exo_domain_matches, Apex, Certificate, Inventory, TenantConnectorType, TlsAuthLevel,
 };
 
 pub const RULE: Rule = Rule {
@@ -76,12 +76,14 @@ Always: the outbound connector is in Exchange Online.
 - Decompiled Exchange `TlsAuthLevel` (EncryptionOnly 1, CertificateValidation 2,
   DomainValidation 4), the type of `TlsSettings` (exchange-formats.md §2).
 "#,
+    check,
+    organisation_needs: Some(needs),
 };
 
 /// What the comparison reads of each outbound connector: `ConnectorType`, and of an enabled
 /// OnPremises one `TlsSettings`, and with DomainValidation `TlsDomain` (Set-OutboundConnector
 /// requires it then). One absent is a connector the check cannot judge.
-pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
+fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
     for connector in &inventory.outbound_connectors {
         let on_premises = connector.connector_type == Some(TenantConnectorType::OnPremises)
             && connector.enabled != Some(false);
@@ -109,15 +111,10 @@ pub(in crate::diagnose) fn needs(inventory: &Inventory, list: &mut Vec<NotJudged
 /// Compares the `TlsDomain` of the Exchange Online outbound connectors with the certificates
 /// `intended` for the hybrid receive connectors of `server`, among `store`; `names` are the
 /// hybrid names those certificates cover.
-pub(in crate::diagnose) fn check(
-    inventory: &Inventory,
-    server: &Server,
-    intended: &[&Certificate],
-    store: &[&Certificate],
-    names: &[String],
-    now: OffsetDateTime,
-    findings: &mut Findings,
-) {
+fn check(context: &Context, findings: &mut Findings) {
+    let (inventory, server, store) = (context.inventory, context.server, &context.store);
+    let (names, now) = (context.names, context.now);
+    let intended: Vec<&Certificate> = context.intended.iter().map(|(c, _)| *c).collect();
     let matches = |certificate: &Certificate, domain: &str| {
         certificate
             .names
@@ -192,7 +189,7 @@ pub(in crate::diagnose) fn check(
                     certificate.thumbprint
                 ))
             };
-            findings.push(&RULE, connector.name.clone(), message, evidence, remedy);
+            findings.push(connector.name.clone(), message, evidence, remedy);
         }
     }
 }

@@ -2,11 +2,10 @@
 //! Which connector a connection reaches is modelled in [`crate::diagnose::reach`].
 
 use super::{Rule, Severity};
+use crate::diagnose::context::Context;
 use crate::diagnose::reach::{exchange_online_overlaps, takeovers};
-use crate::diagnose::select::Release;
 use crate::diagnose::{is_hybrid, ConnectorReport, Evidence, Findings, Remedy};
-use crate::input::exchange::AUTH_TLS;
-use crate::model::{ReceiveConnector, Server};
+use crate::model::{AuthMechanism, ExchangeRelease, ReceiveConnector};
 
 pub const RULE: Rule = Rule {
     code: "HT032",
@@ -90,13 +89,15 @@ Always: only a person knows where Exchange Online's connections come from.
   with 450 4.7.320 Certificate validation failed error" (2017), comments: on Exchange 2010 with
   source NAT the receive connector is chosen by the NAT address.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// What `connector` would do with Exchange Online's mail, judged by its own settings.
 fn consequences(report: &ConnectorReport, names: &[String], exchange_2010: bool) -> Vec<String> {
     let connector = report.connector;
     let mut said = Vec::new();
-    if connector.auth_mechanism.is_some_and(|m| m & AUTH_TLS == 0) {
+    if connector.auth_mechanism.is_some_and(|m| !m.contains(AuthMechanism::TLS)) {
         said.push("offers no STARTTLS (AuthMechanism lacks Tls)".to_owned());
     } else {
         let named = if exchange_2010 {
@@ -157,14 +158,10 @@ fn ranges_evidence(connector: &ReceiveConnector) -> Evidence {
 
 /// Reports every narrower port-25 connector of `server` that takes connections from part of a
 /// hybrid connector's range; `reports` are the server's connectors with their selections.
-pub(in crate::diagnose) fn check(
-    server: &Server,
-    reports: &[ConnectorReport],
-    names: &[String],
-    findings: &mut Findings,
-) {
+fn check(context: &Context, findings: &mut Findings) {
+    let (server, reports, names) = (context.server, &context.reports, context.names);
     let connectors: Vec<&ReceiveConnector> = reports.iter().map(|r| r.connector).collect();
-    let exchange_2010 = Release::of(server) == Some(Release::Exchange2010);
+    let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
     for takeover in takeovers(&connectors, is_hybrid) {
         let Some(report) = reports
             .iter()
@@ -232,6 +229,6 @@ pub(in crate::diagnose) fn check(
             field: "Bindings".to_owned(),
             value: takeover.connector.bindings.join(", "),
         });
-        findings.push(&RULE, identity, message, evidence, Remedy::manual(instruction));
+        findings.push(identity, message, evidence, Remedy::manual(instruction));
     }
 }

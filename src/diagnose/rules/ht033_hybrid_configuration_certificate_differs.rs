@@ -2,6 +2,7 @@
 
 use super::{Rule, Severity};
 
+use crate::diagnose::context::Context;
 use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
 use crate::model::{Certificate, HybridConfiguration, Inventory, Server, TlsCertificateName};
 
@@ -59,6 +60,8 @@ and is what the Hybrid Configuration Wizard owns; the command is given with the 
 - KB 2989382 (exchange-formats.md §2.3): replacing the default SMTP certificate breaks EdgeSync
   until the Edge is subscribed again.
 "#,
+    check,
+    organisation_needs: None,
 };
 
 /// Whether `name` names `certificate` (null names nothing).
@@ -66,9 +69,22 @@ fn names(name: Option<&TlsCertificateName>, certificate: &Certificate) -> bool {
     name.is_some_and(|name| name.matches(certificate))
 }
 
+/// The organisation's hybrid configuration must name the certificate the plan moves to.
+fn check(context: &Context, findings: &mut Findings) {
+    // The hybrid configuration is one object of the organisation: judged once, on the first
+    // non-Edge server in sorted order, which also carries the renewal's remaining steps.
+    if let (Some(configuration), Some(target), true) = (
+        context.inventory.hybrid_configurations.first(),
+        &context.target,
+        context.renewal_carrier,
+    ) {
+        check_configuration(context.inventory, configuration, context.server, target.certificate, findings);
+    }
+}
+
 /// Compares the organisation's hybrid configuration with `target`, the certificate the plan moves
 /// the hybrid connectors of `server` to, and records the renewal's remaining steps in order.
-pub(in crate::diagnose) fn check(
+fn check_configuration(
     inventory: &Inventory,
     configuration: &HybridConfiguration,
     server: &Server,
@@ -90,7 +106,6 @@ pub(in crate::diagnose) fn check(
         value: current.clone(),
     }];
     findings.push(
-        &RULE,
         "HybridConfiguration".to_owned(),
         format!(
             "the hybrid configuration has TlsCertificateName {current}, not the certificate {} the hybrid connectors of {} are planned to use",
@@ -128,7 +143,6 @@ pub(in crate::diagnose) fn check(
         edge_servers.sort();
         edge_servers.dedup();
         findings.push(
-            &RULE,
             "Edge subscription".to_owned(),
             format!(
                 "Edge Transport servers carry hybrid mail ({}): they get the changed send connector through EdgeSync, and each needs a certificate with the same issuer and subject, {}",
@@ -169,7 +183,6 @@ pub(in crate::diagnose) fn check(
         format!("as exported: {}", values.join("; "))
     };
     findings.push(
-        &RULE,
         "Exchange Online connectors".to_owned(),
         format!(
             "the Exchange Online side of the renewal: each OnPremises inbound connector's TlsSenderCertificateName and each outbound connector's TlsDomain must match the new certificate {} ({})",

@@ -1,30 +1,49 @@
 //! Every diagnosis hybridtls makes is a rule with a stable code. Each rule is a unit, one file
-//! per rule in this folder (as in ruff): its documentation and metadata live there, next to its
-//! check where the check is the rule's alone; `hybridtls rules` and `hybridtls explain` print the
-//! documentation, and the README links to that output.
+//! per rule in this folder (as in ruff): its documentation, metadata and check live there as one
+//! [`Rule`] constant. The registry below is the one list of rules: `hybridtls rules` lists it,
+//! `hybridtls explain` searches it and [`crate::diagnose::diagnose`] runs it, so a rule cannot
+//! be listed without being run or run without being listed. The README links to that output.
 
-pub(super) mod ht001_hybrid_connector_without_certificate_name;
-pub(super) mod ht002_certificate_name_not_found;
-pub(super) mod ht003_certificate_name_selects_unsuitable_certificate;
-pub(super) mod ht004_certificate_name_ambiguous;
-pub(super) mod ht005_no_qualifying_certificate;
-pub(super) mod ht006_hybrid_connector_without_tls;
-pub(super) mod ht007_hybrid_fqdn_unknown;
-pub(super) mod ht008_hybrid_connector_missing;
-pub(super) mod ht009_keyless_duplicate_certificate;
-pub(super) mod ht010_missing_intermediate_certificate;
-pub(super) mod ht011_root_not_in_root_store;
-pub(super) mod ht012_certificate_expiring;
-pub(super) mod ht013_weak_rsa_key;
-pub(super) mod ht014_sha1_signature;
-pub(super) mod ht015_send_connector_certificate_not_usable;
-pub(super) mod ht016_protocol_log_disagrees;
-pub(super) mod ht017_required_export_missing;
-pub(super) mod ht018_auth_certificate_expiring;
-pub(super) mod ht030_inbound_connector_certificate_mismatch;
-pub(super) mod ht031_outbound_connector_tls_domain_mismatch;
-pub(super) mod ht032_narrower_connector_takes_cloud_mail;
-pub(super) mod ht033_hybrid_configuration_certificate_differs;
+use crate::model::Inventory;
+
+use super::context::Context;
+use super::needs::NotJudged;
+use super::Findings;
+
+/// Declares each rule module once and the registry [`ALL`] of their `RULE`s from that one list.
+macro_rules! registry {
+    ($($module:ident),* $(,)?) => {
+        $(pub(super) mod $module;)*
+
+        /// Every rule, in code order: what `rules` lists, `explain` finds and `plan` runs.
+        pub const ALL: &[&Rule] = &[$(&$module::RULE),*];
+    };
+}
+
+registry! {
+    ht001_hybrid_connector_without_certificate_name,
+    ht002_certificate_name_not_found,
+    ht003_certificate_name_selects_unsuitable_certificate,
+    ht004_certificate_name_ambiguous,
+    ht005_no_qualifying_certificate,
+    ht006_hybrid_connector_without_tls,
+    ht007_hybrid_fqdn_unknown,
+    ht008_hybrid_connector_missing,
+    ht009_keyless_duplicate_certificate,
+    ht010_missing_intermediate_certificate,
+    ht011_root_not_in_root_store,
+    ht012_certificate_expiring,
+    ht013_weak_rsa_key,
+    ht014_sha1_signature,
+    ht015_send_connector_certificate_not_usable,
+    ht016_protocol_log_disagrees,
+    ht017_required_export_missing,
+    ht018_auth_certificate_expiring,
+    ht030_inbound_connector_certificate_mismatch,
+    ht031_outbound_connector_tls_domain_mismatch,
+    ht032_narrower_connector_takes_cloud_mail,
+    ht033_hybrid_configuration_certificate_differs,
+}
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
 pub use ht002_certificate_name_not_found::RULE as NAMED_CERTIFICATE_MISSING;
@@ -65,7 +84,13 @@ impl Severity {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+/// A rule's check: what it finds on one server, from the context every rule shares.
+pub(in crate::diagnose) type Check = fn(&Context, &mut Findings);
+
+/// What a rule cannot judge about the organisation's own objects (the send connector to Exchange
+/// Online, the Exchange Online connectors) for want of an export or a property; said once.
+pub(in crate::diagnose) type OrganisationNeeds = fn(&Inventory, &mut Vec<NotJudged>);
+
 pub struct Rule {
     /// Stable code; never reused for another meaning.
     pub code: &'static str,
@@ -75,6 +100,27 @@ pub struct Rule {
     pub severity: Severity,
     /// Markdown: what it means, why mail breaks, symptoms, detection, fix, when to fix by hand.
     pub documentation: &'static str,
+    /// Run on every server, in the registry's order.
+    pub(in crate::diagnose) check: Check,
+    /// Run once per plan, before the servers; None for a rule that judges no organisation-wide
+    /// object.
+    pub(in crate::diagnose) organisation_needs: Option<OrganisationNeeds>,
+}
+
+/// Rules compare by code, which is unique (a test checks it): a function pointer has no
+/// reliable identity to compare.
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Rule {}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code)
+    }
 }
 
 impl Rule {
@@ -87,32 +133,6 @@ impl Rule {
         Some(rest[..end].trim())
     }
 }
-
-/// Every rule, in code order.
-pub const ALL: &[&Rule] = &[
-    &NO_CERTIFICATE_NAME,
-    &NAMED_CERTIFICATE_MISSING,
-    &NAMED_CERTIFICATE_UNSUITABLE,
-    &NAMED_CERTIFICATE_AMBIGUOUS,
-    &NO_QUALIFYING_CERTIFICATE,
-    &TLS_NOT_OFFERED,
-    &HYBRID_FQDN_UNKNOWN,
-    &HYBRID_CONNECTOR_MISSING,
-    &KEYLESS_SHADOW,
-    &MISSING_INTERMEDIATE,
-    &ROOT_NOT_TRUSTED,
-    &CERTIFICATE_EXPIRING,
-    &WEAK_KEY,
-    &SHA1_SIGNATURE,
-    &SEND_CONNECTOR_CERTIFICATE,
-    &LOG_DISAGREES,
-    &EXPORT_MISSING,
-    &AUTH_CERTIFICATE_EXPIRING,
-    &INBOUND_CONNECTOR_CERTIFICATE,
-    &OUTBOUND_CONNECTOR_TLS_DOMAIN,
-    &NARROWER_CONNECTOR_TAKES_CLOUD_MAIL,
-    &HYBRID_CONFIGURATION_CERTIFICATE,
-];
 
 /// Finds a rule by code (`HT001`, case-insensitive) or kebab-case name.
 pub fn find(query: &str) -> Option<&'static Rule> {
@@ -149,5 +169,30 @@ mod tests {
             .unwrap()
             .contains("4.7.320"));
         assert_eq!(NO_CERTIFICATE_NAME.section("Nope"), None);
+    }
+
+    /// The registry is the one list of rules: a rule file left out of it would be neither listed
+    /// nor run (the compiler does not even read it), and each registered rule is the file named
+    /// after its code and name.
+    #[test]
+    fn every_rule_file_is_registered_and_every_registered_rule_has_its_file() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/diagnose/rules");
+        let mut files: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != "mod.rs")
+            .collect();
+        files.sort();
+        let registered: Vec<String> = ALL
+            .iter()
+            .map(|rule| {
+                format!(
+                    "{}_{}.rs",
+                    rule.code.to_ascii_lowercase(),
+                    rule.name.replace('-', "_")
+                )
+            })
+            .collect();
+        assert_eq!(files, registered);
     }
 }

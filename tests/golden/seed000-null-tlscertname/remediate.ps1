@@ -73,7 +73,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'SERVER1'
 $PlanFingerprint = 'e31fa1a0c27167581afcfb039ab71d7b94c9042569981f31867c653d2af6dad0'
-$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Get-ExchangeCertificate')
+$RequiredCmdlets = @('Get-ExchangeCertificate', 'Get-ReceiveConnector', 'Set-ReceiveConnector')
 $PlannedCertificates = @(
     @{ Thumbprint = '518D19EFF3CF51BE58823755672D9DC5192AB0A4'; Subject = 'CN=hybrid.domain.com, O=Domain Ltd, C=US' }
 )

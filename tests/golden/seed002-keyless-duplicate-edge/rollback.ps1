@@ -18,11 +18,11 @@
       names the plan fingerprint) and takes, for each step, the run that carried it out (a
       -WhatIf run carries out nothing); -RunFolder names one run by hand. It refuses to run when
       no run of this plan changed anything.
-    - A removed certificate is re-imported only from the backup the run that removed it made,
-      and only when it is not back in Cert:\LocalMachine\My already.
     - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable, and each change
       is read back; a failure stops the script before any restart, saying what was done.
     - -WhatIf and -Confirm work as in remediate.ps1; a transcript and a step log are written.
+    - A removed certificate is re-imported only from the backup the run that removed it made,
+      and only when it is not back in Cert:\LocalMachine\My already.
 
 .PARAMETER BackupRoot
     The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script (in

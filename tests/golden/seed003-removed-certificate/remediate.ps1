@@ -71,7 +71,7 @@ $ErrorActionPreference = 'Stop'
 # ---- The plan: every value below came from the inputs and is a quoted literal ----------------
 $PlannedServer = 'EXCH01'
 $PlanFingerprint = '22a4b4ef68f396f0a84b3b6928596b4ed9124eb691a15de616379ab72485abe7'
-$RequiredCmdlets = @('Get-ReceiveConnector', 'Set-ReceiveConnector', 'Get-ExchangeCertificate')
+$RequiredCmdlets = @('Get-ExchangeCertificate', 'Get-ReceiveConnector', 'Set-ReceiveConnector')
 $PlannedCertificates = @(
     @{ Thumbprint = '6899689922FF6981C769D41156745A3D333A41D6'; Subject = 'CN=mail.contoso.com, OU=IT, O=contoso, L=location, S=location, C=US' }
 )

@@ -17,12 +17,12 @@
       names the plan fingerprint) and takes, for each step, the run that carried it out (a
       -WhatIf run carries out nothing); -RunFolder names one run by hand. It refuses to run when
       no run of this plan changed anything.
-    - A preflight checks that the server is in the state remediate.ps1 left (each connector has
-      the planned new TlsCertificateName); a connector that already has its old value is left
-      alone, so re-running is safe. Anything else stops the script before it changes anything.
     - Every Exchange cmdlet is called with -ErrorAction Stop and -ErrorVariable, and each change
       is read back; a failure stops the script before any restart, saying what was done.
     - -WhatIf and -Confirm work as in remediate.ps1; a transcript and a step log are written.
+    - A preflight checks that the server is in the state remediate.ps1 left (each connector has
+      the planned new TlsCertificateName); a connector that already has its old value is left
+      alone, so re-running is safe. Anything else stops the script before it changes anything.
 
 .PARAMETER BackupRoot
     The -BackupRoot that remediate.ps1 used. Default: hybridtls-backup next to this script (in

@@ -318,6 +318,7 @@ try {
         # verification; asking now still finds an Exchange shell that cannot answer.
         Invoke-ExchangeCmdlet -Name 'Get-ExchangeCertificate' -Parameters @{ Thumbprint = $keptCertificate.Thumbprint } | Out-Null
     }
+    $plannedRemovalThumbprints = @()
     foreach ($import in $PlannedImports) {
         $embeddedBytes = [Convert]::FromBase64String($import.Base64)
         $embedded = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList (, $embeddedBytes)
@@ -325,7 +326,6 @@ try {
             $failures.Add("The embedded certificate has thumbprint $($embedded.Thumbprint), the plan expected $($import.Thumbprint).")
         }
     }
-    $plannedRemovalThumbprints = @()
     if ($failures.Count -gt 0) {
         foreach ($failure in $failures) {
             Write-Step -Step 'preflight' -Target $PlannedServer -Result 'failed' -Detail $failure

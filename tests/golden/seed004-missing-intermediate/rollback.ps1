@@ -42,8 +42,8 @@
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
 param(
     [string] $BackupRoot = '',
-    [string] $RunFolder = '',
-    [switch] $RemoveImportedIntermediates
+    [switch] $RemoveImportedIntermediates,
+    [string] $RunFolder = ''
 )
 
 Set-StrictMode -Version Latest

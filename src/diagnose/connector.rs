@@ -1,0 +1,222 @@
+//! The one judgement of a hybrid receive connector's certificate selection. HT001 to HT004 are
+//! its faults, each reported by its own rule from this judgement; HT005 follows from the
+//! connectors it leaves needing a new certificate; HT009 to HT014 and HT031 judge the
+//! certificates it says the connectors present once the plan is carried out.
+
+use time::OffsetDateTime;
+
+use super::select::{Reading, Selection};
+use super::{
+    disqualifications, has_key, install_certificate_instruction, ConnectorReport, ManualCommand, Remedy,
+};
+use crate::model::{Certificate, ReceiveConnector, TlsCertificateName};
+use crate::steps::SetReceiveCertificateName;
+
+/// The certificate hybrid connectors should name, worked out once per server.
+pub(in crate::diagnose) struct Target<'a> {
+    pub certificate: &'a Certificate,
+    pub name: TlsCertificateName,
+    /// Other valid certificates with a private key that the same name would also select.
+    keyed_rivals: Vec<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(certificate: &'a Certificate, store: &[&'a Certificate], now: OffsetDateTime) -> Self {
+        let name = TlsCertificateName::for_certificate(certificate);
+        let keyed_rivals = store
+            .iter()
+            .filter(|c| {
+                c.thumbprint != certificate.thumbprint && has_key(c) && c.valid_at(now) && name.matches(c)
+            })
+            .map(|c| c.thumbprint.as_str())
+            .collect();
+        Target {
+            certificate,
+            name,
+            keyed_rivals,
+        }
+    }
+}
+
+/// What a hybrid connector should present once the plan is carried out.
+#[derive(Clone)]
+pub(in crate::diagnose) enum Intended<'a> {
+    /// This certificate, named by this TlsCertificateName (the current one or the planned one).
+    Certificate(&'a Certificate, TlsCertificateName),
+    NeedsNewCertificate,
+    /// A fault that needs a person first (e.g. several keyed certificates match).
+    Undecided,
+}
+
+/// What is wrong with a hybrid connector's selection that pointing it at the target fixes.
+pub(in crate::diagnose) enum Fault<'a> {
+    /// HT001: TlsCertificateName is null (or does not exist, on Exchange 2010), so the FQDN
+    /// search by `search` (the server FQDN when None) picks `chosen`.
+    NoCertificateName {
+        search: Option<String>,
+        chosen: Option<&'a Certificate>,
+    },
+    /// HT002: no valid certificate matches the name; `invalid` are the matches that are not valid.
+    NameNotFound { invalid: Vec<&'a Certificate> },
+    /// HT003: the name selects one keyed certificate that cannot serve hybrid mail, for `reasons`.
+    Unsuitable {
+        selected: &'a Certificate,
+        reasons: Vec<String>,
+    },
+    /// HT003: the name matches only valid certificates without a private key.
+    OnlyWithoutKey { valid: Vec<&'a Certificate> },
+}
+
+/// The verdict on one hybrid connector.
+pub(in crate::diagnose) enum Verdict<'a> {
+    /// It presents a qualifying certificate: nothing to report.
+    Presents(&'a Certificate, TlsCertificateName),
+    /// Its selection is wrong; `fix` resolves it, after which it presents `then`.
+    Wrong {
+        fault: Fault<'a>,
+        fix: Remedy,
+        then: Intended<'a>,
+    },
+    /// HT004: several valid certificates with a private key match its name, and the releases'
+    /// readings of which one wins are `readings`; a person must keep one first.
+    Ambiguous {
+        matches: Vec<&'a Certificate>,
+        readings: Vec<Reading<'a>>,
+    },
+}
+
+pub(in crate::diagnose) struct Judgement<'a> {
+    pub connector: &'a ReceiveConnector,
+    pub verdict: Verdict<'a>,
+}
+
+impl<'a> Judgement<'a> {
+    /// What the connector presents once the plan is carried out.
+    pub fn intended(&self) -> Intended<'a> {
+        match &self.verdict {
+            Verdict::Presents(certificate, name) => Intended::Certificate(certificate, name.clone()),
+            Verdict::Wrong { then, .. } => then.clone(),
+            Verdict::Ambiguous { .. } => Intended::Undecided,
+        }
+    }
+}
+
+/// Judges one hybrid connector's certificate selection against the hybrid `names`, with the
+/// `target` its fix points it at.
+pub(in crate::diagnose) fn judge<'a>(
+    report: &ConnectorReport<'a>,
+    exchange_2010: bool,
+    target: Option<&Target<'a>>,
+    names: &[String],
+    now: OffsetDateTime,
+) -> Judgement<'a> {
+    let connector = report.connector;
+    let judgement = |verdict| Judgement { connector, verdict };
+    let fault = match &report.selection {
+        Selection::ByFqdn { name, chosen } => {
+            // Exchange 2010 has no TlsCertificateName on receive connectors: the FQDN search is
+            // how it always chooses, and a qualifying answer is the intended state.
+            if exchange_2010 {
+                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now).is_empty()) {
+                    return judgement(Verdict::Presents(c, TlsCertificateName::for_certificate(c)));
+                }
+            }
+            Fault::NoCertificateName {
+                search: name.clone(),
+                chosen: *chosen,
+            }
+        }
+        Selection::Named {
+            name,
+            valid,
+            invalid,
+            readings,
+        } => {
+            let keyed: Vec<&Certificate> = valid.iter().copied().filter(|c| has_key(c)).collect();
+            match keyed.as_slice() {
+                [one] => {
+                    let reasons = disqualifications(one, names, now);
+                    if reasons.is_empty() {
+                        return judgement(Verdict::Presents(one, name.clone()));
+                    }
+                    Fault::Unsuitable {
+                        selected: one,
+                        reasons,
+                    }
+                }
+                [] if !valid.is_empty() => Fault::OnlyWithoutKey { valid: valid.clone() },
+                [] => Fault::NameNotFound {
+                    invalid: invalid.clone(),
+                },
+                several => {
+                    return judgement(Verdict::Ambiguous {
+                        matches: several.to_vec(),
+                        readings: readings.clone(),
+                    })
+                }
+            }
+        }
+    };
+    let (fix, then) = fix(report, exchange_2010, target, names, now);
+    judgement(Verdict::Wrong { fault, fix, then })
+}
+
+/// What resolves a wrong selection: the connector pointed at `target`, or what a person must do.
+fn fix<'a>(
+    report: &ConnectorReport,
+    exchange_2010: bool,
+    target: Option<&Target<'a>>,
+    names: &[String],
+    now: OffsetDateTime,
+) -> (Remedy, Intended<'a>) {
+    let connector = report.connector;
+    match target {
+        // `Set-ReceiveConnector -TlsCertificateName` does not exist on Exchange 2010, so it is
+        // never planned there: the connector's Fqdn decides which certificate it presents.
+        Some(target) if exchange_2010 => (
+            Remedy::Manual {
+                instruction: format!(
+                    "Exchange 2010 chooses the receive certificate by the connector's Fqdn (TlsCertificateName does not exist there): enable {} for SMTP (Enable-ExchangeCertificate -Services SMTP) and set the connector's Fqdn to a name it covers with the command below, then restart MSExchangeTransport",
+                    target.certificate.thumbprint
+                ),
+                command: names.first().map(|fqdn| ManualCommand {
+                    cmdlet: "Set-ReceiveConnector",
+                    parameters: vec![("Identity", connector.identity()), ("Fqdn", fqdn.clone())],
+                }),
+            },
+            Intended::Undecided,
+        ),
+        Some(Target {
+            certificate,
+            name: after,
+            keyed_rivals,
+        }) => {
+            if keyed_rivals.is_empty() {
+                (
+                    Remedy::step(SetReceiveCertificateName {
+                        identity: connector.identity(),
+                        role: connector.role,
+                        before: connector.tls_certificate_name.clone(),
+                        after: after.clone(),
+                        certificate: (*certificate).clone(),
+                        presented_before: report.selection.describe(now),
+                    }),
+                    Intended::Certificate(certificate, after.clone()),
+                )
+            } else {
+                (
+                    Remedy::manual(format!(
+                            "{} shares its issuer and subject with {}, which also have a private key; TlsCertificateName cannot tell them apart. Back up and remove the surplus certificate(s) by full thumbprint, then plan again",
+                            certificate.thumbprint,
+                            keyed_rivals.join(", ")
+                        )),
+                    Intended::Undecided,
+                )
+            }
+        }
+        None => (
+            Remedy::manual(install_certificate_instruction(names)),
+            Intended::NeedsNewCertificate,
+        ),
+    }
+}
