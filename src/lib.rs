@@ -5,6 +5,7 @@
 //! [`render`]. [`probe`] looks at a live server the same way. [`cli`] only wires them to the
 //! command line.
 
+pub mod bom;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

@@ -29,7 +29,7 @@ use select::Selection;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub file: String,
-    pub position: String,
+    pub position: crate::error::Position,
     pub field: String,
     pub value: String,
 }

@@ -587,7 +587,7 @@ pub fn document(
                     .iter()
                     .map(|e| EvidenceDoc {
                         file: e.file.clone(),
-                        position: e.position.clone(),
+                        position: e.position.to_string(),
                         field: e.field.clone(),
                         value: e.value.clone(),
                     })

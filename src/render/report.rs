@@ -208,7 +208,7 @@ pub fn report(document: &PlanDocument) -> String {
                         out,
                         "| {} | {} | {} | {} |",
                         md(&e.file),
-                        md(&e.position),
+                        md(&e.position.to_string()),
                         md(&e.field),
                         md(&e.value)
                     );
