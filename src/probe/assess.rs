@@ -11,6 +11,7 @@ use super::smtp::Conversation;
 use super::target::{Host, Target};
 use super::tls::Handshake;
 use super::{Options, ProbeError};
+use crate::error::Position;
 use crate::model::{exo_domain_matches, Apex, Certificate, Source, Store};
 use crate::x509::{self, CertificateFacts};
 
@@ -355,7 +356,7 @@ fn name_covered(leaf: &CertificateFacts, name: Option<&str>) -> Check {
         Store::File,
         Source {
             file: "the probed server".to_owned(),
-            position: "presented certificate".to_owned(),
+            position: Position::Certificate(1),
         },
     );
     if certificate.covers(name) {
