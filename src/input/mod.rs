@@ -4,6 +4,7 @@
 
 pub mod clixml;
 pub mod exchange;
+pub mod nrbf;
 pub mod protocol_log;
 pub mod psjson;
 pub mod text;
