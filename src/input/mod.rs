@@ -6,6 +6,7 @@
 pub mod clixml;
 pub mod exchange;
 pub mod kinds;
+pub mod nrbf;
 pub mod protocol_log;
 pub mod psjson;
 pub mod text;

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod generated;
+pub mod nrbf;
 pub mod org;
 pub mod powershell;
 pub mod ps_check;
