@@ -106,6 +106,7 @@ pub enum InputKind {
     ReceiveConnectors,
     CertificateFile,
     ProtocolLog,
+    SavedProbe,
     Empty,
 }
 
@@ -723,6 +724,21 @@ pub struct Sighting {
     pub source: Source,
 }
 
+/// What `hybridtls probe HOST:PORT --format json` saw, read back as evidence: what a server
+/// really presented, as Exchange Online sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedProbe {
+    /// HOST as given to the probe, lowercase.
+    pub host: String,
+    pub port: u16,
+    pub probed_at: String,
+    pub starttls_offered: bool,
+    /// The leaf presented after STARTTLS; None when no TLS session was made.
+    pub thumbprint: Option<String>,
+    pub subject: Option<String>,
+    pub source: Source,
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -738,6 +754,8 @@ pub struct Inventory {
     pub listed_stores: Vec<(String, Store)>,
     /// What SMTP protocol logs show connectors really did.
     pub sightings: Vec<Sighting>,
+    /// What `hybridtls probe` saw on a server's port (its saved JSON).
+    pub probes: Vec<SavedProbe>,
     /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
     /// describe the same organisation-wide object).
     pub auth_configs: Vec<AuthConfig>,
@@ -761,6 +779,7 @@ impl Inventory {
             skipped,
             listed_stores,
             sightings,
+            probes,
             auth_configs,
             inbound_connectors,
             outbound_connectors,
@@ -774,6 +793,7 @@ impl Inventory {
         self.skipped.extend(skipped);
         self.listed_stores.extend(listed_stores);
         self.sightings.extend(sightings);
+        self.probes.extend(probes);
         self.auth_configs.extend(auth_configs);
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);

@@ -29,6 +29,9 @@ pub struct ServerPlan {
     pub edge: bool,
     /// Certificates the connectors will present: required by the preflight, never removed.
     pub keep: Vec<Certificate>,
+    /// What the hybrid receive connectors present once the plan is carried out: the script's
+    /// last check compares what port 25 presents after STARTTLS with them.
+    pub receive_certificates: Vec<Certificate>,
     /// Execution order: by kind, in the order of [`KINDS`], then by what each acts on.
     pub steps: Vec<PlannedStep>,
     /// Services to restart once, after all steps, in this order.
@@ -199,6 +202,7 @@ pub fn build(diagnosis: &Diagnosis) -> Vec<ServerPlan> {
                 fqdn: server.server.fqdn.clone(),
                 edge,
                 keep: server.intended.iter().map(|c| (*c).clone()).collect(),
+                receive_certificates: server.intended.iter().map(|c| (*c).clone()).collect(),
                 steps,
                 restarts: Vec::new(),
                 manual,
@@ -229,14 +233,16 @@ fn settle(plan: &mut ServerPlan, hybrid_roles: &[Option<crate::model::TransportR
 }
 
 /// Where a manual action falls in the renewal workflow (stable sort: other actions keep their
-/// order, first).
+/// order, after enabling a certificate for SMTP and before the renewal's own steps).
 fn renewal_phase(action: &ManualAction) -> u8 {
     match action.command.as_ref().map(|c| c.cmdlet) {
-        Some("Set-HybridConfiguration") => 1,
-        Some("Start-EdgeSynchronization") => 2,
-        Some("Set-InboundConnector" | "Set-OutboundConnector") => 3,
-        _ if action.object == "Exchange Online connectors" => 3,
-        _ => 0,
+        // A certificate is enabled for SMTP before anything names it (HT020).
+        Some("Enable-ExchangeCertificate") => 0,
+        Some("Set-HybridConfiguration") => 2,
+        Some("Start-EdgeSynchronization") => 3,
+        Some("Set-InboundConnector" | "Set-OutboundConnector") => 4,
+        _ if action.object == "Exchange Online connectors" => 4,
+        _ => 1,
     }
 }
 

@@ -1398,3 +1398,128 @@ fn an_expired_certificate_is_marked_expired_where_it_is_shown() {
     assert!(text.contains("(EXPIRED on 2026-01-01T00:00:00Z)"), "{text}");
     assert!(!text.contains("valid to 2026-01-01"), "{text}");
 }
+
+/// The HT019 fixture with its saved probe rewritten by `edit`.
+fn ht019_with_probe(edit: impl Fn(&mut Value)) -> tempfile::TempDir {
+    let dir = copy_without("HT019", &["probe.json"]);
+    let mut probe: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{FIXTURES}/HT019/probe.json")).unwrap())
+            .unwrap();
+    edit(&mut probe);
+    std::fs::write(dir.path().join("probe.json"), probe.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn ht019_a_saved_probe_that_saw_another_certificate_names_both() {
+    let plan = plan("HT019", &[]);
+    assert_eq!(plan.codes(), ["HT019"]);
+    let finding = plan.finding("HT019");
+    assert_eq!(finding["object"], "mail.contoso.com:25");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains(&thumbprint("ex01-exchange")), "{message}");
+    assert!(message.contains(&thumbprint("mail")), "{message}");
+    let row = &finding["evidence"][0];
+    assert_eq!(row["file"], format!("{FIXTURES}/HT019/probe.json"));
+    assert_eq!(row["value"], thumbprint("ex01-exchange").as_str());
+}
+
+#[test]
+fn ht019_a_probe_that_saw_the_expected_certificate_is_no_finding() {
+    let dir = ht019_with_probe(|probe| probe["certificate"]["thumbprint"] = Value::from(thumbprint("mail")));
+    assert!(plan_dir(dir.path(), &[]).codes().is_empty());
+}
+
+#[test]
+fn ht019_a_probe_that_saw_no_starttls_says_so() {
+    let dir = ht019_with_probe(|probe| {
+        probe["smtp"]["starttls_offered"] = Value::Bool(false);
+        probe["certificate"] = Value::Null;
+        probe["tls"] = Value::Null;
+    });
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), ["HT019"]);
+    let message = plan.finding("HT019")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("saw no STARTTLS offered"), "{message}");
+}
+
+#[test]
+fn ht019_a_probe_of_another_host_or_port_is_not_compared() {
+    for (field, value) in [
+        ("host", Value::from("other.contoso.com")),
+        ("port", Value::from(587)),
+    ] {
+        let dir = ht019_with_probe(|probe| probe["target"][field] = value.clone());
+        assert!(plan_dir(dir.path(), &[]).codes().is_empty(), "{field}");
+    }
+}
+
+#[test]
+fn ht019_a_probe_of_another_format_is_refused_with_its_file() {
+    let dir = ht019_with_probe(|probe| probe["format_version"] = Value::from("2.0"));
+    let (code, _, stderr) = hybridtls(&[
+        "plan",
+        dir.path().to_str().unwrap(),
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("probe.json") && stderr.contains("format 2.0"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ht020_a_connector_presenting_a_certificate_without_smtp_gets_the_manual_enable() {
+    let plan = plan("HT020", &[]);
+    assert_eq!(plan.codes(), ["HT020"]);
+    let finding = plan.finding("HT020");
+    assert_eq!(finding["object"], thumbprint("mail").as_str());
+    assert_eq!(finding["evidence"][0]["field"], "Services");
+    assert_eq!(finding["evidence"][0]["value"], "IIS");
+    assert_eq!(finding["fix"]["automatic"], false);
+    assert_eq!(
+        finding["fix"]["command"],
+        format!(
+            "Enable-ExchangeCertificate -Thumbprint '{}' -Services 'SMTP'",
+            thumbprint("mail")
+        )
+        .as_str()
+    );
+    let instruction = finding["fix"]["description"].as_str().unwrap();
+    assert!(
+        instruction.contains("answer No") && instruction.contains("KB 2989382"),
+        "{instruction}"
+    );
+}
+
+#[test]
+fn ht020_a_planned_certificate_without_smtp_is_not_scripted_and_smtp_comes_first() {
+    let plan = plan("HT020-planned", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT020"]);
+    assert_eq!(
+        plan.summary("change"),
+        0,
+        "nothing scripted before SMTP is enabled"
+    );
+    let actions: Vec<&str> = plan.0["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| {
+            a["parameters"]
+                .as_array()?
+                .iter()
+                .find(|p| p["name"] == "command")?["value"]
+                .as_str()
+        })
+        .collect();
+    assert!(
+        actions[0].starts_with("Enable-ExchangeCertificate"),
+        "{actions:?}"
+    );
+    assert!(actions[1].starts_with("Set-ReceiveConnector"), "{actions:?}");
+    let message = plan.finding("HT020")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("once the plan is carried out"), "{message}");
+}

@@ -9,7 +9,7 @@ use super::select::{Reading, Selection};
 use super::{
     disqualifications, has_key, install_certificate_instruction, ConnectorReport, ManualCommand, Remedy,
 };
-use crate::model::{Certificate, ReceiveConnector, TlsCertificateName};
+use crate::model::{Certificate, ReceiveConnector, Services, TlsCertificateName};
 use crate::steps::SetReceiveCertificateName;
 
 /// The certificate hybrid connectors should name, worked out once per server.
@@ -192,17 +192,31 @@ fn fix<'a>(
             keyed_rivals,
         }) => {
             if keyed_rivals.is_empty() {
-                (
-                    Remedy::step(SetReceiveCertificateName {
-                        identity: connector.identity(),
-                        role: connector.role,
-                        before: connector.tls_certificate_name.clone(),
-                        after: after.clone(),
-                        certificate: (*certificate).clone(),
-                        presented_before: report.selection.describe(now),
-                    }),
-                    Intended::Certificate(certificate, after.clone()),
-                )
+                let step = SetReceiveCertificateName {
+                    identity: connector.identity(),
+                    role: connector.role,
+                    before: connector.tls_certificate_name.clone(),
+                    after: after.clone(),
+                    certificate: (*certificate).clone(),
+                    presented_before: report.selection.describe(now),
+                };
+                // Exchange would select a certificate without SMTP and TLS would fail (HT020);
+                // enabling SMTP cannot be scripted safely, so neither is what depends on it.
+                let smtp_disabled = certificate
+                    .services
+                    .is_some_and(|services| !services.contains(Services::SMTP));
+                let remedy = if smtp_disabled {
+                    Remedy::by_hand(
+                        step,
+                        format!(
+                            "not scripted because {} is not enabled for SMTP yet (HT020): enable it first, then set TlsCertificateName with the command below and restart the transport service, or export again and plan again for a script",
+                            certificate.thumbprint
+                        ),
+                    )
+                } else {
+                    Remedy::step(step)
+                };
+                (remedy, Intended::Certificate(certificate, after.clone()))
             } else {
                 (
                     Remedy::manual(format!(

@@ -91,7 +91,16 @@ pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         unless: &[],
         scope: Scope::Anywhere,
-        fragments: &["nocredentials", "unknowncredentials"],
+        fragments: &["unknowncredentials"],
+        meaning: "The TLS handshake failed on your side: Exchange selected a certificate it cannot use for SMTP.",
+        causes: "first, the certificate is not enabled for the SMTP service (Services lacks SMTP: Exchange still selects it by TlsCertificateName or FQDN and TLS then fails, KB 4051498); or it has no usable private key (a key-less copy shadows it, or it was imported without its key).",
+        rules: &[&rules::NOT_ENABLED_FOR_SMTP, &rules::KEYLESS_SHADOW, &rules::NAMED_CERTIFICATE_UNSUITABLE],
+        export: STORE_EXPORTS,
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["nocredentials"],
         meaning: "The TLS handshake failed on your side: the certificate Exchange selected has no usable private key.",
         causes: "a copy of the certificate without its private key shadows the real one (same issuer and subject); or the certificate was imported without its key; or several copies match and Exchange picks the wrong one.",
         rules: &[&rules::KEYLESS_SHADOW, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::NAMED_CERTIFICATE_AMBIGUOUS],
@@ -302,6 +311,11 @@ mod tests {
         assert_eq!(
             first_rule("TLS negotiation failed with error NoCredentials"),
             Some("HT009")
+        );
+        // A certificate not enabled for SMTP comes first for UnknownCredentials (KB 4051498).
+        assert_eq!(
+            first_rule("TLS negotiation failed with error UnknownCredentials"),
+            Some("HT020")
         );
         assert_eq!(
             first_rule("Event ID: 12014 Microsoft Exchange could not find a certificate"),

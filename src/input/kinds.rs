@@ -12,8 +12,8 @@
 
 use serde_json::{Map, Value};
 
-use super::exchange;
 use super::psjson::{has_property, property, Record};
+use super::{exchange, saved_probe};
 use crate::error::{InputError, Position};
 use crate::model::{InputKind, Inventory, Source, Store};
 
@@ -564,6 +564,44 @@ pub const KINDS: &[KindSpec] = &[
                     .flatten()
                 {
                     check(source, "data", value)?;
+                }
+            }
+            Ok(())
+        }),
+    },
+    KindSpec {
+        kind: InputKind::SavedProbe,
+        describe: "hybridtls probe --format json",
+        recognised: Recognised::ByProperties {
+            signature: Signature {
+                alternatives: &[&[Holds::AtLeast(
+                    5,
+                    &[
+                        "probed_at",
+                        "target",
+                        "smtp",
+                        "tls",
+                        "chain",
+                        "trust_anchors",
+                        "checks",
+                    ],
+                )]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                let probe = saved_probe::read(record)?;
+                inventory.probes.push(probe);
+                Ok(())
+            },
+        },
+        scope: Scope::Organisation,
+        file_names: &["probe.json"],
+        collected: false,
+        hidden_characters: HiddenCharacters::Refused(|inventory, check| {
+            for probe in &inventory.probes {
+                check(&probe.source, "target.host", &probe.host)?;
+                if let Some(subject) = &probe.subject {
+                    check(&probe.source, "certificate.subject", subject)?;
                 }
             }
             Ok(())

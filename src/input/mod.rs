@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod nrbf;
 pub mod protocol_log;
 pub mod psjson;
+pub mod saved_probe;
 pub mod text;
 
 use std::io::{Read, Seek};

@@ -64,6 +64,8 @@ struct PlanTables {
     /// The cmdlets the script calls beyond the core ones, checked by the preflight.
     cmdlets: Vec<&'static str>,
     certificates: Vec<CertificateLine>,
+    /// What port 25 should present after STARTTLS once the plan is carried out.
+    receive_certificates: Vec<CertificateLine>,
     /// In the order the script carries them out.
     steps: Vec<StepGroup>,
     /// Whether a step sets a connector's TlsCertificateName (see [`StepKind`]).
@@ -236,6 +238,7 @@ fn script(
         edge: plan.edge,
         cmdlets: required_cmdlets(plan, direction),
         certificates: plan.keep.iter().map(certificate_line).collect(),
+        receive_certificates: plan.receive_certificates.iter().map(certificate_line).collect(),
         steps: step_groups(plan, direction),
         sets_certificate_name: kinds().any(|kind| kind.sets_certificate_name),
         completes_chains: kinds().any(|kind| kind.completes_chains),

@@ -39,6 +39,8 @@ registry! {
     ht016_protocol_log_disagrees,
     ht017_required_export_missing,
     ht018_auth_certificate_expiring,
+    ht019_probe_disagrees,
+    ht020_certificate_not_enabled_for_smtp,
     ht030_inbound_connector_certificate_mismatch,
     ht031_outbound_connector_tls_domain_mismatch,
     ht032_narrower_connector_takes_cloud_mail,
@@ -63,6 +65,7 @@ pub use ht015_send_connector_certificate_not_usable::RULE as SEND_CONNECTOR_CERT
 pub use ht016_protocol_log_disagrees::RULE as LOG_DISAGREES;
 pub use ht017_required_export_missing::RULE as EXPORT_MISSING;
 pub use ht018_auth_certificate_expiring::RULE as AUTH_CERTIFICATE_EXPIRING;
+pub use ht020_certificate_not_enabled_for_smtp::RULE as NOT_ENABLED_FOR_SMTP;
 pub use ht030_inbound_connector_certificate_mismatch::RULE as INBOUND_CONNECTOR_CERTIFICATE;
 pub use ht031_outbound_connector_tls_domain_mismatch::RULE as OUTBOUND_CONNECTOR_TLS_DOMAIN;
 pub use ht032_narrower_connector_takes_cloud_mail::RULE as NARROWER_CONNECTOR_TAKES_CLOUD_MAIL;

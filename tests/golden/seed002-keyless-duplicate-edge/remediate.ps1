@@ -79,6 +79,9 @@ $RequiredCmdlets = @('Get-ExchangeCertificate', 'Export-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '417B804AD463978F94B37BC6180ED613C372D7E9'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
+$PlannedReceiveCertificates = @(
+    @{ Thumbprint = '417B804AD463978F94B37BC6180ED613C372D7E9'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
+)
 $PlannedRemovals = @(
     @{ Thumbprint = 'E5ECC21C18F61AF84A284743867858C1B722E156'; Subject = 'CN=mail.contoso.com, O=Contoso Ltd, C=US' }
 )
@@ -279,6 +282,82 @@ function Get-CertificateStatusProblem {
     return "Exchange reports the certificate $Thumbprint as $status ($reason); X509Chain status: $flags."
 }
 
+# One SMTP reply: its lines up to the last (`250 ...` after `250-...`), at most 100 of them.
+function Read-SmtpReply {
+    param([System.IO.StreamReader] $Reader)
+    $lines = New-Object -TypeName System.Collections.Generic.List[string]
+    while ($lines.Count -lt 100) {
+        $line = $Reader.ReadLine()
+        if ($null -eq $line) { break }
+        $lines.Add($line)
+        if ($line.Length -lt 4 -or $line[3] -ne '-') { break }
+    }
+    $code = ''
+    if ($lines.Count -gt 0 -and $lines[$lines.Count - 1].Length -ge 3) { $code = $lines[$lines.Count - 1].Substring(0, 3) }
+    return @{ Code = $code; Lines = $lines.ToArray() }
+}
+
+# What this server presents on port 25 after STARTTLS over TLS 1.2, as Exchange Online sees it:
+# @{ Thumbprint; Subject } of the certificate, or @{ Problem } saying why there is none. The
+# validation callback accepts whatever is sent: the certificate is compared with the plan, not
+# judged here. Every wait is bounded by -TimeoutSeconds.
+function Get-PresentedCertificate {
+    param([string] $HostName, [int] $Port = 25, [int] $TimeoutSeconds = 10)
+    $client = New-Object -TypeName System.Net.Sockets.TcpClient
+    try {
+        $connecting = $client.BeginConnect($HostName, $Port, $null, $null)
+        if (-not $connecting.AsyncWaitHandle.WaitOne($TimeoutSeconds * 1000)) {
+            return @{ Problem = "no connection to ${HostName}:$Port within $TimeoutSeconds s" }
+        }
+        $client.EndConnect($connecting)
+        $client.ReceiveTimeout = $TimeoutSeconds * 1000
+        $client.SendTimeout = $TimeoutSeconds * 1000
+        $network = $client.GetStream()
+        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $network, ([System.Text.Encoding]::ASCII)
+        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $network, ([System.Text.Encoding]::ASCII)
+        $writer.NewLine = "`r`n"
+        $writer.AutoFlush = $true
+        $banner = Read-SmtpReply -Reader $reader
+        if ($banner.Code -ne '220') { return @{ Problem = "the banner is '$($banner.Lines -join ' ')', not 220" } }
+        $writer.WriteLine('EHLO ' + [System.Net.Dns]::GetHostName())
+        $ehlo = Read-SmtpReply -Reader $reader
+        if ($ehlo.Code -ne '250') { return @{ Problem = "EHLO was answered '$($ehlo.Lines -join ' ')'" } }
+        if (-not ($ehlo.Lines | Where-Object { $_ -match '^250[ -]STARTTLS\s*$' })) {
+            return @{ Problem = 'STARTTLS is not offered on port 25 (no certificate could be used: 451 5.7.3 for Exchange Online)'; NoStartTls = $true }
+        }
+        $writer.WriteLine('STARTTLS')
+        $ready = Read-SmtpReply -Reader $reader
+        if ($ready.Code -ne '220') { return @{ Problem = "STARTTLS was answered '$($ready.Lines -join ' ')'" } }
+        $acceptAny = [System.Net.Security.RemoteCertificateValidationCallback] { param($sender, $certificate, $chain, $errors) $true }
+        $tls = New-Object -TypeName System.Net.Security.SslStream -ArgumentList $network, $false, $acceptAny
+        $tls.ReadTimeout = $TimeoutSeconds * 1000
+        $tls.AuthenticateAsClient($HostName, $null, [System.Security.Authentication.SslProtocols]::Tls12, $false)
+        $presented = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $tls.RemoteCertificate
+        return @{ Thumbprint = $presented.Thumbprint; Subject = $presented.Subject }
+    } catch {
+        return @{ Problem = $_.Exception.Message }
+    } finally {
+        $client.Close()
+    }
+}
+
+# The verification's last check: port 25 of this server, as Exchange Online reaches it. A
+# difference is a warning with the next step, never a rollback: the service may still be
+# starting, or another connector may answer on port 25.
+function Test-PresentedCertificate {
+    $planned = @($PlannedReceiveCertificates | ForEach-Object { $_.Thumbprint })
+    $presented = Get-PresentedCertificate -HostName 'localhost' -Port 25
+    if ($presented.ContainsKey('Problem')) {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'not-checked' -Detail $presented.Problem
+        Write-Warning "What port 25 presents could not be checked here: $($presented.Problem). From another computer, run: hybridtls probe <this server's name>:25 --fqdn <hybrid name>. Nothing was rolled back."
+    } elseif ($planned -contains $presented.Thumbprint) {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'presents-planned' -Detail $presented.Thumbprint
+    } else {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'mismatch' -Detail $presented.Thumbprint
+        Write-Warning "Port 25 presents $($presented.Thumbprint) ($($presented.Subject)) after STARTTLS, the plan expected $($planned -join ' or '). The transport service may still be starting, or another receive connector bound to port 25 answers: wait a minute and run this script again (it changes nothing twice), and compare Get-ReceiveConnector | Format-List Identity,Bindings,TlsCertificateName. Nothing was rolled back."
+    }
+}
+
 # ---- Run folder, transcript and step log ------------------------------------------------------
 $BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
 $runFolder = New-RunFolder -Root $BackupRoot -Prefix 'run'
@@ -399,6 +478,7 @@ try {
                 Write-Step -Step 'verify' -Target $removal.Thumbprint -Result 'ok'
             }
         }
+        if ($PlannedReceiveCertificates.Count -gt 0) { Test-PresentedCertificate }
         if ($mismatches -gt 0) {
             throw "Verification failed for $mismatches item(s); see $stepLog."
         }

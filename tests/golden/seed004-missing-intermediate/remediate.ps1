@@ -76,6 +76,9 @@ $RequiredCmdlets = @('Get-ExchangeCertificate', 'Import-Certificate')
 $PlannedCertificates = @(
     @{ Thumbprint = '6F03037749C47D1919712E0CE89BABDEDAFB4047'; Subject = 'CN=mail.fabrikam.com, O=Fabrikam Inc, C=US' }
 )
+$PlannedReceiveCertificates = @(
+    @{ Thumbprint = '6F03037749C47D1919712E0CE89BABDEDAFB4047'; Subject = 'CN=mail.fabrikam.com, O=Fabrikam Inc, C=US' }
+)
 $PlannedImports = @(
     @{ Thumbprint = '27D86795AB1AE9B8F9F8AAA5870497D7FDF4AC14'; Subject = 'CN=Fabrikam Trust Issuing CA 1, O="Fabrikam Trust, Inc.", C=US'; Base64 = 'MIIDjzCCAnegAwIBAgIQNcQ+KWUtwVHxJcYMiBkewzANBgkqhkiG9w0BAQsFADBNMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xHzAdBgNVBAMMFkZhYnJpa2FtIFRydXN0IFJvb3QgQ0EwHhcNMjUwMTAxMDAwMDAwWhcNNDUwMTAxMDAwMDAwWjBSMQswCQYDVQQGEwJVUzEdMBsGA1UECgwURmFicmlrYW0gVHJ1c3QsIEluYy4xJDAiBgNVBAMMG0ZhYnJpa2FtIFRydXN0IElzc3VpbmcgQ0EgMTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAMe75mwXaARrJCWJ6WYIP0tPh2bhcV0odp7S2B05SHXbT4JRnaKqatKdrJg2pHMbrufv2PUm0HEMMcQ6GNOyb4T0hsjHimyzFBqQ5vMNO7lo7wJVK7mPN0lbkHr3bheulXAhsNSb3OVpD8wo5FbuTdPtEXIzKxY7fLv7OE4wKpOz9YY7V8UMGP3BVlf9otYdf03JTq1dhe6pL+YaTo6IGNLTY0dl8xYJm36TAiq2JCFl35Fhj8jVBSapEdAxRCGzIvNTxvQq5OktQytLg9jU0PDtcPJxBNhkzthDi3oMeY2mUFPKwIX8QFDEvzenN5Ot+QLnafPXwpqtT1QD03OlZzECAwEAAaNmMGQwEgYDVR0TAQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAYYwHQYDVR0OBBYEFPJzqpR3/udih8hPkS33MNmDo1TaMB8GA1UdIwQYMBaAFOxqYXbvPIHuV5YEZrHQO5smlja4MA0GCSqGSIb3DQEBCwUAA4IBAQAohn5DcakR9Hq/UkgiD1roEKjh+4pyiDbo2QfuarNSmJYaFMbRDgNC8+pzsCCVh+EaCuXZGgzTNr8U0tXfk+Uzc5nk3eCIbqH/vAXNlU24Wc/V1RjdPIhIzy8775vkyyTWNpZQENGMXVpA3Lk+p9R+MjLrtstwe8+fb5qcNFTU++KghOLlTfzzeG4oIlZ2wQp7XJwWpAawgo0NqPX62HyKIG+aWPKkMkDlZ38CdkIEsFf1br4i0dFBW5XCUHfG5eom58TqpWR4Lc5BFOY+IBRW59uKwz+Dx2/HgAysMvMaPb2w+vW3EQcTCAPCCkxv8IyrmL6ZvfCy1UkqIsyLeNmL' }
 )
@@ -276,6 +279,82 @@ function Get-CertificateStatusProblem {
     return "Exchange reports the certificate $Thumbprint as $status ($reason); X509Chain status: $flags."
 }
 
+# One SMTP reply: its lines up to the last (`250 ...` after `250-...`), at most 100 of them.
+function Read-SmtpReply {
+    param([System.IO.StreamReader] $Reader)
+    $lines = New-Object -TypeName System.Collections.Generic.List[string]
+    while ($lines.Count -lt 100) {
+        $line = $Reader.ReadLine()
+        if ($null -eq $line) { break }
+        $lines.Add($line)
+        if ($line.Length -lt 4 -or $line[3] -ne '-') { break }
+    }
+    $code = ''
+    if ($lines.Count -gt 0 -and $lines[$lines.Count - 1].Length -ge 3) { $code = $lines[$lines.Count - 1].Substring(0, 3) }
+    return @{ Code = $code; Lines = $lines.ToArray() }
+}
+
+# What this server presents on port 25 after STARTTLS over TLS 1.2, as Exchange Online sees it:
+# @{ Thumbprint; Subject } of the certificate, or @{ Problem } saying why there is none. The
+# validation callback accepts whatever is sent: the certificate is compared with the plan, not
+# judged here. Every wait is bounded by -TimeoutSeconds.
+function Get-PresentedCertificate {
+    param([string] $HostName, [int] $Port = 25, [int] $TimeoutSeconds = 10)
+    $client = New-Object -TypeName System.Net.Sockets.TcpClient
+    try {
+        $connecting = $client.BeginConnect($HostName, $Port, $null, $null)
+        if (-not $connecting.AsyncWaitHandle.WaitOne($TimeoutSeconds * 1000)) {
+            return @{ Problem = "no connection to ${HostName}:$Port within $TimeoutSeconds s" }
+        }
+        $client.EndConnect($connecting)
+        $client.ReceiveTimeout = $TimeoutSeconds * 1000
+        $client.SendTimeout = $TimeoutSeconds * 1000
+        $network = $client.GetStream()
+        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $network, ([System.Text.Encoding]::ASCII)
+        $writer = New-Object -TypeName System.IO.StreamWriter -ArgumentList $network, ([System.Text.Encoding]::ASCII)
+        $writer.NewLine = "`r`n"
+        $writer.AutoFlush = $true
+        $banner = Read-SmtpReply -Reader $reader
+        if ($banner.Code -ne '220') { return @{ Problem = "the banner is '$($banner.Lines -join ' ')', not 220" } }
+        $writer.WriteLine('EHLO ' + [System.Net.Dns]::GetHostName())
+        $ehlo = Read-SmtpReply -Reader $reader
+        if ($ehlo.Code -ne '250') { return @{ Problem = "EHLO was answered '$($ehlo.Lines -join ' ')'" } }
+        if (-not ($ehlo.Lines | Where-Object { $_ -match '^250[ -]STARTTLS\s*$' })) {
+            return @{ Problem = 'STARTTLS is not offered on port 25 (no certificate could be used: 451 5.7.3 for Exchange Online)'; NoStartTls = $true }
+        }
+        $writer.WriteLine('STARTTLS')
+        $ready = Read-SmtpReply -Reader $reader
+        if ($ready.Code -ne '220') { return @{ Problem = "STARTTLS was answered '$($ready.Lines -join ' ')'" } }
+        $acceptAny = [System.Net.Security.RemoteCertificateValidationCallback] { param($sender, $certificate, $chain, $errors) $true }
+        $tls = New-Object -TypeName System.Net.Security.SslStream -ArgumentList $network, $false, $acceptAny
+        $tls.ReadTimeout = $TimeoutSeconds * 1000
+        $tls.AuthenticateAsClient($HostName, $null, [System.Security.Authentication.SslProtocols]::Tls12, $false)
+        $presented = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $tls.RemoteCertificate
+        return @{ Thumbprint = $presented.Thumbprint; Subject = $presented.Subject }
+    } catch {
+        return @{ Problem = $_.Exception.Message }
+    } finally {
+        $client.Close()
+    }
+}
+
+# The verification's last check: port 25 of this server, as Exchange Online reaches it. A
+# difference is a warning with the next step, never a rollback: the service may still be
+# starting, or another connector may answer on port 25.
+function Test-PresentedCertificate {
+    $planned = @($PlannedReceiveCertificates | ForEach-Object { $_.Thumbprint })
+    $presented = Get-PresentedCertificate -HostName 'localhost' -Port 25
+    if ($presented.ContainsKey('Problem')) {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'not-checked' -Detail $presented.Problem
+        Write-Warning "What port 25 presents could not be checked here: $($presented.Problem). From another computer, run: hybridtls probe <this server's name>:25 --fqdn <hybrid name>. Nothing was rolled back."
+    } elseif ($planned -contains $presented.Thumbprint) {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'presents-planned' -Detail $presented.Thumbprint
+    } else {
+        Write-Step -Step 'verify' -Target 'port 25' -Result 'mismatch' -Detail $presented.Thumbprint
+        Write-Warning "Port 25 presents $($presented.Thumbprint) ($($presented.Subject)) after STARTTLS, the plan expected $($planned -join ' or '). The transport service may still be starting, or another receive connector bound to port 25 answers: wait a minute and run this script again (it changes nothing twice), and compare Get-ReceiveConnector | Format-List Identity,Bindings,TlsCertificateName. Nothing was rolled back."
+    }
+}
+
 # ---- Run folder, transcript and step log ------------------------------------------------------
 $BackupRoot = Resolve-BackupRoot -Requested $BackupRoot
 $runFolder = New-RunFolder -Root $BackupRoot -Prefix 'run'
@@ -387,6 +466,7 @@ try {
                 Write-Warning "The intermediate $($import.Thumbprint) is not in Cert:\LocalMachine\CA."
             }
         }
+        if ($PlannedReceiveCertificates.Count -gt 0) { Test-PresentedCertificate }
         if ($mismatches -gt 0) {
             throw "Verification failed for $mismatches item(s); see $stepLog."
         }
