@@ -1398,3 +1398,101 @@ fn an_expired_certificate_is_marked_expired_where_it_is_shown() {
     assert!(text.contains("(EXPIRED on 2026-01-01T00:00:00Z)"), "{text}");
     assert!(!text.contains("valid to 2026-01-01"), "{text}");
 }
+
+/// Issue 19 point 4: a certificate Exchange reports as RevocationCheckFailure is not selected
+/// because the server cannot reach the CRL/OCSP endpoints; the fix is reachability, not a new
+/// certificate and not another TlsCertificateName.
+#[test]
+fn ht002_revocation_check_failure_asks_for_reachability_not_a_new_certificate() {
+    let plan = plan("HT002-revocation-check-failure", &[]);
+    assert_eq!(plan.codes(), ["HT002", "HT005", "HT015"]);
+    let finding = plan.finding("HT002");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("Status RevocationCheckFailure"),
+        "{finding:#?}"
+    );
+    assert!(evidence(finding).contains(&("Status", "6")), "{finding:#?}");
+    let manual = plan.action("manual");
+    let instruction = parameter(manual, "instruction");
+    assert!(instruction.contains("RevocationCheckFailure"), "{instruction}");
+    assert!(instruction.contains("netsh winhttp show proxy"), "{instruction}");
+    assert!(instruction.contains("-InternetWebProxy"), "{instruction}");
+    assert!(!instruction.starts_with("obtain a certificate"), "{instruction}");
+    assert_eq!(plan.summary("change"), 0);
+    assert!(plan.actions("set_receive_connector").is_empty());
+    assert!(plan.actions("set_send_connector").is_empty());
+}
+
+/// Issue 19 point 2: a certificate whose root the organisation made trusted itself (RootCAType
+/// Enterprise) does not qualify for hybrid mail flow, even with its root in the Root store.
+#[test]
+fn ht003_a_certificate_from_an_enterprise_root_does_not_qualify() {
+    let plan = plan("HT003-enterprise-root", &[]);
+    assert_eq!(plan.codes(), ["HT003", "HT005"]);
+    let message = plan.finding("HT003")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("RootCAType Enterprise"), "{message}");
+    assert!(message.contains("UntrustedRoot"), "{message}");
+    let reasons: Vec<(&str, &str)> = evidence(plan.finding("HT005"));
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, value)| value.starts_with("CN=mail.contoso.com")
+                && value.contains("RootCAType Enterprise")),
+        "{reasons:?}"
+    );
+    assert_eq!(plan.summary("change"), 0);
+}
+
+/// Issue 19 point 3: TlsCertificateName names a certificate by the domain in its subject CN; a
+/// CN that is words, or names only in the SAN, cannot be named, so such a certificate does not
+/// qualify for a TlsCertificateName fix (the FQDN search can still find it).
+#[test]
+fn ht005_a_certificate_whose_cn_is_not_a_domain_cannot_be_named() {
+    let plan = plan("HT005-cn-not-a-domain", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT005"]);
+    assert!(plan.actions("set_receive_connector").is_empty());
+    let reasons: Vec<(&str, &str)> = evidence(plan.finding("HT005"));
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, value)| value.contains("\"Contoso Mail Gateway\" is not a domain name")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|(_, value)| value.contains("has no CN")),
+        "{reasons:?}"
+    );
+    let instruction = parameter(plan.action("manual"), "instruction");
+    assert!(
+        instruction.contains("does not qualify for a TlsCertificateName fix")
+            && instruction.contains("FQDN search"),
+        "{instruction}"
+    );
+}
+
+/// Issue 19 point 2: without RootCAType (the PowerShell 7 export of HT006 lacks it) whether the
+/// planned certificate comes from a public CA is unknown, and the plan says so instead of
+/// taking it as fine.
+#[test]
+fn ht005_a_planned_certificate_without_root_ca_type_is_not_judged_for_public_trust() {
+    let ps7 = plan("HT006", &[]);
+    let unjudged: Vec<&Value> = ps7.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["missing"] == "RootCAType")
+        .collect();
+    assert_eq!(unjudged.len(), 1, "{:#?}", ps7.0["not_checked"]);
+    assert_eq!(unjudged[0]["rule"], "HT005");
+    assert!(unjudged[0]["object"]
+        .as_str()
+        .unwrap()
+        .starts_with(&thumbprint("mail")));
+    // With RootCAType ThirdParty exported (HT001's collector exports) nothing is said.
+    assert!(!plan("HT001", &[]).0["not_checked"]
+        .to_string()
+        .contains("RootCAType"));
+}

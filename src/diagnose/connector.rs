@@ -6,9 +6,7 @@
 use time::OffsetDateTime;
 
 use super::select::{Reading, Selection};
-use super::{
-    disqualifications, has_key, install_certificate_instruction, ConnectorReport, ManualCommand, Remedy,
-};
+use super::{disqualifications, has_key, no_target_remedy, ConnectorReport, ManualCommand, Remedy};
 use crate::model::{Certificate, ReceiveConnector, TlsCertificateName};
 use crate::steps::SetReceiveCertificateName;
 
@@ -107,6 +105,7 @@ pub(in crate::diagnose) fn judge<'a>(
     report: &ConnectorReport<'a>,
     exchange_2010: bool,
     target: Option<&Target<'a>>,
+    store: &[&'a Certificate],
     names: &[String],
     now: OffsetDateTime,
 ) -> Judgement<'a> {
@@ -157,7 +156,7 @@ pub(in crate::diagnose) fn judge<'a>(
             }
         }
     };
-    let (fix, then) = fix(report, exchange_2010, target, names, now);
+    let (fix, then) = fix(report, exchange_2010, target, store, names, now);
     judgement(Verdict::Wrong { fault, fix, then })
 }
 
@@ -166,6 +165,7 @@ fn fix<'a>(
     report: &ConnectorReport,
     exchange_2010: bool,
     target: Option<&Target<'a>>,
+    store: &[&Certificate],
     names: &[String],
     now: OffsetDateTime,
 ) -> (Remedy, Intended<'a>) {
@@ -181,6 +181,7 @@ fn fix<'a>(
                 ),
                 command: names.first().map(|fqdn| ManualCommand {
                     cmdlet: "Set-ReceiveConnector",
+                    switches: Vec::new(),
                     parameters: vec![("Identity", connector.identity()), ("Fqdn", fqdn.clone())],
                 }),
             },
@@ -215,7 +216,7 @@ fn fix<'a>(
             }
         }
         None => (
-            Remedy::manual(install_certificate_instruction(names)),
+            no_target_remedy(store, names, now, !exchange_2010),
             Intended::NeedsNewCertificate,
         ),
     }

@@ -79,7 +79,7 @@ impl Export {
     /// `-InputObject @(...)` keeps an array when the store holds one certificate or none.
     pub fn command(self) -> &'static str {
         match self {
-            Export::ExchangeCertificates => "Get-ExchangeCertificate | Select-Object Thumbprint,Subject,Issuer,FriendlyName,NotBefore,NotAfter,HasPrivateKey,IsSelfSigned,Status,Services,CertificateDomains,Identity,RawData | ConvertTo-Json > exchange-certificates.json",
+            Export::ExchangeCertificates => "Get-ExchangeCertificate | Select-Object Thumbprint,Subject,Issuer,FriendlyName,NotBefore,NotAfter,HasPrivateKey,IsSelfSigned,Status,Services,RootCAType,CertificateDomains,Identity,RawData | ConvertTo-Json > exchange-certificates.json",
             Export::ReceiveConnectors => "Get-ReceiveConnector -Server $env:COMPUTERNAME | Select-Object Identity,Name,Server,TransportRole,Bindings,RemoteIPRanges,Fqdn,TlsCertificateName,TlsDomainCapabilities,AuthMechanism,Enabled | ConvertTo-Json > receive-connectors.json",
             Export::SendConnectors => "Get-SendConnector | Select-Object Identity,Name,AddressSpaces,SmartHosts,Fqdn,TlsCertificateName,CloudServicesMailEnabled,SourceTransportServers | ConvertTo-Json > send-connectors.json",
             Export::StoreListing(Store::My) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\My | Select-Object @{n='Store';e={'My'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-My.json",

@@ -352,6 +352,7 @@ mod tests {
             from_store_listing: false,
             services: None,
             status: None,
+            root_ca_type: None,
             friendly_name: None,
             facts: None,
             source: Source {

@@ -7,7 +7,7 @@ use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::context::Context;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
+    absent_property, no_target_remedy, sourced_send_connectors, Evidence, Findings,
     Remedy, ServerIndex,
 };
 use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
@@ -166,7 +166,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
-            Err(names) => Remedy::manual(install_certificate_instruction(names)),
+            Err(names) => no_target_remedy(store, names, now, true),
         };
         findings.push(
             connector.name.clone(),

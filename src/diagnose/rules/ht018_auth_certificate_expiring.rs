@@ -236,6 +236,7 @@ fn renew(current: Option<&str>, server: &Server) -> Remedy {
         },
         command: current.map(|thumbprint| ManualCommand {
             cmdlet: "Get-ExchangeCertificate",
+            switches: Vec::new(),
             parameters: vec![
                 ("Thumbprint", thumbprint.to_owned()),
                 ("Server", server.name.clone()),

@@ -221,6 +221,7 @@ fn remedy(
             ),
             command: Some(ManualCommand {
                 cmdlet: "Set-InboundConnector",
+                switches: Vec::new(),
                 parameters: vec![
                     ("Identity", connector.name.clone()),
                     ("TlsSenderCertificateName", value),

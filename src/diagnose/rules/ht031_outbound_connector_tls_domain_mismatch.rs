@@ -175,6 +175,7 @@ fn check(context: &Context, findings: &mut Findings) {
                     ),
                     command: Some(ManualCommand {
                         cmdlet: "Set-OutboundConnector",
+                        switches: Vec::new(),
                         parameters: vec![
                             ("Identity", connector.name.clone()),
                             ("TlsDomain", hybrid.clone()),

@@ -119,6 +119,7 @@ fn check_configuration(
             ),
             command: Some(ManualCommand {
                 cmdlet: "Set-HybridConfiguration",
+                switches: Vec::new(),
                 parameters: vec![("TlsCertificateName", new_name.to_string())],
             }),
         },
@@ -154,6 +155,7 @@ fn check_configuration(
                 instruction: "then, on a Mailbox server, start EdgeSync with the command below so the changed send connector reaches the Edge Transport servers now (configuration otherwise synchronises hourly); subscribe an Edge again (New-EdgeSubscription) only if its default SMTP certificate was replaced (KB 2989382)".to_owned(),
                 command: Some(ManualCommand {
                     cmdlet: "Start-EdgeSynchronization",
+                    switches: Vec::new(),
                     parameters: Vec::new(),
                 }),
             },
