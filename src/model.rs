@@ -353,7 +353,8 @@ pub struct SendConnector {
     pub enabled: Option<bool>,
     pub source_servers: Vec<String>,
     /// Properties a check reads that the export did not hold at all (left out of its
-    /// Select-Object list), as opposed to null: `SourceTransportServers`.
+    /// Select-Object list), as opposed to null: `SourceTransportServers` and the TLS settings HT034
+    /// reads.
     pub absent: Vec<&'static str>,
     pub source: Source,
 }

@@ -1274,15 +1274,21 @@ fn exchange_online_wildcard_certificate_gives_a_wildcard_hybrid_name() {
 #[test]
 fn exchange_online_gcc_high_connectors_are_hybrid_connectors() {
     let plan = plan_exo("gcc-high", &[]);
-    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    // Made by hand without CloudServicesMailEnabled, which HealthChecker flags (HT034); its
+    // TlsDomain is the cloud's own service domain, so that is all HT034 asks.
+    assert_eq!(plan.codes(), ["HT001", "HT015", "HT034"]);
     assert_eq!(plan.finding("HT001")["object"], "EX01\\From GCC High EX01");
     assert_eq!(plan.finding("HT015")["object"], "To GCC High");
+    assert_eq!(
+        evidence(plan.finding("HT034")),
+        [("CloudServicesMailEnabled", "False")]
+    );
 }
 
 #[test]
 fn exchange_online_21vianet_connectors_are_hybrid_connectors() {
     let plan = plan_exo("21vianet", &[]);
-    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    assert_eq!(plan.codes(), ["HT001", "HT015", "HT034"]);
     assert_eq!(plan.finding("HT001")["object"], "EX01\\From 21Vianet EX01");
     assert_eq!(plan.finding("HT015")["object"], "To 21Vianet");
 }
@@ -1495,4 +1501,40 @@ fn ht005_a_planned_certificate_without_root_ca_type_is_not_judged_for_public_tru
     assert!(!plan("HT001", &[]).0["not_checked"]
         .to_string()
         .contains("RootCAType"));
+}
+
+/// Issue 19 point 5: the send connector to Exchange Online as HealthChecker judges it, each
+/// setting with the value the Hybrid Configuration Wizard sets, as one manual command.
+#[test]
+fn ht034_send_connector_settings_are_reported_with_the_wizards_values() {
+    let plan = plan("HT034", &[]);
+    assert_eq!(plan.codes(), ["HT034"]);
+    let finding = plan.finding("HT034");
+    assert_eq!(finding["object"], O365);
+    assert_eq!(finding["severity"], "warning");
+    let fields: Vec<&str> = evidence(finding).into_iter().map(|(field, _)| field).collect();
+    assert_eq!(
+        fields,
+        ["CloudServicesMailEnabled", "TlsDomain", "RequireTLS", "Enabled"]
+    );
+    let manual = plan.action("manual");
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Set-SendConnector -Identity '{O365}' -TlsDomain 'mail.protection.outlook.com' -CloudServicesMailEnabled:$true -RequireTLS:$true -Enabled:$true")
+    );
+    assert_eq!(plan.summary("change"), 0);
+}
+
+/// Issue 19 point 5: a connector to `*.mx.microsoft` is a connector to Exchange Online even
+/// without CloudServicesMailEnabled; no source gives its TlsDomain, so CertificateValidation.
+#[test]
+fn ht034_a_smart_host_under_mx_microsoft_is_exchange_online() {
+    let plan = plan("HT034-mx-microsoft", &[]);
+    assert_eq!(plan.codes(), ["HT034"]);
+    assert_eq!(
+        parameter(plan.action("manual"), "command"),
+        "Set-SendConnector -Identity 'To Exchange Online' -TlsAuthLevel 'CertificateValidation' -CloudServicesMailEnabled:$true"
+    );
+    // The send connector is listed among EX01's connectors to Exchange Online.
+    assert!(plan.0["servers"][0].to_string().contains("To Exchange Online"));
 }

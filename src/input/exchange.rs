@@ -463,7 +463,17 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
         require_tls: record.bool("RequireTLS")?,
         enabled: record.bool("Enabled")?,
         source_servers,
-        absent: absent(record, &["SourceTransportServers"]),
+        absent: absent(
+            record,
+            &[
+                "SourceTransportServers",
+                "CloudServicesMailEnabled",
+                "TlsAuthLevel",
+                "TlsDomain",
+                "RequireTLS",
+                "Enabled",
+            ],
+        ),
         source: source(record),
     })
 }
