@@ -288,6 +288,8 @@ pub struct AuthMechanism(u64);
 impl AuthMechanism {
     /// STARTTLS is offered.
     pub const TLS: Self = Self(1);
+    /// Exchange servers authenticate here: the connector carries mail between Exchange servers.
+    pub const EXCHANGE_SERVER: Self = Self(16);
     /// Each flag's name, as a property bag or `ToString()` writes it.
     pub const NAMES: &[(&str, u64)] = &[
         ("None", 0),
@@ -295,7 +297,7 @@ impl AuthMechanism {
         ("Integrated", 2),
         ("BasicAuth", 4),
         ("BasicAuthRequireTLS", 8),
-        ("ExchangeServer", 16),
+        ("ExchangeServer", Self::EXCHANGE_SERVER.0),
         ("ExternalAuthoritative", 32),
     ];
 

@@ -767,9 +767,15 @@ fn ht001_on_exchange_2010_never_plans_tls_certificate_name() {
     assert!(!plan.0["actions"].to_string().contains("-TlsCertificateName"));
     let manual = plan.action("manual");
     assert_eq!(manual["target"], "EX01\\Default EX01");
-    assert_eq!(
-        parameter(manual, "command"),
-        "Set-ReceiveConnector -Identity 'EX01\\Default EX01' -Fqdn 'mail.contoso.com'"
+    // Never -Fqdn on `Default <SERVER>` (not to be modified; ExchangeServer authentication):
+    // Exchange Online gets a connector of its own, scoped to its ranges, with AcceptOorgProtocol
+    // (issue 19 point 6).
+    assert!(!plan.0["actions"].to_string().contains("-Fqdn"));
+    let instruction = parameter(manual, "instruction");
+    assert!(
+        instruction.contains("must keep its Fqdn")
+            && instruction.contains("mail.protection.outlook.com:AcceptOorgProtocol"),
+        "{instruction}"
     );
     // With the connector Fqdn on the hybrid name, Exchange 2010 presents the hybrid certificate.
     assert!(
@@ -1537,4 +1543,20 @@ fn ht034_a_smart_host_under_mx_microsoft_is_exchange_online() {
     );
     // The send connector is listed among EX01's connectors to Exchange Online.
     assert!(plan.0["servers"][0].to_string().contains("To Exchange Online"));
+}
+
+/// Issue 19 point 6: Set-SendConnector has no -TlsCertificateName on Exchange 2010; a connector an
+/// Exchange 2010 server sources is fixed by its Fqdn, by hand, never by that parameter.
+#[test]
+fn ht015_on_exchange_2010_never_plans_tls_certificate_name() {
+    let plan = plan("HT015-exchange2010", &["--fqdn", "mail.contoso.com"]);
+    assert_eq!(plan.codes(), ["HT015"]);
+    assert!(plan.actions("set_send_connector").is_empty());
+    assert!(!plan.0["actions"].to_string().contains("TlsCertificateName '"));
+    let manual = plan.action("manual");
+    assert!(parameter(manual, "instruction").contains("Exchange 2010"));
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Set-SendConnector -Identity '{O365}' -Fqdn 'mail.contoso.com'")
+    );
 }

@@ -7,7 +7,8 @@ use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::{absent_property, Evidence, Findings, ManualCommand, Remedy};
 use crate::model::{
-    Inventory, SendConnector, ServerKind, TlsAuthLevel, EXCHANGE_ONLINE_CLOUDS, MX_MICROSOFT,
+    ExchangeRelease, Inventory, SendConnector, ServerKind, TlsAuthLevel, EXCHANGE_ONLINE_CLOUDS,
+    MX_MICROSOFT,
 };
 
 pub const RULE: Rule = Rule {
@@ -57,7 +58,9 @@ settings that differ: `-CloudServicesMailEnabled:$true`, `-TlsAuthLevel DomainVa
 Management Shell of a Mailbox server (on an Edge the connector is an EdgeSync'd copy). Not
 scripted: a connector may route more than hybrid mail (HealthChecker's documentation warns that
 `CloudServicesMailEnabled` may be false on purpose when on-premises mail to the internet is
-routed through Exchange Online), and a disabled connector may be disabled on purpose.
+routed through Exchange Online), and a disabled connector may be disabled on purpose. Exchange
+2010 send connectors have no `CloudServicesMailEnabled` (Set-SendConnector, Exchange 2010 SP3
+help): it is neither asked for nor proposed for a connector only Exchange 2010 servers source.
 
 ## When to fix by hand
 Always; read the reasons above before setting a value, and run the Hybrid Configuration Wizard
@@ -98,7 +101,10 @@ const SETTINGS: [&str; 5] = [
 /// A setting left out of the export cannot be judged: it is not "as the wizard sets it".
 fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
     for connector in inventory.send_connectors.iter().filter(|c| c.targets_exchange_online()) {
-        for property in SETTINGS.iter().filter(|p| connector.absent.contains(p)) {
+        for property in SETTINGS
+            .iter()
+            .filter(|p| connector.absent.contains(p) && !(**p == "CloudServicesMailEnabled" && only_exchange_2010(inventory, connector)))
+        {
             list.push(absent_property(
                 &RULE,
                 None,
@@ -122,6 +128,18 @@ fn check(context: &Context, findings: &mut Findings) {
             judge(context, connector, findings);
         }
     }
+}
+
+/// Whether every exported source server of the connector runs Exchange 2010, whose send
+/// connectors have no `CloudServicesMailEnabled` (Set-SendConnector, Exchange 2010 SP3 help).
+fn only_exchange_2010(inventory: &Inventory, connector: &SendConnector) -> bool {
+    let mut releases = connector
+        .source_servers
+        .iter()
+        .filter_map(|s| inventory.server(s))
+        .map(|s| s.release)
+        .peekable();
+    releases.peek().is_some() && releases.all(|r| r == ExchangeRelease::Exchange2010)
 }
 
 /// Whether this server reports the connector, an organisation object reported once: on the first
@@ -181,7 +199,7 @@ fn judge(context: &Context, connector: &SendConnector, findings: &mut Findings) 
         value,
     };
     let domain = protection_domain(connector);
-    if connector.cloud_services_mail_enabled == Some(false) {
+    if connector.cloud_services_mail_enabled == Some(false) && !only_exchange_2010(context.inventory, connector) {
         faults.push("CloudServicesMailEnabled is false (the cross-premises headers of hybrid mail are stripped)".to_owned());
         evidence.push(proof("CloudServicesMailEnabled", "False".to_owned()));
         switches.push("CloudServicesMailEnabled");
@@ -244,7 +262,7 @@ fn judge(context: &Context, connector: &SendConnector, findings: &mut Findings) 
     if faults.is_empty() {
         return;
     }
-    let command = (parameters.len() > 1 || !switches.is_empty()).then(|| ManualCommand {
+    let command = (parameters.len() > 1 || !switches.is_empty()).then_some(ManualCommand {
         cmdlet: "Set-SendConnector",
         switches,
         parameters,
