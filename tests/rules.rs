@@ -1213,9 +1213,11 @@ fn ht031_outbound_connector_with_the_old_tls_domain_gets_the_value_to_set() {
 }
 
 #[test]
-fn ht031_another_certificate_matching_tls_domain_is_left_to_a_person() {
-    // The wildcard certificate *.contoso.com is installed too and matches hybrid.contoso.com:
-    // which of the two Exchange Online should see is a decision, not a command.
+fn ht031_a_certificate_covering_the_tls_domain_is_what_the_receive_side_presents() {
+    // The wildcard certificate *.contoso.com is installed too and covers hybrid.contoso.com, the
+    // TlsDomain Exchange Online validates when it delivers (issue 19 point 7): the receive-side
+    // hybrid name comes from TlsDomain first, so the receive connector is pointed at the wildcard
+    // certificate, which satisfies Exchange Online whichever name was meant.
     // One Get-ExchangeCertificate export of EX01 that holds both: two exports of one server
     // that share a certificate are refused (issue 17 point 8).
     let dir = copy_without("HT031", &[]);
@@ -1233,12 +1235,21 @@ fn ht031_another_certificate_matching_tls_domain_is_left_to_a_person() {
     }
     std::fs::write(&exported, serde_json::to_string(&certificates).unwrap()).unwrap();
     let plan = plan_dir(dir.path(), &[]);
-    assert_eq!(plan.codes(), ["HT031"]);
-    let manual = plan.action("manual");
-    let instruction = parameter(manual, "instruction");
-    assert!(instruction.starts_with("a person must decide"), "{instruction}");
-    assert!(instruction.contains(&thumbprint("wildcard")), "{instruction}");
-    assert!(instruction.contains("--fqdn hybrid.contoso.com"), "{instruction}");
+    assert!(plan.0["hybrid_fqdn"]["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("TlsDomain of the Exchange Online outbound connector"));
+    assert_eq!(plan.codes(), ["HT003"]);
+    let change = plan.action("set_receive_connector");
+    assert!(
+        change["after"]
+            .as_str()
+            .unwrap()
+            .ends_with("<S>CN=*.contoso.com, O=Contoso Ltd, C=US"),
+        "{change:#?}"
+    );
+    // Without a certificate for the TlsDomain the on-premises name decides, and HT031 gives
+    // both readings (the test above).
 }
 
 #[test]

@@ -357,6 +357,20 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             origin: "given with --fqdn".to_owned(),
         });
     }
+    // What Exchange Online validates when it delivers comes first: the TlsDomain of its
+    // OnPremises outbound connectors, when some exported certificate covers it. The send
+    // connector's Fqdn is what on-premises presents when it sends, a name of the other direction.
+    // When no certificate covers TlsDomain, the on-premises names decide and HT031 reports the
+    // disagreement with both readings (TlsDomain stale, or the certificate wrong).
+    let outbound = outbound_tls_domains(inventory);
+    if let Some(outbound) = outbound.as_ref().filter(|o| {
+        inventory
+            .certificates
+            .iter()
+            .any(|c| c.store == crate::model::Store::My && o.names.iter().all(|n| c.covers(n)))
+    }) {
+        return Some(outbound.clone());
+    }
     // A host name with a domain; a wildcard is no host name an Exchange connector's Fqdn holds.
     let dotted = |name: &str| name.contains('.') && !name.starts_with("*.");
     // A certificate's CN may be a wildcard, which is a legal hybrid name (the TlsDomain
@@ -418,13 +432,14 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             }
         }
     }
-    outbound_tls_domains(inventory)
+    outbound
 }
 
 /// The `TlsDomain` Exchange Online's OnPremises outbound connectors validate the on-premises
 /// certificate against (enabled, `TlsSettings` DomainValidation), when their export is given:
-/// by definition the name Exchange Online reaches on-premises by. Asked last, so that what
-/// on-premises says is compared with it (HT031) rather than replaced by it.
+/// by definition the name Exchange Online reaches on-premises by. Asked first when a certificate
+/// covers it, last otherwise, so that what on-premises says is then compared with it (HT031)
+/// rather than replaced by a name no certificate has.
 fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
     let mut domains: Vec<(String, &str)> = inventory
         .outbound_connectors
