@@ -996,6 +996,8 @@ fn ht018_auth_certificate_expiring_within_60_days_is_a_warning_with_the_renewal(
         "Set-AuthConfig -PublishCertificate",
         "Set-AuthConfig -ClearPreviousCertificate",
         "Hybrid Configuration Wizard",
+        // Since the April 2025 hotfix (dedicated Exchange hybrid application, issue 19 point 7).
+        "ConfigureExchangeHybridApplication.ps1 -UpdateCertificate",
     ] {
         assert!(instruction.contains(step), "{step}: {instruction}");
     }
