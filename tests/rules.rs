@@ -1573,3 +1573,31 @@ fn ht015_on_exchange_2010_never_plans_tls_certificate_name() {
         format!("Set-SendConnector -Identity '{O365}' -Fqdn 'mail.contoso.com'")
     );
 }
+
+/// Issue 19 point 7: Microsoft's texts disagree on whether Exchange Online matches
+/// TlsSenderCertificateName against the subject CN or the SAN; a certificate that matches under
+/// one reading only is reported, and no value is proposed that holds under one reading only.
+#[test]
+fn ht030_a_match_must_hold_for_the_subject_cn_and_the_san() {
+    let plan = plan("HT030-cn-or-san", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT005", "HT030"]);
+    let finding = plan.finding("HT030");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("subject CN and its SAN"),
+        "{finding:#?}"
+    );
+    let manual = plan
+        .actions("manual")
+        .into_iter()
+        .find(|a| a["target"] == finding["object"])
+        .unwrap();
+    assert!(parameter(manual, "instruction").starts_with("a person must decide"));
+    assert!(manual["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["name"] != "command"));
+}
