@@ -735,6 +735,10 @@ fn ht033_with_edge_servers_starts_edgesync_between_hybrid_configuration_and_exch
     );
     assert_eq!(commands[1], "Start-EdgeSynchronization");
     assert!(parameter(manual[1], "instruction").contains("KB 2989382"));
+    // Also the Mailbox server's default transport certificate, and yearly with a one-year third-party
+    // certificate (issue 19 point 7).
+    assert!(parameter(manual[1], "instruction").contains("of the Mailbox server or of the Edge"));
+    assert!(parameter(manual[1], "instruction").contains("every year"));
     assert_eq!(manual[2]["target"], "Exchange Online connectors");
 }
 
@@ -1600,4 +1604,22 @@ fn ht030_a_match_must_hold_for_the_subject_cn_and_the_san() {
         .unwrap()
         .iter()
         .all(|p| p["name"] != "command"));
+}
+
+/// Issue 19 point 7: what Exchange does with an expired named certificate depends on the source:
+/// Learn (2016 and later) says event 12016 and STARTTLS still offered, only the decompiled 2013
+/// code says 12014; `explain HT012` gives each reading with its source and release.
+#[test]
+fn ht012_explain_states_each_reading_of_an_expired_certificate_with_its_source() {
+    let (code, page, _) = hybridtls(&["explain", "HT012"]);
+    assert_eq!(code, 0);
+    assert!(
+        page.contains("logs event 12016 and still offers STARTTLS"),
+        "{page}"
+    );
+    assert!(page.contains("Decompiled Exchange 2013 code"), "{page}");
+    assert!(
+        page.contains("That is the 2013 code; no Microsoft text says so for 2016"),
+        "{page}"
+    );
 }

@@ -120,7 +120,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         scope: Scope::Anywhere,
         fragments: &["12014", "could not find a certificate that contains the domain name"],
         meaning: "Exchange found no certificate for the connector and does not offer STARTTLS on it.",
-        causes: "TlsCertificateName names a certificate that was removed or renewed (often with a new issuer), or it is expired or invalid; or with TlsCertificateName null no certificate covers the connector FQDN.",
+        causes: "TlsCertificateName names a certificate that was removed or renewed (often with a new issuer), or Exchange does not take it (Status RevocationCheckFailure when the server cannot reach the CRL/OCSP endpoints, Untrusted, Revoked; expired only under the decompiled 2013 code, Learn says an expired one logs 12016 and is still offered); or with TlsCertificateName null no certificate covers the connector FQDN.",
         rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::NO_CERTIFICATE_NAME],
         export: RECEIVE_SIDE_EXPORTS,
     },
