@@ -1,7 +1,7 @@
 //! The destructive step is guarded: removal only of key-less copies seen in a store listing,
 //! only by the full thumbprint, never of a certificate with a key or of one a connector uses.
 
-use hybridtls::diagnose::Remedy;
+use hybridtls::diagnose::{Fix, Remedy};
 use hybridtls::model::Store;
 use hybridtls::render::script;
 use hybridtls::steps::{RemoveCertificate, SetReceiveCertificateName, SetSendCertificateName};
@@ -206,8 +206,9 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
         .iter()
         .find(|f| f.rule.code == "HT015")
         .expect("HT015");
-    match &finding.remedy {
-        Remedy::Manual {
+    // The step left to a person (Remedy::StepByHand), shown as its command.
+    match finding.remedy.fix() {
+        Fix::ByHand {
             instruction,
             command: Some(command),
         } => {
@@ -216,14 +217,14 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
                     .contains("not scripted because its source transport server SERVER9 was not exported"),
                 "{instruction}"
             );
-            let rendered = hybridtls::render::ps::command(command);
+            let rendered = hybridtls::render::ps::command(&command);
             assert!(
                 rendered.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
                 "{rendered}"
             );
             assert!(rendered.contains(&format!("-TlsCertificateName '{SEED000_NAME}")));
         }
-        other => panic!("{other:?}"),
+        _ => panic!("{:?}", finding.remedy),
     }
     let plans = plan::build(&diagnosis);
     assert_eq!(

@@ -196,7 +196,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
-            Err(names) => no_target_remedy(store, names, now, true),
+            Err(names) => no_target_remedy(store, names, now, exchange_2010.is_empty()),
         };
         findings.push(
             connector.name.clone(),
