@@ -274,6 +274,8 @@ pub struct AuthMechanism(u64);
 impl AuthMechanism {
     /// STARTTLS is offered.
     pub const TLS: Self = Self(1);
+    /// Exchange servers authenticate here: the connector carries mail between Exchange servers.
+    pub const EXCHANGE_SERVER: Self = Self(16);
     /// Each flag's name, as a property bag or `ToString()` writes it.
     pub const NAMES: &[(&str, u64)] = &[
         ("None", 0),
@@ -281,7 +283,7 @@ impl AuthMechanism {
         ("Integrated", 2),
         ("BasicAuth", 4),
         ("BasicAuthRequireTLS", 8),
-        ("ExchangeServer", 16),
+        ("ExchangeServer", Self::EXCHANGE_SERVER.0),
         ("ExternalAuthoritative", 32),
     ];
 
@@ -329,9 +331,18 @@ pub struct SendConnector {
     pub smart_hosts: Vec<String>,
     pub address_spaces: Vec<String>,
     pub cloud_services_mail_enabled: Option<bool>,
+    /// `TlsAuthLevel` (EncryptionOnly, CertificateValidation, DomainValidation); None when null
+    /// or not exported.
+    pub tls_auth_level: Option<TlsAuthLevel>,
+    /// `TlsDomain`: the domain the remote certificate is validated against under
+    /// DomainValidation.
+    pub tls_domain: Option<String>,
+    pub require_tls: Option<bool>,
+    pub enabled: Option<bool>,
     pub source_servers: Vec<String>,
     /// Properties a check reads that the export did not hold at all (left out of its
-    /// Select-Object list), as opposed to null: `SourceTransportServers`.
+    /// Select-Object list), as opposed to null: `SourceTransportServers` and the TLS settings HT034
+    /// reads.
     pub absent: Vec<&'static str>,
     pub source: Source,
 }
@@ -342,6 +353,10 @@ impl SendConnector {
     /// address space in its routing domain), or carries the hybrid flag.
     pub fn targets_exchange_online(&self) -> bool {
         self.cloud_services_mail_enabled == Some(true)
+            || self
+                .smart_hosts
+                .iter()
+                .any(|host| strictly_below(host, MX_MICROSOFT))
             || EXCHANGE_ONLINE_CLOUDS.iter().any(|cloud| {
                 self.smart_hosts
                     .iter()
@@ -360,6 +375,11 @@ fn strictly_below(name: &str, parent: &str) -> bool {
         .and_then(|rest| rest.strip_suffix('.'))
         .is_some_and(|label| !label.is_empty())
 }
+
+/// Exchange Online's newer inbound endpoints, `<domain>.<zone>.mx.microsoft` (DNSSEC and SMTP
+/// DANE; "Exchange Online TCP 25 endpoints" on Microsoft Learn's "Microsoft 365 URLs and IP
+/// address ranges" list `*.mx.microsoft`). HealthChecker does not know them yet.
+pub const MX_MICROSOFT: &str = "mx.microsoft";
 
 /// An Exchange Online cloud, by the domains on-premises connectors name it with.
 #[derive(Debug, PartialEq, Eq)]
@@ -504,6 +524,9 @@ pub struct Certificate {
     pub services: Option<Services>,
     /// `CertificateStatus` from Get-ExchangeCertificate (Valid = 1).
     pub status: Option<u64>,
+    /// `RootCAType` from Get-ExchangeCertificate: what kind of root the chain ends in; None
+    /// when not exported.
+    pub root_ca_type: Option<RootCaType>,
     pub friendly_name: Option<String>,
     pub facts: Option<CertificateFacts>,
     pub source: Source,
@@ -538,6 +561,72 @@ impl Services {
 }
 
 pub const STATUS_VALID: u64 = 1;
+/// `CertificateStatus` values with a meaning of their own [DECOMP CertificateStatus.cs].
+pub const STATUS_REVOKED: u64 = 2;
+pub const STATUS_DATE_INVALID: u64 = 3;
+pub const STATUS_UNTRUSTED: u64 = 4;
+pub const STATUS_INVALID: u64 = 5;
+pub const STATUS_REVOCATION_CHECK_FAILURE: u64 = 6;
+
+/// `RootCAType` of Get-ExchangeCertificate (`CertificateAuthorityType` [DECOMP
+/// CertificateAuthorityType.cs]: None = 0, ThirdParty = 1, Enterprise = 2, Registry = 3,
+/// GroupPolicy = 4, Unknown = 5). Get-ExchangeCertificate (Microsoft Learn): `None` is the Auth
+/// certificate and new self-signed certificates, `Registry` Exchange's self-signed ones,
+/// `Unknown` pending requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootCaType {
+    None,
+    ThirdParty,
+    Enterprise,
+    Registry,
+    GroupPolicy,
+    Unknown,
+}
+
+impl RootCaType {
+    pub const NAMES: &[(&str, u64)] = &[
+        ("None", 0),
+        ("ThirdParty", 1),
+        ("Enterprise", 2),
+        ("Registry", 3),
+        ("GroupPolicy", 4),
+        ("Unknown", 5),
+    ];
+
+    pub fn from_value(value: u64) -> Option<Self> {
+        Some(match value {
+            0 => RootCaType::None,
+            1 => RootCaType::ThirdParty,
+            2 => RootCaType::Enterprise,
+            3 => RootCaType::Registry,
+            4 => RootCaType::GroupPolicy,
+            5 => RootCaType::Unknown,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RootCaType::None => "None",
+            RootCaType::ThirdParty => "ThirdParty",
+            RootCaType::Enterprise => "Enterprise",
+            RootCaType::Registry => "Registry",
+            RootCaType::GroupPolicy => "GroupPolicy",
+            RootCaType::Unknown => "Unknown",
+        }
+    }
+
+    /// A root the organisation made trusted itself (an enterprise CA published in Active
+    /// Directory, a root deployed by Group Policy, one added to the registry store): "certificates
+    /// generated by your organization as the CA aren't supported in hybrid mail transport"
+    /// (Certificate requirements for hybrid deployments, Microsoft Learn).
+    pub fn is_private(self) -> bool {
+        matches!(
+            self,
+            RootCaType::Enterprise | RootCaType::Registry | RootCaType::GroupPolicy
+        )
+    }
+}
 
 impl Certificate {
     /// The kind of input it was read from.
@@ -603,6 +692,7 @@ impl Certificate {
             from_store_listing: false,
             services: None,
             status: None,
+            root_ca_type: None,
             friendly_name: None,
             facts: Some(facts),
             source,
@@ -647,6 +737,36 @@ pub fn common_name(dn: &str) -> Option<String> {
         key.trim()
             .eq_ignore_ascii_case("CN")
             .then(|| value.trim().trim_matches('"').replace("\"\"", "\""))
+    })
+}
+
+/// Why a `TlsCertificateName` cannot name a certificate with this subject; None when it can.
+/// Exchange's `SmtpX509Identifier` takes the CN of the subject (`CN=(.*?)($|,)`), which must
+/// parse as an SMTP domain, `*.` allowed (InvalidDomainInSmtpX509Identifier otherwise; decompiled
+/// `Microsoft.Exchange.Data/SmtpX509Identifier.cs`, exchange-formats.md §3.1): a certificate whose
+/// names are only in the SAN, or whose CN is words (`Microsoft Exchange Server Auth
+/// Certificate`), cannot be named. A domain here is dot-separated labels of letters, digits and
+/// hyphens (RFC 1035 host names), not starting or ending with a hyphen.
+pub fn smtp_x509_subject_problem(subject: &str) -> Option<String> {
+    let Some(cn) = common_name(subject) else {
+        return Some(format!(
+            "its subject {subject:?} has no CN, and TlsCertificateName names a certificate by the domain in its subject CN (SmtpX509Identifier); names only in the SAN do not count"
+        ));
+    };
+    let host = cn.strip_prefix("*.").unwrap_or(&cn);
+    let domain = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    (!domain).then(|| {
+        format!(
+            "its subject CN {cn:?} is not a domain name, and TlsCertificateName names a certificate by the domain in its subject CN (SmtpX509Identifier: Set-ReceiveConnector and Set-SendConnector refuse the value)"
+        )
     })
 }
 
@@ -925,6 +1045,10 @@ mod tests {
             smart_hosts: smart_hosts.iter().map(|s| s.to_string()).collect(),
             address_spaces: address_spaces.iter().map(|s| s.to_string()).collect(),
             cloud_services_mail_enabled: Some(false),
+            tls_auth_level: None,
+            tls_domain: None,
+            require_tls: None,
+            enabled: None,
             source_servers: vec![],
             absent: vec![],
             source: Source {
@@ -936,6 +1060,7 @@ mod tests {
             "contoso-com.mail.protection.outlook.com",
             "contoso-us.mail.protection.office365.us",
             "Contoso-cn.mail.protection.partner.outlook.cn.",
+            "contoso-com.a-v1.mx.microsoft",
         ] {
             assert!(connector(&[host], &[]).targets_exchange_online(), "{host}");
         }
@@ -950,6 +1075,8 @@ mod tests {
             "mail.protection.office365.us",
             "relay.contoso.com",
             "evilmail.protection.outlook.com",
+            "mx.microsoft",
+            "contoso.mx.microsoft.com",
         ] {
             assert!(!connector(&[other], &[]).targets_exchange_online(), "{other}");
         }
@@ -965,6 +1092,29 @@ mod tests {
         assert!(!name_covers("mail.contoso.com", "hybrid.contoso.com"));
         // `*` is no host label: a wildcard host name is matched by exo_domain_matches.
         assert!(!name_covers("*.contoso.com", "*.contoso.com"));
+    }
+
+    #[test]
+    fn tls_certificate_name_can_name_only_a_subject_cn_that_is_a_domain() {
+        for nameable in [
+            "CN=mail.contoso.com, O=Contoso, C=US",
+            "CN=*.contoso.com",
+            "CN=EX01",
+        ] {
+            assert_eq!(smtp_x509_subject_problem(nameable), None, "{nameable}");
+        }
+        for not_nameable in [
+            "CN=Microsoft Exchange Server Auth Certificate",
+            "O=Contoso Ltd, OU=Mail, C=US",
+            "CN=mail_gw.contoso.com",
+            "CN=-mail.contoso.com",
+            "CN=*.",
+        ] {
+            assert!(
+                smtp_x509_subject_problem(not_nameable).is_some(),
+                "{not_nameable}"
+            );
+        }
     }
 
     #[test]

@@ -735,6 +735,10 @@ fn ht033_with_edge_servers_starts_edgesync_between_hybrid_configuration_and_exch
     );
     assert_eq!(commands[1], "Start-EdgeSynchronization");
     assert!(parameter(manual[1], "instruction").contains("KB 2989382"));
+    // Also the Mailbox server's default transport certificate, and yearly with a one-year third-party
+    // certificate (issue 19 point 7).
+    assert!(parameter(manual[1], "instruction").contains("of the Mailbox server or of the Edge"));
+    assert!(parameter(manual[1], "instruction").contains("every year"));
     assert_eq!(manual[2]["target"], "Exchange Online connectors");
 }
 
@@ -767,9 +771,15 @@ fn ht001_on_exchange_2010_never_plans_tls_certificate_name() {
     assert!(!plan.0["actions"].to_string().contains("-TlsCertificateName"));
     let manual = plan.action("manual");
     assert_eq!(manual["target"], "EX01\\Default EX01");
-    assert_eq!(
-        parameter(manual, "command"),
-        "Set-ReceiveConnector -Identity 'EX01\\Default EX01' -Fqdn 'mail.contoso.com'"
+    // Never -Fqdn on `Default <SERVER>` (not to be modified; ExchangeServer authentication):
+    // Exchange Online gets a connector of its own, scoped to its ranges, with AcceptOorgProtocol
+    // (issue 19 point 6).
+    assert!(!plan.0["actions"].to_string().contains("-Fqdn"));
+    let instruction = parameter(manual, "instruction");
+    assert!(
+        instruction.contains("must keep its Fqdn")
+            && instruction.contains("mail.protection.outlook.com:AcceptOorgProtocol"),
+        "{instruction}"
     );
     // With the connector Fqdn on the hybrid name, Exchange 2010 presents the hybrid certificate.
     assert!(
@@ -990,6 +1000,8 @@ fn ht018_auth_certificate_expiring_within_60_days_is_a_warning_with_the_renewal(
         "Set-AuthConfig -PublishCertificate",
         "Set-AuthConfig -ClearPreviousCertificate",
         "Hybrid Configuration Wizard",
+        // Since the April 2025 hotfix (dedicated Exchange hybrid application, issue 19 point 7).
+        "ConfigureExchangeHybridApplication.ps1 -UpdateCertificate",
     ] {
         assert!(instruction.contains(step), "{step}: {instruction}");
     }
@@ -1207,9 +1219,11 @@ fn ht031_outbound_connector_with_the_old_tls_domain_gets_the_value_to_set() {
 }
 
 #[test]
-fn ht031_another_certificate_matching_tls_domain_is_left_to_a_person() {
-    // The wildcard certificate *.contoso.com is installed too and matches hybrid.contoso.com:
-    // which of the two Exchange Online should see is a decision, not a command.
+fn ht031_a_certificate_covering_the_tls_domain_is_what_the_receive_side_presents() {
+    // The wildcard certificate *.contoso.com is installed too and covers hybrid.contoso.com, the
+    // TlsDomain Exchange Online validates when it delivers (issue 19 point 7): the receive-side
+    // hybrid name comes from TlsDomain first, so the receive connector is pointed at the wildcard
+    // certificate, which satisfies Exchange Online whichever name was meant.
     // One Get-ExchangeCertificate export of EX01 that holds both: two exports of one server
     // that share a certificate are refused (issue 17 point 8).
     let dir = copy_without("HT031", &[]);
@@ -1227,12 +1241,21 @@ fn ht031_another_certificate_matching_tls_domain_is_left_to_a_person() {
     }
     std::fs::write(&exported, serde_json::to_string(&certificates).unwrap()).unwrap();
     let plan = plan_dir(dir.path(), &[]);
-    assert_eq!(plan.codes(), ["HT031"]);
-    let manual = plan.action("manual");
-    let instruction = parameter(manual, "instruction");
-    assert!(instruction.starts_with("a person must decide"), "{instruction}");
-    assert!(instruction.contains(&thumbprint("wildcard")), "{instruction}");
-    assert!(instruction.contains("--fqdn hybrid.contoso.com"), "{instruction}");
+    assert!(plan.0["hybrid_fqdn"]["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("TlsDomain of the Exchange Online outbound connector"));
+    assert_eq!(plan.codes(), ["HT003"]);
+    let change = plan.action("set_receive_connector");
+    assert!(
+        change["after"]
+            .as_str()
+            .unwrap()
+            .ends_with("<S>CN=*.contoso.com, O=Contoso Ltd, C=US"),
+        "{change:#?}"
+    );
+    // Without a certificate for the TlsDomain the on-premises name decides, and HT031 gives
+    // both readings (the test above).
 }
 
 #[test]
@@ -1274,15 +1297,21 @@ fn exchange_online_wildcard_certificate_gives_a_wildcard_hybrid_name() {
 #[test]
 fn exchange_online_gcc_high_connectors_are_hybrid_connectors() {
     let plan = plan_exo("gcc-high", &[]);
-    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    // Made by hand without CloudServicesMailEnabled, which HealthChecker flags (HT034); its
+    // TlsDomain is the cloud's own service domain, so that is all HT034 asks.
+    assert_eq!(plan.codes(), ["HT001", "HT015", "HT034"]);
     assert_eq!(plan.finding("HT001")["object"], "EX01\\From GCC High EX01");
     assert_eq!(plan.finding("HT015")["object"], "To GCC High");
+    assert_eq!(
+        evidence(plan.finding("HT034")),
+        [("CloudServicesMailEnabled", "False")]
+    );
 }
 
 #[test]
 fn exchange_online_21vianet_connectors_are_hybrid_connectors() {
     let plan = plan_exo("21vianet", &[]);
-    assert_eq!(plan.codes(), ["HT001", "HT015"]);
+    assert_eq!(plan.codes(), ["HT001", "HT015", "HT034"]);
     assert_eq!(plan.finding("HT001")["object"], "EX01\\From 21Vianet EX01");
     assert_eq!(plan.finding("HT015")["object"], "To 21Vianet");
 }
@@ -1397,6 +1426,202 @@ fn an_expired_certificate_is_marked_expired_where_it_is_shown() {
     let (_, text, _) = hybridtls(&["plan", &format!("{FIXTURES}/HT005"), "--now", NOW]);
     assert!(text.contains("(EXPIRED on 2026-01-01T00:00:00Z)"), "{text}");
     assert!(!text.contains("valid to 2026-01-01"), "{text}");
+}
+
+/// Issue 19 point 4: a certificate Exchange reports as RevocationCheckFailure is not selected
+/// because the server cannot reach the CRL/OCSP endpoints; the fix is reachability, not a new
+/// certificate and not another TlsCertificateName.
+#[test]
+fn ht002_revocation_check_failure_asks_for_reachability_not_a_new_certificate() {
+    let plan = plan("HT002-revocation-check-failure", &[]);
+    assert_eq!(plan.codes(), ["HT002", "HT005", "HT015"]);
+    let finding = plan.finding("HT002");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("Status RevocationCheckFailure"),
+        "{finding:#?}"
+    );
+    assert!(evidence(finding).contains(&("Status", "6")), "{finding:#?}");
+    let manual = plan.action("manual");
+    let instruction = parameter(manual, "instruction");
+    assert!(instruction.contains("RevocationCheckFailure"), "{instruction}");
+    assert!(instruction.contains("netsh winhttp show proxy"), "{instruction}");
+    assert!(instruction.contains("-InternetWebProxy"), "{instruction}");
+    assert!(!instruction.starts_with("obtain a certificate"), "{instruction}");
+    assert_eq!(plan.summary("change"), 0);
+    assert!(plan.actions("set_receive_connector").is_empty());
+    assert!(plan.actions("set_send_connector").is_empty());
+}
+
+/// Issue 19 point 2: a certificate whose root the organisation made trusted itself (RootCAType
+/// Enterprise) does not qualify for hybrid mail flow, even with its root in the Root store.
+#[test]
+fn ht003_a_certificate_from_an_enterprise_root_does_not_qualify() {
+    let plan = plan("HT003-enterprise-root", &[]);
+    assert_eq!(plan.codes(), ["HT003", "HT005"]);
+    let message = plan.finding("HT003")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("RootCAType Enterprise"), "{message}");
+    assert!(message.contains("UntrustedRoot"), "{message}");
+    let reasons: Vec<(&str, &str)> = evidence(plan.finding("HT005"));
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, value)| value.starts_with("CN=mail.contoso.com")
+                && value.contains("RootCAType Enterprise")),
+        "{reasons:?}"
+    );
+    assert_eq!(plan.summary("change"), 0);
+}
+
+/// Issue 19 point 3: TlsCertificateName names a certificate by the domain in its subject CN; a
+/// CN that is words, or names only in the SAN, cannot be named, so such a certificate does not
+/// qualify for a TlsCertificateName fix (the FQDN search can still find it).
+#[test]
+fn ht005_a_certificate_whose_cn_is_not_a_domain_cannot_be_named() {
+    let plan = plan("HT005-cn-not-a-domain", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT005"]);
+    assert!(plan.actions("set_receive_connector").is_empty());
+    let reasons: Vec<(&str, &str)> = evidence(plan.finding("HT005"));
+    assert!(
+        reasons
+            .iter()
+            .any(|(_, value)| value.contains("\"Contoso Mail Gateway\" is not a domain name")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|(_, value)| value.contains("has no CN")),
+        "{reasons:?}"
+    );
+    let instruction = parameter(plan.action("manual"), "instruction");
+    assert!(
+        instruction.contains("does not qualify for a TlsCertificateName fix")
+            && instruction.contains("FQDN search"),
+        "{instruction}"
+    );
+}
+
+/// Issue 19 point 2: without RootCAType (the PowerShell 7 export of HT006 lacks it) whether the
+/// planned certificate comes from a public CA is unknown, and the plan says so instead of
+/// taking it as fine.
+#[test]
+fn ht005_a_planned_certificate_without_root_ca_type_is_not_judged_for_public_trust() {
+    let ps7 = plan("HT006", &[]);
+    let unjudged: Vec<&Value> = ps7.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["missing"] == "RootCAType")
+        .collect();
+    assert_eq!(unjudged.len(), 1, "{:#?}", ps7.0["not_checked"]);
+    assert_eq!(unjudged[0]["rule"], "HT005");
+    assert!(unjudged[0]["object"]
+        .as_str()
+        .unwrap()
+        .starts_with(&thumbprint("mail")));
+    // With RootCAType ThirdParty exported (HT001's collector exports) nothing is said.
+    assert!(!plan("HT001", &[]).0["not_checked"]
+        .to_string()
+        .contains("RootCAType"));
+}
+
+/// Issue 19 point 5: the send connector to Exchange Online as HealthChecker judges it, each
+/// setting with the value the Hybrid Configuration Wizard sets, as one manual command.
+#[test]
+fn ht034_send_connector_settings_are_reported_with_the_wizards_values() {
+    let plan = plan("HT034", &[]);
+    assert_eq!(plan.codes(), ["HT034"]);
+    let finding = plan.finding("HT034");
+    assert_eq!(finding["object"], O365);
+    assert_eq!(finding["severity"], "warning");
+    let fields: Vec<&str> = evidence(finding).into_iter().map(|(field, _)| field).collect();
+    assert_eq!(
+        fields,
+        ["CloudServicesMailEnabled", "TlsDomain", "RequireTLS", "Enabled"]
+    );
+    let manual = plan.action("manual");
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Set-SendConnector -Identity '{O365}' -TlsDomain 'mail.protection.outlook.com' -CloudServicesMailEnabled:$true -RequireTLS:$true -Enabled:$true")
+    );
+    assert_eq!(plan.summary("change"), 0);
+}
+
+/// Issue 19 point 5: a connector to `*.mx.microsoft` is a connector to Exchange Online even
+/// without CloudServicesMailEnabled; no source gives its TlsDomain, so CertificateValidation.
+#[test]
+fn ht034_a_smart_host_under_mx_microsoft_is_exchange_online() {
+    let plan = plan("HT034-mx-microsoft", &[]);
+    assert_eq!(plan.codes(), ["HT034"]);
+    assert_eq!(
+        parameter(plan.action("manual"), "command"),
+        "Set-SendConnector -Identity 'To Exchange Online' -TlsAuthLevel 'CertificateValidation' -CloudServicesMailEnabled:$true"
+    );
+    // The send connector is listed among EX01's connectors to Exchange Online.
+    assert!(plan.0["servers"][0].to_string().contains("To Exchange Online"));
+}
+
+/// Issue 19 point 6: Set-SendConnector has no -TlsCertificateName on Exchange 2010; a connector an
+/// Exchange 2010 server sources is fixed by its Fqdn, by hand, never by that parameter.
+#[test]
+fn ht015_on_exchange_2010_never_plans_tls_certificate_name() {
+    let plan = plan("HT015-exchange2010", &["--fqdn", "mail.contoso.com"]);
+    assert_eq!(plan.codes(), ["HT015"]);
+    assert!(plan.actions("set_send_connector").is_empty());
+    assert!(!plan.0["actions"].to_string().contains("TlsCertificateName '"));
+    let manual = plan.action("manual");
+    assert!(parameter(manual, "instruction").contains("Exchange 2010"));
+    assert_eq!(
+        parameter(manual, "command"),
+        format!("Set-SendConnector -Identity '{O365}' -Fqdn 'mail.contoso.com'")
+    );
+}
+
+/// Issue 19 point 7: Microsoft's texts disagree on whether Exchange Online matches
+/// TlsSenderCertificateName against the subject CN or the SAN; a certificate that matches under
+/// one reading only is reported, and no value is proposed that holds under one reading only.
+#[test]
+fn ht030_a_match_must_hold_for_the_subject_cn_and_the_san() {
+    let plan = plan("HT030-cn-or-san", &[]);
+    assert_eq!(plan.codes(), ["HT001", "HT005", "HT030"]);
+    let finding = plan.finding("HT030");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("subject CN and its SAN"),
+        "{finding:#?}"
+    );
+    let manual = plan
+        .actions("manual")
+        .into_iter()
+        .find(|a| a["target"] == finding["object"])
+        .unwrap();
+    assert!(parameter(manual, "instruction").starts_with("a person must decide"));
+    assert!(manual["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["name"] != "command"));
+}
+
+/// Issue 19 point 7: what Exchange does with an expired named certificate depends on the source:
+/// Learn (2016 and later) says event 12016 and STARTTLS still offered, only the decompiled 2013
+/// code says 12014; `explain HT012` gives each reading with its source and release.
+#[test]
+fn ht012_explain_states_each_reading_of_an_expired_certificate_with_its_source() {
+    let (code, page, _) = hybridtls(&["explain", "HT012"]);
+    assert_eq!(code, 0);
+    assert!(
+        page.contains("logs event 12016 and still offers STARTTLS"),
+        "{page}"
+    );
+    assert!(page.contains("Decompiled Exchange 2013 code"), "{page}");
+    assert!(
+        page.contains("That is the 2013 code; no Microsoft text says so for 2016"),
+        "{page}"
+    );
 }
 
 /// The HT019 fixture with its saved probe rewritten by `edit`.

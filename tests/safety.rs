@@ -1,7 +1,7 @@
 //! The destructive step is guarded: removal only of key-less copies seen in a store listing,
 //! only by the full thumbprint, never of a certificate with a key or of one a connector uses.
 
-use hybridtls::diagnose::Remedy;
+use hybridtls::diagnose::{Fix, Remedy};
 use hybridtls::model::Store;
 use hybridtls::render::script;
 use hybridtls::steps::{RemoveCertificate, SetReceiveCertificateName, SetSendCertificateName};
@@ -206,9 +206,9 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
         .iter()
         .find(|f| f.rule.code == "HT015")
         .expect("HT015");
-    // The scripted step's Set-SendConnector, left to a person.
+    // The step left to a person (Remedy::StepByHand), shown as its command.
     match finding.remedy.fix() {
-        hybridtls::diagnose::Fix::ByHand {
+        Fix::ByHand {
             instruction,
             command: Some(command),
         } => {

@@ -6,10 +6,8 @@
 use time::OffsetDateTime;
 
 use super::select::{Reading, Selection};
-use super::{
-    disqualifications, has_key, install_certificate_instruction, ConnectorReport, ManualCommand, Remedy,
-};
-use crate::model::{Certificate, ReceiveConnector, Services, TlsCertificateName};
+use super::{disqualifications, has_key, no_target_remedy, ConnectorReport, ManualCommand, Remedy};
+use crate::model::{AuthMechanism, Certificate, ReceiveConnector, Services, TlsCertificateName};
 use crate::steps::SetReceiveCertificateName;
 
 /// The certificate hybrid connectors should name, worked out once per server.
@@ -107,6 +105,7 @@ pub(in crate::diagnose) fn judge<'a>(
     report: &ConnectorReport<'a>,
     exchange_2010: bool,
     target: Option<&Target<'a>>,
+    store: &[&'a Certificate],
     names: &[String],
     now: OffsetDateTime,
 ) -> Judgement<'a> {
@@ -157,8 +156,22 @@ pub(in crate::diagnose) fn judge<'a>(
             }
         }
     };
-    let (fix, then) = fix(report, exchange_2010, target, names, now);
+    let (fix, then) = fix(report, exchange_2010, target, store, names, now);
     judgement(Verdict::Wrong { fault, fix, then })
+}
+
+/// Whether an Exchange 2010 receive connector's Fqdn may be pointed at the hybrid name: not on
+/// `Default <SERVER>`, which Microsoft Learn says not to modify, nor on a connector with
+/// ExchangeServer authentication, whose Fqdn must stay the server's (Set-ReceiveConnector, `-Fqdn`).
+fn fqdn_may_change(connector: &ReceiveConnector) -> bool {
+    let default = connector
+        .name
+        .strip_prefix("Default ")
+        .is_some_and(|rest| rest.eq_ignore_ascii_case(&connector.server));
+    let exchange_server = connector
+        .auth_mechanism
+        .is_some_and(|auth| auth.contains(AuthMechanism::EXCHANGE_SERVER));
+    !default && !exchange_server
 }
 
 /// What resolves a wrong selection: the connector pointed at `target`, or what a person must do.
@@ -166,6 +179,7 @@ fn fix<'a>(
     report: &ConnectorReport,
     exchange_2010: bool,
     target: Option<&Target<'a>>,
+    store: &[&Certificate],
     names: &[String],
     now: OffsetDateTime,
 ) -> (Remedy, Intended<'a>) {
@@ -173,6 +187,17 @@ fn fix<'a>(
     match target {
         // `Set-ReceiveConnector -TlsCertificateName` does not exist on Exchange 2010, so it is
         // never planned there: the connector's Fqdn decides which certificate it presents.
+        // `Default <SERVER>` is not to be modified (Learn, "Receive connectors": the default
+        // connectors), and a connector with ExchangeServer authentication refuses an Fqdn other
+        // than the server's; its Fqdn is what internal Exchange-to-Exchange mail relies on.
+        Some(target) if exchange_2010 && !fqdn_may_change(connector) => (
+            Remedy::manual(format!(
+                "Exchange 2010 chooses the receive certificate by the connector's Fqdn (TlsCertificateName does not exist there), and {} must keep its Fqdn (a default connector, or one with ExchangeServer authentication, which carries mail between Exchange servers): give Exchange Online a receive connector of its own, scoped to its published port-25 ranges (and the source NAT address, if any), with TlsDomainCapabilities mail.protection.outlook.com:AcceptOorgProtocol and an Fqdn {} covers (what the Hybrid Configuration Wizard's \"Inbound from Office 365\" connector is); enable that certificate for SMTP (Enable-ExchangeCertificate -Services SMTP, answering No to replacing the default certificate), then restart MSExchangeTransport",
+                connector.identity(),
+                target.certificate.thumbprint
+            )),
+            Intended::Undecided,
+        ),
         Some(target) if exchange_2010 => (
             Remedy::Manual {
                 instruction: format!(
@@ -181,6 +206,7 @@ fn fix<'a>(
                 ),
                 command: names.first().map(|fqdn| ManualCommand {
                     cmdlet: "Set-ReceiveConnector",
+                    switches: Vec::new(),
                     parameters: vec![("Identity", connector.identity()), ("Fqdn", fqdn.clone())],
                 }),
             },
@@ -229,7 +255,7 @@ fn fix<'a>(
             }
         }
         None => (
-            Remedy::manual(install_certificate_instruction(names)),
+            no_target_remedy(store, names, now, !exchange_2010),
             Intended::NeedsNewCertificate,
         ),
     }

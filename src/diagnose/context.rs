@@ -75,17 +75,18 @@ impl<'c, 'a> Context<'c, 'a> {
             })
             .collect();
         let names: &[String] = hybrid.map_or(&[], |h| &h.names);
-        let target = hybrid
-            .and_then(|h| choose_target(&store, &h.names, now))
-            .map(|certificate| Target::new(certificate, &store, now));
         let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
+        // Exchange 2010 chooses by the connector's Fqdn: its target need not be nameable.
+        let target = hybrid
+            .and_then(|h| choose_target(&store, &h.names, now, !exchange_2010))
+            .map(|certificate| Target::new(certificate, &store, now));
         // Without the server's certificates (HT017) no selection can be judged: saying "obtain
         // a certificate" would be a confident guess.
         let judgements: Vec<Judgement> = if hybrid.is_some() && !store.is_empty() {
             reports
                 .iter()
                 .filter(|r| r.hybrid)
-                .map(|report| connector::judge(report, exchange_2010, target.as_ref(), names, now))
+                .map(|report| connector::judge(report, exchange_2010, target.as_ref(), &store, names, now))
                 .collect()
         } else {
             Vec::new()

@@ -8,15 +8,18 @@
 //!   inbound STARTTLS certificates" (Microsoft Learn, 2025) makes only certificates with a
 //!   private key eligible on receive, and the Exchange Team blog (June 2025, Tech Community
 //!   4420592) says that among matches the latest expiry wins, where Learn's own ordering is the
-//!   newest NotBefore. The send side of those releases is documented only by that blog; seed 002
-//!   (`NoCredentials` in SmtpSend on an Exchange 2019 Edge with a key-less copy, inbound working)
-//!   shows it does not skip a copy without a key. Where the sources leave more than one answer
+//!   newest NotBefore. The blog's text says that of TlsCertificateName, not of send connectors:
+//!   applying it to the send side is an assumption, kept as one reading beside the 2013 code's
+//!   store order. That the send side does not skip a copy without a key is KB 4495258's case (as
+//!   issue 19 cites it) and seed 002's (`NoCredentials` in SmtpSend on an Exchange 2019 Edge with
+//!   a key-less copy, inbound working). Where the sources leave more than one answer
 //!   open, each is kept as a [`Reading`], and the plan must be right under all of them.
 //! - With it unset, Exchange searches by the connector FQDN, or by the server FQDN when the
 //!   connector has none (the name is TlsCertificateName, else the connector Fqdn, else the
 //!   server's FQDN; nothing eligible means no STARTTLS and event 12014): certificates with a
-//!   private key whose CN or SAN holds the name (exact matches before wildcards), newest
-//!   `NotBefore` first, CA-issued before self-signed, and, as the decompiled `FindBest` does, an
+//!   private key whose CN or SAN holds the name, newest `NotBefore` first (Learn), exact matches
+//!   before wildcards and a valid TLS key usage (decompiled `CertSearcher.cs` only: Learn does not
+//!   say either), CA-issued before self-signed, and, as the decompiled `FindBest` does, an
 //!   expired one last (event 12016, STARTTLS still offered).
 
 use time::OffsetDateTime;
@@ -44,7 +47,7 @@ pub enum Direction {
 const FIRST_IN_STORE_ORDER: &str =
     "Exchange 2013 code: the first valid match in store order, with or without a private key";
 const LATEST_NOT_AFTER_ANY: &str =
-    "Exchange Team blog 2025: the valid match with the latest NotAfter, with or without a private key";
+    "the valid match with the latest NotAfter, with or without a private key (the 2025 Exchange Team blog's rule, which its text does not state for send connectors)";
 const LATEST_NOT_AFTER_KEYED: &str =
     "Microsoft Learn (only certificates with a private key) and Exchange Team blog 2025 (latest NotAfter)";
 const NEWEST_NOT_BEFORE_KEYED: &str =
@@ -352,6 +355,7 @@ mod tests {
             from_store_listing: false,
             services: None,
             status: None,
+            root_ca_type: None,
             friendly_name: None,
             facts: None,
             source: Source {

@@ -46,6 +46,15 @@ pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         unless: &[],
         scope: Scope::Anywhere,
+        fragments: &["must issue a starttls command first", "socketerror"],
+        meaning: "TLS could not be negotiated between the two servers. Microsoft Learn (\"Mail flow errors caused by TLS 1.0 and TLS 1.1 disablement\") gives `TLS negotiation failed with error SocketError`, `421 4.4.2 Connection dropped due to SocketError` and `451 5.7.3 Must issue a STARTTLS command first` first as the sign that TLS 1.2 is not enabled: Exchange Online accepts TLS 1.2 only.",
+        causes: "first, TLS 1.2 disabled on the server that sends or receives (the SCHANNEL `Protocols\\TLS 1.2` Client and Server keys, and .NET's SystemDefaultTlsVersions; HealthChecker's TLS configuration check reads them); only then a certificate STARTTLS cannot use (the rules below).",
+        rules: &[],
+        export: "on the server: HealthChecker (CSS-Exchange `HealthChecker.ps1`, its TLS settings section), or the registry keys under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2",
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
         fragments: &[WRAPPER, "target host responded with error"],
         meaning: "A wrapper: your server's queue toward Exchange Online reports that the remote host answered with an error; what went wrong is the response after `->`.",
         causes: "those of the inner response (below); in the cases on record it was the sending server's own TLS: a send connector certificate without a usable private key (`NoCredentials` in the SmtpSend protocol log), or TLS not established (`451 5.7.3 STARTTLS is required`).",
@@ -82,11 +91,20 @@ pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         unless: &[],
         scope: Scope::Anywhere,
-        fragments: &["4.7.320", "subjectmismatch", "subject mismatch"],
+        fragments: &["subjectmismatch", "subject mismatch"],
         meaning: "Exchange Online connected to your server but the certificate it presented does not carry the name Exchange Online expects (its outbound connector's TlsDomain / smart host).",
         causes: "the hybrid receive connector has no TlsCertificateName, so the self-signed certificate is presented; or TlsCertificateName names a certificate that does not cover the hybrid FQDN; or one of several hybrid servers is set up differently.",
         rules: &[&rules::NO_CERTIFICATE_NAME, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::NAMED_CERTIFICATE_AMBIGUOUS, &rules::OUTBOUND_CONNECTOR_TLS_DOMAIN],
         export: "on each hybrid server: Get-ReceiveConnector and Get-ExchangeCertificate (or run `hybridtls collect`), plus the FrontEnd SmtpReceive protocol log rows `Sending certificate` ... `Certificate thumbprint`; in Exchange Online PowerShell: `Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json`, given to `hybridtls plan` with the rest (HT031 compares its TlsDomain)",
+    },
+    Symptom {
+        unless: &["subjectmismatch", "subject mismatch"],
+        scope: Scope::Anywhere,
+        fragments: &["4.7.320"],
+        meaning: "Exchange Online could not validate the certificate your server presented; the `MSG=` field of the message trace says why, and that reason is the explanation (a SubjectMismatch is explained above; UntrustedRoot and an expired certificate below). Without `MSG=`, SubjectMismatch is the case on record.",
+        causes: "what `MSG=` names: the subject does not carry the expected name (SubjectMismatch), the chain ends in a root Exchange Online does not trust (UntrustedRoot), the certificate expired; paste the whole line with its `MSG=` for the rules of that reason.",
+        rules: &[&rules::NO_CERTIFICATE_NAME, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::OUTBOUND_CONNECTOR_TLS_DOMAIN],
+        export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
         unless: &[],
@@ -111,7 +129,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         scope: Scope::Anywhere,
         fragments: &["12014", "could not find a certificate that contains the domain name"],
         meaning: "Exchange found no certificate for the connector and does not offer STARTTLS on it.",
-        causes: "TlsCertificateName names a certificate that was removed or renewed (often with a new issuer), or it is expired or invalid; or with TlsCertificateName null no certificate covers the connector FQDN.",
+        causes: "TlsCertificateName names a certificate that was removed or renewed (often with a new issuer), or Exchange does not take it (Status RevocationCheckFailure when the server cannot reach the CRL/OCSP endpoints, Untrusted, Revoked; expired only under the decompiled 2013 code, Learn says an expired one logs 12016 and is still offered); or with TlsCertificateName null no certificate covers the connector FQDN.",
         rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::NO_CERTIFICATE_NAME],
         export: RECEIVE_SIDE_EXPORTS,
     },
@@ -126,6 +144,15 @@ pub const SYMPTOMS: &[Symptom] = &[
     },
     Symptom {
         unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["attr36"],
+        meaning: "`550 5.7.64 TenantAttribution; Relay Access Denied ATTR36`: Exchange Online attributed the connection by certificate, and the certificate's subject is not an accepted domain of the tenant (KB 4019940, as issue 19 cites it).",
+        causes: "the certificate the send connector presents names a domain that is not an accepted domain in Exchange Online, or the inbound connector's TlsSenderCertificateName is not one; add the domain as an accepted domain or present a certificate for one.",
+        rules: &[&rules::INBOUND_CONNECTOR_CERTIFICATE, &rules::SEND_CONNECTOR_CERTIFICATE],
+        export: "on premises: Get-SendConnector and Get-ExchangeCertificate on each source transport server (or `hybridtls collect`); in Exchange Online PowerShell: `Get-AcceptedDomain` and `Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json`",
+    },
+    Symptom {
+        unless: &["attr36"],
         scope: Scope::Anywhere,
         fragments: &["5.7.64", "tenantattribution", "800b0109"],
         meaning: "Exchange Online could not attribute the connection to your tenant's inbound connector: it could not validate your server's certificate chain.",
@@ -154,7 +181,7 @@ pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         unless: &[],
         scope: Scope::Anywhere,
-        fragments: &["12016", "12018", "certexpired", "certificate-expired", "4.7.322"],
+        fragments: &["12016", "12018", "certexpired"],
         meaning: "A certificate used for STARTTLS has expired or expires soon.",
         causes: "the hybrid certificate was not renewed, or the renewed one is not the one the connector names.",
         rules: &[&rules::CERTIFICATE_EXPIRING, &rules::NAMED_CERTIFICATE_MISSING],
@@ -164,10 +191,28 @@ pub const SYMPTOMS: &[Symptom] = &[
         unless: &[],
         scope: Scope::Anywhere,
         fragments: &["untrustedroot", "untrusted root"],
-        meaning: "The peer could not build a chain to a trusted root.",
-        causes: "intermediates missing from Cert:\\LocalMachine\\CA, or the root missing from Cert:\\LocalMachine\\Root.",
-        rules: &[&rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED],
-        export: CHAIN_EXPORTS,
+        meaning: "The peer could not build a chain to a root it trusts. In hybrid mail flow (`454 4.7.0 Failed to establish appropriate TLS channel: UntrustedRoot: Access Denied` on premises, `450 4.4.317 ... UntrustedRoot` in Exchange Online) the documented cause is a certificate from a non-public CA: one your organisation issued (KB 2888788), which hybrid mail transport does not support; a missing intermediate is a different error (5.7.64).",
+        causes: "a certificate from your organisation's own CA (Get-ExchangeCertificate `RootCAType` Enterprise, GroupPolicy or Registry), even when its root is in every server's Root store: replace it with one from a public CA; less often a root missing from Cert:\\LocalMachine\\Root.",
+        rules: &[&rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::NO_QUALIFYING_CERTIFICATE, &rules::ROOT_NOT_TRUSTED],
+        export: "on each hybrid server: Get-ExchangeCertificate with RootCAType (or run `hybridtls collect`), and the CA and Root store listings",
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["4.7.321", "4.7.322", "4.7.323", "4.7.324", "4.7.325", "starttls-not-supported", "certificate-expired", "tlsa-invalid", "dnssec-invalid", "certificate-host-mismatch"],
+        meaning: "An SMTP DANE result of Exchange Online's outbound mail (Microsoft Learn, \"How SMTP DNS-based Authentication of Named Entities (DANE) works\"): 4.7.321 starttls-not-supported, 4.7.322 certificate-expired, 4.7.323 tlsa-invalid, 4.7.324 dnssec-invalid, 4.7.325 certificate-host-mismatch, for a destination domain with DNSSEC-signed TLSA records.",
+        causes: "the destination's DANE setup (its TLSA records, DNSSEC, or its certificate against them); hybrid mail to on-premises over the OnPremises outbound connector is judged by the connector's TlsSettings, not DANE. When the destination is your own server reached by MX with TLSA records, 4.7.322 is its certificate's expiry.",
+        rules: &[&rules::CERTIFICATE_EXPIRING],
+        export: "the destination domain's MX, TLSA and DNSSEC records (Resolve-DnsName -Type TLSA _25._tcp.<mx host>), and on premises `hybridtls collect` when the destination is your server",
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["temporary authentication failure"],
+        meaning: "`454 4.7.0 Temporary authentication failure` is an authentication failure between servers (Kerberos, with Exchange Server authentication), not TLS.",
+        causes: "Kerberos between the Exchange servers: clock skew, service principal names, the computer account's secure channel; no certificate rule explains it.",
+        rules: &[],
+        export: "the SmtpReceive protocol log of the session on the receiving server and the System event log (Kerberos and Netlogon events)",
     },
 ];
 
@@ -300,6 +345,45 @@ mod tests {
         let mismatch = "450 4.7.320 Certificate validation failed; MSG=SubjectMismatch";
         assert!(rules_of(mismatch).contains(&"HT031"));
         assert!(recognise(mismatch)[0].export.contains("Get-OutboundConnector"));
+    }
+
+    /// Issue 19 point 7: corrections to what the error texts mean, each checked against its source.
+    #[test]
+    fn corrected_texts_name_their_documented_cause_first() {
+        // TLS 1.2 first (Learn, "Mail flow errors caused by TLS 1.0 and TLS 1.1 disablement").
+        for text in [
+            "451 5.7.3 Must issue a STARTTLS command first",
+            "TLS negotiation failed with error SocketError",
+        ] {
+            assert!(recognise(text)[0].meaning.contains("TLS 1.2"), "{text}");
+        }
+        // UntrustedRoot is a non-public CA (KB 2888788), not a missing intermediate.
+        let untrusted = "454 4.7.0 Failed to establish appropriate TLS channel: UntrustedRoot: Access Denied";
+        assert_eq!(first_rule(untrusted), Some("HT003"));
+        assert!(!rules_of(untrusted).contains(&"HT010"));
+        // ATTR36: the subject is not an accepted domain (KB 4019940).
+        let attr36 = "550 5.7.64 TenantAttribution; Relay Access Denied ATTR36";
+        assert_eq!(recognise(attr36).len(), 1);
+        assert!(recognise(attr36)[0].meaning.contains("accepted domain"));
+        // 4.7.321 to 4.7.325 are Exchange Online's DANE results.
+        for code in ["4.7.321", "4.7.322", "4.7.323", "4.7.324", "4.7.325"] {
+            let found = recognise(code);
+            assert_eq!(found.len(), 1, "{code}");
+            assert!(found[0].meaning.contains("DANE"), "{code}");
+        }
+        // Kerberos, not TLS: no certificate rule.
+        let kerberos = "454 4.7.0 Temporary authentication failure";
+        assert_eq!(recognise(kerberos).len(), 1);
+        assert!(recognise(kerberos)[0].meaning.contains("Kerberos"));
+        assert_eq!(first_rule(kerberos), None);
+        // A 4.7.320 is explained by its MSG= reason.
+        let expired = "450 4.7.320 Certificate validation failed; MSG=UntrustedRoot";
+        assert!(recognise(expired)
+            .iter()
+            .any(|s| s.meaning.contains("non-public CA")));
+        assert!(!recognise(expired)
+            .iter()
+            .any(|s| s.fragments.contains(&"subjectmismatch")));
     }
 
     #[test]

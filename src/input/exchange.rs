@@ -8,8 +8,8 @@ use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
     AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration, InboundConnector,
-    Organisation, OutboundConnector, ReceiveConnector, SendConnector, Server, ServerKind, Services, Source,
-    Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
+    Organisation, OutboundConnector, ReceiveConnector, RootCaType, SendConnector, Server, ServerKind,
+    Services, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
 };
 use crate::x509;
 
@@ -458,8 +458,22 @@ pub fn read_send_connector(record: &Record) -> Result<SendConnector, InputError>
             })
             .collect(),
         cloud_services_mail_enabled: record.bool("CloudServicesMailEnabled")?,
+        tls_auth_level: read_tls_auth_level(record, "TlsAuthLevel")?,
+        tls_domain: read_smtp_domain(record, "TlsDomain")?,
+        require_tls: record.bool("RequireTLS")?,
+        enabled: record.bool("Enabled")?,
         source_servers,
-        absent: absent(record, &["SourceTransportServers"]),
+        absent: absent(
+            record,
+            &[
+                "SourceTransportServers",
+                "CloudServicesMailEnabled",
+                "TlsAuthLevel",
+                "TlsDomain",
+                "RequireTLS",
+                "Enabled",
+            ],
+        ),
         source: source(record),
     })
 }
@@ -603,6 +617,7 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
         .flags("Services", Services::NAMES)?
         .map(Services::from_bits);
     let status = record.flags("Status", CERTIFICATE_STATUS)?;
+    let root_ca_type = single_enum(record, "RootCAType", RootCaType::NAMES)?.and_then(RootCaType::from_value);
     let friendly_name = record.string("FriendlyName")?.filter(|s| !s.is_empty());
     let source = source(record);
     if let Some(facts) = facts {
@@ -623,6 +638,7 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
             from_store_listing: listed,
             services,
             status,
+            root_ca_type,
             friendly_name,
             ..Certificate::from_facts(facts, store, source)
         });
@@ -662,6 +678,7 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
         from_store_listing: listed,
         services,
         status,
+        root_ca_type,
         friendly_name,
         facts: None,
         source,
@@ -719,6 +736,18 @@ const TLS_AUTH_LEVELS: &[(&str, u64)] = &[
     ("CertificateValidation", 2),
     ("DomainValidation", 4),
 ];
+
+/// `TlsAuthLevel` of a send connector, `TlsSettings` of an Exchange Online outbound connector:
+/// the same values, as a number or a name.
+fn read_tls_auth_level(record: &Record, field: &str) -> Result<Option<TlsAuthLevel>, InputError> {
+    Ok(
+        single_enum(record, field, TLS_AUTH_LEVELS)?.map(|value| match value {
+            1 => TlsAuthLevel::EncryptionOnly,
+            2 => TlsAuthLevel::CertificateValidation,
+            _ => TlsAuthLevel::DomainValidation,
+        }),
+    )
+}
 
 /// An enum that is one value, never a combination: its number or its name. Exchange Online
 /// PowerShell V3 writes names (its REST answers carry `"ConnectorType": "OnPremises"`); the
@@ -810,16 +839,11 @@ pub fn read_inbound_connector(record: &Record) -> Result<InboundConnector, Input
 /// `TlsSettings`, `TlsDomain` and `SmartHosts` (property names as on Microsoft Learn,
 /// Set-OutboundConnector).
 pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, InputError> {
-    let tls_settings = single_enum(record, "TlsSettings", TLS_AUTH_LEVELS)?.map(|value| match value {
-        1 => TlsAuthLevel::EncryptionOnly,
-        2 => TlsAuthLevel::CertificateValidation,
-        _ => TlsAuthLevel::DomainValidation,
-    });
     Ok(OutboundConnector {
         name: exo_connector_name(record)?,
         connector_type: read_connector_type(record)?,
         enabled: record.bool("Enabled")?,
-        tls_settings,
+        tls_settings: read_tls_auth_level(record, "TlsSettings")?,
         tls_domain: read_smtp_domain(record, "TlsDomain")?,
         smart_hosts: read_smart_hosts(record)?,
         source: source(record),

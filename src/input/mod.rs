@@ -947,6 +947,7 @@ fn merge_duplicates(inventory: &mut Inventory) {
                 let kept = &mut merged[at];
                 kept.services = kept.services.or(certificate.services);
                 kept.status = kept.status.or(certificate.status);
+                kept.root_ca_type = kept.root_ca_type.or(certificate.root_ca_type);
                 kept.friendly_name = kept.friendly_name.take().or(certificate.friendly_name);
                 kept.has_private_key = kept.has_private_key.or(certificate.has_private_key);
                 if kept.facts.is_none() {

@@ -29,11 +29,14 @@ pub fn literal(value: &str) -> String {
 }
 
 /// Renders a manual remedy's command: the cmdlet and parameter names are hybridtls's own, and
-/// every value is a [`literal`].
+/// every value is a [`literal`]; a boolean set to `$true` is written `-Name:$true`.
 pub fn command(command: &ManualCommand) -> String {
     let mut out = command.cmdlet.to_owned();
     for (name, value) in &command.parameters {
         out.push_str(&format!(" -{name} {}", literal(value)));
+    }
+    for name in &command.switches {
+        out.push_str(&format!(" -{name}:$true"));
     }
     out
 }

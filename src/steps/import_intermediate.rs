@@ -111,6 +111,7 @@ impl Step for ImportIntermediate {
     fn command(&self) -> ManualCommand {
         ManualCommand {
             cmdlet: "Import-Certificate",
+            switches: Vec::new(),
             parameters: vec![
                 ("FilePath", self.certificate.source.file.clone()),
                 ("CertStoreLocation", "Cert:\\LocalMachine\\CA".to_owned()),

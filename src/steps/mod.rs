@@ -110,6 +110,9 @@ pub struct ServerContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManualCommand {
     pub cmdlet: &'static str,
+    /// Boolean parameters set to `$true` (`-RequireTLS:$true`): a `[bool]` parameter takes no
+    /// quoted string, so they are rendered apart from the values, before them.
+    pub switches: Vec<&'static str>,
     pub parameters: Vec<(&'static str, String)>,
 }
 
@@ -160,6 +163,7 @@ pub trait Step: Debug + Send + Sync + Any {
             format!("after the script of {carrier} has run, restart MSExchangeTransport on {server}"),
             ManualCommand {
                 cmdlet: "Restart-Service",
+                switches: Vec::new(),
                 parameters: vec![("Name", "MSExchangeTransport".to_owned())],
             },
         )

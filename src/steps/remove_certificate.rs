@@ -119,6 +119,7 @@ impl Step for RemoveCertificate {
     fn command(&self) -> ManualCommand {
         ManualCommand {
             cmdlet: "Remove-Item",
+            switches: Vec::new(),
             parameters: vec![(
                 "LiteralPath",
                 format!("Cert:\\LocalMachine\\My\\{}", self.certificate.thumbprint),

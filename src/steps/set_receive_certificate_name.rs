@@ -173,6 +173,7 @@ impl Step for SetReceiveCertificateName {
     fn command(&self) -> ManualCommand {
         ManualCommand {
             cmdlet: "Set-ReceiveConnector",
+            switches: Vec::new(),
             parameters: vec![
                 ("Identity", self.identity.clone()),
                 ("TlsCertificateName", self.after.to_string()),

@@ -112,6 +112,7 @@ impl Step for SetSendCertificateName {
             ),
             ManualCommand {
                 cmdlet: "Restart-Service",
+                switches: Vec::new(),
                 parameters: vec![("Name", "MSExchangeTransport".to_owned())],
             },
         )
@@ -195,6 +196,7 @@ impl Step for SetSendCertificateName {
     fn command(&self) -> ManualCommand {
         ManualCommand {
             cmdlet: "Set-SendConnector",
+            switches: Vec::new(),
             parameters: vec![
                 ("Identity", self.identity.clone()),
                 ("TlsCertificateName", self.after.to_string()),

@@ -242,6 +242,23 @@ Describe '<Name>' -ForEach $cases {
         (Get-SimulatedState).Restarts | Should -BeNullOrEmpty
     }
 
+    It 'checks a new TlsCertificateName as Exchange parses it, before any change' {
+        $script = Join-Path $case.ScriptFolder 'remediate.ps1'
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($script, [ref]$null, [ref]$null)
+        $check = $ast.Find({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $node.Name -eq 'Get-TlsCertificateNameValueProblem' }, $true)
+        if ($null -eq $check) {
+            # A script that sets no TlsCertificateName has no such check.
+            Get-ValueActions | Where-Object { $_.kind -like 'set_*_connector' } | Should -BeNullOrEmpty
+            return
+        }
+        . ([scriptblock]::Create($check.Extent.Text))
+        Get-TlsCertificateNameValueProblem -Value '<I>CN=CA, O=Trust<S>CN=mail.contoso.com, O=Contoso' | Should -BeNullOrEmpty
+        Get-TlsCertificateNameValueProblem -Value '<s>CN=*.contoso.com' | Should -BeNullOrEmpty
+        Get-TlsCertificateNameValueProblem -Value '<I>CN=CA<S>CN=Contoso Mail Gateway, O=Contoso' | Should -BeLike '*is not a domain name*'
+        Get-TlsCertificateNameValueProblem -Value '<I>CN=CA<S>O=Contoso Ltd, OU=Mail' | Should -BeLike '*has no CN*'
+        Get-TlsCertificateNameValueProblem -Value 'CN=mail.contoso.com' | Should -BeLike '*is not a TlsCertificateName*'
+    }
+
     It 'refuses on another server' {
         $env:COMPUTERNAME = 'OTHER01'
         Invoke-Generated 'remediate.ps1' $apply | Should -BeLike 'Stopped:*Preflight failed*'

@@ -43,7 +43,12 @@ that covers the hybrid FQDN, then a restart of the transport service that owns t
 On Exchange 2010 (`AdminDisplayVersion` 14.x) receive connectors have no `TlsCertificateName`;
 the FQDN search is how 2010 always chooses, so a connector whose search finds a qualifying
 certificate is fine, and otherwise the fix is manual: enable the certificate for SMTP and set the
-connector's `Fqdn` to the hybrid name (`Set-ReceiveConnector -Fqdn`). hybridtls never plans a
+connector's `Fqdn` to the hybrid name (`Set-ReceiveConnector -Fqdn`). Never on `Default
+<SERVER>` or a connector with `ExchangeServer` authentication: the default connectors are not to
+be modified, and their Fqdn carries mail between Exchange servers; there the advice is a receive
+connector of Exchange Online's own, scoped to its published port-25 ranges, with
+`mail.protection.outlook.com:AcceptOorgProtocol` and an `Fqdn` the hybrid certificate covers (the
+Hybrid Configuration Wizard's "Inbound from Office 365", as HT032 says). hybridtls never plans a
 2013+ parameter for a 2010 server.
 
 ## When to fix by hand
@@ -60,6 +65,10 @@ Exchange 2010, always.
 - Microsoft Learn (Exchange 2010 SP2/SP3 archive), "Selection of Inbound STARTTLS
   Certificates": the certificate is found by the connector's FQDN, or the server's physical FQDN
   when the connector has none; the 2010 Set-ReceiveConnector has no TlsCertificateName.
+- Microsoft Learn, "Receive connectors" (default Receive connectors: do not modify them) and
+  Set-ReceiveConnector, `-Fqdn`: with ExchangeServer authentication the value is the server's own
+  name, as Exchange-to-Exchange mail needs (as issue 19 reads them; a person should check the
+  2010 case before changing either).
 - Microsoft Learn, Set-ReceiveConnector, parameter TlsCertificateName (the
   `<I>X.500Issuer<S>X.500Subject` syntax).
 "#,

@@ -85,6 +85,7 @@ fn check_connector(connector: &ReceiveConnector, findings: &mut Findings) {
             ),
             command: Some(ManualCommand {
                 cmdlet: "Set-ReceiveConnector",
+                switches: Vec::new(),
                 parameters: vec![
                     ("Identity", identity.clone()),
                     ("AuthMechanism", HYBRID_AUTH_MECHANISM.to_owned()),

@@ -18,11 +18,22 @@ The thresholds are HealthChecker's: a lifetime under 60 days is no longer green 
 30 days red; the message says which.
 
 ## Why it matters
-When it expires Exchange stops finding it (`validOnly`), STARTTLS disappears and hybrid mail stops.
+When it expires Exchange Online refuses it. What Exchange itself does then depends on the source
+and the release, and the sources disagree:
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019 and SE,
+  2025): an expired certificate matched by `TlsCertificateName` or by FQDN is still selected; the
+  server logs event 12016 and still offers STARTTLS, with the expired certificate.
+- Decompiled Exchange 2013 code (exchange-formats.md §3.2): a named lookup keeps valid certificates
+  only (`validOnly`), so an expired named certificate is not found, STARTTLS is not offered and
+  event 12014 is logged. That is the 2013 code; no Microsoft text says so for 2016 and later.
+Under either reading hybrid mail stops at expiry (Exchange Online rejects the expired certificate,
+or no TLS is offered), so the fix is the same: renew before it expires.
 
 ## Symptoms
-Event 12018 (STARTTLS certificate expires soon) now; after expiry event 12014/12016 and `451 5.7.3
-STARTTLS is required to send mail`.
+Event 12018 (STARTTLS certificate expires soon) now; after expiry event 12016 and STARTTLS offered
+with the expired certificate (Learn, 2016 and later) or event 12014 and no STARTTLS (2013 code),
+and in Exchange Online `450 4.7.320 Certificate validation failed` or `451 5.7.3 STARTTLS is
+required to send mail`.
 
 ## Detection
 `NotAfter` compared with `--now`.
@@ -37,8 +48,12 @@ Always: hybridtls does not request certificates.
 ## Sources
 - CSS-Exchange HealthChecker, `Diagnostics/HealthChecker/Analyzer/Security/Invoke-AnalyzerSecurityExchangeCertificates.ps1`:
   `LifetimeInDays` of 60 or more is green, 30 or more yellow, less red.
-- Microsoft Learn, "Selection of inbound STARTTLS certificates": an expired certificate found by
-  `TlsCertificateName` is not selected (event 12014); one found by the FQDN search logs 12016.
+- Microsoft Learn, "Selection of inbound STARTTLS certificates" (Exchange 2016, 2019, SE; 2025):
+  an expired certificate matched by `TlsCertificateName` or FQDN logs event 12016 and STARTTLS is
+  still offered.
+- Decompiled Exchange 2013 `TlsCertificateInfo.TryFindFirstCertWithSubjectAndIssuerDistinguishedName`
+  (`validOnly: true`; exchange-formats.md §3.2, §3.3): an expired named certificate is not found,
+  event 12014. This reading is the 2013 code's only.
 "#,
     check,
     organisation_needs: None,

@@ -7,10 +7,12 @@ use crate::diagnose::needs::{Export, NotJudged};
 use crate::diagnose::context::Context;
 use crate::diagnose::select::send_certificates;
 use crate::diagnose::{
-    absent_property, install_certificate_instruction, sourced_send_connectors, Evidence, Findings,
-    Remedy, ServerIndex,
+    absent_property, no_target_remedy, sourced_send_connectors, Evidence, Findings,
+    ManualCommand, Remedy, ServerIndex,
 };
-use crate::model::{Certificate, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName};
+use crate::model::{
+    Certificate, ExchangeRelease, Inventory, SendConnector, Server, ServerKind, Store, TlsCertificateName,
+};
 use crate::steps::SetSendCertificateName;
 
 pub const RULE: Rule = Rule {
@@ -58,6 +60,9 @@ restarted, as the cited fixes do; the connector is read from Active Directory, s
 source servers pick it up too, and their restart makes that immediate.
 
 ## When to fix by hand
+When a source transport server runs Exchange 2010: its Set-SendConnector has no
+`-TlsCertificateName` (nor `-CloudServicesMailEnabled`), so the fix is the connector's `Fqdn`, a
+name the certificate covers, never `-TlsCertificateName`.
 When a source transport server of the connector was not exported, or one of them lacks a valid
 certificate with a private key under that issuer and subject (or has a key-less copy, which the
 send side may pick), the change is a manual action with the reason and the command. On an Edge
@@ -79,6 +84,10 @@ certificate with the same issuer and subject as the Mailbox servers.
   `TlsCertificateName`).
 - Hybrid Configuration Wizard log (SammyKrosoft/Hybrid-Config-Wiz-Checks): `New-SendConnector ...
   -TLSCertificateName '<I>issuer<S>subject'` on "Outbound to Office 365".
+- Exchange 2010 SP3 help, Set-SendConnector (Applies to: Exchange Server 2010 SP3, SP2): no
+  `-TlsCertificateName` in its syntax; Microsoft Learn's Set-SendConnector lists it from Exchange
+  2013 on. That a 2010 send connector finds its certificate by its `Fqdn` is assumed from the
+  receive side's documented search; hybridtls says so in the instruction.
 - Microsoft Learn, Set-SendConnector, `-TlsCertificateName` (type `SmtpX509Identifier`,
   `"<I>X.500Issuer<S>X.500Subject"`); the same type takes `$null` on Set-ReceiveConnector in
   KB 2989382, which is how a null value is set back.
@@ -133,7 +142,28 @@ fn check(context: &Context, findings: &mut Findings) {
             .tls_certificate_name
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string);
+        let exchange_2010: Vec<&str> = connector
+            .source_servers
+            .iter()
+            .filter(|s| inventory.server(s).is_some_and(|s| s.release == ExchangeRelease::Exchange2010))
+            .map(String::as_str)
+            .collect();
         let remedy = match target {
+            // Set-SendConnector has no -TlsCertificateName on Exchange 2010 (its Learn page
+            // applies from 2013 on; the 2010 SP3 help lists no such parameter): never scripted,
+            // nor given as a command, for a connector an Exchange 2010 server sources.
+            Ok(target) if !exchange_2010.is_empty() => Remedy::Manual {
+                instruction: format!(
+                    "not scripted because {} runs Exchange 2010, where Set-SendConnector has no -TlsCertificateName: the connector presents the certificate found by its Fqdn, so set its Fqdn to a name {} covers with the command below (Exchange 2010 SP3 help, Set-SendConnector; the search by Fqdn is documented for receive connectors and assumed here for send: check the SmtpSend protocol log after the change), then restart MSExchangeTransport on each source server",
+                    exchange_2010.join(", "),
+                    target.certificate.thumbprint
+                ),
+                command: context.names.iter().find(|n| !n.starts_with("*.")).map(|fqdn| ManualCommand {
+                    cmdlet: "Set-SendConnector",
+                    switches: Vec::new(),
+                    parameters: vec![("Identity", connector.name.clone()), ("Fqdn", fqdn.clone())],
+                }),
+            },
             Ok(target) => match automation(inventory, context.index, server, connector, &target.name, now) {
                 Ok((carrier, certificate)) => Remedy::step(SetSendCertificateName::new(
                     connector.name.clone(),
@@ -166,7 +196,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
-            Err(names) => Remedy::manual(install_certificate_instruction(names)),
+            Err(names) => no_target_remedy(store, names, now, exchange_2010.is_empty()),
         };
         findings.push(
             connector.name.clone(),

@@ -60,8 +60,11 @@ Management Shell:
 5. Restart the Microsoft Exchange Service Host service, and run `IISReset` or recycle the
    `MSExchangeOWAAppPool` and `MSExchangeECPAppPool` application pools (`Restart-WebAppPool`).
    Publishing can take an hour.
-6. In a hybrid organisation, run the Hybrid Configuration Wizard again so that Microsoft Entra ID
-   gets the new certificate.
+6. In a hybrid organisation, Microsoft Entra ID must get the new certificate: where the dedicated
+   Exchange hybrid application is configured (the April 2025 hotfix and later), upload it with
+   CSS-Exchange's `ConfigureExchangeHybridApplication.ps1 -UpdateCertificate` ("useful if the Auth
+   Certificate has been renewed": it uploads the current and, if configured, the next Auth
+   certificate); otherwise, or when unsure, run the Hybrid Configuration Wizard again.
 
 While the current certificate is still valid, the new one can instead be staged with a later
 `-NewCertificateEffectiveDate` (the date the next certificate should be used) so that Exchange
@@ -88,6 +91,12 @@ Configuration Wizard step cannot be scripted from here.
   `Invoke-AnalyzerSecurityExchangeCertificates.ps1` reports "Auth Certificate has expired", "No
   valid Auth Certificate found", the next certificate staged for rotation and its effective date,
   colours lifetimes below 60 days, and does not check Edge servers.
+- microsoft/CSS-Exchange `docs/Hybrid/ConfigureExchangeHybridApplication.md`
+  (`Hybrid/ConfigureExchangeHybridApplication/ConfigureExchangeHybridApplication.ps1`):
+  `-UpdateCertificate` uploads the current Auth certificate and, if configured, the next one to
+  the dedicated Exchange hybrid application in Microsoft Entra ID, "useful if the Auth Certificate
+  has been renewed"; the dedicated application came with the April 2025 Exchange Server hotfix
+  ("Deploy dedicated Exchange hybrid app", Microsoft Learn).
 - microsoft/CSS-Exchange `Admin/MonitorExchangeAuthCertificate` (renewal and staged rotation);
   `Shared/CertificateFunctions/Import-ExchangeCertificateFromRawData.ps1` (only RawData when the
   Auth certificate has expired and serialization data signing is on); `docs/Emerging-Issues.md`
@@ -225,7 +234,7 @@ fn check_auth(
 /// The documented renewal, with the command that shows the current Auth certificate on the
 /// server (its thumbprint comes from the input, so it is a [`ManualCommand`]).
 fn renew(current: Option<&str>, server: &Server) -> Remedy {
-    let instruction = "renew the Auth certificate as Microsoft documents it (KB 2617816; see `hybridtls explain HT018`): New-ExchangeCertificate -KeySize 2048 -PrivateKeyExportable $true -SubjectName \"cn=Microsoft Exchange Server Auth Certificate\" -FriendlyName \"Microsoft Exchange Server Auth Certificate\" -DomainName @(); Set-AuthConfig -NewCertificateThumbprint <thumbprint of the new certificate> -NewCertificateEffectiveDate (Get-Date); Set-AuthConfig -PublishCertificate; Set-AuthConfig -ClearPreviousCertificate; restart the Microsoft Exchange Service Host service and recycle MSExchangeOWAAppPool and MSExchangeECPAppPool (or IISReset); then run the Hybrid Configuration Wizard again so that Microsoft Entra ID gets the new certificate".to_owned();
+    let instruction = "renew the Auth certificate as Microsoft documents it (KB 2617816; see `hybridtls explain HT018`): New-ExchangeCertificate -KeySize 2048 -PrivateKeyExportable $true -SubjectName \"cn=Microsoft Exchange Server Auth Certificate\" -FriendlyName \"Microsoft Exchange Server Auth Certificate\" -DomainName @(); Set-AuthConfig -NewCertificateThumbprint <thumbprint of the new certificate> -NewCertificateEffectiveDate (Get-Date); Set-AuthConfig -PublishCertificate; Set-AuthConfig -ClearPreviousCertificate; restart the Microsoft Exchange Service Host service and recycle MSExchangeOWAAppPool and MSExchangeECPAppPool (or IISReset); then give Microsoft Entra ID the new certificate: with the dedicated Exchange hybrid application (April 2025 hotfix and later) run CSS-Exchange's ConfigureExchangeHybridApplication.ps1 -UpdateCertificate, otherwise run the Hybrid Configuration Wizard again".to_owned();
     Remedy::Manual {
         instruction: match current {
             Some(_) => format!(
@@ -236,6 +245,7 @@ fn renew(current: Option<&str>, server: &Server) -> Remedy {
         },
         command: current.map(|thumbprint| ManualCommand {
             cmdlet: "Get-ExchangeCertificate",
+            switches: Vec::new(),
             parameters: vec![
                 ("Thumbprint", thumbprint.to_owned()),
                 ("Server", server.name.clone()),

@@ -143,6 +143,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
                 command: Some(ManualCommand {
                     cmdlet: "Enable-ExchangeCertificate",
+                    switches: Vec::new(),
                     parameters: vec![
                         ("Thumbprint", certificate.thumbprint.clone()),
                         ("Services", "SMTP".to_owned()),

@@ -57,6 +57,14 @@ does but which Microsoft Learn does not say for this parameter. Inbound connecto
 `TlsSenderCertificateName` (attribution by `SenderIPAddresses`) are not compared. A send
 connector that presents no usable certificate is HT015's, not this rule's.
 
+Microsoft's texts disagree on which names Exchange Online compares: Set-InboundConnector speaks
+of the certificate's subject, the hybrid certificate requirements and the 2025 Exchange Team blog
+of the names in the certificate (SAN). hybridtls follows both readings: a certificate matches
+only when its subject CN and one of its SAN DNS names both match (without `RawData` the SAN is
+not told from the CN, and Exchange's `CertificateDomains` stands for it), and the value it
+proposes is the subject CN only when the SAN holds it too, which matches under both; otherwise a
+person must decide.
+
 ## Fix
 Manual, in Exchange Online PowerShell (`Connect-ExchangeOnline`), never in the on-premises
 script: when the send connector presents the certificate hybrid mail should use, set the
@@ -154,12 +162,16 @@ fn check(context: &Context, findings: &mut Findings) {
         let Some(certificate) = presented.first().copied() else {
             continue;
         };
+        // Matched under both readings of what Exchange Online compares (see `readings`).
         let accepted = |certificate: &Certificate| {
+            let (cn, san) = readings(certificate);
             inbound.iter().any(|(_, pattern)| {
-                certificate
-                    .names
-                    .iter()
-                    .any(|name| exo_domain_matches(pattern, name, Apex::Included))
+                let matches = |names: &[String]| {
+                    names
+                        .iter()
+                        .any(|name| exo_domain_matches(pattern, name, Apex::Included))
+                };
+                matches(&cn) && matches(&san)
             })
         };
         if presented.iter().any(|c| accepted(c)) {
@@ -185,7 +197,7 @@ fn check(context: &Context, findings: &mut Findings) {
             value: (*pattern).to_owned(),
         }));
         let message = format!(
-            "the send connector {:?} presents {} from {} (names {}), which matches no TlsSenderCertificateName of the Exchange Online OnPremises inbound connectors ({}): Exchange Online cannot attribute the mail to the tenant (550 5.7.64 TenantAttribution, 550 5.7.51 TenantInboundAttribution)",
+            "the send connector {:?} presents {} from {} (names {}), which matches no TlsSenderCertificateName of the Exchange Online OnPremises inbound connectors ({}) by both its subject CN and its SAN names (Microsoft's texts disagree on which Exchange Online compares): Exchange Online cannot attribute the mail to the tenant (550 5.7.64 TenantAttribution, 550 5.7.51 TenantInboundAttribution)",
             connector.name,
             certificate.thumbprint,
             server.name,
@@ -201,6 +213,21 @@ fn check(context: &Context, findings: &mut Findings) {
     }
 }
 
+/// The names Exchange Online may compare `TlsSenderCertificateName` with, under each reading of
+/// Microsoft's texts, which disagree: the subject CN (Set-InboundConnector: "the certificate's
+/// Subject") or the SAN DNS names ("Certificate requirements for hybrid deployments" and the
+/// 2025 Exchange Team blog speak of the names in the certificate). A match must hold under both.
+/// Without the DER (`RawData`) the SAN is not told from the CN: Exchange's CertificateDomains
+/// then stands for it.
+fn readings(certificate: &Certificate) -> (Vec<String>, Vec<String>) {
+    let cn: Vec<String> = common_name(&certificate.subject).into_iter().collect();
+    let san = certificate
+        .facts
+        .as_ref()
+        .map_or_else(|| certificate.names.clone(), |facts| facts.dns_names.clone());
+    (cn, san)
+}
+
 fn remedy(
     certificate: &Certificate,
     inbound: &[(&InboundConnector, &str)],
@@ -209,10 +236,12 @@ fn remedy(
 ) -> Remedy {
     // Without hybrid names (HT007) the certificate is still judged on everything else.
     let reasons = disqualifications(certificate, names, now);
-    // The certificate's subject CN, as the Hybrid Configuration Wizard sets it, else its first name.
-    let value = common_name(&certificate.subject)
-        .filter(|cn| certificate.names.iter().any(|n| n.eq_ignore_ascii_case(cn)))
-        .or_else(|| certificate.names.first().cloned());
+    // The certificate's subject CN, as the Hybrid Configuration Wizard sets it, and only when the
+    // SAN holds it too: then the value matches under both readings. Otherwise no value does.
+    let (cn, san) = readings(certificate);
+    let value = cn
+        .into_iter()
+        .find(|cn| san.iter().any(|n| n.eq_ignore_ascii_case(cn)));
     match (reasons.is_empty(), inbound, value) {
         (true, [(connector, _)], Some(value)) => Remedy::Manual {
             instruction: format!(
@@ -221,12 +250,19 @@ fn remedy(
             ),
             command: Some(ManualCommand {
                 cmdlet: "Set-InboundConnector",
+                switches: Vec::new(),
                 parameters: vec![
                     ("Identity", connector.name.clone()),
                     ("TlsSenderCertificateName", value),
                 ],
             }),
         },
+        (true, _, None) => Remedy::manual(format!(
+            "a person must decide: Microsoft's texts disagree on whether Exchange Online compares TlsSenderCertificateName with the certificate's subject CN or with its SAN names, and the certificate {} has no name that is both (subject {:?}, SAN {}); a certificate whose subject CN is also in its SAN is right under both readings",
+            certificate.thumbprint,
+            certificate.subject,
+            readings(certificate).1.join(", ")
+        )),
         (true, _, _) => Remedy::manual(format!(
             "a person must decide which Exchange Online OnPremises inbound connector attributes this server's mail ({}), and set its TlsSenderCertificateName to a name of the certificate {} ({}) with Set-InboundConnector in Exchange Online PowerShell",
             inbound.iter().map(|(c, _)| c.name.as_str()).collect::<Vec<_>>().join(", "),

@@ -49,6 +49,18 @@ TLS name matching does but which Microsoft Learn does not say for this parameter
 present (HT004, HT005, HT007, HT017), this rule says nothing, and so does not call the Exchange
 Online side right either.
 
+The receive side's hybrid name comes from this `TlsDomain` first (it is what Exchange Online
+validates when it delivers; the send connector's `Fqdn` is what on-premises presents when it
+sends) whenever an exported certificate covers it: the receive connectors are then pointed at
+that certificate and this rule has nothing to say. Only when no certificate covers `TlsDomain`
+do the on-premises names decide, and this rule gives both readings: `TlsDomain` is stale (set it),
+or the certificate is the wrong one (install one covering `TlsDomain`).
+
+With `TlsSettings` CertificateValidation Exchange Online validates the chain and the revocation of
+the certificate, but no name: that is judged where the certificate qualifies (a public CA by
+`RootCAType`, `Status` Valid, the chain, HT003, HT005, HT010, HT011), not by this rule, which
+compares names under DomainValidation only.
+
 ## Fix
 Manual, in Exchange Online PowerShell (`Connect-ExchangeOnline`), never in the on-premises
 script: when the certificate on-premises is the right one, set the outbound connector's
@@ -73,6 +85,8 @@ Always: the outbound connector is in Exchange Online.
   on-premises connector presents a certificate without the TlsDomain name.
 - Hybrid Configuration Wizard log (SammyKrosoft/Hybrid-Config-Wiz-Checks): `New-OutboundConnector
   ... -TLSSettings DomainValidation -TLSDomain 'mail.contoso.ca'`.
+- Microsoft Learn, Set-OutboundConnector, `-TlsSettings` CertificateValidation: the chain and
+  revocation of the target certificate are validated (no name).
 - Decompiled Exchange `TlsAuthLevel` (EncryptionOnly 1, CertificateValidation 2,
   DomainValidation 4), the type of `TlsSettings` (exchange-formats.md §2).
 "#,
@@ -175,6 +189,7 @@ fn check(context: &Context, findings: &mut Findings) {
                     ),
                     command: Some(ManualCommand {
                         cmdlet: "Set-OutboundConnector",
+                        switches: Vec::new(),
                         parameters: vec![
                             ("Identity", connector.name.clone()),
                             ("TlsDomain", hybrid.clone()),

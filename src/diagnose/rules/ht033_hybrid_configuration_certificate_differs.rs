@@ -38,8 +38,10 @@ receive connectors and the send connector (HT010, HT001 to HT003, HT015); then, 
 Shell of a Mailbox server (the organisation has one HybridConfiguration object, so there is no
 `-Identity`); then, when Edge Transport servers carry hybrid mail, `Start-EdgeSynchronization`
 on a Mailbox server so the changed send connector reaches the Edge now rather than at the next
-hourly synchronisation (a new Edge subscription is needed only when the Edge's own default SMTP
-certificate was replaced, KB 2989382); finally the Exchange Online values to check are listed:
+hourly synchronisation (a new Edge subscription is needed when the default transport certificate
+of the Mailbox server or of the Edge was replaced, KB 2989382 and "Edge Subscriptions" on Learn,
+and every year when the subscription was made with a one-year third-party certificate, the 2025
+Exchange Team blog); finally the Exchange Online values to check are listed:
 each OnPremises inbound connector's `TlsSenderCertificateName` and each outbound connector's
 `TlsDomain` (HT030, HT031 compare them when those exports are given).
 
@@ -58,7 +60,11 @@ and is what the Hybrid Configuration Wizard owns; the command is given with the 
 - Exchange Team blog, "TLS Certificates in Exchange Hybrid - Common Issues & How to Fix them"
   (June 2025): after a renewal the connectors still name the old certificate.
 - KB 2989382 (exchange-formats.md §2.3): replacing the default SMTP certificate breaks EdgeSync
-  until the Edge is subscribed again.
+  until the Edge is subscribed again; Microsoft Learn, "Edge Subscriptions": the subscription
+  holds the certificates of both sides, so replacing the default transport certificate of the
+  Mailbox server or of the Edge needs a new subscription.
+- Exchange Team blog (June 2025): a subscription made with a one-year third-party certificate
+  must be renewed every year with it.
 "#,
     check,
     organisation_needs: None,
@@ -119,6 +125,7 @@ fn check_configuration(
             ),
             command: Some(ManualCommand {
                 cmdlet: "Set-HybridConfiguration",
+                switches: Vec::new(),
                 parameters: vec![("TlsCertificateName", new_name.to_string())],
             }),
         },
@@ -151,9 +158,10 @@ fn check_configuration(
             ),
             evidence.clone(),
             Remedy::Manual {
-                instruction: "then, on a Mailbox server, start EdgeSync with the command below so the changed send connector reaches the Edge Transport servers now (configuration otherwise synchronises hourly); subscribe an Edge again (New-EdgeSubscription) only if its default SMTP certificate was replaced (KB 2989382)".to_owned(),
+                instruction: "then, on a Mailbox server, start EdgeSync with the command below so the changed send connector reaches the Edge Transport servers now (configuration otherwise synchronises hourly); subscribe the Edge again (New-EdgeSubscription) when the default transport certificate of the Mailbox server or of the Edge was replaced (KB 2989382; Edge Subscriptions, Microsoft Learn), and every year when the subscription was made with a one-year third-party certificate (Exchange Team blog, 2025)".to_owned(),
                 command: Some(ManualCommand {
                     cmdlet: "Start-EdgeSynchronization",
+                    switches: Vec::new(),
                     parameters: Vec::new(),
                 }),
             },

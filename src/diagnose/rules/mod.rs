@@ -45,6 +45,7 @@ registry! {
     ht031_outbound_connector_tls_domain_mismatch,
     ht032_narrower_connector_takes_cloud_mail,
     ht033_hybrid_configuration_certificate_differs,
+    ht034_send_connector_to_exchange_online_misconfigured,
 }
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;

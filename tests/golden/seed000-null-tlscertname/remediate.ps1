@@ -392,11 +392,35 @@ function Get-CertificateUnderName {
     })
 }
 
+# The new value must be one Exchange can store: its SmtpX509Identifier parses '<I>issuer<S>subject'
+# with ^(<I>([^<]+))?(<S>(.+)) and names the certificate by the subject's CN=(.*?)($|,), which must
+# be a domain name, '*.' allowed (decompiled SmtpX509Identifier.cs); the plan checks the same.
+function Get-TlsCertificateNameValueProblem {
+    param([string] $Value)
+    $parsed = [regex]::Match($Value, '^(<I>([^<]+))?(<S>(.+))', [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
+    if (-not $parsed.Success) {
+        return "'$Value' is not a TlsCertificateName ('<I>issuer<S>subject'); Exchange would refuse it."
+    }
+    $commonName = [regex]::Match($parsed.Groups[4].Value, 'CN=(.*?)($|,)')
+    if (-not $commonName.Success) {
+        return "The subject of '$Value' has no CN; TlsCertificateName names a certificate by the domain in its subject CN, so Exchange would refuse it."
+    }
+    $domain = $commonName.Groups[1].Value.Trim()
+    if ($domain.StartsWith('*.')) { $domain = $domain.Substring(2) }
+    $label = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+    if ($domain.Length -gt 253 -or $domain -notmatch ('^' + $label + '(\.' + $label + ')*$')) {
+        return "The subject CN '$($commonName.Groups[1].Value)' of '$Value' is not a domain name; TlsCertificateName cannot name that certificate, so Exchange would refuse it."
+    }
+    return $null
+}
+
 # Under the new name Exchange must find exactly the planned certificate, and it must be enabled
 # for SMTP: one found by TlsCertificateName without SMTP is still chosen, and TLS then fails
 # ("Selection of inbound STARTTLS certificates", Microsoft Learn; KB 4051498).
 function Get-NameProblem {
     param($Change, [string[]] $Removed)
+    $valueProblem = Get-TlsCertificateNameValueProblem -Value $Change.After
+    if ($null -ne $valueProblem) { return $valueProblem }
     $found = @(Get-CertificateUnderName -Issuer $Change.Issuer -Subject $Change.Subject -Except $Removed)
     if ($found.Count -ne 1 -or $found[0].Thumbprint -ne $Change.Thumbprint) {
         $thumbprints = @($found | ForEach-Object { $_.Thumbprint }) -join ', '
