@@ -47,7 +47,7 @@ enum Command {
     },
     /// Print a shell completion script
     #[command(
-        after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE"
+        after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE   # names its types in full, so it works appended after anything"
     )]
     Completions {
         #[arg(value_enum)]
@@ -140,7 +140,11 @@ pub fn main() -> i32 {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "hybridtls", &mut script);
-            write_out(&mut stdout, &String::from_utf8_lossy(&script)).map(|()| 0)
+            let mut script = String::from_utf8_lossy(&script).into_owned();
+            if shell == clap_complete::Shell::PowerShell {
+                script = appendable_powershell(&script);
+            }
+            write_out(&mut stdout, &script).map(|()| 0)
         }
     };
     match result {
@@ -210,6 +214,42 @@ fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
         ));
     }
     write_out(out, &page).map(|()| 0)
+}
+
+/// The types clap_complete's PowerShell script names through `using namespace`, qualified.
+const POWERSHELL_COMPLETION_TYPES: &[(&str, &str)] = &[
+    (
+        "[CompletionResult]",
+        "[System.Management.Automation.CompletionResult]",
+    ),
+    (
+        "[CompletionResultType]",
+        "[System.Management.Automation.CompletionResultType]",
+    ),
+    (
+        "[StringConstantExpressionAst]",
+        "[System.Management.Automation.Language.StringConstantExpressionAst]",
+    ),
+    (
+        "[StringConstantType]",
+        "[System.Management.Automation.Language.StringConstantType]",
+    ),
+];
+
+/// clap_complete's PowerShell script without its `using namespace` statements, which must come
+/// before any other statement: appended to a `$PROFILE` that holds anything, they stop the
+/// whole profile with a parse error (rust-lang/rustup#3128). The types are named in full instead.
+fn appendable_powershell(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 2048);
+    for line in script.split_inclusive('\n') {
+        if !line.trim_start().starts_with("using namespace ") {
+            out.push_str(line);
+        }
+    }
+    for (short, qualified) in POWERSHELL_COMPLETION_TYPES {
+        out = out.replace(short, qualified);
+    }
+    out
 }
 
 const STANDARD_OUTPUT: &str = "standard output";

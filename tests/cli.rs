@@ -808,3 +808,40 @@ fn one_file_with_objects_of_two_organisations_is_refused_at_the_second() {
         assert!(stderr.contains(needle), "{needle}:\n{stderr}");
     }
 }
+
+/// `completions powershell >> $PROFILE` must work on a profile that already holds statements:
+/// `using namespace` anywhere but first is a parse error that stops the whole profile. Run in
+/// real PowerShell after another statement, the script parses and completes `plan` and its flags.
+#[test]
+fn powershell_completions_work_appended_to_a_profile_that_holds_statements() {
+    let (code, script, _) = hybridtls(&["completions", "powershell"]);
+    assert_eq!(code, 0);
+    assert!(
+        !script.to_ascii_lowercase().contains("using namespace"),
+        "{script}"
+    );
+    let Some(pwsh) = support::pwsh::require("powershell completions appended to a profile") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.ps1");
+    std::fs::write(
+        &profile,
+        format!(
+            "Set-StrictMode -Version Latest\n$existing = 'a profile that holds statements'\n{script}\n\
+             (TabExpansion2 -inputScript 'hybridtls pl' -cursorColumn 12).CompletionMatches.CompletionText\n\
+             (TabExpansion2 -inputScript 'hybridtls plan --for' -cursorColumn 20).CompletionMatches.CompletionText\n"
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(pwsh)
+        .args(["-NoProfile", "-NonInteractive", "-File"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.is_empty(), "{stdout}\n{stderr}");
+    let completions: Vec<&str> = stdout.lines().collect();
+    assert_eq!(completions, ["plan", "--format"], "{stderr}");
+}
