@@ -50,7 +50,7 @@ enum Command {
         after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE   # names its types in full, so it works appended after anything"
     )]
     Completions {
-        #[arg(value_enum)]
+        #[arg(value_enum, ignore_case = true)]
         shell: clap_complete::Shell,
     },
 }
@@ -74,7 +74,7 @@ struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
     /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
 }
 
@@ -111,10 +111,22 @@ fn parse_fqdn(text: &str) -> Result<String, String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let habit = powershell_habit(&args);
+    // `/?` could be read as an input path; on Windows no file has that name.
+    if let Some(habit @ PowerShellHabit { help: true, .. }) = &habit {
+        eprint!("{habit}");
+        return 1;
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            match habit.filter(|_| e.use_stderr()) {
+                Some(habit) => eprint!("{habit}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
@@ -216,6 +228,86 @@ fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
     write_out(out, &page).map(|()| 0)
 }
 
+/// An argument written as PowerShell takes parameters (`-Out`, `-WhatIf`, `/?`), with the tip
+/// that names what hybridtls takes instead.
+#[derive(Debug)]
+struct PowerShellHabit {
+    argument: String,
+    tip: String,
+    /// `/?` or `-?`: a request for help, refused whether or not the rest parses.
+    help: bool,
+}
+
+impl std::fmt::Display for PowerShellHabit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "error: unexpected argument '{}' found\n\n  tip: {}\n\nFor more information, try 'hybridtls --help'.\n",
+            self.argument, self.tip
+        )
+    }
+}
+
+/// The first argument before `--` that is a PowerShell habit: `/?` or `-?` for help,
+/// `-WhatIf` (plan is already a dry run; the script takes it), or one dash before the name of
+/// one of hybridtls's long options in any case (`-Out`, `-DetailedExitCode`).
+fn powershell_habit(args: &[std::ffi::OsString]) -> Option<PowerShellHabit> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut longs: Vec<String> = vec!["help".to_owned(), "version".to_owned()];
+    let mut commands = vec![&command];
+    while let Some(command) = commands.pop() {
+        longs.extend(
+            command
+                .get_arguments()
+                .filter_map(|a| a.get_long())
+                .map(str::to_owned),
+        );
+        commands.extend(command.get_subcommands());
+    }
+    let arguments = args.iter().skip(1).map(|a| a.to_string_lossy());
+    for argument in arguments.take_while(|a| a != "--") {
+        let habit = |tip: String, help: bool| {
+            Some(PowerShellHabit {
+                argument: argument.clone().into_owned(),
+                tip,
+                help,
+            })
+        };
+        if argument == "/?" || argument == "-?" {
+            return habit(
+                "hybridtls takes --help (or -h): 'hybridtls --help', 'hybridtls plan --help'".to_owned(),
+                true,
+            );
+        }
+        let Some(name) = argument
+            .strip_prefix('-')
+            .filter(|n| n.len() > 1 && !n.starts_with('-'))
+        else {
+            continue;
+        };
+        let name = name
+            .split_once(':')
+            .map_or(name, |(name, _)| name)
+            .to_ascii_lowercase();
+        if name == "whatif" {
+            return habit(
+                "'hybridtls plan' changes nothing, and without '--out' it writes nothing: it already is a dry run. -WhatIf is a parameter of the remediate.ps1 it writes with '--out DIR': '.\\remediate.ps1 -WhatIf'".to_owned(),
+                false,
+            );
+        }
+        if let Some(long) = longs
+            .iter()
+            .find(|long| long.replace('-', "") == name.replace('-', ""))
+        {
+            return habit(
+                format!("hybridtls takes its options with two dashes, as most command-line tools do: use '--{long}'"),
+                false,
+            );
+        }
+    }
+    None
+}
+
 /// The types clap_complete's PowerShell script names through `using namespace`, qualified.
 const POWERSHELL_COMPLETION_TYPES: &[(&str, &str)] = &[
     (
@@ -249,7 +341,7 @@ fn appendable_powershell(script: &str) -> String {
     for (short, qualified) in POWERSHELL_COMPLETION_TYPES {
         out = out.replace(short, qualified);
     }
-    out
+    out.trim_start_matches(['\r', '\n']).to_owned()
 }
 
 const STANDARD_OUTPUT: &str = "standard output";

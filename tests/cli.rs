@@ -845,3 +845,71 @@ fn powershell_completions_work_appended_to_a_profile_that_holds_statements() {
     let completions: Vec<&str> = stdout.lines().collect();
     assert_eq!(completions, ["plan", "--format"], "{stderr}");
 }
+
+/// What PowerShell users type out of habit is refused with a tip naming what hybridtls takes,
+/// before anything is read or written; `--format JSON` is simply accepted.
+#[test]
+fn powershell_habits_get_a_tip_naming_the_right_flag() {
+    let example = "examples/seed000-null-tlscertname";
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("change");
+    let target = target.to_str().unwrap();
+    for (args, tip) in [
+        (vec!["plan", "-Out", target, example], "use '--out'"),
+        (vec!["plan", "-out", target, example], "use '--out'"),
+        (
+            vec!["plan", "-DetailedExitCode", example],
+            "use '--detailed-exitcode'",
+        ),
+        (vec!["plan", "-Format:json", example], "use '--format'"),
+        (vec!["plan", "-WhatIf", example], ".\\remediate.ps1 -WhatIf"),
+        (vec!["plan", example, "/?"], "--help"),
+        (vec!["/?"], "--help"),
+        (vec!["explain", "-?"], "--help"),
+    ] {
+        let (code, stdout, stderr) = hybridtls(&args);
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        let argument = args.iter().find(|a| a.starts_with(['-', '/'])).unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: unexpected argument '{argument}' found")),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("tip: ") && stderr.contains(tip),
+            "{args:?}: {stderr}"
+        );
+        assert!(!Path::new(target).exists(), "{args:?} wrote {target}");
+    }
+    // -WhatIf says that plan already is a dry run.
+    let (_, _, stderr) = hybridtls(&["plan", "-WhatIf", example]);
+    assert!(stderr.contains("dry run") && stderr.contains("--out"), "{stderr}");
+    // After `--` nothing is a habit: it is clap's ordinary error for a missing file.
+    let (code, _, stderr) = hybridtls(&["plan", "--", "-Out"]);
+    assert_eq!(code, 1);
+    assert!(!stderr.contains("tip:"), "{stderr}");
+
+    let (code, upper, _) = hybridtls(&["plan", "--format", "JSON", example]);
+    assert_eq!(code, 0);
+    let (_, lower, _) = hybridtls(&[
+        "plan",
+        "--format",
+        "json",
+        example,
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]);
+    assert!(upper.starts_with('{'), "{upper}");
+    let (_, upper, _) = hybridtls(&[
+        "plan",
+        "--format",
+        "Json",
+        example,
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]);
+    assert_eq!(upper, lower);
+    let (code, script, _) = hybridtls(&["completions", "PowerShell"]);
+    assert_eq!(code, 0);
+    assert!(script.starts_with("Register-ArgumentCompleter"), "{script}");
+}
