@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::diagnose::{self, rules, symptoms};
+use crate::diagnose;
 use crate::error::Error;
 use crate::render::{json, report, script, text};
 use crate::{input, plan};
@@ -34,16 +34,23 @@ enum Command {
     #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
     Collect,
     /// List every rule code with its title
-    #[command(after_help = "Example:\n  hybridtls rules")]
-    Rules,
+    #[command(after_help = "Examples:\n  hybridtls rules\n  hybridtls rules --format json")]
+    Rules {
+        /// text for people, json for tools
+        #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Explain a rule, or an error text pasted from an NDR, a queue, a protocol log or an event
     #[command(
         after_help = "Examples:\n  hybridtls explain HT001\n  hybridtls explain \"450 4.7.320 Certificate validation failed; MSG=SubjectMismatch\"\n\nExit codes: 0 explained, 1 not recognised."
     )]
     Explain {
-        /// A rule code (HT001), a rule name, or error text
+        /// A rule code (HT001), a rule name, an error text or code (5.7.3), or protocol log rows
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
+        /// text for people, json for tools
+        #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print a shell completion script
     #[command(
@@ -134,19 +141,11 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Plan(args) => run_plan(&args, &mut stdout),
         Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
-        Command::Rules => {
-            let mut listing = String::new();
-            for rule in rules::ALL {
-                listing.push_str(&format!(
-                    "{}  {:<8} {}\n",
-                    rule.code,
-                    rule.severity.label(),
-                    rule.title
-                ));
-            }
-            write_out(&mut stdout, &listing).map(|()| 0)
-        }
-        Command::Explain { text } => explain(&text.join(" "), &mut stdout),
+        Command::Rules { format } => crate::explain::rules(format == Format::Json)
+            .and_then(|listing| write_out(&mut stdout, &listing))
+            .map(|()| 0),
+        Command::Explain { text, format } => crate::explain::explain(&text.join(" "), format == Format::Json)
+            .and_then(|(page, code)| write_out(&mut stdout, &page).map(|()| code)),
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics when its writer fails.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -172,60 +171,6 @@ pub fn main() -> i32 {
             1
         }
     }
-}
-
-fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
-    if let Some(rule) = rules::find(text.trim()) {
-        let page = format!(
-            "# {} {}: {}\n\n{}",
-            rule.code, rule.name, rule.title, rule.documentation
-        );
-        return write_out(out, &page).map(|()| 0);
-    }
-    let symptoms = symptoms::recognise(text);
-    if symptoms.is_empty() {
-        write_out(
-            out,
-            "Not recognised: this is neither a rule code nor an error text hybridtls knows.\n`hybridtls rules` lists the rules; error texts it knows include 4.7.320 SubjectMismatch, NoCredentials, event 12014, 5.7.3 STARTTLS is required, 5.7.64 TenantAttribution, 5.7.51 TenantInboundAttribution, 4.4.395 Target host responded with error and 454 4.7.5.\n",
-        )?;
-        return Ok(1);
-    }
-    let mut page = String::new();
-    let explained_inner = symptoms.iter().any(|s| !s.rules.is_empty());
-    for symptom in &symptoms {
-        page.push_str(&format!(
-            "What it means: {}\nLikely causes: {}\n",
-            symptom.meaning, symptom.causes
-        ));
-        if symptom.rules.is_empty() {
-            // The 4.4.395 wrapper: its meaning is the inner response.
-            match symptoms::inner_response(text) {
-                Some(inner) if explained_inner => {
-                    page.push_str(&format!("Inner response: {inner} (explained below)\n"))
-                }
-                Some(inner) => page.push_str(&format!(
-                    "Inner response: {inner}; hybridtls does not know it, so look in the SmtpSend protocol log of the sending server for the TLS error of the session (e.g. `TLS negotiation failed with error NoCredentials`) and explain that\n"
-                )),
-                None => page.push_str(
-                    "Inner response: not pasted; paste the whole LastError, including the part after `->`\n",
-                ),
-            }
-            page.push_str(&format!("To confirm, export: {}\n\n", symptom.export));
-            continue;
-        }
-        page.push_str("Matching rules:\n");
-        for rule in symptom.rules {
-            page.push_str(&format!(
-                "  {}  {}  (hybridtls explain {})\n",
-                rule.code, rule.title, rule.code
-            ));
-        }
-        page.push_str(&format!(
-            "To confirm, export: {}\nThen run: hybridtls plan <folder>\n\n",
-            symptom.export
-        ));
-    }
-    write_out(out, &page).map(|()| 0)
 }
 
 /// An argument written as PowerShell takes parameters (`-Out`, `-WhatIf`, `/?`), with the tip

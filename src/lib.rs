@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diagnose;
 pub mod error;
+pub mod explain;
 pub mod input;
 pub mod ip_range;
 pub mod model;

@@ -913,3 +913,114 @@ fn powershell_habits_get_a_tip_naming_the_right_flag() {
     assert_eq!(code, 0);
     assert!(script.starts_with("Register-ArgumentCompleter"), "{script}");
 }
+
+/// What admins paste: a bare code, a text in another language, protocol log rows as they are,
+/// a 4.7.320 for another reason than the name, a rule code without its zeros.
+#[test]
+fn explain_understands_what_admins_paste() {
+    let (code, page, _) = hybridtls(&["explain", "5.7.3"]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.starts_with("Read as: `451 5.7.3 STARTTLS is required to send mail`"),
+        "{page}"
+    );
+    assert!(page.contains("HT002"), "{page}");
+
+    // Seed 003's Japanese text.
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "“電子メールの送信には 451 5.7.3 STARTTLS が必要です。”",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("(Japanese, as Microsoft's articles"), "{page}");
+    assert!(page.contains("HT002"), "{page}");
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "451 5.7.3 STARTTLS ist zum Senden von E-Mails erforderlich",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("by its codes 451 5.7.3 alone"), "{page}");
+
+    // Seed 000's SmtpReceive rows, pasted as one argument of several lines.
+    let rows = "2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,20,172.20.102.10:25,155.39.36.248:30648,*,,Sending certificate\n\
+        2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,21,172.20.102.10:25,155.39.36.248:30648,*,CN=SERVER1,Certificate subject\n";
+    let (code, page, _) = hybridtls(&["explain", rows]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.contains("Protocol log row: connector SERVER1\\Default Frontend SERVER1, session 08D479E14521204D: Certificate subject CN=SERVER1\n  CN=SERVER1 names no domain"),
+        "{page}"
+    );
+    assert!(page.contains("HT001"), "{page}");
+    // Seed 002's SmtpSend row.
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "2019-05-02T06:32:14.125Z,Outbound to Office 365,08D6CEBC4A4B1C7D,5,10.0.0.5:21234,104.47.2.36:25,*,,TLS negotiation failed with error NoCredentials",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.contains("connector Outbound to Office 365") && page.contains("HT009"),
+        "{page}"
+    );
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "[{LED=450 4.7.320 Certificate validation failed};{MSG=CertificateExpired};{FQDN=hybrid.domain.com}]",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.starts_with("Reason given: CertificateExpired\n"), "{page}");
+    assert!(page.contains("HT012") && !page.contains("HT001"), "{page}");
+
+    for typo in ["HT1", "ht01", "HT0001"] {
+        let (code, page, _) = hybridtls(&["explain", typo]);
+        assert_eq!(code, 1, "{typo}");
+        assert!(page.contains("Did you mean HT001"), "{typo}: {page}");
+    }
+    let (code, page, _) = hybridtls(&["explain", "HT999"]);
+    assert_eq!(code, 1);
+    assert!(page.contains("there is no rule HT999"), "{page}");
+}
+
+#[test]
+fn rules_and_explain_speak_json() {
+    let (code, listing, _) = hybridtls(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    let (_, text, _) = hybridtls(&["rules"]);
+    assert_eq!(rules.as_array().unwrap().len(), text.lines().count());
+    assert_eq!(rules[0]["code"], "HT001");
+    assert_eq!(rules[0]["severity"], "error");
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "json", "HT012"]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "rule");
+    assert_eq!(page["rule"]["code"], "HT012");
+    assert!(page["documentation"].as_str().unwrap().contains("## Fix"));
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "JSON", "5.7.3"]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "error_text");
+    assert_eq!(page["input"], "5.7.3");
+    assert_eq!(page["read_as"].as_array().unwrap().len(), 1);
+    assert_eq!(page["symptoms"][0]["rules"][0]["code"], "HT002");
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "--format=json",
+        "451 4.4.395 Target host responded with error. -> 421 4.4.1 Connection timed out",
+    ]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(
+        page["symptoms"][0]["inner_response"],
+        "421 4.4.1 Connection timed out"
+    );
+    assert_eq!(page["symptoms"][1]["rules"][0]["code"], "HT009");
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "json", "HT1"]);
+    assert_eq!(code, 1);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "not_recognised");
+    assert_eq!(page["did_you_mean"]["code"], "HT001");
+}
