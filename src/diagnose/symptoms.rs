@@ -391,8 +391,9 @@ fn has_code_pair(lower: &str, basic: &str, enhanced: &str) -> bool {
         let rest = lower[at + basic.len()..].trim_start_matches([' ', '-']);
         rest.len() < lower.len() - at - basic.len()
             && rest.strip_prefix(enhanced).is_some_and(|after| {
-                !after.starts_with(|c: char| c.is_ascii_digit())
-                    && !(after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit()))
+                let digit = |text: &str| text.starts_with(|c: char| c.is_ascii_digit());
+                // `5.7.30` and `5.7.3.1` are other codes.
+                !(digit(after) || after.strip_prefix('.').is_some_and(digit))
             })
     })
 }
