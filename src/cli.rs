@@ -83,6 +83,16 @@ struct PlanArgs {
     /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
     #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
+    /// List a warning rule's findings as ignored instead of planning for them (repeatable; a
+    /// code such as HT012 or a name); errors cannot be ignored
+    #[arg(long, value_name = "RULE")]
+    ignore: Vec<String>,
+    /// HT012 warns when the hybrid certificate expires within N days (default 60)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::MAX_WARNING_DAYS)))]
+    expiry_warning_days: Option<u32>,
+    /// Read the settings from FILE instead of ./hybridtls.toml (ignore = [...], expiry-warning-days = N)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,6 +311,8 @@ fn write_out(out: &mut impl Write, text: &str) -> Result<(), Error> {
 fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
     let now = now.replace_nanosecond(0).unwrap_or(now);
+    // Settings first: a bad hybridtls.toml stops the run before anything is read.
+    let settings = crate::config::settings(args.config.as_deref(), &args.ignore, args.expiry_warning_days)?;
     let progress = ReadProgress::new();
     let inventory = input::load_reporting(&args.inputs, &progress);
     progress.bar.finish_and_clear();
@@ -312,7 +324,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         )));
     }
     input::require_receive_connectors(&inventory, &args.inputs)?;
-    let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
+    let diagnosis = diagnose::diagnose_with(&inventory, &args.fqdn, now, settings);
     let plans = plan::build(&diagnosis);
     let summary = plan::summarize(&diagnosis, &plans);
     let evaluated_at = diagnose::date(now);

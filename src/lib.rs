@@ -5,6 +5,7 @@
 //! [`render`]. [`cli`] only wires them to the command line.
 
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod error;
 pub mod explain;

@@ -6,13 +6,13 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::diagnose::needs::Missing;
-use crate::diagnose::{date, Diagnosis};
+use crate::diagnose::{date, Diagnosis, Finding};
 use crate::error::Error;
 use crate::model::{Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan, Summary};
 use crate::steps::Bucket;
 
-pub const FORMAT_VERSION: &str = "2.1";
+pub const FORMAT_VERSION: &str = "2.2";
 
 #[derive(Serialize)]
 pub struct PlanDocument {
@@ -28,6 +28,19 @@ pub struct PlanDocument {
     not_checked: Vec<NotCheckedDoc>,
     actions: Vec<ActionDoc>,
     summary: SummaryDoc,
+    /// Since 2.2: what the rules were tuned with (`--ignore`, `--expiry-warning-days`,
+    /// `hybridtls.toml`).
+    settings: SettingsDoc,
+    /// Since 2.2: the findings of the ignored rules, listed and not planned.
+    ignored_findings: Vec<FindingDoc>,
+}
+
+#[derive(Serialize)]
+struct SettingsDoc {
+    /// The configuration file read, as named; None without one.
+    config: Option<String>,
+    ignore: Vec<&'static str>,
+    expiry_warning_days: u32,
 }
 
 #[derive(Serialize)]
@@ -335,25 +348,7 @@ pub fn document(
             .servers
             .iter()
             .flat_map(|server| &server.findings)
-            .map(|finding| FindingDoc {
-                rule: finding.rule.code,
-                name: finding.rule.name,
-                severity: finding.rule.severity.label(),
-                title: finding.rule.title,
-                server: finding.server.clone(),
-                object: finding.object.clone(),
-                message: finding.message.clone(),
-                evidence: finding
-                    .evidence
-                    .iter()
-                    .map(|e| EvidenceDoc {
-                        file: e.file.clone(),
-                        position: e.position.clone(),
-                        field: e.field.clone(),
-                        value: e.value.clone(),
-                    })
-                    .collect(),
-            })
+            .map(finding_doc)
             .collect(),
         not_checked: diagnosis
             .not_judged
@@ -387,6 +382,39 @@ pub fn document(
             .flat_map(|plan| actions(plan, diagnosis.now, &mut order))
             .collect(),
         summary: SummaryDoc(summary),
+        settings: SettingsDoc {
+            config: diagnosis.settings.config.clone(),
+            ignore: diagnosis.settings.ignore.iter().map(|rule| rule.code).collect(),
+            expiry_warning_days: diagnosis.settings.expiry_warning_days,
+        },
+        ignored_findings: diagnosis
+            .servers
+            .iter()
+            .flat_map(|server| &server.ignored)
+            .map(finding_doc)
+            .collect(),
+    }
+}
+
+fn finding_doc(finding: &Finding) -> FindingDoc {
+    FindingDoc {
+        rule: finding.rule.code,
+        name: finding.rule.name,
+        severity: finding.rule.severity.label(),
+        title: finding.rule.title,
+        server: finding.server.clone(),
+        object: finding.object.clone(),
+        message: finding.message.clone(),
+        evidence: finding
+            .evidence
+            .iter()
+            .map(|e| EvidenceDoc {
+                file: e.file.clone(),
+                position: e.position.clone(),
+                field: e.field.clone(),
+                value: e.value.clone(),
+            })
+            .collect(),
     }
 }
 

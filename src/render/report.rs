@@ -90,9 +90,16 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
         );
     }
 
+    if !diagnosis.settings.is_default() {
+        let _ = writeln!(out, "Settings: {}.\n", md(&diagnosis.settings.describe()));
+    }
+
     let _ = writeln!(out, "## Summary\n");
     let findings: Vec<_> = diagnosis.servers.iter().flat_map(|s| &s.findings).collect();
-    if findings.is_empty() && diagnosis.not_judged.is_empty() {
+    let ignored_count: usize = diagnosis.servers.iter().map(|s| s.ignored.len()).sum();
+    if findings.is_empty() && diagnosis.not_judged.is_empty() && ignored_count > 0 {
+        let _ = writeln!(out, "Nothing is broken that is not ignored: {ignored_count} finding(s) of ignored rules are listed under Ignored below. No change is needed.\n");
+    } else if findings.is_empty() && diagnosis.not_judged.is_empty() {
         let _ = writeln!(out, "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.\n");
     } else if findings.is_empty() {
         let _ = writeln!(
@@ -161,6 +168,27 @@ pub fn report(diagnosis: &Diagnosis, plans: &[ServerPlan], fingerprints: &[Optio
                 md(&not_judged_reason(entry)),
                 md(&entry.missing.how()),
                 code_span(entry.missing.export().command())
+            );
+        }
+        out.push('\n');
+    }
+
+    let ignored: Vec<_> = diagnosis.servers.iter().flat_map(|s| &s.ignored).collect();
+    if !ignored.is_empty() {
+        let _ = writeln!(out, "## Ignored\n");
+        let _ = writeln!(
+            out,
+            "Found, but ignored by the settings: nothing is planned for these.\n"
+        );
+        for finding in &ignored {
+            let _ = writeln!(
+                out,
+                "- {} {}, server {}, {}: {}",
+                finding.rule.code,
+                md(finding.rule.title),
+                md(&finding.server),
+                md(&finding.object),
+                md(&finding.message)
             );
         }
         out.push('\n');

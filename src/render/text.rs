@@ -118,6 +118,9 @@ pub fn plan(
     for (path, reason) in &inventory.skipped {
         let _ = writeln!(out, "  skipped {path}: {reason}");
     }
+    if !diagnosis.settings.is_default() {
+        let _ = writeln!(out, "\nSettings: {}", diagnosis.settings.describe());
+    }
     let failures: Vec<_> = inventory
         .sightings
         .iter()
@@ -239,11 +242,24 @@ pub fn plan(
                 }
             }
         }
+        for finding in &server.ignored {
+            let _ = writeln!(
+                out,
+                "\n  ignored[{}]: {}\n    --> {}\n    {}",
+                finding.rule.code, finding.rule.title, finding.object, finding.message
+            );
+        }
         write_changes(&mut out, server_plan, diagnosis.now, style);
     }
     write_not_judged(&mut out, &diagnosis.not_judged, style);
     let summary = summarize(diagnosis, plans);
-    if !summary.has_work() {
+    let ignored: usize = diagnosis.servers.iter().map(|s| s.ignored.len()).sum();
+    if !summary.has_work() && ignored > 0 {
+        let _ = writeln!(
+            out,
+            "\nNo changes, apart from {ignored} ignored finding(s) listed above."
+        );
+    } else if !summary.has_work() {
         let _ = writeln!(
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
