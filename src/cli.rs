@@ -458,10 +458,13 @@ fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), 
         .prefix(&format!(".{name}.hybridtls-"))
         .tempdir_in(&parent)
         .map_err(error(dir))?;
-    // Made as any new folder is (the work folder is private to its owner), or as the previous
-    // set's folder was.
+    // Made as any new folder is (the work folder is private to its owner), or with the mode
+    // the previous set's folder had. A mode is Unix's: on Windows the folder's access is the
+    // ACL it inherits from the parent, as any new folder's, and its only "permission" is a
+    // read-only attribute that Explorer sets on folders for its own use.
     let staged = work.path().join("new");
     std::fs::create_dir(&staged).map_err(error(dir))?;
+    #[cfg(unix)]
     if previous {
         let permissions = std::fs::metadata(&target).map_err(error(dir))?.permissions();
         std::fs::set_permissions(&staged, permissions).map_err(error(dir))?;
