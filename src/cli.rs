@@ -8,9 +8,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::diagnose;
-use crate::error::Error;
+use crate::error::{Error, InputError, Position};
 use crate::render::{json, report, script, text};
-use crate::{input, plan};
+use crate::{input, plan, probe};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +30,23 @@ enum Command {
         after_help = "Examples:\n  hybridtls plan examples/seed000-null-tlscertname\n  hybridtls plan --fqdn mail.contoso.com --now 2026-11-24T00:00:00Z --out change-1234 exports/EX01\n\nExit codes: 0 success (with --detailed-exitcode: nothing to change), 1 error, 2 changes or manual actions planned, or a check not judged for want of an export or a property (with --detailed-exitcode)."
     )]
     Plan(PlanArgs),
+    /// Render a saved plan again, from its plan.json, without the inputs (as terraform show)
+    #[command(
+        after_help = "Examples:\n  hybridtls show change-1234\n  hybridtls show change-1234/plan.json --format markdown\n\nThe text is what `plan` printed, but for the lines naming the files that run wrote."
+    )]
+    Show {
+        /// The --out folder of a plan, or its plan.json
+        #[arg(value_name = "DIR|PLAN.JSON")]
+        path: PathBuf,
+        /// text (as `plan` prints it), json (plan.json as written) or markdown (report.md)
+        #[arg(long, value_enum, ignore_case = true, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Connect to a server as Exchange Online does (SMTP, STARTTLS) and judge the certificate it presents
+    #[command(
+        after_help = "Examples:\n  hybridtls probe mail.contoso.com\n  hybridtls probe 203.0.113.25:25 --fqdn mail.contoso.com --format json > probe.json\n\nTrust is judged against webpki-roots, the Mozilla root program: the closest public approximation of the roots Exchange Online trusts.\n\nExit codes: 0 everything a hybrid partner needs holds, 2 something does not or could not be judged, 1 error (the name does not resolve, the connection is refused or times out, a banner that is not 220, a TLS alert...)."
+    )]
+    Probe(ProbeArgs),
     /// Print the collector script to paste into the Exchange Management Shell on each server
     #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
     Collect,
@@ -95,10 +112,39 @@ struct PlanArgs {
     config: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The server: HOST or HOST:PORT, port 25 by default; an IPv6 address in brackets ([2001:db8::25]:25)
+    #[arg(value_name = "HOST[:PORT]", value_parser = probe::Target::parse)]
+    target: probe::Target,
+    /// The name the certificate must cover: the TlsDomain of Exchange Online's outbound connector (default: HOST when it is a name)
+    #[arg(long, value_name = "NAME", value_parser = parse_fqdn)]
+    fqdn: Option<String>,
+    /// The name to send with EHLO
+    #[arg(long, value_name = "NAME", default_value = probe::DEFAULT_EHLO, value_parser = probe::parse_ehlo)]
+    ehlo: String,
+    /// How long the whole probe may take, in seconds (0.5 allowed)
+    #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = probe::parse_timeout)]
+    timeout: std::time::Duration,
+    /// Output on stdout: text for people, json for pipelines and for `plan` (schema/probe.schema.json)
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+    format: Format,
+    /// For tests: judge trust against the roots in FILE (PEM or DER) instead of webpki-roots
+    #[arg(long, value_name = "FILE", hide = true)]
+    trust_anchors: Option<PathBuf>,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Text,
     Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ShowFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
@@ -150,6 +196,8 @@ pub fn main() -> i32 {
     let mut stdout = std::io::stdout().lock();
     let result = match cli.command {
         Command::Plan(args) => run_plan(&args, &mut stdout),
+        Command::Show { path, format } => run_show(&path, format, &mut stdout),
+        Command::Probe(args) => run_probe(&args, &mut stdout),
         Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
         Command::Rules { format } => crate::explain::rules(format == Format::Json)
             .and_then(|listing| write_out(&mut stdout, &listing))
@@ -335,7 +383,8 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
                 .then(|| p.fingerprint(&inventory.inputs_for(&p.server), &evaluated_at))
         })
         .collect();
-    let document = json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))?;
+    let document = json::document(&inventory, &diagnosis, &plans, &fingerprints);
+    let document_text = json::to_string(&document)?;
 
     // Everything is rendered before anything is written, so an error leaves no files behind.
     let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -357,24 +406,17 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         if files.is_empty() {
             notes.push("No script written: nothing for a script to change.".to_owned());
         }
-        files.push((PathBuf::from("plan.json"), document.clone()));
-        files.push((
-            PathBuf::from("report.md"),
-            report::report(&diagnosis, &plans, &fingerprints),
-        ));
+        files.push((PathBuf::from("plan.json"), document_text.clone()));
+        files.push((PathBuf::from("report.md"), report::report(&document)));
         replace_output_folder(dir, &files)?;
         for (path, _) in &files {
             notes.push(format!("Wrote {}", dir.join(path).display()));
         }
     }
     match args.format {
-        Format::Json => write_out(out, &document)?,
+        Format::Json => write_out(out, &document_text)?,
         Format::Text => {
-            let style = text::Style {
-                color: std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            };
-            write_out(out, &text::plan(&inventory, &diagnosis, &plans, &notes, style))?;
+            write_out(out, &text::plan(&document, &notes, terminal_style()))?;
         }
     }
     Ok(if args.detailed_exitcode && summary.has_work() {
@@ -382,6 +424,80 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     } else {
         0
     })
+}
+
+/// Colours only for a terminal, and never when NO_COLOR is set.
+fn terminal_style() -> text::Style {
+    text::Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `hybridtls show`: the saved plan document, rendered as `plan` rendered it.
+fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32, Error> {
+    let file = if path.is_dir() {
+        path.join("plan.json")
+    } else {
+        path.to_path_buf()
+    };
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Error::Input(
+            InputError::new(&shown, format!("cannot read it: {e}"))
+                .hint("give the --out folder of `hybridtls plan`, or the plan.json in it"),
+        )
+    })?;
+    let document: json::PlanDocument = serde_json::from_str(&text).map_err(|e| {
+        Error::Input(
+            InputError::new(&shown, format!("not a plan.json this version can show: {e}"))
+                .at(Position::LineColumn {
+                    line: e.line(),
+                    column: e.column(),
+                })
+                .hint(format!(
+                    "`hybridtls show` reads the plan.json of hybridtls {} (format {}); plan again with this version",
+                    env!("CARGO_PKG_VERSION"),
+                    json::FORMAT_VERSION
+                )),
+        )
+    })?;
+    let major = |version: &str| version.split('.').next().unwrap_or_default().to_owned();
+    if major(&document.format_version) != major(json::FORMAT_VERSION) {
+        return Err(Error::Input(InputError::new(
+            &shown,
+            format!(
+                "format_version {} cannot be shown by this version, which writes {}; plan again",
+                document.format_version,
+                json::FORMAT_VERSION
+            ),
+        )));
+    }
+    let rendered = match format {
+        ShowFormat::Text => text::plan(&document, &[], terminal_style()),
+        ShowFormat::Json => json::to_string(&document)?,
+        ShowFormat::Markdown => report::report(&document),
+    };
+    write_out(out, &rendered).map(|()| 0)
+}
+
+/// `hybridtls probe`: SMTP and STARTTLS to a live server, and what it presents, judged.
+fn run_probe(args: &ProbeArgs, out: &mut impl Write) -> Result<i32, Error> {
+    let trust_anchors = match &args.trust_anchors {
+        Some(path) => probe::TrustAnchors::from_file(path).map_err(Error::Usage)?,
+        None => probe::TrustAnchors::Mozilla,
+    };
+    let options = probe::Options {
+        fqdn: args.fqdn.clone(),
+        ehlo: args.ehlo.clone(),
+        timeout: args.timeout,
+        trust_anchors,
+    };
+    let report = probe::probe(&args.target, &options)?;
+    match args.format {
+        Format::Json => write_out(out, &probe::render::json(&report))?,
+        Format::Text => write_out(out, &probe::render::text(&report))?,
+    }
+    Ok(if report.passed() { 0 } else { 2 })
 }
 
 /// A progress bar on stderr while the inputs are read, for reads that last longer than a second

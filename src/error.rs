@@ -2,21 +2,46 @@
 
 use std::fmt;
 
-/// Where in an input a problem sits: a line and column for text-level problems, a record and
-/// field path for problems in well-formed JSON.
+/// Where in an input something sits, for an error and for the evidence of a finding alike: a
+/// line and column for text-level problems, a line of a protocol log, a byte offset, an object
+/// of an export and a field in it, or a certificate of a certificate file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
-    LineColumn { line: usize, column: usize },
+    LineColumn {
+        line: usize,
+        column: usize,
+    },
+    Line(usize),
     Byte(usize),
-    Field(String),
+    /// An object of an export, counted from 1, with the `Name`, `Thumbprint` or `Subject` that
+    /// tells it apart when it has one, and a field path in it, e.g. `Identity.DistinguishedName`.
+    /// Boxed texts keep every `Result` that may hold an [`InputError`] small.
+    Record {
+        number: usize,
+        label: Option<Box<str>>,
+        field: Option<Box<str>>,
+    },
+    /// A certificate of a certificate file, counted from 1.
+    Certificate(usize),
 }
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Position::LineColumn { line, column } => write!(f, "line {line}, column {column}"),
+            Position::Line(line) => write!(f, "line {line}"),
             Position::Byte(offset) => write!(f, "byte {offset}"),
-            Position::Field(path) => write!(f, "{path}"),
+            Position::Record { number, label, field } => {
+                write!(f, "record {number}")?;
+                if let Some(label) = label {
+                    write!(f, " ({label:?})")?;
+                }
+                if let Some(field) = field {
+                    write!(f, ", field {field}")?;
+                }
+                Ok(())
+            }
+            Position::Certificate(index) => write!(f, "certificate {index}"),
         }
     }
 }
@@ -78,4 +103,7 @@ pub enum Error {
     Write { path: String, source: std::io::Error },
     #[error("internal template error: {0}")]
     Template(String),
+    /// `hybridtls probe` could not be completed (its message says what to do).
+    #[error("{0}")]
+    Probe(#[from] crate::probe::ProbeError),
 }

@@ -2,8 +2,10 @@
 //! and render a guarded PowerShell remediation script.
 //!
 //! The pipeline is visible in the modules: [`input`] → [`model`] → [`diagnose`] → [`plan`] →
-//! [`render`]. [`cli`] only wires them to the command line.
+//! [`render`]. [`probe`] looks at a live server the same way. [`cli`] only wires them to the
+//! command line.
 
+pub mod bom;
 pub mod cli;
 pub mod config;
 pub mod diagnose;
@@ -13,6 +15,7 @@ pub mod input;
 pub mod ip_range;
 pub mod model;
 pub mod plan;
+pub mod probe;
 pub mod render;
 pub mod steps;
 pub mod x509;

@@ -5,13 +5,14 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
+use crate::error::Position;
 use crate::x509::{dn_key, CertificateFacts};
 
-/// Where a value came from, for evidence in findings.
+/// Where a value came from, for evidence in findings and for errors about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub file: String,
-    pub position: String,
+    pub position: Position,
 }
 
 /// An input file as read, for the plan's record of what it was based on.
@@ -89,39 +90,23 @@ impl std::fmt::Display for FileHash {
     }
 }
 
+/// What an input file holds. Everything hybridtls knows about each kind is in its entry of the
+/// table `input::kinds::KINDS`, which lists the kinds in the order declared here (the order their
+/// signatures are tried in), `Empty` last: the build checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
     ExchangeServer,
-    ExchangeCertificates,
-    ReceiveConnectors,
-    SendConnectors,
-    CertificateStore,
-    CertificateFile,
-    ProtocolLog,
+    HybridConfiguration,
     AuthConfig,
     InboundConnectors,
     OutboundConnectors,
-    HybridConfiguration,
+    CertificateStore,
+    ExchangeCertificates,
+    SendConnectors,
+    ReceiveConnectors,
+    CertificateFile,
+    ProtocolLog,
     Empty,
-}
-
-impl InputKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            InputKind::ExchangeServer => "Get-ExchangeServer / collector server info",
-            InputKind::ExchangeCertificates => "Get-ExchangeCertificate",
-            InputKind::ReceiveConnectors => "Get-ReceiveConnector",
-            InputKind::SendConnectors => "Get-SendConnector",
-            InputKind::CertificateStore => "certificate store listing",
-            InputKind::CertificateFile => "certificate file",
-            InputKind::ProtocolLog => "SMTP protocol log",
-            InputKind::AuthConfig => "Get-AuthConfig",
-            InputKind::InboundConnectors => "Get-InboundConnector (Exchange Online)",
-            InputKind::OutboundConnectors => "Get-OutboundConnector (Exchange Online)",
-            InputKind::HybridConfiguration => "Get-HybridConfiguration",
-            InputKind::Empty => "empty list",
-        }
-    }
 }
 
 /// The `ServerRole` of an Exchange server, as far as TLS planning cares.
@@ -554,6 +539,15 @@ impl Services {
 pub const STATUS_VALID: u64 = 1;
 
 impl Certificate {
+    /// The kind of input it was read from.
+    pub fn read_from(&self) -> InputKind {
+        match (self.from_store_listing, self.store) {
+            (true, _) => InputKind::CertificateStore,
+            (false, Store::File) => InputKind::CertificateFile,
+            (false, _) => InputKind::ExchangeCertificates,
+        }
+    }
+
     /// Its validity at `now`: `valid`, `expired` or `not yet valid`.
     pub fn validity(&self, now: OffsetDateTime) -> &'static str {
         if now > self.not_after {
@@ -890,7 +884,7 @@ mod tests {
                 Store::My,
                 Source {
                     file: "f".into(),
-                    position: "p".into(),
+                    position: crate::error::Position::Line(1),
                 },
             )
         };
@@ -915,7 +909,7 @@ mod tests {
             absent: vec![],
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         };
         for host in [

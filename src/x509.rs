@@ -23,7 +23,7 @@
 //! - Wine crypt32 `oid.c` (reactos/reactos `dll/win32/crypt32/oid.c`): the key names CryptoAPI
 //!   accepts, including the aliases `ST`, `Email`, `Title`, `GN`, `GivenName`, `Initials`.
 
-use crate::input::text::{split_bom, Bom};
+use crate::bom::{split_bom, Bom};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 

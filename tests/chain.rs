@@ -3,6 +3,7 @@
 //! tests/fixtures/chain/make_chain.py.
 
 use hybridtls::diagnose::chain::build;
+use hybridtls::error::Position;
 use hybridtls::model::{Certificate, Source, Store};
 use hybridtls::x509::parse_der;
 use time::macros::datetime;
@@ -11,7 +12,7 @@ fn certificate(file: &str, store: Store) -> Certificate {
     let der = std::fs::read(format!("tests/fixtures/chain/{file}.der")).unwrap();
     let source = Source {
         file: format!("{file}.der"),
-        position: String::new(),
+        position: Position::Certificate(1),
     };
     Certificate {
         server: Some("EX1".into()),

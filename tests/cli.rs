@@ -112,7 +112,7 @@ fn explain_recognises_pasted_error_texts_of_the_send_side_and_the_4_4_395_wrappe
 
 #[test]
 fn every_command_help_has_an_example() {
-    for command in ["plan", "collect", "rules", "explain", "completions"] {
+    for command in ["plan", "probe", "collect", "rules", "explain", "completions"] {
         let (code, help, _) = hybridtls(&[command, "--help"]);
         assert_eq!(code, 0, "{command}");
         assert!(

@@ -3,7 +3,8 @@
 //! exports in JSON, and damaged CLIXML stops with the file and the position, never a panic.
 //!
 //! tests/fixtures/clixml/ems/ is written by hand after the shapes of real Exchange Management
-//! Shell exports (CSS-Exchange's HealthChecker test data), with values of our own;
+//! Shell exports (CSS-Exchange's HealthChecker test data), with values of our own, its
+//! SerializationData blobs by tests/support/nrbf.rs (tests/nrbf.rs);
 //! tests/fixtures/clixml/seed000-null-tlscertname/ is seed 000's exports re-exported by
 //! PowerShell 7 with tools/json-to-clixml.ps1 (exchange-certificates.xml then converted to
 //! UTF-16LE with BOM and CRLF, as Windows PowerShell 5.1 writes it).
@@ -22,6 +23,7 @@ use time::macros::datetime;
 const EMS: &str = "tests/fixtures/clixml/ems";
 const SEED000_CLIXML: &str = "tests/fixtures/clixml/seed000-null-tlscertname";
 const SEED000_JSON: &str = "examples/seed000-null-tlscertname";
+const SEED000_EMS: &str = "tests/fixtures/clixml/seed000-ems-certificates";
 const NOW: &str = "2026-11-24T00:00:00Z";
 
 #[test]
@@ -78,9 +80,9 @@ fn exchange_management_shell_clixml_reads_into_the_model() {
     assert_eq!(send.cloud_services_mail_enabled, Some(true));
 
     // Get-ExchangeCertificate in the Exchange Management Shell: CLIXML keeps RawData in Props
-    // and the rest in the SerializationData blob, which is not read; the key status is not in
-    // the data, so it is unknown, never false. The same for the Cert:\ listing, which
-    // Export-Clixml writes as RawData only.
+    // and the rest in the SerializationData blob (tests/nrbf.rs), read for Services, Status and
+    // the key. The Cert:\ listing, which Export-Clixml writes as RawData only, does not say
+    // whether the key is there: unknown, never false.
     let certificate = |store: Store, thumbprint: &str| {
         inventory
             .certificates
@@ -89,12 +91,16 @@ fn exchange_management_shell_clixml_reads_into_the_model() {
             .unwrap_or_else(|| panic!("{thumbprint} in {store:?}: {:#?}", inventory.certificates))
     };
     let exchange = certificate(Store::My, "FE0FAE9305F294F49DD2426AB214CC17853A7E87");
-    assert_eq!(exchange.has_private_key, None);
-    assert_eq!(exchange.services, None);
+    assert_eq!(exchange.has_private_key, Some(true));
+    assert_eq!(exchange.services, Some(hybridtls::model::Services::from_bits(0)));
+    assert_eq!(exchange.friendly_name.as_deref(), Some("WMSVC-SHA2"));
     assert_eq!(exchange.subject, "CN=WMSvc-SHA2-E2k16-1");
+    // The listing does not say whether the key is there; Exchange's blob of the same
+    // certificate does.
     let listed = certificate(Store::My, "2759456DC53C76E3DED093B567B6D8DAA42C0ADD");
     assert!(listed.from_store_listing);
-    assert_eq!(listed.has_private_key, None);
+    assert_eq!(listed.has_private_key, Some(true));
+    assert_eq!(listed.services, Some(hybridtls::model::Services::from_bits(8)));
     assert_eq!(listed.not_after, datetime!(2027-09-05 14:41:02 UTC));
 }
 
@@ -223,7 +229,7 @@ fn damages() -> impl Strategy<Value = Damage> {
 /// Every CLIXML fixture, the UTF-8 ones (so a flipped byte lands in the XML, not between the
 /// bytes of UTF-16).
 fn fixtures() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = [EMS, SEED000_CLIXML]
+    let mut files: Vec<PathBuf> = [EMS, SEED000_CLIXML, SEED000_EMS]
         .iter()
         .flat_map(|dir| std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
         .filter(|p| p.extension().is_some_and(|e| e == "xml"))
@@ -354,21 +360,45 @@ fn fuzz_clixml_reading() {
 
 /// `Get-ChildItem Cert:\LocalMachine\My | Export-Clixml` keeps a certificate's RawData and not
 /// HasPrivateKey: such a listing cannot show a key-less copy, so the check for one (HT009) is
-/// listed as not checked, naming the property, and never reads the absence as "no key-less copy".
+/// listed as not checked, naming the property, and never reads the absence as "no key-less copy"
+/// (here Get-ExchangeCertificate's objects have no SerializationData either). Where Exchange's
+/// SerializationData of the same certificate says whether its key is there, the check runs.
 #[test]
 fn a_store_listing_without_has_private_key_leaves_the_keyless_copy_check_not_checked() {
-    let (code, stdout, stderr) = hybridtls(&["plan", "--format", "json", "--now", NOW, EMS]);
-    assert_eq!(code, 0, "{stderr}");
-    let plan: Value = serde_json::from_str(&stdout).unwrap();
-    let ht009 = plan["not_checked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["rule"] == "HT009")
-        .unwrap_or_else(|| panic!("HT009 is not listed as not checked: {stdout}"));
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(EMS).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Each blob on a line of its own, as Export-Clixml writes it.
+        let text: Vec<&str> = text
+            .lines()
+            .map(|line| {
+                if line.trim_start().starts_with("<BA N=\"SerializationData\">") {
+                    r#"      <Nil N="SerializationData" />"#
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let text = text.join("\n");
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let not_checked = |folder: &str| {
+        let (code, stdout, stderr) = hybridtls(&["plan", "--format", "json", "--now", NOW, folder]);
+        assert_eq!(code, 0, "{stderr}");
+        let plan: Value = serde_json::from_str(&stdout).unwrap();
+        plan["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["rule"] == "HT009")
+            .cloned()
+    };
+    let ht009 = not_checked(dir.path().to_str().unwrap()).expect("HT009 is listed as not checked");
     assert_eq!(ht009["missing"], "HasPrivateKey");
     assert!(
         ht009["file"].as_str().unwrap().ends_with("store-My.xml"),
         "{ht009}"
     );
+    assert_eq!(not_checked(EMS), None);
 }

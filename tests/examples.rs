@@ -310,3 +310,69 @@ fn a_connector_already_fixed_is_not_planned_again() {
     let plans = plan::build(&diagnose::diagnose(&inventory, &[], now));
     assert!(plans.iter().all(|p| p.is_empty()), "{plans:#?}");
 }
+
+/// `hybridtls show` renders a saved plan again without the inputs: the text `plan` printed (but
+/// for the lines naming the files that run wrote), report.md and plan.json, byte for byte.
+#[test]
+fn show_renders_a_saved_plan_as_plan_rendered_it() {
+    for example in examples() {
+        let out = tempfile::tempdir().unwrap();
+        let (_, printed) = run_plan(&example, out.path());
+        let printed: String = printed
+            .lines()
+            .filter(|line| !line.starts_with("Wrote "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let show = |args: &[&str]| {
+            let output = Command::cargo_bin("hybridtls")
+                .unwrap()
+                .env("NO_COLOR", "1")
+                .arg("show")
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            output.stdout
+        };
+        let dir = out.path().to_str().unwrap();
+        let plan_json = out.path().join("plan.json");
+        let plan_json = plan_json.to_str().unwrap();
+        assert_eq!(
+            String::from_utf8(show(&[dir])).unwrap(),
+            printed,
+            "{}",
+            example.display()
+        );
+        assert_eq!(
+            show(&[plan_json, "--format", "markdown"]),
+            std::fs::read(out.path().join("report.md")).unwrap()
+        );
+        assert_eq!(
+            show(&[dir, "--format", "json"]),
+            std::fs::read(out.path().join("plan.json")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn show_refuses_a_file_that_is_no_plan_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, "{\n  \"format_version\": \"2.2\",\n  \"tool\": 5\n}\n").unwrap();
+    let output = Command::cargo_bin("hybridtls")
+        .unwrap()
+        .arg("show")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("plan.json: line 3, column"), "{stderr}");
+    assert!(stderr.contains("plan again with this version"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

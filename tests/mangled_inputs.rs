@@ -140,10 +140,10 @@ fn run_everything(folder: &Path) -> Result<(), String> {
         script::rollback(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
             .map_err(|e| e.to_string())?;
     }
-    json::to_string(&json::document(&inventory, &diagnosis, &plans, &fingerprints))
-        .map_err(|e| e.to_string())?;
-    report::report(&diagnosis, &plans, &fingerprints);
-    text::plan(&inventory, &diagnosis, &plans, &[], text::Style { color: false });
+    let document = json::document(&inventory, &diagnosis, &plans, &fingerprints);
+    json::to_string(&document).map_err(|e| e.to_string())?;
+    report::report(&document);
+    text::plan(&document, &[], text::Style { color: false });
     Ok(())
 }
 

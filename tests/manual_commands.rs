@@ -52,9 +52,10 @@ fn commands_in_every_output(
     diagnosis: &diagnose::Diagnosis,
     plans: &[plan::ServerPlan],
 ) -> [(&'static str, Vec<String>); 3] {
-    let stdout = text::plan(inventory, diagnosis, plans, &[], text::Style { color: false });
-    let markdown = report::report(diagnosis, plans, &[None]);
-    let document = json::to_string(&json::document(inventory, diagnosis, plans, &[None])).unwrap();
+    let plan_document = json::document(inventory, diagnosis, plans, &[None]);
+    let stdout = text::plan(&plan_document, &[], text::Style { color: false });
+    let markdown = report::report(&plan_document);
+    let document = json::to_string(&plan_document).unwrap();
     let value: serde_json::Value = serde_json::from_str(&document).unwrap();
     let in_json: Vec<String> = value["actions"]
         .as_array()

@@ -2,6 +2,7 @@
 
 mod support;
 
+use hybridtls::error::Position;
 use hybridtls::{diagnose, input};
 use support::smtp_log;
 use time::macros::datetime;
@@ -204,13 +205,9 @@ fn a_log_of_several_read_windows_reads_every_sighting_and_hashes_every_byte() {
     // The last sighting's line number is the line it is on.
     let last = inventory.sightings.last().unwrap();
     let text = String::from_utf8(bytes).unwrap();
-    let line: usize = last
-        .source
-        .position
-        .strip_prefix("line ")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let Position::Line(line) = last.source.position else {
+        panic!("a sighting's position is its line: {:?}", last.source.position)
+    };
     let row = text.lines().nth(line - 1).unwrap();
     assert!(row.contains(&last.time), "{row}");
     assert!(

@@ -206,8 +206,9 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
         .iter()
         .find(|f| f.rule.code == "HT015")
         .expect("HT015");
-    match &finding.remedy {
-        Remedy::Manual {
+    // The scripted step's Set-SendConnector, left to a person.
+    match finding.remedy.fix() {
+        hybridtls::diagnose::Fix::ByHand {
             instruction,
             command: Some(command),
         } => {
@@ -216,14 +217,14 @@ fn a_send_connector_with_a_source_server_not_exported_stays_a_manual_action() {
                     .contains("not scripted because its source transport server SERVER9 was not exported"),
                 "{instruction}"
             );
-            let rendered = hybridtls::render::ps::command(command);
+            let rendered = hybridtls::render::ps::command(&command);
             assert!(
                 rendered.starts_with("Set-SendConnector -Identity 'Outbound to Office 365"),
                 "{rendered}"
             );
             assert!(rendered.contains(&format!("-TlsCertificateName '{SEED000_NAME}")));
         }
-        other => panic!("{other:?}"),
+        _ => panic!("{:?}", finding.remedy),
     }
     let plans = plan::build(&diagnosis);
     assert_eq!(

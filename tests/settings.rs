@@ -128,6 +128,20 @@ fn an_ignored_warning_is_listed_as_ignored_and_not_planned() {
         report.contains("- HT012 The hybrid certificate expires"),
         "{report}"
     );
+    // `show` renders them again from plan.json alone.
+    let (code, shown, stderr) = run_in(cwd.path(), &["show", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let planned: String = text
+        .lines()
+        .filter(|l| !l.starts_with("Wrote ") && !l.starts_with("No script written"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(shown, planned);
+    let (_, markdown, _) = run_in(
+        cwd.path(),
+        &["show", out.to_str().unwrap(), "--format", "MARKDOWN"],
+    );
+    assert_eq!(markdown, report);
 }
 
 #[test]

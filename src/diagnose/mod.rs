@@ -31,7 +31,7 @@ pub use settings::Settings;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub file: String,
-    pub position: String,
+    pub position: crate::error::Position,
     pub field: String,
     pub value: String,
 }

@@ -186,7 +186,7 @@ mod tests {
             enabled: Some(true),
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         }
     }

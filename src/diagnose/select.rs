@@ -356,7 +356,7 @@ mod tests {
             facts: None,
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         }
     }
@@ -375,7 +375,7 @@ mod tests {
             enabled: None,
             source: Source {
                 file: "f".into(),
-                position: "p".into(),
+                position: crate::error::Position::Line(1),
             },
         }
     }

@@ -26,38 +26,10 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Whether anything differs from what hybridtls does without settings.
-    pub fn is_default(&self) -> bool {
-        *self == Settings::default()
-    }
-
     /// Whether the findings of `rule` are ignored; never those of an error, whatever the
     /// settings hold.
     pub fn ignores(&self, rule: &Rule) -> bool {
         rule.severity == Severity::Warning && self.ignore.iter().any(|ignored| ignored.code == rule.code)
-    }
-
-    /// One line for the text plan: where the settings come from and what they change.
-    pub fn describe(&self) -> String {
-        let ignore = if self.ignore.is_empty() {
-            "no rule ignored".to_owned()
-        } else {
-            let rules: Vec<String> = self
-                .ignore
-                .iter()
-                .map(|rule| format!("{} ({})", rule.code, rule.name))
-                .collect();
-            format!("ignore {}", rules.join(", "))
-        };
-        let from = self
-            .config
-            .as_deref()
-            .map(|config| format!(" ({config}, then the command line)"))
-            .unwrap_or_default();
-        format!(
-            "{ignore}; HT012 warns {} days before expiry{from}",
-            self.expiry_warning_days
-        )
     }
 }
 
@@ -115,13 +87,13 @@ mod tests {
     #[test]
     fn the_default_is_what_hybridtls_does_without_settings() {
         let default = Settings::default();
-        assert!(default.is_default());
         assert_eq!(default.expiry_warning_days, 60);
+        assert!(default.ignore.is_empty() && default.config.is_none());
         let tuned = Settings {
             ignore: vec![&rules::CERTIFICATE_EXPIRING],
             ..Settings::default()
         };
-        assert!(!tuned.is_default() && tuned.ignores(&rules::CERTIFICATE_EXPIRING));
+        assert!(tuned.ignores(&rules::CERTIFICATE_EXPIRING));
         let forced = Settings {
             ignore: vec![&rules::NO_CERTIFICATE_NAME],
             ..Settings::default()
@@ -129,10 +101,6 @@ mod tests {
         assert!(
             !forced.ignores(&rules::NO_CERTIFICATE_NAME),
             "an error is never ignored"
-        );
-        assert_eq!(
-            tuned.describe(),
-            "ignore HT012 (certificate-expiring); HT012 warns 60 days before expiry"
         );
     }
 }

@@ -9,12 +9,18 @@
 //! The input is hostile until read: no DTD (so no entity expansion), a cap on the nodes, on the
 //! nesting, and on what references (`Ref`) may copy, and a `Ref` may only name an object that
 //! is complete before it, so a reference loop is an error, never a hang.
+//!
+//! Get-ExchangeCertificate's objects keep only `RawData` in their `Props`; what Exchange knows
+//! of them (`Services`, `Status`, the key) is in their `SerializationData`, read by
+//! [`super::nrbf`] into the properties a JSON export has.
 
 use std::collections::{HashMap, HashSet};
 
+use base64::Engine;
 use roxmltree::{Document, Node, ParsingOptions};
 use serde_json::{Map, Number, Value};
 
+use super::nrbf;
 use crate::error::{InputError, Position};
 
 /// The namespace of every CLIXML document (`<Objs Version="1.1.0.1" xmlns="...">`).
@@ -83,6 +89,7 @@ pub fn parse_records(file: &str, text: &str) -> Result<Vec<Map<String, Value>>, 
         objects: HashMap::new(),
         open: HashSet::new(),
         types: HashSet::new(),
+        certificate_types: HashSet::new(),
         allowance: REFERENCE_ALLOWANCE + text.len() / 4,
     };
     let root = document.root_element();
@@ -160,6 +167,8 @@ struct Reader<'a, 'input> {
     open: HashSet<String>,
     /// The `RefId`s of the type name lists (`TN`), for the `TNRef`s after them.
     types: HashSet<String>,
+    /// The `RefId`s of those that name Exchange's certificate type.
+    certificate_types: HashSet<String>,
     /// What references may still copy, in values.
     allowance: usize,
 }
@@ -385,11 +394,21 @@ impl Reader<'_, '_> {
         let mut properties = Map::new();
         let (mut height, mut size, mut any_properties) = (0, 1, false);
         let mut to_string: Option<String> = None;
+        let (mut certificate, mut serialization_data) = (false, None);
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
                 "TN" => {
+                    // Exchange's type, `Deserialized.` before it where the client did not rebuild it.
+                    certificate = child.children().any(|t| {
+                        t.text().is_some_and(|t| {
+                            t.trim_start_matches("Deserialized.") == nrbf::EXCHANGE_CERTIFICATE
+                        })
+                    });
                     if let Some(id) = child.attribute("RefId") {
                         self.types.insert(id.to_owned());
+                        if certificate {
+                            self.certificate_types.insert(id.to_owned());
+                        }
                     }
                 }
                 "TNRef" => {
@@ -400,6 +419,7 @@ impl Reader<'_, '_> {
                             format!("TNRef to RefId {id:?}, which no TN before it defines"),
                         ));
                     }
+                    certificate = self.certificate_types.contains(id);
                 }
                 "ToString" => to_string = Some(self.text(child)?),
                 "Props" | "MS" => {
@@ -409,6 +429,9 @@ impl Reader<'_, '_> {
                             return Err(self.error(property, "a property without its name (N)"));
                         };
                         let name = decode_escapes(name).map_err(|message| self.error(property, message))?;
+                        if name == "SerializationData" {
+                            serialization_data.get_or_insert(property);
+                        }
                         let value = self.value(property, depth + 1)?;
                         height = height.max(value.height + 1);
                         size += value.size;
@@ -435,6 +458,9 @@ impl Reader<'_, '_> {
             return Ok(read);
         }
         if any_properties {
+            if let (true, Some(blob)) = (certificate, serialization_data) {
+                self.certificate_blob(blob, &mut properties)?;
+            }
             return Ok(Read {
                 value: Value::Object(properties),
                 height,
@@ -444,6 +470,35 @@ impl Reader<'_, '_> {
         Ok(Read::leaf(
             to_string.map_or_else(|| Value::Object(Map::new()), Value::String),
         ))
+    }
+}
+
+impl Reader<'_, '_> {
+    /// Adds what the SerializationData of a Get-ExchangeCertificate object says to its
+    /// properties. The blob is what Exchange serialized on the server, so its facts replace
+    /// what a client may have rebuilt (a plain certificate's `HasPrivateKey` false).
+    fn certificate_blob(&self, node: Node, properties: &mut Map<String, Value>) -> Result<(), InputError> {
+        let Some(Value::String(text)) = properties.get("SerializationData") else {
+            return Ok(());
+        };
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| self.error(node, format!("SerializationData is not valid base64: {e}")))?;
+        let raw_data = match properties.get("RawData") {
+            Some(Value::String(raw)) => base64::engine::general_purpose::STANDARD.decode(raw).ok(),
+            _ => None,
+        };
+        let facts = nrbf::exchange_certificate_properties(&blob, raw_data.as_deref()).map_err(|e| {
+            self.error(
+                node,
+                format!(
+                    "SerializationData, Exchange's serialization of the certificate, byte {} of the blob: {}",
+                    e.offset, e.message
+                ),
+            )
+        })?;
+        properties.extend(facts);
+        Ok(())
     }
 }
 

@@ -84,7 +84,7 @@ fn absent(record: &Record, properties: &[&'static str]) -> Vec<&'static str> {
 fn source(record: &Record) -> Source {
     Source {
         file: record.file.to_owned(),
-        position: record.position("").to_string(),
+        position: record.position(""),
     }
 }
 
@@ -147,7 +147,7 @@ pub fn read_organisation(record: &Record) -> Option<Organisation> {
             forest,
             source: Source {
                 file: record.file.to_owned(),
-                position: record.position(&field).to_string(),
+                position: record.position(&field),
             },
         })
     })

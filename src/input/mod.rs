@@ -1,9 +1,12 @@
 //! Stage 1 of the pipeline: read every input file into the normalised [`Inventory`].
 //!
-//! Files are recognised by their content (which cmdlet produced them), never by their name.
+//! Files are recognised by their content (which cmdlet produced them), never by their name;
+//! what hybridtls knows about each kind of input is its entry in [`kinds::KINDS`].
 
 pub mod clixml;
 pub mod exchange;
+pub mod kinds;
+pub mod nrbf;
 pub mod protocol_log;
 pub mod psjson;
 pub mod text;
@@ -11,18 +14,17 @@ pub mod text;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{InputError, Position};
 use crate::model::{Certificate, FileHash, HashAlgorithm, InputFile, InputKind, Inventory, Store};
-use psjson::{has_property, property, Record};
+use kinds::Scope;
+use psjson::Record;
 
-/// Extensions read when walking a folder. Anything else in a folder (a README, a zip) is
-/// listed as skipped; a file named explicitly is always read.
-const JSON_EXTENSIONS: &[&str] = &["json"];
-const CERTIFICATE_EXTENSIONS: &[&str] = &["cer", "crt", "der", "pem", "p7b"];
-const LOG_EXTENSIONS: &[&str] = &["log"];
+/// Extensions of the exports read when walking a folder, besides those of the kinds of a format
+/// of their own ([`kinds::format_of`]). Anything else in a folder (a README, a zip) is listed as
+/// skipped; a file named explicitly is always read.
+const EXPORT_EXTENSIONS: &[&str] = &["json", "xml"];
 
 /// The largest file hybridtls reads whole. The exports of a server with hundreds of connectors
 /// and certificates stay far below it; a file above it is a mistake or damage, and reading it
@@ -93,11 +95,7 @@ pub fn load_reporting(paths: &[PathBuf], progress: &dyn Progress) -> Result<Inve
                     continue;
                 }
                 match extension(&file).as_str() {
-                    ext if JSON_EXTENSIONS.contains(&ext)
-                        || CERTIFICATE_EXTENSIONS.contains(&ext)
-                        || LOG_EXTENSIONS.contains(&ext)
-                        || ext == "xml" =>
-                    {
+                    ext if EXPORT_EXTENSIONS.contains(&ext) || kinds::format_of(ext).is_some() => {
                         work.push(Work::Read {
                             file,
                             explicit: false,
@@ -246,16 +244,17 @@ fn refuse_several_organisations(inventory: &Inventory) -> Result<(), InputError>
             each.concat()
         ),
     )
-    .at(Position::Field(second.source.position.clone()))
+    .at(second.source.position.clone())
     .hint("plan each organisation on its own, giving only its files or folders"))
 }
 
 /// Every text of the model can reach the terminal, report.md or a script, so a value holding a
 /// character that hides or rewrites text there ([`text::hidden_character`]) is refused with
-/// its file and position, in every field alike. Fields hybridtls does not read (a connector's
-/// Comment, say) never reach the model and may hold anything.
+/// its file and position, in every field alike; each kind's entry in [`kinds::KINDS`] names
+/// its texts. Fields hybridtls does not read (a connector's Comment, say) never reach the model
+/// and may hold anything.
 fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
-    let check = |source: &crate::model::Source, field: &str, value: &str| -> Result<(), InputError> {
+    kinds::check_shown_texts(inventory, &mut |source, field, value| {
         let Some((index, character)) = text::hidden_character(value) else {
             return Ok(());
         };
@@ -266,102 +265,9 @@ fn refuse_hidden_characters(inventory: &Inventory) -> Result<(), InputError> {
                 u32::from(character)
             ),
         )
-        .at(Position::Field(source.position.clone()))
+        .at(source.position.clone())
         .hint("no Exchange name holds such a character: export again, and rename the object in Exchange if it really does"))
-    };
-    let check_name = |source, field, name: &Option<crate::model::TlsCertificateName>| match name {
-        Some(name) => check(source, field, &name.to_string()),
-        None => Ok(()),
-    };
-    for connector in &inventory.receive_connectors {
-        let source = &connector.source;
-        check(source, "Server", &connector.server)?;
-        check(source, "Name", &connector.name)?;
-        check_name(source, "TlsCertificateName", &connector.tls_certificate_name)?;
-        for (field, values) in [
-            ("Bindings", &connector.bindings),
-            ("TlsDomainCapabilities", &connector.tls_domain_capabilities),
-        ] {
-            values.iter().try_for_each(|value| check(source, field, value))?;
-        }
-        connector
-            .fqdn
-            .iter()
-            .try_for_each(|fqdn| check(source, "Fqdn", fqdn))?;
-    }
-    for connector in &inventory.send_connectors {
-        let source = &connector.source;
-        check(source, "Name", &connector.name)?;
-        check_name(source, "TlsCertificateName", &connector.tls_certificate_name)?;
-        connector
-            .fqdn
-            .iter()
-            .try_for_each(|fqdn| check(source, "Fqdn", fqdn))?;
-        for (field, values) in [
-            ("SmartHosts", &connector.smart_hosts),
-            ("AddressSpaces", &connector.address_spaces),
-            ("SourceTransportServers", &connector.source_servers),
-        ] {
-            values.iter().try_for_each(|value| check(source, field, value))?;
-        }
-    }
-    for configuration in &inventory.hybrid_configurations {
-        check_name(
-            &configuration.source,
-            "TlsCertificateName",
-            &configuration.tls_certificate_name,
-        )?;
-    }
-    for connector in &inventory.inbound_connectors {
-        let source = &connector.source;
-        check(source, "Name", &connector.name)?;
-        connector
-            .tls_sender_certificate_name
-            .iter()
-            .try_for_each(|name| check(source, "TlsSenderCertificateName", name))?;
-    }
-    for connector in &inventory.outbound_connectors {
-        let source = &connector.source;
-        check(source, "Name", &connector.name)?;
-        connector
-            .tls_domain
-            .iter()
-            .try_for_each(|domain| check(source, "TlsDomain", domain))?;
-        connector
-            .smart_hosts
-            .iter()
-            .try_for_each(|host| check(source, "SmartHosts", host))?;
-    }
-    for certificate in &inventory.certificates {
-        let source = &certificate.source;
-        check(source, "Thumbprint", &certificate.thumbprint)?;
-        check(source, "Subject", &certificate.subject)?;
-        check(source, "Issuer", &certificate.issuer)?;
-        certificate
-            .names
-            .iter()
-            .try_for_each(|name| check(source, "CertificateDomains", name))?;
-        certificate
-            .friendly_name
-            .iter()
-            .try_for_each(|name| check(source, "FriendlyName", name))?;
-        certificate
-            .server
-            .iter()
-            .try_for_each(|server| check(source, "PSComputerName", server))?;
-    }
-    for sighting in &inventory.sightings {
-        let source = &sighting.source;
-        check(source, "connector-id", &sighting.connector)?;
-        check(source, "date-time", &sighting.time)?;
-        for value in [&sighting.thumbprint, &sighting.subject, &sighting.failure]
-            .into_iter()
-            .flatten()
-        {
-            check(source, "data", value)?;
-        }
-    }
-    Ok(())
+    })
 }
 
 /// The link a folder walk could not follow and why, when the walk's error is a link that leads
@@ -521,7 +427,8 @@ fn read_file_into(
     let ext = extension(path);
     // A protocol log is streamed, whatever its size: it is never held whole. Only `.log` files
     // are looked at for it; reading the head of every export to ask would read it twice.
-    if LOG_EXTENSIONS.contains(&ext.as_str()) && protocol_log::streams(&file, size).map_err(cannot_read)? {
+    let format = kinds::format_of(&ext);
+    if format == Some(InputKind::ProtocolLog) && protocol_log::streams(&file, size).map_err(cannot_read)? {
         let log = protocol_log::stream(&name, &file, progress);
         // A change explains any error the reading found, so it is told first.
         before.unchanged(&name, &file, log.as_ref().ok().map(|log| log.bytes))?;
@@ -560,7 +467,7 @@ fn read_file_into(
         algorithm: HashAlgorithm::Sha256,
         hex: sha256_hex(&bytes),
     };
-    if CERTIFICATE_EXTENSIONS.contains(&ext.as_str()) {
+    if format == Some(InputKind::CertificateFile) {
         return read_certificate_file(&name, &bytes, sha256(), inventory);
     }
     let (text, encoding) = text::decode(&name, &bytes)?;
@@ -582,7 +489,7 @@ fn read_file_into(
         inventory.sightings.extend(sightings);
         return Ok(());
     }
-    if LOG_EXTENSIONS.contains(&ext.as_str()) {
+    if format == Some(InputKind::ProtocolLog) {
         if !explicit {
             inventory
                 .skipped
@@ -622,8 +529,8 @@ fn read_file_into(
     // A JSON file found in a folder that is no export (a tool's settings, another cmdlet's
     // output) is listed as skipped, not fatal; one named on the command line must be an export.
     if let (false, Some(first)) = (explicit, records.first()) {
-        if recognise(first).is_none() {
-            let reason = unrecognised(&Record::new(&name, 0, first), first).message;
+        if kinds::recognise(first).is_none() {
+            let reason = kinds::unrecognised(&Record::new(&name, 0, first)).message;
             inventory.skipped.push((name, reason));
             return Ok(());
         }
@@ -632,7 +539,7 @@ fn read_file_into(
     let mut organisation: Option<crate::model::Organisation> = None;
     for (index, object) in records.iter().enumerate() {
         let record = Record::new(&name, index, object);
-        let record_kind = recognise(object).ok_or_else(|| unrecognised(&record, object))?;
+        let (record_kind, read) = kinds::recognise(object).ok_or_else(|| kinds::unrecognised(&record))?;
         if let Some(named) = exchange::read_organisation(&record) {
             match &organisation {
                 None => organisation = Some(named),
@@ -645,7 +552,7 @@ fn read_file_into(
                             first.source.position
                         ),
                     )
-                    .at(Position::Field(named.source.position.clone()))
+                    .at(named.source.position.clone())
                     .hint("keep each organisation's exports in files of their own, and plan each organisation on its own"))
                 }
             }
@@ -661,44 +568,7 @@ fn read_file_into(
             ));
         }
         kind = record_kind;
-        match record_kind {
-            InputKind::ExchangeServer => {
-                let mut server = exchange::read_server(&record)?;
-                server.folder = Some(folder_of(&name).to_owned());
-                inventory.servers.push(server)
-            }
-            InputKind::ExchangeCertificates => {
-                inventory
-                    .certificates
-                    .push(exchange::read_certificate(&record, Store::My, false)?)
-            }
-            InputKind::CertificateStore => {
-                let store = store_of(&record)?;
-                inventory.listed_stores.push((name.clone(), store));
-                inventory
-                    .certificates
-                    .push(exchange::read_certificate(&record, store, true)?)
-            }
-            InputKind::ReceiveConnectors => inventory
-                .receive_connectors
-                .push(exchange::read_receive_connector(&record)?),
-            InputKind::SendConnectors => inventory
-                .send_connectors
-                .push(exchange::read_send_connector(&record)?),
-            InputKind::AuthConfig => inventory.auth_configs.push(exchange::read_auth_config(&record)?),
-            InputKind::InboundConnectors => inventory
-                .inbound_connectors
-                .push(exchange::read_inbound_connector(&record)?),
-            InputKind::OutboundConnectors => inventory
-                .outbound_connectors
-                .push(exchange::read_outbound_connector(&record)?),
-            InputKind::HybridConfiguration => inventory
-                .hybrid_configurations
-                .push(exchange::read_hybrid_configuration(&record)?),
-            InputKind::CertificateFile | InputKind::ProtocolLog | InputKind::Empty => {
-                unreachable!("not produced by recognise")
-            }
-        }
+        read(&record, inventory)?;
     }
     inventory.inputs.push(InputFile {
         path: name,
@@ -734,7 +604,7 @@ fn read_certificate_file(
     for (index, facts) in certificates.into_iter().enumerate() {
         let source = crate::model::Source {
             file: name.to_owned(),
-            position: format!("certificate {}", index + 1),
+            position: Position::Certificate(index + 1),
         };
         inventory
             .certificates
@@ -750,176 +620,6 @@ fn read_certificate_file(
         organisation: None,
     });
     Ok(())
-}
-
-/// Which cmdlet wrote this object, judged by a signature of several properties that cmdlet
-/// has, never by one: other cmdlets share single names (IIS `Get-WebSite` has `Bindings`, a
-/// certificate store listing has `Thumbprint` like `Get-ExchangeCertificate`).
-fn recognise(object: &Map<String, Value>) -> Option<InputKind> {
-    let has = |name: &str| has_property(object, name);
-    let any = |names: &[&str]| names.iter().any(|n| has(n));
-    let count = |names: &[&str]| names.iter().filter(|n| has(n)).count();
-    if has("HybridTlsCollector") || (has("ServerRole") && any(&["AdminDisplayVersion", "Fqdn"])) {
-        return Some(InputKind::ExchangeServer);
-    }
-    // Get-HybridConfiguration: the server lists and the smart host only it has
-    // (Set-HybridConfiguration on Microsoft Learn; connectors have SourceTransportServers).
-    if any(&[
-        "OnPremisesSmartHost",
-        "SendingTransportServers",
-        "ReceivingTransportServers",
-        "EdgeTransportServers",
-    ]) && any(&["Features", "Domains", "TlsCertificateName", "OnPremisesSmartHost"])
-    {
-        return Some(InputKind::HybridConfiguration);
-    }
-    // Get-AuthConfig names certificates by thumbprint in properties no other cmdlet has (one
-    // suffices: no export shares these names, and `Select-Object CurrentCertificateThumbprint`
-    // is a complete export of what HT018 reads).
-    if any(&["CurrentCertificateThumbprint", "NextCertificateThumbprint"]) {
-        return Some(InputKind::AuthConfig);
-    }
-    // Exchange Online connectors, before the on-premises send connector (both have SmartHosts):
-    // by properties no on-premises connector has (Set-InboundConnector, Set-OutboundConnector
-    // on Microsoft Learn; on-premises connectors have RemoteIPRanges and TlsAuthLevel instead),
-    // two of them or one with the ConnectorType every Exchange Online connector has.
-    let online = |own: &[&str], shared: &[&str]| {
-        let mine = count(own);
-        mine >= 2 || (mine == 1 && any(shared))
-    };
-    if online(
-        &[
-            "TlsSenderCertificateName",
-            "SenderIPAddresses",
-            "SenderDomains",
-            "RestrictDomainsToCertificate",
-            "RestrictDomainsToIPAddresses",
-            "AssociatedAcceptedDomains",
-        ],
-        &["ConnectorType", "ConnectorSource"],
-    ) {
-        return Some(InputKind::InboundConnectors);
-    }
-    if online(
-        &[
-            "TlsSettings",
-            "UseMXRecord",
-            "RecipientDomains",
-            "RouteAllMessagesViaOnPremises",
-            "IsTransportRuleScoped",
-            "AllAcceptedDomains",
-        ],
-        &["ConnectorType", "ConnectorSource", "TlsDomain", "SmartHosts"],
-    ) {
-        return Some(InputKind::OutboundConnectors);
-    }
-    if any(&["Thumbprint", "RawData"]) {
-        let in_store_listing = has("Store")
-            || property(object, "PSParentPath")
-                .and_then(Value::as_str)
-                .is_some_and(|p| p.contains("Certificate::"));
-        if in_store_listing {
-            return Some(InputKind::CertificateStore);
-        }
-        // What only Exchange's certificate object has (exchange-formats.md §1.1): without one
-        // of these and without a store, the list may be any store's, and is not guessed at.
-        if any(EXCHANGE_CERTIFICATE_ONLY) {
-            return Some(InputKind::ExchangeCertificates);
-        }
-        return None;
-    }
-    // A connector has its own properties and a TlsCertificateName, Fqdn or Server (an IIS site
-    // has `Bindings` and none of these); two of its own, or one with one of those, make it one.
-    let connector = |own: &[&str]| {
-        let mine = count(own);
-        mine >= 2 || (mine == 1 && any(&["TlsCertificateName", "Fqdn", "Server"]))
-    };
-    if connector(&[
-        "SmartHosts",
-        "AddressSpaces",
-        "CloudServicesMailEnabled",
-        "TlsAuthLevel",
-        "DNSRoutingEnabled",
-        "SourceTransportServers",
-    ]) {
-        return Some(InputKind::SendConnectors);
-    }
-    if connector(&[
-        "TlsDomainCapabilities",
-        "Bindings",
-        "PermissionGroups",
-        "RemoteIPRanges",
-        "TransportRole",
-        "AuthMechanism",
-    ]) {
-        return Some(InputKind::ReceiveConnectors);
-    }
-    None
-}
-
-/// Properties of Get-ExchangeCertificate's objects that a `Cert:\` listing does not have.
-/// `SerializationData` is the Exchange blob a remote session adds; where the client rebuilds
-/// the object as a plain X509Certificate2 (PowerShell 7) it is the only one left
-/// (exchange-formats.md 1.5).
-const EXCHANGE_CERTIFICATE_ONLY: &[&str] = &[
-    "SerializationData",
-    "Services",
-    "Status",
-    "RootCAType",
-    "CertificateDomains",
-    "IsSelfSigned",
-    "ServicesStringForm",
-    "IISServices",
-    "PrivateKeyExportable",
-    "PublicKeySize",
-    "Identity",
-];
-
-fn unrecognised(record: &Record, object: &Map<String, Value>) -> InputError {
-    if ["Thumbprint", "RawData"].iter().any(|p| has_property(object, p)) {
-        return record
-            .error(
-                "",
-                format!(
-                    "a list of certificates that says neither which store it lists (no Store or PSParentPath) nor is Get-ExchangeCertificate output (none of {}), so hybridtls cannot tell whether these are the server's own certificates, intermediates or roots",
-                    EXCHANGE_CERTIFICATE_ONLY.join(", ")
-                ),
-            )
-            .hint("list each store with the README's command (it adds Store), or run the script from `hybridtls collect`");
-    }
-    let mut keys: Vec<&str> = object.keys().map(String::as_str).take(8).collect();
-    if object.len() > 8 {
-        keys.push("...");
-    }
-    record
-        .error(
-            "",
-            format!(
-                "not an export hybridtls recognises (properties: {})",
-                if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
-            ),
-        )
-        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, a Cert:\\LocalMachine store listing, the files written by `hybridtls collect`, or Get-InboundConnector / Get-OutboundConnector from Exchange Online PowerShell")
-}
-
-/// A store listing says its store in `Store` (collector) or `PSParentPath` (Get-ChildItem).
-fn store_of(record: &Record) -> Result<Store, InputError> {
-    let text = match record.string("Store")? {
-        Some(store) => store,
-        None => record
-            .string("PSParentPath")?
-            .and_then(|path| path.rsplit(['\\', ':']).next().map(str::to_owned))
-            .unwrap_or_default(),
-    };
-    match text.to_ascii_lowercase().as_str() {
-        "my" => Ok(Store::My),
-        "ca" => Ok(Store::Ca),
-        "root" => Ok(Store::Root),
-        _ => Err(record.error(
-            "Store",
-            format!("{text:?} is not a store hybridtls reads (My, CA, Root)"),
-        )),
-    }
 }
 
 /// The folder part of a displayed path.
@@ -1065,7 +765,7 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
                             folder_servers(&certificate.source.file)
                         ),
                     )
-                    .at(Position::Field(certificate.source.position.clone()))
+                    .at(certificate.source.position.clone())
                     .hint("keep each server's exports in a folder of its own, as `hybridtls collect` does"))
                 }
             },
@@ -1086,8 +786,9 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Each object of a server once: a receive connector (by name), a certificate in
-/// Get-ExchangeCertificate or in one store's listing (by thumbprint), the server record. Two
+/// Each object of a server once, as the kinds of [`Scope::Server`] tell their objects apart: a
+/// receive connector (by name), a certificate in Get-ExchangeCertificate or in one store's
+/// listing (by thumbprint), the server record. Two
 /// exports of one server of the same kind (an old and a new one, or one file read twice) list
 /// its objects twice, and a plan from both would judge and change both copies and contradict
 /// itself: refused, naming both files. Exports that share no object (a certificate exported on
@@ -1096,93 +797,61 @@ fn resolve_servers(inventory: &mut Inventory) -> Result<(), InputError> {
 /// Auth and hybrid configurations; Exchange Online's connectors), protocol logs (one per hour)
 /// and supplied certificate files are not a server's, and are not counted.
 fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
-    use crate::model::Source;
     use std::collections::hash_map::Entry;
+    // Where an object was read: its file, and its position there (None for the server record).
+    type Place<'a> = (&'a str, Option<&'a Position>);
     // (server, kind of export, store, the object's own name) and where the object was read.
-    let receive = inventory.receive_connectors.iter().map(|c| {
-        let object = format!("the receive connector {:?}", c.name);
-        (
-            c.server.as_str(),
-            InputKind::ReceiveConnectors,
-            None,
-            object,
-            &c.source,
-        )
-    });
-    let certificates = inventory.certificates.iter().filter_map(|c| {
-        let (kind, store) = match (c.from_store_listing, c.store) {
-            (true, store) => (InputKind::CertificateStore, Some(store)),
-            (false, Store::File) => return None,
-            (false, _) => (InputKind::ExchangeCertificates, None),
-        };
-        let object = format!("the certificate {}", c.thumbprint.to_ascii_uppercase());
-        Some((c.server.as_deref()?, kind, store, object, &c.source))
-    });
-    let server_files: Vec<(&str, Source)> = inventory
-        .inputs
-        .iter()
-        .filter(|i| i.kind == InputKind::ExchangeServer)
-        .flat_map(|i| {
-            i.servers.iter().map(|server| {
-                let source = Source {
-                    file: i.path.clone(),
-                    position: String::new(),
-                };
-                (server.as_str(), source)
-            })
-        })
-        .collect();
-    let servers = server_files.iter().map(|(server, source)| {
-        let object = "the server record".to_owned();
-        (*server, InputKind::ExchangeServer, None, object, source)
-    });
     // Indexed: an organisation has thousands of servers and tens of thousands of certificates.
-    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), &Source> =
+    let mut seen: std::collections::HashMap<(String, InputKind, Option<Store>, String), Place> =
         std::collections::HashMap::new();
-    for (server, kind, store, object, source) in receive.chain(certificates).chain(servers) {
-        let earlier = match seen.entry((
-            server.to_ascii_lowercase(),
-            kind,
-            store,
-            object.to_ascii_lowercase(),
-        )) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(source);
-                continue;
-            }
-            Entry::Occupied(occupied) => *occupied.get(),
+    for spec in kinds::KINDS {
+        let Scope::Server(objects) = spec.scope else {
+            continue;
         };
-        let what = match store {
-            Some(store) => format!("{} listing", store.path()),
-            None => kind.describe().to_owned(),
-        };
-        let at = |source: &Source| {
-            if source.position.is_empty() {
-                source.file.clone()
+        for found in objects(inventory) {
+            let place: Place = (found.file, found.position);
+            let server = found.server;
+            let earlier = match seen.entry((
+                server.to_ascii_lowercase(),
+                spec.kind,
+                found.store,
+                found.object.to_ascii_lowercase(),
+            )) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(place);
+                    continue;
+                }
+                Entry::Occupied(occupied) => *occupied.get(),
+            };
+            let what = match found.store {
+                Some(store) => format!("{} listing", store.path()),
+                None => spec.describe.to_owned(),
+            };
+            let at = |(file, position): Place| match position {
+                None => file.to_owned(),
+                Some(position) => format!("{file}, {position}"),
+            };
+            let (message, hint) = if earlier == place {
+                (
+                    format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
+                    "give each file or folder once",
+                )
             } else {
-                format!("{}, {}", source.file, source.position)
-            }
-        };
-        let (message, hint) = if earlier == source {
-            (
-                format!("this {what} export of {server} is read twice (named twice, or inside two of the folders given)"),
-                "give each file or folder once",
-            )
-        } else {
-            (
-                format!(
-                    "{object} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
-                    at(earlier)
-                ),
-                "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
-            )
-        };
-        let error = InputError::new(&source.file, message).hint(hint);
-        return Err(if source.position.is_empty() {
-            error
-        } else {
-            error.at(Position::Field(source.position.clone()))
-        });
+                (
+                    format!(
+                        "{} of {server} is in {} too: two {what} exports of one server (made at different times, or copies) list its objects twice, and one plan from both would contradict itself",
+                        found.object,
+                        at(earlier)
+                    ),
+                    "give one export of each kind per server: keep the newest (or export again) and leave the other out, as `hybridtls collect` writes one folder per server",
+                )
+            };
+            let error = InputError::new(found.file, message).hint(hint);
+            return Err(match found.position {
+                None => error,
+                Some(position) => error.at(position.clone()),
+            });
+        }
     }
     Ok(())
 }
@@ -1233,18 +902,12 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
-    // Get-AuthConfig and the Exchange Online connectors describe the organisation, wherever
-    // they were put.
-    let organisation_wide = [
-        InputKind::AuthConfig,
-        InputKind::InboundConnectors,
-        InputKind::OutboundConnectors,
-        InputKind::HybridConfiguration,
-    ];
+    // The organisation's exports (Get-AuthConfig, Exchange Online's connectors) describe it
+    // wherever they were put.
     for input in inventory
         .inputs
         .iter()
-        .filter(|i| !organisation_wide.contains(&i.kind))
+        .filter(|i| !matches!(kinds::spec(i.kind).scope, Scope::Organisation))
     {
         if let Some(server) = by_folder.get(folder_of(&input.path)) {
             add(&input.path, server);

@@ -18,6 +18,7 @@ use memchr::memmem;
 
 use super::text::{self, Encoding};
 use super::Progress;
+use crate::bom::{split_bom, Bom};
 use crate::error::{InputError, Position};
 use crate::model::{Sighting, Source};
 
@@ -386,7 +387,7 @@ impl<'f> Scanner<'f> {
         let (data, context) = (get(columns.data), get(columns.context));
         let mut source = || Source {
             file: self.file.to_owned(),
-            position: format!("line {}", number()),
+            position: Position::Line(number()),
         };
         if context == "Sending certificate" {
             let source = source();
@@ -540,8 +541,8 @@ pub fn streams(mut file: &std::fs::File, size: u64) -> std::io::Result<bool> {
         }
         head.extend_from_slice(&block[..read]);
     }
-    let (bom, rest) = text::split_bom(&head);
-    let utf16 = matches!(bom, Some(text::Bom::Utf16Le | text::Bom::Utf16Be))
+    let (bom, rest) = split_bom(&head);
+    let utf16 = matches!(bom, Some(Bom::Utf16Le | Bom::Utf16Be))
         || (bom.is_none() && text::starts_like_utf16le(rest, size));
     Ok(!utf16 && is_protocol_log(&String::from_utf8_lossy(rest)))
 }
@@ -913,7 +914,7 @@ mod tests {
         );
         assert_eq!(sightings[0].subject.as_deref(), Some("CN=SERVER1, O=\"A, B\""));
         assert_eq!(sightings[1].failure.as_deref(), Some("NoCredentials"));
-        assert_eq!(sightings[1].source.position, "line 10");
+        assert_eq!(sightings[1].source.position, Position::Line(10));
     }
 
     /// The lines a reader that splits every line would find changing something: a header, or

@@ -64,8 +64,13 @@ pub fn parse_records(file: &str, text: &str) -> Result<Vec<Map<String, Value>>, 
         .map(|(index, item)| match item {
             Value::Object(map) => Ok(map),
             other => Err(
-                InputError::new(file, format!("expected an object, found {}", kind_of(&other)))
-                    .at(Position::Field(format!("record {}", index + 1))),
+                InputError::new(file, format!("expected an object, found {}", kind_of(&other))).at(
+                    Position::Record {
+                        number: index + 1,
+                        label: None,
+                        field: None,
+                    },
+                ),
             ),
         })
         .collect()
@@ -348,15 +353,11 @@ impl<'a> Record<'a> {
 
     /// The position of `field` in this record, e.g. `record 2 ("Default Frontend EX1"), field Fqdn`.
     pub fn position(&self, field: &str) -> Position {
-        let mut text = format!("record {}", self.index + 1);
-        if let Some(label) = &self.label {
-            text.push_str(&format!(" ({label:?})"));
+        Position::Record {
+            number: self.index + 1,
+            label: self.label.as_deref().map(Box::from),
+            field: (!field.is_empty()).then(|| Box::from(field)),
         }
-        if !field.is_empty() {
-            text.push_str(", field ");
-            text.push_str(field);
-        }
-        Position::Field(text)
     }
 
     pub fn error(&self, field: &str, message: impl Into<String>) -> InputError {
@@ -619,7 +620,7 @@ mod tests {
         let err = parse_records("f.json", "   ").unwrap_err();
         assert!(err.message.contains("empty"));
         let err = parse_records("f.json", "[1]").unwrap_err();
-        assert_eq!(err.position, Some(Position::Field("record 1".into())));
+        assert_eq!(err.position.unwrap().to_string(), "record 1");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (Windows PowerShell 5.1 `>` and `Out-File`), UTF-8 with or without BOM (`-Encoding utf8`,
 //! PowerShell 7), or the ANSI code page (5.1 `Set-Content`).
 
+use crate::bom::{split_bom, Bom};
 use crate::error::{InputError, Position};
 
 /// The encoding an input file was read with, reported so that surprises are visible.
@@ -25,28 +26,6 @@ impl Encoding {
             Encoding::Utf16LeNoBom => "UTF-16LE without BOM",
             Encoding::Windows1252 => "Windows-1252",
         }
-    }
-}
-
-/// The byte order marks PowerShell writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bom {
-    Utf8,
-    Utf16Le,
-    Utf16Be,
-}
-
-/// Splits a leading byte order mark off `bytes`. Shared with the certificate-file reader, so
-/// BOM sniffing lives in one place.
-pub fn split_bom(bytes: &[u8]) -> (Option<Bom>, &[u8]) {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        (Some(Bom::Utf8), rest)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        (Some(Bom::Utf16Le), rest)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        (Some(Bom::Utf16Be), rest)
-    } else {
-        (None, bytes)
     }
 }
 

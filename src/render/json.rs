@@ -1,177 +1,354 @@
-//! The machine-readable plan (`--format json`, `plan.json`), versioned by `format_version`:
-//! additive changes raise the minor version, anything else the major. Its JSON Schema is
-//! `schema/plan.schema.json`.
+//! The plan document: what `plan.json` and `--format json` hold, and what the text plan and
+//! `report.md` are rendered from (as terraform renders its human plan from the JSON plan), so
+//! that `hybridtls show` renders a saved plan again without the inputs.
+//!
+//! Versioned by `format_version`: additive changes raise the minor version, anything else the
+//! major. Its JSON Schema is `schema/plan.schema.json`.
 
-use serde::Serialize;
-use time::OffsetDateTime;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnose::needs::Missing;
-use crate::diagnose::{date, Diagnosis, Finding};
+use crate::diagnose::rules::Severity;
+use crate::diagnose::select::Selection;
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Finding, Fix, SendReport};
 use crate::error::Error;
 use crate::model::{Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan, Summary};
-use crate::steps::Bucket;
+use crate::steps::{Bucket, StepKind, KINDS};
 
 pub const FORMAT_VERSION: &str = "2.2";
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PlanDocument {
-    format_version: &'static str,
-    tool: Tool,
-    evaluated_at: String,
-    hybrid_fqdn: Option<HybridFqdn>,
-    inputs: Vec<InputDoc>,
-    skipped: Vec<SkippedDoc>,
-    servers: Vec<ServerDoc>,
-    findings: Vec<FindingDoc>,
+    pub format_version: String,
+    pub tool: Tool,
+    pub evaluated_at: String,
+    pub hybrid_fqdn: Option<HybridFqdn>,
+    pub inputs: Vec<InputDoc>,
+    pub skipped: Vec<SkippedDoc>,
+    /// Since 2.2: the TLS failures the protocol logs show, per connector and error.
+    pub log_failures: Vec<LogFailureDoc>,
+    pub servers: Vec<ServerDoc>,
+    pub findings: Vec<FindingDoc>,
     /// Since 2.1: the checks that could not be judged for want of an export or a property.
-    not_checked: Vec<NotCheckedDoc>,
-    actions: Vec<ActionDoc>,
-    summary: SummaryDoc,
+    pub not_checked: Vec<NotCheckedDoc>,
+    pub actions: Vec<ActionDoc>,
+    pub summary: SummaryDoc,
     /// Since 2.2: what the rules were tuned with (`--ignore`, `--expiry-warning-days`,
     /// `hybridtls.toml`).
-    settings: SettingsDoc,
+    #[serde(default)]
+    pub settings: SettingsDoc,
     /// Since 2.2: the findings of the ignored rules, listed and not planned.
-    ignored_findings: Vec<FindingDoc>,
+    #[serde(default)]
+    pub ignored_findings: Vec<FindingDoc>,
 }
 
-#[derive(Serialize)]
-struct SettingsDoc {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SettingsDoc {
     /// The configuration file read, as named; None without one.
-    config: Option<String>,
-    ignore: Vec<&'static str>,
-    expiry_warning_days: u32,
+    pub config: Option<String>,
+    pub ignore: Vec<String>,
+    pub expiry_warning_days: u32,
 }
 
-#[derive(Serialize)]
-struct NotCheckedDoc {
-    rule: &'static str,
-    name: &'static str,
-    /// None for an organisation-wide object.
-    server: Option<String>,
-    object: String,
-    /// `export` (an export not given) or `property` (a property absent from a given export).
-    missing_kind: &'static str,
-    /// The export (`the Cert:\LocalMachine\CA listing`) or the property (`AuthMechanism`).
-    missing: String,
-    /// For a property: the file and position of the object that lacks it.
-    file: Option<String>,
-    position: Option<String>,
-    reason: String,
-    how: String,
-    command: &'static str,
+impl Default for SettingsDoc {
+    fn default() -> Self {
+        let settings = crate::diagnose::Settings::default();
+        SettingsDoc {
+            config: settings.config,
+            ignore: Vec::new(),
+            expiry_warning_days: settings.expiry_warning_days,
+        }
+    }
 }
 
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
+impl SettingsDoc {
+    /// Whether anything differs from what hybridtls does without settings.
+    pub fn is_default(&self) -> bool {
+        let default = SettingsDoc::default();
+        self.config == default.config
+            && self.ignore.is_empty()
+            && self.expiry_warning_days == default.expiry_warning_days
+    }
+
+    /// One line for the text plan and the report: what the settings change and where from.
+    pub fn describe(&self) -> String {
+        let ignore = if self.ignore.is_empty() {
+            "no rule ignored".to_owned()
+        } else {
+            let rules: Vec<String> = self
+                .ignore
+                .iter()
+                .map(|code| match crate::diagnose::rules::find(code) {
+                    Some(rule) => format!("{} ({})", rule.code, rule.name),
+                    None => code.clone(),
+                })
+                .collect();
+            format!("ignore {}", rules.join(", "))
+        };
+        let from = self
+            .config
+            .as_deref()
+            .map(|config| format!(" ({config}, then the command line)"))
+            .unwrap_or_default();
+        format!(
+            "{ignore}; HT012 warns {} days before expiry{from}",
+            self.expiry_warning_days
+        )
+    }
 }
 
-#[derive(Serialize)]
-struct HybridFqdn {
-    names: Vec<String>,
-    origin: String,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
 }
 
-#[derive(Serialize)]
-struct InputDoc {
-    path: String,
-    hash: HashDoc,
-    recognised_as: &'static str,
-    encoding: Option<&'static str>,
-    objects: usize,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HybridFqdn {
+    pub names: Vec<String>,
+    pub origin: String,
+    /// Since 2.2: whether the names were given with `--fqdn` (otherwise assumed from the inputs).
+    pub given: bool,
 }
 
-#[derive(Serialize)]
-struct HashDoc {
-    algorithm: &'static str,
-    value: String,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InputDoc {
+    pub path: String,
+    pub hash: HashDoc,
+    pub recognised_as: String,
+    pub encoding: Option<String>,
+    pub objects: usize,
 }
 
-#[derive(Serialize)]
-struct SkippedDoc {
-    path: String,
-    reason: String,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HashDoc {
+    pub algorithm: String,
+    pub value: String,
 }
 
-#[derive(Serialize)]
-struct ServerDoc {
-    name: String,
-    fqdn: Option<String>,
-    role: Option<&'static str>,
-    plan_fingerprint: Option<String>,
-    connectors: Vec<ConnectorDoc>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SkippedDoc {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LogFailureDoc {
+    pub connector: String,
+    /// The SecurityStatus of `TLS negotiation failed with error ...`.
+    pub failure: String,
+    pub count: usize,
+    /// The latest time it was logged.
+    pub last: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Mailbox,
+    Edge,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServerDoc {
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub role: Option<Role>,
+    pub plan_fingerprint: Option<String>,
+    pub connectors: Vec<ConnectorDoc>,
     /// Since 2.1: the send connectors to Exchange Online this server sources.
-    send_connectors: Vec<SendConnectorDoc>,
+    pub send_connectors: Vec<SendConnectorDoc>,
+    /// Since 2.2: the certificate hybrid mail flow should use on this server.
+    pub hybrid_certificate: Option<CertificateDoc>,
 }
 
-#[derive(Serialize)]
-struct SendConnectorDoc {
-    identity: String,
-    tls_certificate_name: Option<String>,
-    fqdn: Option<String>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CertificateDoc {
+    pub thumbprint: String,
+    /// Thumbprint, subject and validity at the evaluation time, as every output shows it.
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendConnectorDoc {
+    pub identity: String,
+    pub tls_certificate_name: Option<String>,
+    pub fqdn: Option<String>,
     /// Thumbprint of the certificate it presents from this server when every reading of the
     /// lookup agrees.
-    presented_certificate: Option<String>,
+    pub presented_certificate: Option<String>,
     /// Every certificate some documented reading of the lookup presents (several when they
     /// disagree, as with a key-less copy).
-    possible_certificates: Vec<String>,
+    pub possible_certificates: Vec<String>,
+    /// Since 2.2: how Exchange looks the certificate up, in words.
+    pub lookup: String,
+    /// Since 2.2: what it presents, in words.
+    pub presents: String,
 }
 
-#[derive(Serialize)]
-struct ConnectorDoc {
-    identity: String,
-    hybrid: bool,
-    tls_certificate_name: Option<String>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConnectorDoc {
+    pub identity: String,
+    pub hybrid: bool,
+    pub tls_certificate_name: Option<String>,
     /// Thumbprint of the certificate Exchange presents today (first in store order when several match).
-    presented_certificate: Option<String>,
+    pub presented_certificate: Option<String>,
     /// Thumbprint of the latest certificate the given protocol logs show it sending.
-    logged_certificate: Option<String>,
+    pub logged_certificate: Option<String>,
+    /// Since 2.2: how Exchange looks the certificate up, in words.
+    pub lookup: String,
+    /// Since 2.2: what it presents, in words.
+    pub presents: String,
+    /// Since 2.2: the latest protocol log row that shows it sending a certificate.
+    pub logged: Option<LoggedDoc>,
 }
 
-#[derive(Serialize)]
-struct FindingDoc {
-    rule: &'static str,
-    name: &'static str,
-    severity: &'static str,
-    title: &'static str,
-    server: String,
-    object: String,
-    message: String,
-    evidence: Vec<EvidenceDoc>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoggedDoc {
+    pub thumbprint: Option<String>,
+    pub time: String,
+    pub file: String,
+    pub position: String,
 }
 
-#[derive(Serialize)]
-struct EvidenceDoc {
-    file: String,
-    position: String,
-    field: String,
-    value: String,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FindingDoc {
+    pub rule: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub server: String,
+    pub object: String,
+    pub message: String,
+    pub evidence: Vec<EvidenceDoc>,
+    /// Since 2.2: what resolves it.
+    pub fix: FixDoc,
 }
 
-#[derive(Serialize)]
-struct ActionDoc {
-    order: usize,
-    server: String,
-    kind: &'static str,
-    automatic: bool,
-    target: String,
-    parameters: Vec<Parameter>,
-    before: Option<String>,
-    after: Option<String>,
-    resolves: Vec<&'static str>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FixDoc {
+    /// Whether a script carries it out.
+    pub automatic: bool,
+    pub description: String,
+    /// The one command a person runs, for a manual fix that has one.
+    pub command: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Parameter {
-    name: &'static str,
-    value: String,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EvidenceDoc {
+    pub file: String,
+    pub position: String,
+    pub field: String,
+    pub value: String,
+}
+
+/// What a check that could not run lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingKind {
+    /// An export that was not given.
+    Export,
+    /// A property absent from a given export.
+    Property,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NotCheckedDoc {
+    pub rule: String,
+    pub name: String,
+    /// None for an organisation-wide object.
+    pub server: Option<String>,
+    pub object: String,
+    pub missing_kind: MissingKind,
+    /// The export (`the Cert:\LocalMachine\CA listing`) or the property (`AuthMechanism`).
+    pub missing: String,
+    /// For a property: the file and position of the object that lacks it.
+    pub file: Option<String>,
+    pub position: Option<String>,
+    pub reason: String,
+    pub how: String,
+    pub command: String,
+}
+
+/// What an action does: a kind of scripted step, the restart after them, or a manual action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Step(&'static StepKind),
+    RestartService,
+    Manual,
+}
+
+impl ActionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Step(kind) => kind.name,
+            ActionKind::RestartService => "restart_service",
+            ActionKind::Manual => "manual",
+        }
+    }
+}
+
+impl Serialize for ActionKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "restart_service" => Ok(ActionKind::RestartService),
+            "manual" => Ok(ActionKind::Manual),
+            _ => KINDS
+                .iter()
+                .find(|kind| kind.name == name)
+                .map(|kind| ActionKind::Step(kind))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown action kind {name:?}"))),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ActionDoc {
+    pub order: usize,
+    pub server: String,
+    pub kind: ActionKind,
+    pub automatic: bool,
+    pub target: String,
+    pub parameters: Vec<Parameter>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub resolves: Vec<String>,
+    /// Since 2.2: the action as the text plan lists it under "Changes, in execution order".
+    pub description: String,
+    /// Since 2.2: the unified diff of the object's state, for a step that changes one in place.
+    pub diff: Option<String>,
+    /// Since 2.2: a scripted step as one sentence, as the change report lists it.
+    pub sentence: Option<String>,
+}
+
+impl ActionDoc {
+    /// A parameter's value, by name.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_str())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    pub value: String,
 }
 
 /// The summary's counts: one per bucket of scripted steps, in [`Bucket::ALL`] order, then the
 /// manual actions and the checks not judged.
-struct SummaryDoc(Summary);
+#[derive(Debug)]
+pub struct SummaryDoc(pub Summary);
 
 impl Serialize for SummaryDoc {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -186,68 +363,180 @@ impl Serialize for SummaryDoc {
     }
 }
 
-fn actions(plan: &ServerPlan, now: OffsetDateTime, order: &mut usize) -> Vec<ActionDoc> {
-    let mut out = Vec::new();
-    let mut push =
-        |kind, automatic, target: String, parameters, before, after, resolves: Vec<&'static str>| {
-            *order += 1;
-            out.push(ActionDoc {
-                order: *order,
-                server: plan.server.clone(),
-                kind,
-                automatic,
-                target,
-                parameters,
-                before,
-                after,
-                resolves,
-            });
+impl<'de> Deserialize<'de> for SummaryDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let counts = std::collections::BTreeMap::<String, usize>::deserialize(deserializer)?;
+        let count = |name: &str| {
+            counts
+                .get(name)
+                .copied()
+                .ok_or_else(|| serde::de::Error::custom(format!("the summary lacks {name:?}")))
         };
+        let mut summary = Summary {
+            manual: count("manual")?,
+            not_checked: count("not_checked")?,
+            ..Summary::default()
+        };
+        for bucket in Bucket::ALL {
+            let name = serde_json::to_value(bucket)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            summary.steps[bucket as usize] = count(&name)?;
+        }
+        Ok(SummaryDoc(summary))
+    }
+}
+
+fn actions(plan: &ServerPlan, now: time::OffsetDateTime, order: &mut usize) -> Vec<ActionDoc> {
+    let mut out = Vec::new();
+    let mut next = || {
+        *order += 1;
+        *order
+    };
     for planned in &plan.steps {
         let action = planned.step.action(now);
-        push(
-            planned.step.kind().name,
-            true,
-            action.target,
-            action
+        let change = planned.step.change(now);
+        out.push(ActionDoc {
+            order: next(),
+            server: plan.server.clone(),
+            kind: ActionKind::Step(planned.step.kind()),
+            automatic: true,
+            target: action.target,
+            parameters: action
                 .parameters
                 .into_iter()
-                .map(|(name, value)| Parameter { name, value })
+                .map(|(name, value)| Parameter {
+                    name: name.to_owned(),
+                    value,
+                })
                 .collect(),
-            action.before,
-            action.after,
-            planned.resolves.clone(),
-        );
+            before: action.before,
+            after: action.after,
+            resolves: planned.resolves.iter().map(|r| (*r).to_owned()).collect(),
+            description: change.head,
+            diff: change.diff,
+            sentence: Some(planned.step.report_step(now)),
+        });
     }
     for service in &plan.restarts {
-        push(
-            "restart_service",
-            true,
-            (*service).to_owned(),
-            Vec::new(),
-            None,
-            None,
-            Vec::new(),
-        );
+        out.push(ActionDoc {
+            order: next(),
+            server: plan.server.clone(),
+            kind: ActionKind::RestartService,
+            automatic: true,
+            target: (*service).to_owned(),
+            parameters: Vec::new(),
+            before: None,
+            after: None,
+            resolves: Vec::new(),
+            description: format!("restart service {service} (once, after the changes)"),
+            diff: None,
+            sentence: None,
+        });
     }
     for manual in &plan.manual {
-        push(
-            "manual",
-            false,
-            manual.object.clone(),
-            std::iter::once(Parameter {
-                name: "instruction",
+        out.push(ActionDoc {
+            order: next(),
+            server: plan.server.clone(),
+            kind: ActionKind::Manual,
+            automatic: false,
+            target: manual.object.clone(),
+            parameters: std::iter::once(Parameter {
+                name: "instruction".to_owned(),
                 value: manual.instruction.clone(),
             })
             .chain(manual.command.as_ref().map(|command| Parameter {
-                name: "command",
+                name: "command".to_owned(),
                 value: crate::render::ps::command(command),
             }))
             .collect(),
-            None,
-            None,
-            manual.resolves.clone(),
-        );
+            before: None,
+            after: None,
+            resolves: manual.resolves.iter().map(|r| (*r).to_owned()).collect(),
+            description: format!("manual: {} ({})", manual.instruction, manual.object),
+            diff: None,
+            sentence: None,
+        });
+    }
+    out
+}
+
+/// How a receive connector's certificate is looked up, in words.
+fn receive_lookup(report: &ConnectorReport) -> String {
+    match &report.selection {
+        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
+        Selection::ByFqdn { name, .. } => format!(
+            "TlsCertificateName null, search by FQDN {}",
+            name.as_deref().unwrap_or("(unknown)")
+        ),
+    }
+}
+
+fn send_connector(report: &SendReport, now: time::OffsetDateTime) -> SendConnectorDoc {
+    let lookup = match &report.selection {
+        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
+        Selection::ByFqdn { name: Some(fqdn), .. } => {
+            format!("TlsCertificateName null, search by Fqdn {fqdn}")
+        }
+        Selection::ByFqdn { name: None, .. } => "TlsCertificateName null, Fqdn null".to_owned(),
+    };
+    // The send side has no STARTTLS to withhold: without a certificate it sends without one.
+    let presents = match &report.selection {
+        Selection::Named { valid, .. } if valid.is_empty() => {
+            "nothing: no valid certificate with that issuer and subject here (454 4.7.5)".to_owned()
+        }
+        Selection::ByFqdn { name: None, .. } => "nothing: there is no name to search by".to_owned(),
+        Selection::ByFqdn { chosen: None, .. } => {
+            "nothing: no certificate with a private key covers the Fqdn".to_owned()
+        }
+        selection => selection.describe(now),
+    };
+    SendConnectorDoc {
+        identity: report.connector.name.clone(),
+        tls_certificate_name: report
+            .connector
+            .tls_certificate_name
+            .as_ref()
+            .map(ToString::to_string),
+        fqdn: report.connector.fqdn.clone(),
+        presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
+        possible_certificates: report
+            .selection
+            .possible()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        lookup,
+        presents,
+    }
+}
+
+/// The TLS failures of the protocol logs, one entry per connector and error in the order first
+/// seen, with how often and when last.
+fn log_failures(inventory: &Inventory) -> Vec<LogFailureDoc> {
+    let mut out: Vec<LogFailureDoc> = Vec::new();
+    for sighting in &inventory.sightings {
+        let Some(failure) = &sighting.failure else {
+            continue;
+        };
+        match out
+            .iter_mut()
+            .find(|f| f.connector == sighting.connector && f.failure == *failure)
+        {
+            Some(entry) => {
+                entry.count += 1;
+                if sighting.time > entry.last {
+                    entry.last = sighting.time.clone();
+                }
+            }
+            None => out.push(LogFailureDoc {
+                connector: sighting.connector.clone(),
+                failure: failure.clone(),
+                count: 1,
+                last: sighting.time.clone(),
+            }),
+        }
     }
     out
 }
@@ -260,18 +549,19 @@ pub fn document(
     plans: &[ServerPlan],
     fingerprints: &[Option<String>],
 ) -> PlanDocument {
+    let now = diagnosis.now;
     let mut order = 0;
-    let summary = summarize(diagnosis, plans);
     PlanDocument {
-        format_version: FORMAT_VERSION,
+        format_version: FORMAT_VERSION.to_owned(),
         tool: Tool {
-            name: "hybridtls",
-            version: env!("CARGO_PKG_VERSION"),
+            name: "hybridtls".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
         },
-        evaluated_at: date(diagnosis.now),
+        evaluated_at: date(now),
         hybrid_fqdn: diagnosis.hybrid_names.as_ref().map(|h| HybridFqdn {
             names: h.names.clone(),
             origin: h.origin.clone(),
+            given: h.origin.starts_with("given"),
         }),
         inputs: inventory
             .inputs
@@ -279,11 +569,11 @@ pub fn document(
             .map(|input| InputDoc {
                 path: input.path.clone(),
                 hash: HashDoc {
-                    algorithm: input.hash.algorithm.name(),
+                    algorithm: input.hash.algorithm.name().to_owned(),
                     value: input.hash.hex.clone(),
                 },
-                recognised_as: input.kind.describe(),
-                encoding: input.encoding,
+                recognised_as: input.kind.describe().to_owned(),
+                encoding: input.encoding.map(str::to_owned),
                 objects: input.records,
             })
             .collect(),
@@ -295,6 +585,7 @@ pub fn document(
                 reason: reason.clone(),
             })
             .collect(),
+        log_failures: log_failures(inventory),
         servers: diagnosis
             .servers
             .iter()
@@ -303,8 +594,8 @@ pub fn document(
                 name: server.server.name.clone(),
                 fqdn: server.server.fqdn.clone(),
                 role: server.server.kind.map(|kind| match kind {
-                    ServerKind::Mailbox => "mailbox",
-                    ServerKind::Edge => "edge",
+                    ServerKind::Mailbox => Role::Mailbox,
+                    ServerKind::Edge => Role::Edge,
                 }),
                 plan_fingerprint: fingerprint.clone(),
                 connectors: server
@@ -320,28 +611,25 @@ pub fn document(
                             .map(ToString::to_string),
                         presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
                         logged_certificate: report.observed.and_then(|s| s.thumbprint.clone()),
+                        lookup: receive_lookup(report),
+                        presents: report.selection.describe(now),
+                        logged: report.observed.map(|sighting| LoggedDoc {
+                            thumbprint: sighting.thumbprint.clone(),
+                            time: sighting.time.clone(),
+                            file: sighting.source.file.clone(),
+                            position: sighting.source.position.to_string(),
+                        }),
                     })
                     .collect(),
                 send_connectors: server
                     .send_connectors
                     .iter()
-                    .map(|report| SendConnectorDoc {
-                        identity: report.connector.name.clone(),
-                        tls_certificate_name: report
-                            .connector
-                            .tls_certificate_name
-                            .as_ref()
-                            .map(ToString::to_string),
-                        fqdn: report.connector.fqdn.clone(),
-                        presented_certificate: report.selection.effective().map(|c| c.thumbprint.clone()),
-                        possible_certificates: report
-                            .selection
-                            .possible()
-                            .into_iter()
-                            .map(str::to_owned)
-                            .collect(),
-                    })
+                    .map(|report| send_connector(report, now))
                     .collect(),
+                hybrid_certificate: server.target.map(|certificate| CertificateDoc {
+                    thumbprint: certificate.thumbprint.clone(),
+                    description: certificate.line(now),
+                }),
             })
             .collect(),
         findings: diagnosis
@@ -355,16 +643,16 @@ pub fn document(
             .iter()
             .map(|entry| {
                 let (missing_kind, file, position) = match &entry.missing {
-                    Missing::Export(_) => ("export", None, None),
+                    Missing::Export(_) => (MissingKind::Export, None, None),
                     Missing::Property { source, .. } => (
-                        "property",
+                        MissingKind::Property,
                         Some(source.file.clone()),
-                        Some(source.position.clone()),
+                        Some(source.position.to_string()),
                     ),
                 };
                 NotCheckedDoc {
-                    rule: entry.rule.code,
-                    name: entry.rule.name,
+                    rule: entry.rule.code.to_owned(),
+                    name: entry.rule.name.to_owned(),
                     server: entry.server.clone(),
                     object: entry.object.clone(),
                     missing_kind,
@@ -373,18 +661,23 @@ pub fn document(
                     position,
                     reason: entry.reason(),
                     how: entry.missing.how(),
-                    command: entry.missing.export().command(),
+                    command: entry.missing.export().command().to_owned(),
                 }
             })
             .collect(),
         actions: plans
             .iter()
-            .flat_map(|plan| actions(plan, diagnosis.now, &mut order))
+            .flat_map(|plan| actions(plan, now, &mut order))
             .collect(),
-        summary: SummaryDoc(summary),
+        summary: SummaryDoc(summarize(diagnosis, plans)),
         settings: SettingsDoc {
             config: diagnosis.settings.config.clone(),
-            ignore: diagnosis.settings.ignore.iter().map(|rule| rule.code).collect(),
+            ignore: diagnosis
+                .settings
+                .ignore
+                .iter()
+                .map(|rule| rule.code.to_owned())
+                .collect(),
             expiry_warning_days: diagnosis.settings.expiry_warning_days,
         },
         ignored_findings: diagnosis
@@ -398,10 +691,10 @@ pub fn document(
 
 fn finding_doc(finding: &Finding) -> FindingDoc {
     FindingDoc {
-        rule: finding.rule.code,
-        name: finding.rule.name,
-        severity: finding.rule.severity.label(),
-        title: finding.rule.title,
+        rule: finding.rule.code.to_owned(),
+        name: finding.rule.name.to_owned(),
+        severity: finding.rule.severity,
+        title: finding.rule.title.to_owned(),
         server: finding.server.clone(),
         object: finding.object.clone(),
         message: finding.message.clone(),
@@ -410,11 +703,23 @@ fn finding_doc(finding: &Finding) -> FindingDoc {
             .iter()
             .map(|e| EvidenceDoc {
                 file: e.file.clone(),
-                position: e.position.clone(),
+                position: e.position.to_string(),
                 field: e.field.clone(),
                 value: e.value.clone(),
             })
             .collect(),
+        fix: match finding.remedy.fix() {
+            Fix::Scripted(step) => FixDoc {
+                automatic: true,
+                description: step.fix(),
+                command: None,
+            },
+            Fix::ByHand { instruction, command } => FixDoc {
+                automatic: false,
+                description: instruction.to_owned(),
+                command: command.as_ref().map(crate::render::ps::command),
+            },
+        },
     }
 }
 

@@ -1,16 +1,11 @@
-//! Human output of `hybridtls plan`: inputs, assumptions, the certificate each connector
-//! presents, findings with evidence, and a terraform-style diff and summary.
+//! Human output of `hybridtls plan` and `hybridtls show`: inputs, assumptions, the certificate
+//! each connector presents, findings with evidence, and a terraform-style diff and summary, all
+//! rendered from the plan document.
 
 use std::fmt::Write;
 
-use time::OffsetDateTime;
-
-use crate::diagnose::needs::{Missing, NotJudged};
-use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Fix, SendReport};
-use crate::model::Inventory;
-use crate::plan::{summarize, ServerPlan};
-use crate::render::ps;
+use crate::diagnose::rules::Severity;
+use crate::render::json::{ActionKind, MissingKind, NotCheckedDoc, PlanDocument, ServerDoc};
 
 /// ANSI colours, only when writing to a terminal and NO_COLOR is not set.
 #[derive(Debug, Clone, Copy)]
@@ -40,120 +35,46 @@ impl Style {
     }
 }
 
-fn write_send_connector(out: &mut String, report: &SendReport, now: OffsetDateTime) {
-    let how = match &report.selection {
-        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
-        Selection::ByFqdn { name: Some(fqdn), .. } => {
-            format!("TlsCertificateName null, search by Fqdn {fqdn}")
-        }
-        Selection::ByFqdn { name: None, .. } => "TlsCertificateName null, Fqdn null".to_owned(),
-    };
-    // The send side has no STARTTLS to withhold: without a certificate it sends without one.
-    let presents = match &report.selection {
-        Selection::Named { valid, .. } if valid.is_empty() => {
-            "nothing: no valid certificate with that issuer and subject here (454 4.7.5)".to_owned()
-        }
-        Selection::ByFqdn { name: None, .. } => "nothing: there is no name to search by".to_owned(),
-        Selection::ByFqdn { chosen: None, .. } => {
-            "nothing: no certificate with a private key covers the Fqdn".to_owned()
-        }
-        selection => selection.describe(now),
-    };
-    let _ = writeln!(out, "    {}", report.connector.name);
-    let _ = writeln!(out, "      {how}");
-    let _ = writeln!(out, "      presents: {presents}");
-}
-
-fn write_connector(out: &mut String, report: &ConnectorReport, now: OffsetDateTime) {
-    let connector = report.connector;
-    let marker = if report.hybrid { " (hybrid)" } else { "" };
-    let how = match &report.selection {
-        Selection::Named { name, .. } => format!("TlsCertificateName {name}"),
-        Selection::ByFqdn { name, .. } => format!(
-            "TlsCertificateName null, search by FQDN {}",
-            name.as_deref().unwrap_or("(unknown)")
-        ),
-    };
-    let _ = writeln!(out, "    {}{marker}", connector.identity());
-    let _ = writeln!(out, "      {how}");
-    let _ = writeln!(out, "      presents: {}", report.selection.describe(now));
-    if let Some(observed) = report.observed {
-        let _ = writeln!(
-            out,
-            "      protocol log: sent {} at {} ({}, {})",
-            observed.thumbprint.as_deref().unwrap_or("?"),
-            observed.time,
-            observed.source.file,
-            observed.source.position
-        );
-    }
-}
-
-/// The whole human report; `notes` (files written, scripts skipped) come just before the
+/// The whole human plan, rendered from the plan document (so `hybridtls show` prints it again
+/// from a saved `plan.json`); `notes` (files written, scripts skipped) come just before the
 /// summary line, which is always last, as in terraform.
-pub fn plan(
-    inventory: &Inventory,
-    diagnosis: &Diagnosis,
-    plans: &[ServerPlan],
-    notes: &[String],
-    style: Style,
-) -> String {
+pub fn plan(document: &PlanDocument, notes: &[String], style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{}",
-        style.bold(&format!("hybridtls plan, evaluated at {}", date(diagnosis.now)))
+        style.bold(&format!("hybridtls plan, evaluated at {}", document.evaluated_at))
     );
     let _ = writeln!(out, "\nInputs:");
-    for input in &inventory.inputs {
-        let encoding = input.encoding.map(|e| format!(", {e}")).unwrap_or_default();
+    for input in &document.inputs {
+        let encoding = input
+            .encoding
+            .as_deref()
+            .map(|e| format!(", {e}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {}: {}, {} object(s){encoding}",
-            input.path,
-            input.kind.describe(),
-            input.records
+            input.path, input.recognised_as, input.objects
         );
     }
-    for (path, reason) in &inventory.skipped {
-        let _ = writeln!(out, "  skipped {path}: {reason}");
+    for skipped in &document.skipped {
+        let _ = writeln!(out, "  skipped {}: {}", skipped.path, skipped.reason);
     }
-    if !diagnosis.settings.is_default() {
-        let _ = writeln!(out, "\nSettings: {}", diagnosis.settings.describe());
+    if !document.settings.is_default() {
+        let _ = writeln!(out, "\nSettings: {}", document.settings.describe());
     }
-    let failures: Vec<_> = inventory
-        .sightings
-        .iter()
-        .filter(|s| s.failure.is_some())
-        .collect();
-    if !failures.is_empty() {
+    if !document.log_failures.is_empty() {
         let _ = writeln!(out, "\nTLS failures in the protocol logs:");
-        let mut seen: Vec<(&str, &str)> = Vec::new();
-        for failure in &failures {
-            let key = (
-                failure.connector.as_str(),
-                failure.failure.as_deref().unwrap_or(""),
-            );
-            if seen.contains(&key) {
-                continue;
-            }
-            seen.push(key);
-            let same: Vec<_> = failures
-                .iter()
-                .filter(|f| (f.connector.as_str(), f.failure.as_deref().unwrap_or("")) == key)
-                .collect();
-            let last = same.iter().map(|f| f.time.as_str()).max().unwrap_or("");
+        for failure in &document.log_failures {
             let _ = writeln!(
                 out,
-                "  {}: TLS negotiation failed with error {} ({} time(s), last at {last}; `hybridtls explain {}`)",
-                key.0,
-                key.1,
-                same.len(),
-                key.1
+                "  {}: TLS negotiation failed with error {} ({} time(s), last at {}; `hybridtls explain {}`)",
+                failure.connector, failure.failure, failure.count, failure.last, failure.failure
             );
         }
     }
-    match &diagnosis.hybrid_names {
+    match &document.hybrid_fqdn {
         Some(names) => {
             let _ = writeln!(
                 out,
@@ -161,7 +82,7 @@ pub fn plan(
                 names.names.join(", "),
                 names.origin
             );
-            if !names.origin.starts_with("given") {
+            if !names.given {
                 let _ = writeln!(
                     out,
                     "  This was assumed from the inputs; pass --fqdn to state it."
@@ -172,92 +93,16 @@ pub fn plan(
             let _ = writeln!(out, "\nHybrid FQDN: unknown; pass --fqdn.");
         }
     }
-    for (server, server_plan) in diagnosis.servers.iter().zip(plans) {
-        let fqdn = server
-            .server
-            .fqdn
-            .as_deref()
-            .map(|f| format!(" ({f})"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\n{}",
-            style.bold(&format!("Server {}{fqdn}", server.server.name))
-        );
-        if server.connectors.is_empty() {
-            let _ = writeln!(out, "  No receive connectors in the inputs.");
-        } else {
-            let _ = writeln!(out, "  Receive connectors and the certificate each presents:");
-            for report in &server.connectors {
-                write_connector(&mut out, report, diagnosis.now);
-            }
-        }
-        if !server.send_connectors.is_empty() {
-            let _ = writeln!(
-                out,
-                "  Send connectors to Exchange Online from this server and the certificate each presents:"
-            );
-            for report in &server.send_connectors {
-                write_send_connector(&mut out, report, diagnosis.now);
-            }
-        }
-        if let Some(target) = server.target {
-            let _ = writeln!(
-                out,
-                "  Certificate for hybrid mail flow: {}",
-                target.line(diagnosis.now)
-            );
-            let _ = writeln!(
-                out,
-                "    (of the certificates that qualify: SMTP enabled first, then latest NotAfter, latest NotBefore, lowest thumbprint)"
-            );
-        }
-        for finding in &server.findings {
-            let severity = finding.rule.severity.label();
-            let head = format!("{severity}[{}]", finding.rule.code);
-            let head = if severity == "error" {
-                style.red(&head)
-            } else {
-                style.yellow(&head)
-            };
-            let _ = writeln!(out, "\n  {head}: {}", finding.rule.title);
-            let _ = writeln!(out, "    --> {}", finding.object);
-            let _ = writeln!(out, "    {}", finding.message);
-            for evidence in &finding.evidence {
-                let _ = writeln!(
-                    out,
-                    "    evidence: {}, {}: {} = {}",
-                    evidence.file, evidence.position, evidence.field, evidence.value
-                );
-            }
-            match finding.remedy.fix() {
-                Fix::Scripted(step) => {
-                    let _ = writeln!(out, "    fix: {}", step.fix());
-                }
-                Fix::ByHand { instruction, command } => {
-                    let _ = writeln!(out, "    fix (manual): {instruction}");
-                    if let Some(command) = command {
-                        let _ = writeln!(out, "      PS> {}", ps::command(&command));
-                    }
-                }
-            }
-        }
-        for finding in &server.ignored {
-            let _ = writeln!(
-                out,
-                "\n  ignored[{}]: {}\n    --> {}\n    {}",
-                finding.rule.code, finding.rule.title, finding.object, finding.message
-            );
-        }
-        write_changes(&mut out, server_plan, diagnosis.now, style);
+    for server in &document.servers {
+        write_server(&mut out, document, server, style);
     }
-    write_not_judged(&mut out, &diagnosis.not_judged, style);
-    let summary = summarize(diagnosis, plans);
-    let ignored: usize = diagnosis.servers.iter().map(|s| s.ignored.len()).sum();
-    if !summary.has_work() && ignored > 0 {
+    write_not_checked(&mut out, &document.not_checked, style);
+    let summary = &document.summary.0;
+    if !summary.has_work() && !document.ignored_findings.is_empty() {
         let _ = writeln!(
             out,
-            "\nNo changes, apart from {ignored} ignored finding(s) listed above."
+            "\nNo changes, apart from {} ignored finding(s) listed above.",
+            document.ignored_findings.len()
         );
     } else if !summary.has_work() {
         let _ = writeln!(
@@ -278,8 +123,93 @@ pub fn plan(
     out
 }
 
-/// Where a not-judged check applies: the server, and the object when it is not the server.
-pub fn not_judged_place(entry: &NotJudged) -> String {
+fn write_server(out: &mut String, document: &PlanDocument, server: &ServerDoc, style: Style) {
+    let fqdn = server
+        .fqdn
+        .as_deref()
+        .map(|f| format!(" ({f})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "\n{}", style.bold(&format!("Server {}{fqdn}", server.name)));
+    if server.connectors.is_empty() {
+        let _ = writeln!(out, "  No receive connectors in the inputs.");
+    } else {
+        let _ = writeln!(out, "  Receive connectors and the certificate each presents:");
+        for connector in &server.connectors {
+            let marker = if connector.hybrid { " (hybrid)" } else { "" };
+            let _ = writeln!(out, "    {}{marker}", connector.identity);
+            let _ = writeln!(out, "      {}", connector.lookup);
+            let _ = writeln!(out, "      presents: {}", connector.presents);
+            if let Some(logged) = &connector.logged {
+                let _ = writeln!(
+                    out,
+                    "      protocol log: sent {} at {} ({}, {})",
+                    logged.thumbprint.as_deref().unwrap_or("?"),
+                    logged.time,
+                    logged.file,
+                    logged.position
+                );
+            }
+        }
+    }
+    if !server.send_connectors.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Send connectors to Exchange Online from this server and the certificate each presents:"
+        );
+        for connector in &server.send_connectors {
+            let _ = writeln!(out, "    {}", connector.identity);
+            let _ = writeln!(out, "      {}", connector.lookup);
+            let _ = writeln!(out, "      presents: {}", connector.presents);
+        }
+    }
+    if let Some(target) = &server.hybrid_certificate {
+        let _ = writeln!(out, "  Certificate for hybrid mail flow: {}", target.description);
+        let _ = writeln!(
+            out,
+            "    (of the certificates that qualify: SMTP enabled first, then latest NotAfter, latest NotBefore, lowest thumbprint)"
+        );
+    }
+    for finding in document.findings.iter().filter(|f| f.server == server.name) {
+        let head = format!("{}[{}]", finding.severity.label(), finding.rule);
+        let head = match finding.severity {
+            Severity::Error => style.red(&head),
+            Severity::Warning => style.yellow(&head),
+        };
+        let _ = writeln!(out, "\n  {head}: {}", finding.title);
+        let _ = writeln!(out, "    --> {}", finding.object);
+        let _ = writeln!(out, "    {}", finding.message);
+        for evidence in &finding.evidence {
+            let _ = writeln!(
+                out,
+                "    evidence: {}, {}: {} = {}",
+                evidence.file, evidence.position, evidence.field, evidence.value
+            );
+        }
+        if finding.fix.automatic {
+            let _ = writeln!(out, "    fix: {}", finding.fix.description);
+        } else {
+            let _ = writeln!(out, "    fix (manual): {}", finding.fix.description);
+            if let Some(command) = &finding.fix.command {
+                let _ = writeln!(out, "      PS> {command}");
+            }
+        }
+    }
+    for finding in document
+        .ignored_findings
+        .iter()
+        .filter(|f| f.server == server.name)
+    {
+        let _ = writeln!(
+            out,
+            "\n  ignored[{}]: {}\n    --> {}\n    {}",
+            finding.rule, finding.title, finding.object, finding.message
+        );
+    }
+    write_changes(out, document, &server.name, style);
+}
+
+/// Where a not-checked check applies: the server, and the object when it is not the server.
+pub fn not_checked_place(entry: &NotCheckedDoc) -> String {
     match entry.server.as_deref() {
         Some(server) if server == entry.object => server.to_owned(),
         Some(server) => format!("{server}, {}", entry.object),
@@ -288,16 +218,16 @@ pub fn not_judged_place(entry: &NotJudged) -> String {
 }
 
 /// What the check did not do and why: `did not run: the ... listing was not given`.
-pub fn not_judged_reason(entry: &NotJudged) -> String {
-    match entry.missing {
-        Missing::Export(_) => format!("did not run: {}", entry.reason()),
-        Missing::Property { .. } => format!("not judged: {}", entry.reason()),
+pub fn not_checked_reason(entry: &NotCheckedDoc) -> String {
+    match entry.missing_kind {
+        MissingKind::Export => format!("did not run: {}", entry.reason),
+        MissingKind::Property => format!("not judged: {}", entry.reason),
     }
 }
 
 /// The checks that could not be judged, each with what it lacks and the command that exports
 /// it, so that the plan is never read as an all-clear.
-fn write_not_judged(out: &mut String, entries: &[NotJudged], style: Style) {
+fn write_not_checked(out: &mut String, entries: &[NotCheckedDoc], style: Style) {
     if entries.is_empty() {
         return;
     }
@@ -307,15 +237,15 @@ fn write_not_judged(out: &mut String, entries: &[NotJudged], style: Style) {
         style.bold("Not checked (nothing is said of these until the data is given):")
     );
     for entry in entries {
-        let head = style.yellow(&format!("{} ({})", entry.rule.code, entry.rule.name));
+        let head = style.yellow(&format!("{} ({})", entry.rule, entry.name));
         let _ = writeln!(
             out,
             "  {head}, {}: {}",
-            not_judged_place(entry),
-            not_judged_reason(entry)
+            not_checked_place(entry),
+            not_checked_reason(entry)
         );
-        let _ = writeln!(out, "    {}:", entry.missing.how());
-        let _ = writeln!(out, "      PS> {}", entry.missing.export().command());
+        let _ = writeln!(out, "    {}:", entry.how);
+        let _ = writeln!(out, "      PS> {}", entry.command);
     }
 }
 
@@ -331,41 +261,34 @@ fn write_painted_diff(out: &mut String, diff: &str, style: Style) {
     }
 }
 
-fn write_changes(out: &mut String, plan: &ServerPlan, now: OffsetDateTime, style: Style) {
-    if plan.is_empty() {
+/// The sign the text plan marks an action with.
+pub fn sign(kind: ActionKind) -> char {
+    match kind {
+        ActionKind::Step(kind) => kind.sign,
+        ActionKind::RestartService => '~',
+        ActionKind::Manual => '!',
+    }
+}
+
+fn write_changes(out: &mut String, document: &PlanDocument, server: &str, style: Style) {
+    let actions: Vec<_> = document.actions.iter().filter(|a| a.server == server).collect();
+    if actions.is_empty() {
         return;
     }
     let _ = writeln!(out, "\n  Changes, in execution order:");
-    for planned in &plan.steps {
-        let change = planned.step.change(now);
-        let sign = change.sign.to_string();
-        let sign = match change.sign {
-            '+' => style.green(&sign),
-            '-' => style.red(&sign),
-            _ => style.yellow(&sign),
+    for action in actions {
+        let mark = sign(action.kind).to_string();
+        let mark = match sign(action.kind) {
+            '+' => style.green(&mark),
+            '-' => style.red(&mark),
+            _ => style.yellow(&mark),
         };
-        let _ = writeln!(out, "  {sign} {}", change.head);
-        if let Some(diff) = &change.diff {
+        let _ = writeln!(out, "  {mark} {}", action.description);
+        if let Some(diff) = &action.diff {
             write_painted_diff(out, diff, style);
         }
-    }
-    for service in &plan.restarts {
-        let _ = writeln!(
-            out,
-            "  {} restart service {service} (once, after the changes)",
-            style.yellow("~")
-        );
-    }
-    for action in &plan.manual {
-        let _ = writeln!(
-            out,
-            "  {} manual: {} ({})",
-            style.yellow("!"),
-            action.instruction,
-            action.object
-        );
-        if let Some(command) = &action.command {
-            let _ = writeln!(out, "      PS> {}", ps::command(command));
+        if let Some(command) = action.parameter("command") {
+            let _ = writeln!(out, "      PS> {command}");
         }
     }
 }

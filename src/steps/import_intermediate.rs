@@ -17,6 +17,7 @@ use crate::model::Certificate;
 pub static KIND: StepKind = StepKind {
     name: "import_certificate",
     bucket: Bucket::Import,
+    sign: '+',
     undo_order: 4,
     remediate_cmdlets: &["Import-Certificate"],
     rollback_cmdlets: &[],
@@ -79,7 +80,6 @@ impl Step for ImportIntermediate {
 
     fn change(&self, now: OffsetDateTime) -> ChangeView {
         ChangeView {
-            sign: '+',
             head: format!(
                 "import into Cert:\\LocalMachine\\CA: {}",
                 self.certificate.line(now)

@@ -71,6 +71,8 @@ pub struct StepKind {
     /// `templates/steps/<name>/remediate.ps1.hbs` and `rollback.ps1.hbs`.
     pub name: &'static str,
     pub bucket: Bucket,
+    /// How the text plan marks it: `+` adds, `-` removes, `~` changes in place.
+    pub sign: char,
     /// Where its undoing falls in the rollback script (lowest first): a removed certificate
     /// is back before a connector is pointed at the name it answered to.
     pub undo_order: u8,
@@ -121,8 +123,6 @@ pub struct Action {
 
 /// How the text plan shows a step under "Changes, in execution order".
 pub struct ChangeView {
-    /// `+` adds, `-` removes, `~` changes in place.
-    pub sign: char,
     pub head: String,
     /// A unified diff of the object's state, when it has one.
     pub diff: Option<String>,
@@ -202,7 +202,7 @@ fn certificate_parameters(certificate: &Certificate, now: OffsetDateTime) -> Vec
         ("thumbprint", certificate.thumbprint.clone()),
         ("subject", certificate.subject.clone()),
         ("issuer", certificate.issuer.clone()),
-        ("not_after", crate::diagnose::date(certificate.not_after)),
+        ("not_after", crate::model::date(certificate.not_after)),
         ("validity", certificate.validity(now).to_owned()),
     ]
 }

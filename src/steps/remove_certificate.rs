@@ -16,6 +16,7 @@ use crate::model::Certificate;
 pub static KIND: StepKind = StepKind {
     name: "remove_certificate",
     bucket: Bucket::Remove,
+    sign: '-',
     undo_order: 1,
     remediate_cmdlets: &["Export-Certificate"],
     rollback_cmdlets: &["Import-Certificate"],
@@ -87,7 +88,6 @@ impl Step for RemoveCertificate {
 
     fn change(&self, now: OffsetDateTime) -> ChangeView {
         ChangeView {
-            sign: '-',
             head: format!(
                 "remove from Cert:\\LocalMachine\\My (after a backup): {}",
                 self.certificate.line(now)

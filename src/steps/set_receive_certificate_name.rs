@@ -13,6 +13,7 @@ use crate::model::{Certificate, TlsCertificateName, TransportRole};
 pub static KIND: StepKind = StepKind {
     name: "set_receive_connector",
     bucket: Bucket::Change,
+    sign: '~',
     undo_order: 2,
     remediate_cmdlets: &["Get-ReceiveConnector", "Set-ReceiveConnector"],
     rollback_cmdlets: &["Get-ReceiveConnector", "Set-ReceiveConnector"],
@@ -144,7 +145,6 @@ impl Step for SetReceiveCertificateName {
         );
         let after = connector_state(Some(self.after.to_string()), &self.certificate.line(now));
         ChangeView {
-            sign: '~',
             head: format!("receive connector {}", self.identity),
             diff: Some(unified_diff(&before, &after)),
         }

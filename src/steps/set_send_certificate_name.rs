@@ -15,6 +15,7 @@ use crate::model::{Certificate, TlsCertificateName};
 pub static KIND: StepKind = StepKind {
     name: "set_send_connector",
     bucket: Bucket::Change,
+    sign: '~',
     undo_order: 3,
     remediate_cmdlets: &["Get-SendConnector", "Set-SendConnector"],
     rollback_cmdlets: &["Get-SendConnector", "Set-SendConnector"],
@@ -160,7 +161,6 @@ impl Step for SetSendCertificateName {
             self.certificate.line(now)
         );
         ChangeView {
-            sign: '~',
             head: format!(
                 "send connector {} (organisation-wide, changed once, from this server; source servers {})",
                 self.identity,

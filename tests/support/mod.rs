@@ -3,9 +3,11 @@
 
 pub mod cli;
 pub mod generated;
+pub mod nrbf;
 pub mod org;
 pub mod powershell;
 pub mod ps_check;
 pub mod pwsh;
 pub mod schema;
 pub mod smtp_log;
+pub mod starttls;

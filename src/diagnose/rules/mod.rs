@@ -69,7 +69,7 @@ pub use ht031_outbound_connector_tls_domain_mismatch::RULE as OUTBOUND_CONNECTOR
 pub use ht032_narrower_connector_takes_cloud_mail::RULE as NARROWER_CONNECTOR_TAKES_CLOUD_MAIL;
 pub use ht033_hybrid_configuration_certificate_differs::RULE as HYBRID_CONFIGURATION_CERTIFICATE;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
