@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::diagnose::{self, rules, symptoms};
+use crate::diagnose;
 use crate::error::{Error, InputError, Position};
 use crate::render::{json, report, script, text};
 use crate::{input, plan, probe};
@@ -39,7 +39,7 @@ enum Command {
         #[arg(value_name = "DIR|PLAN.JSON")]
         path: PathBuf,
         /// text (as `plan` prints it), json (plan.json as written) or markdown (report.md)
-        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
     /// Connect to a server as Exchange Online does (SMTP, STARTTLS) and judge the certificate it presents
@@ -51,23 +51,30 @@ enum Command {
     #[command(after_help = "Example:\n  hybridtls collect > Collect-HybridTls.ps1")]
     Collect,
     /// List every rule code with its title
-    #[command(after_help = "Example:\n  hybridtls rules")]
-    Rules,
+    #[command(after_help = "Examples:\n  hybridtls rules\n  hybridtls rules --format json")]
+    Rules {
+        /// text for people, json for tools
+        #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Explain a rule, or an error text pasted from an NDR, a queue, a protocol log or an event
     #[command(
         after_help = "Examples:\n  hybridtls explain HT001\n  hybridtls explain \"450 4.7.320 Certificate validation failed; MSG=SubjectMismatch\"\n\nExit codes: 0 explained, 1 not recognised."
     )]
     Explain {
-        /// A rule code (HT001), a rule name, or error text
+        /// A rule code (HT001), a rule name, an error text or code (5.7.3), or protocol log rows
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
+        /// text for people, json for tools
+        #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print a shell completion script
     #[command(
-        after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE"
+        after_help = "Example:\n  hybridtls completions bash > /etc/bash_completion.d/hybridtls\n  hybridtls completions powershell >> $PROFILE   # names its types in full, so it works appended after anything"
     )]
     Completions {
-        #[arg(value_enum)]
+        #[arg(value_enum, ignore_case = true)]
         shell: clap_complete::Shell,
     },
 }
@@ -91,8 +98,18 @@ struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
     /// Output on stdout: text for people, json for pipelines (the same document as plan.json)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
+    /// List a warning rule's findings as ignored instead of planning for them (repeatable; a
+    /// code such as HT012 or a name); errors cannot be ignored
+    #[arg(long, value_name = "RULE")]
+    ignore: Vec<String>,
+    /// HT012 warns when the hybrid certificate expires within N days (default 60)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::MAX_WARNING_DAYS)))]
+    expiry_warning_days: Option<u32>,
+    /// Read the settings from FILE instead of ./hybridtls.toml (ignore = [...], expiry-warning-days = N)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -110,7 +127,7 @@ struct ProbeArgs {
     #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = probe::parse_timeout)]
     timeout: std::time::Duration,
     /// Output on stdout: text for people, json for pipelines and for `plan` (schema/probe.schema.json)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
     /// For tests: judge trust against the roots in FILE (PEM or DER) instead of webpki-roots
     #[arg(long, value_name = "FILE", hide = true)]
@@ -157,10 +174,22 @@ fn parse_fqdn(text: &str) -> Result<String, String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let habit = powershell_habit(&args);
+    // `/?` could be read as an input path; on Windows no file has that name.
+    if let Some(habit @ PowerShellHabit { help: true, .. }) = &habit {
+        eprint!("{habit}");
+        return 1;
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            match habit.filter(|_| e.use_stderr()) {
+                Some(habit) => eprint!("{habit}"),
+                None => {
+                    let _ = e.print();
+                }
+            }
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
@@ -170,25 +199,21 @@ pub fn main() -> i32 {
         Command::Show { path, format } => run_show(&path, format, &mut stdout),
         Command::Probe(args) => run_probe(&args, &mut stdout),
         Command::Collect => write_out(&mut stdout, crate::render::collector()).map(|()| 0),
-        Command::Rules => {
-            let mut listing = String::new();
-            for rule in rules::ALL {
-                listing.push_str(&format!(
-                    "{}  {:<8} {}\n",
-                    rule.code,
-                    rule.severity.label(),
-                    rule.title
-                ));
-            }
-            write_out(&mut stdout, &listing).map(|()| 0)
-        }
-        Command::Explain { text } => explain(&text.join(" "), &mut stdout),
+        Command::Rules { format } => crate::explain::rules(format == Format::Json)
+            .and_then(|listing| write_out(&mut stdout, &listing))
+            .map(|()| 0),
+        Command::Explain { text, format } => crate::explain::explain(&text.join(" "), format == Format::Json)
+            .and_then(|(page, code)| write_out(&mut stdout, &page).map(|()| code)),
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics when its writer fails.
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "hybridtls", &mut script);
-            write_out(&mut stdout, &String::from_utf8_lossy(&script)).map(|()| 0)
+            let mut script = String::from_utf8_lossy(&script).into_owned();
+            if shell == clap_complete::Shell::PowerShell {
+                script = appendable_powershell(&script);
+            }
+            write_out(&mut stdout, &script).map(|()| 0)
         }
     };
     match result {
@@ -206,58 +231,120 @@ pub fn main() -> i32 {
     }
 }
 
-fn explain(text: &str, out: &mut impl Write) -> Result<i32, Error> {
-    if let Some(rule) = rules::find(text.trim()) {
-        let page = format!(
-            "# {} {}: {}\n\n{}",
-            rule.code, rule.name, rule.title, rule.documentation
+/// An argument written as PowerShell takes parameters (`-Out`, `-WhatIf`, `/?`), with the tip
+/// that names what hybridtls takes instead.
+#[derive(Debug)]
+struct PowerShellHabit {
+    argument: String,
+    tip: String,
+    /// `/?` or `-?`: a request for help, refused whether or not the rest parses.
+    help: bool,
+}
+
+impl std::fmt::Display for PowerShellHabit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "error: unexpected argument '{}' found\n\n  tip: {}\n\nFor more information, try 'hybridtls --help'.\n",
+            self.argument, self.tip
+        )
+    }
+}
+
+/// The first argument before `--` that is a PowerShell habit: `/?` or `-?` for help,
+/// `-WhatIf` (plan is already a dry run; the script takes it), or one dash before the name of
+/// one of hybridtls's long options in any case (`-Out`, `-DetailedExitCode`).
+fn powershell_habit(args: &[std::ffi::OsString]) -> Option<PowerShellHabit> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut longs: Vec<String> = vec!["help".to_owned(), "version".to_owned()];
+    let mut commands = vec![&command];
+    while let Some(command) = commands.pop() {
+        longs.extend(
+            command
+                .get_arguments()
+                .filter_map(|a| a.get_long())
+                .map(str::to_owned),
         );
-        return write_out(out, &page).map(|()| 0);
+        commands.extend(command.get_subcommands());
     }
-    let symptoms = symptoms::recognise(text);
-    if symptoms.is_empty() {
-        write_out(
-            out,
-            "Not recognised: this is neither a rule code nor an error text hybridtls knows.\n`hybridtls rules` lists the rules; error texts it knows include 4.7.320 SubjectMismatch, NoCredentials, event 12014, 5.7.3 STARTTLS is required, 5.7.64 TenantAttribution, 5.7.51 TenantInboundAttribution, 4.4.395 Target host responded with error and 454 4.7.5.\n",
-        )?;
-        return Ok(1);
-    }
-    let mut page = String::new();
-    let explained_inner = symptoms.iter().any(|s| !s.rules.is_empty());
-    for symptom in &symptoms {
-        page.push_str(&format!(
-            "What it means: {}\nLikely causes: {}\n",
-            symptom.meaning, symptom.causes
-        ));
-        if symptom.rules.is_empty() {
-            // The 4.4.395 wrapper: its meaning is the inner response.
-            match symptoms::inner_response(text) {
-                Some(inner) if explained_inner => {
-                    page.push_str(&format!("Inner response: {inner} (explained below)\n"))
-                }
-                Some(inner) => page.push_str(&format!(
-                    "Inner response: {inner}; hybridtls does not know it, so look in the SmtpSend protocol log of the sending server for the TLS error of the session (e.g. `TLS negotiation failed with error NoCredentials`) and explain that\n"
-                )),
-                None => page.push_str(
-                    "Inner response: not pasted; paste the whole LastError, including the part after `->`\n",
-                ),
-            }
-            page.push_str(&format!("To confirm, export: {}\n\n", symptom.export));
+    let arguments = args.iter().skip(1).map(|a| a.to_string_lossy());
+    for argument in arguments.take_while(|a| a != "--") {
+        let habit = |tip: String, help: bool| {
+            Some(PowerShellHabit {
+                argument: argument.clone().into_owned(),
+                tip,
+                help,
+            })
+        };
+        if argument == "/?" || argument == "-?" {
+            return habit(
+                "hybridtls takes --help (or -h): 'hybridtls --help', 'hybridtls plan --help'".to_owned(),
+                true,
+            );
+        }
+        let Some(name) = argument
+            .strip_prefix('-')
+            .filter(|n| n.len() > 1 && !n.starts_with('-'))
+        else {
             continue;
+        };
+        let name = name
+            .split_once(':')
+            .map_or(name, |(name, _)| name)
+            .to_ascii_lowercase();
+        if name == "whatif" {
+            return habit(
+                "'hybridtls plan' changes nothing, and without '--out' it writes nothing: it already is a dry run. -WhatIf is a parameter of the remediate.ps1 it writes with '--out DIR': '.\\remediate.ps1 -WhatIf'".to_owned(),
+                false,
+            );
         }
-        page.push_str("Matching rules:\n");
-        for rule in symptom.rules {
-            page.push_str(&format!(
-                "  {}  {}  (hybridtls explain {})\n",
-                rule.code, rule.title, rule.code
-            ));
+        if let Some(long) = longs
+            .iter()
+            .find(|long| long.replace('-', "") == name.replace('-', ""))
+        {
+            return habit(
+                format!("hybridtls takes its options with two dashes, as most command-line tools do: use '--{long}'"),
+                false,
+            );
         }
-        page.push_str(&format!(
-            "To confirm, export: {}\nThen run: hybridtls plan <folder>\n\n",
-            symptom.export
-        ));
     }
-    write_out(out, &page).map(|()| 0)
+    None
+}
+
+/// The types clap_complete's PowerShell script names through `using namespace`, qualified.
+const POWERSHELL_COMPLETION_TYPES: &[(&str, &str)] = &[
+    (
+        "[CompletionResult]",
+        "[System.Management.Automation.CompletionResult]",
+    ),
+    (
+        "[CompletionResultType]",
+        "[System.Management.Automation.CompletionResultType]",
+    ),
+    (
+        "[StringConstantExpressionAst]",
+        "[System.Management.Automation.Language.StringConstantExpressionAst]",
+    ),
+    (
+        "[StringConstantType]",
+        "[System.Management.Automation.Language.StringConstantType]",
+    ),
+];
+
+/// clap_complete's PowerShell script without its `using namespace` statements, which must come
+/// before any other statement: appended to a `$PROFILE` that holds anything, they stop the
+/// whole profile with a parse error (rust-lang/rustup#3128). The types are named in full instead.
+fn appendable_powershell(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 2048);
+    for line in script.split_inclusive('\n') {
+        if !line.trim_start().starts_with("using namespace ") {
+            out.push_str(line);
+        }
+    }
+    for (short, qualified) in POWERSHELL_COMPLETION_TYPES {
+        out = out.replace(short, qualified);
+    }
+    out.trim_start_matches(['\r', '\n']).to_owned()
 }
 
 const STANDARD_OUTPUT: &str = "standard output";
@@ -272,6 +359,8 @@ fn write_out(out: &mut impl Write, text: &str) -> Result<(), Error> {
 fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
     let now = now.replace_nanosecond(0).unwrap_or(now);
+    // Settings first: a bad hybridtls.toml stops the run before anything is read.
+    let settings = crate::config::settings(args.config.as_deref(), &args.ignore, args.expiry_warning_days)?;
     let progress = ReadProgress::new();
     let inventory = input::load_reporting(&args.inputs, &progress);
     progress.bar.finish_and_clear();
@@ -283,7 +372,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         )));
     }
     input::require_receive_connectors(&inventory, &args.inputs)?;
-    let diagnosis = diagnose::diagnose(&inventory, &args.fqdn, now);
+    let diagnosis = diagnose::diagnose_with(&inventory, &args.fqdn, now, settings);
     let plans = plan::build(&diagnosis);
     let summary = plan::summarize(&diagnosis, &plans);
     let evaluated_at = diagnose::date(now);
@@ -485,10 +574,13 @@ fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), 
         .prefix(&format!(".{name}.hybridtls-"))
         .tempdir_in(&parent)
         .map_err(error(dir))?;
-    // Made as any new folder is (the work folder is private to its owner), or as the previous
-    // set's folder was.
+    // Made as any new folder is (the work folder is private to its owner), or with the mode
+    // the previous set's folder had. A mode is Unix's: on Windows the folder's access is the
+    // ACL it inherits from the parent, as any new folder's, and its only "permission" is a
+    // read-only attribute that Explorer sets on folders for its own use.
     let staged = work.path().join("new");
     std::fs::create_dir(&staged).map_err(error(dir))?;
+    #[cfg(unix)]
     if previous {
         let permissions = std::fs::metadata(&target).map_err(error(dir))?.permissions();
         std::fs::set_permissions(&staged, permissions).map_err(error(dir))?;

@@ -7,8 +7,10 @@
 
 pub mod bom;
 pub mod cli;
+pub mod config;
 pub mod diagnose;
 pub mod error;
+pub mod explain;
 pub mod input;
 pub mod ip_range;
 pub mod model;

@@ -808,3 +808,219 @@ fn one_file_with_objects_of_two_organisations_is_refused_at_the_second() {
         assert!(stderr.contains(needle), "{needle}:\n{stderr}");
     }
 }
+
+/// `completions powershell >> $PROFILE` must work on a profile that already holds statements:
+/// `using namespace` anywhere but first is a parse error that stops the whole profile. Run in
+/// real PowerShell after another statement, the script parses and completes `plan` and its flags.
+#[test]
+fn powershell_completions_work_appended_to_a_profile_that_holds_statements() {
+    let (code, script, _) = hybridtls(&["completions", "powershell"]);
+    assert_eq!(code, 0);
+    assert!(
+        !script.to_ascii_lowercase().contains("using namespace"),
+        "{script}"
+    );
+    let Some(pwsh) = support::pwsh::require("powershell completions appended to a profile") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.ps1");
+    std::fs::write(
+        &profile,
+        format!(
+            "Set-StrictMode -Version Latest\n$existing = 'a profile that holds statements'\n{script}\n\
+             (TabExpansion2 -inputScript 'hybridtls pl' -cursorColumn 12).CompletionMatches.CompletionText\n\
+             (TabExpansion2 -inputScript 'hybridtls plan --for' -cursorColumn 20).CompletionMatches.CompletionText\n"
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(pwsh)
+        .args(["-NoProfile", "-NonInteractive", "-File"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.is_empty(), "{stdout}\n{stderr}");
+    let completions: Vec<&str> = stdout.lines().collect();
+    assert_eq!(completions, ["plan", "--format"], "{stderr}");
+}
+
+/// What PowerShell users type out of habit is refused with a tip naming what hybridtls takes,
+/// before anything is read or written; `--format JSON` is simply accepted.
+#[test]
+fn powershell_habits_get_a_tip_naming_the_right_flag() {
+    let example = "examples/seed000-null-tlscertname";
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("change");
+    let target = target.to_str().unwrap();
+    for (args, tip) in [
+        (vec!["plan", "-Out", target, example], "use '--out'"),
+        (vec!["plan", "-out", target, example], "use '--out'"),
+        (
+            vec!["plan", "-DetailedExitCode", example],
+            "use '--detailed-exitcode'",
+        ),
+        (vec!["plan", "-Format:json", example], "use '--format'"),
+        (vec!["plan", "-WhatIf", example], ".\\remediate.ps1 -WhatIf"),
+        (vec!["plan", example, "/?"], "--help"),
+        (vec!["/?"], "--help"),
+        (vec!["explain", "-?"], "--help"),
+    ] {
+        let (code, stdout, stderr) = hybridtls(&args);
+        assert_eq!(code, 1, "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        let argument = args.iter().find(|a| a.starts_with(['-', '/'])).unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: unexpected argument '{argument}' found")),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("tip: ") && stderr.contains(tip),
+            "{args:?}: {stderr}"
+        );
+        assert!(!Path::new(target).exists(), "{args:?} wrote {target}");
+    }
+    // -WhatIf says that plan already is a dry run.
+    let (_, _, stderr) = hybridtls(&["plan", "-WhatIf", example]);
+    assert!(stderr.contains("dry run") && stderr.contains("--out"), "{stderr}");
+    // After `--` nothing is a habit: it is clap's ordinary error for a missing file.
+    let (code, _, stderr) = hybridtls(&["plan", "--", "-Out"]);
+    assert_eq!(code, 1);
+    assert!(!stderr.contains("tip:"), "{stderr}");
+
+    let (code, upper, _) = hybridtls(&["plan", "--format", "JSON", example]);
+    assert_eq!(code, 0);
+    let (_, lower, _) = hybridtls(&[
+        "plan",
+        "--format",
+        "json",
+        example,
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]);
+    assert!(upper.starts_with('{'), "{upper}");
+    let (_, upper, _) = hybridtls(&[
+        "plan",
+        "--format",
+        "Json",
+        example,
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]);
+    assert_eq!(upper, lower);
+    let (code, script, _) = hybridtls(&["completions", "PowerShell"]);
+    assert_eq!(code, 0);
+    assert!(script.starts_with("Register-ArgumentCompleter"), "{script}");
+}
+
+/// What admins paste: a bare code, a text in another language, protocol log rows as they are,
+/// a 4.7.320 for another reason than the name, a rule code without its zeros.
+#[test]
+fn explain_understands_what_admins_paste() {
+    let (code, page, _) = hybridtls(&["explain", "5.7.3"]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.starts_with("Read as: `451 5.7.3 STARTTLS is required to send mail`"),
+        "{page}"
+    );
+    assert!(page.contains("HT002"), "{page}");
+
+    // Seed 003's Japanese text.
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "“電子メールの送信には 451 5.7.3 STARTTLS が必要です。”",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("(Japanese, as Microsoft's articles"), "{page}");
+    assert!(page.contains("HT002"), "{page}");
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "451 5.7.3 STARTTLS ist zum Senden von E-Mails erforderlich",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.contains("by its codes 451 5.7.3 alone"), "{page}");
+
+    // Seed 000's SmtpReceive rows, pasted as one argument of several lines.
+    let rows = "2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,20,172.20.102.10:25,155.39.36.248:30648,*,,Sending certificate\n\
+        2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,21,172.20.102.10:25,155.39.36.248:30648,*,CN=SERVER1,Certificate subject\n";
+    let (code, page, _) = hybridtls(&["explain", rows]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.contains("Protocol log row: connector SERVER1\\Default Frontend SERVER1, session 08D479E14521204D: Certificate subject CN=SERVER1\n  CN=SERVER1 names no domain"),
+        "{page}"
+    );
+    assert!(page.contains("HT001"), "{page}");
+    // Seed 002's SmtpSend row.
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "2019-05-02T06:32:14.125Z,Outbound to Office 365,08D6CEBC4A4B1C7D,5,10.0.0.5:21234,104.47.2.36:25,*,,TLS negotiation failed with error NoCredentials",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(
+        page.contains("connector Outbound to Office 365") && page.contains("HT009"),
+        "{page}"
+    );
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "[{LED=450 4.7.320 Certificate validation failed};{MSG=CertificateExpired};{FQDN=hybrid.domain.com}]",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    assert!(page.starts_with("Reason given: CertificateExpired\n"), "{page}");
+    assert!(page.contains("HT012") && !page.contains("HT001"), "{page}");
+
+    for typo in ["HT1", "ht01", "HT0001"] {
+        let (code, page, _) = hybridtls(&["explain", typo]);
+        assert_eq!(code, 1, "{typo}");
+        assert!(page.contains("Did you mean HT001"), "{typo}: {page}");
+    }
+    let (code, page, _) = hybridtls(&["explain", "HT999"]);
+    assert_eq!(code, 1);
+    assert!(page.contains("there is no rule HT999"), "{page}");
+}
+
+#[test]
+fn rules_and_explain_speak_json() {
+    let (code, listing, _) = hybridtls(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    let (_, text, _) = hybridtls(&["rules"]);
+    assert_eq!(rules.as_array().unwrap().len(), text.lines().count());
+    assert_eq!(rules[0]["code"], "HT001");
+    assert_eq!(rules[0]["severity"], "error");
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "json", "HT012"]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "rule");
+    assert_eq!(page["rule"]["code"], "HT012");
+    assert!(page["documentation"].as_str().unwrap().contains("## Fix"));
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "JSON", "5.7.3"]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "error_text");
+    assert_eq!(page["input"], "5.7.3");
+    assert_eq!(page["read_as"].as_array().unwrap().len(), 1);
+    assert_eq!(page["symptoms"][0]["rules"][0]["code"], "HT002");
+
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "--format=json",
+        "451 4.4.395 Target host responded with error. -> 421 4.4.1 Connection timed out",
+    ]);
+    assert_eq!(code, 0);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(
+        page["symptoms"][0]["inner_response"],
+        "421 4.4.1 Connection timed out"
+    );
+    assert_eq!(page["symptoms"][1]["rules"][0]["code"], "HT009");
+
+    let (code, page, _) = hybridtls(&["explain", "--format", "json", "HT1"]);
+    assert_eq!(code, 1);
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["kind"], "not_recognised");
+    assert_eq!(page["did_you_mean"]["code"], "HT001");
+}

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::chain::{self, ChainWalk};
 use super::connector::{self, Intended, Judgement, Target, Verdict};
 use super::select;
+use super::settings::Settings;
 use super::{choose_target, is_hybrid, ConnectorReport, HybridNames, ServerIndex};
 use crate::model::{
     Certificate, ExchangeRelease, Inventory, ReceiveConnector, Server, Store, TlsCertificateName,
@@ -20,6 +21,8 @@ pub(in crate::diagnose) struct Context<'c, 'a> {
     pub index: &'c ServerIndex<'a>,
     pub server: &'a Server,
     pub now: OffsetDateTime,
+    /// What the user tuned (the expiry warning HT012 reads).
+    pub settings: &'c Settings,
     /// The hybrid names and their origin; None when they could not be determined (HT007).
     pub hybrid: Option<&'c HybridNames>,
     /// The hybrid names, empty when unknown.
@@ -51,6 +54,7 @@ impl<'c, 'a> Context<'c, 'a> {
         hybrid: Option<&'c HybridNames>,
         renewal_carrier: bool,
         now: OffsetDateTime,
+        settings: &'c Settings,
     ) -> Self {
         // The server's certificates of every store and the supplied files, in inventory order
         // (the order chain building relies on).
@@ -111,6 +115,7 @@ impl<'c, 'a> Context<'c, 'a> {
             index,
             server,
             now,
+            settings,
             hybrid,
             names,
             store,

@@ -8,6 +8,7 @@ pub mod needs;
 pub mod reach;
 pub mod rules;
 pub mod select;
+pub mod settings;
 pub mod symptoms;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use context::Context;
 use needs::{Export, Missing, NotJudged};
 use rules::Rule;
 use select::Selection;
+pub use settings::Settings;
 
 /// One piece of evidence: the value of a field in an input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +172,8 @@ pub struct ServerDiagnosis<'a> {
     /// script's preflight requires them and its removals must never touch them.
     pub intended: Vec<&'a Certificate>,
     pub findings: Vec<Finding>,
+    /// The findings of the rules the settings ignore: listed as ignored, never planned.
+    pub ignored: Vec<Finding>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,11 +184,23 @@ pub struct Diagnosis<'a> {
     /// The checks that could not be judged for want of an export or a property, the
     /// organisation's first, then each server's in sorted order.
     pub not_judged: Vec<NotJudged>,
+    /// What the diagnosis was made with.
+    pub settings: Settings,
 }
 
 /// Diagnoses every server of the inventory at time `now` for the hybrid FQDNs `given`
-/// (derived from the inputs when empty).
+/// (derived from the inputs when empty), without settings.
 pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateTime) -> Diagnosis<'a> {
+    diagnose_with(inventory, given, now, Settings::default())
+}
+
+/// [`diagnose`] with the rules tuned by `settings`.
+pub fn diagnose_with<'a>(
+    inventory: &'a Inventory,
+    given: &[String],
+    now: OffsetDateTime,
+    settings: Settings,
+) -> Diagnosis<'a> {
     let hybrid_names = hybrid_names(inventory, given);
     let mut servers: Vec<&Server> = inventory.servers.iter().collect();
     servers.sort_by_key(|s| s.name.to_ascii_uppercase());
@@ -198,8 +214,15 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
         .into_iter()
         .map(|server| {
             let carrier = renewal_carrier.as_deref() == Some(server.name.as_str());
-            let (diagnosis, unjudged) =
-                diagnose_server(inventory, &index, server, hybrid_names.as_ref(), carrier, now);
+            let (diagnosis, unjudged) = diagnose_server(
+                inventory,
+                &index,
+                server,
+                hybrid_names.as_ref(),
+                carrier,
+                now,
+                &settings,
+            );
             not_judged.extend(unjudged);
             diagnosis
         })
@@ -209,6 +232,7 @@ pub fn diagnose<'a>(inventory: &'a Inventory, given: &[String], now: OffsetDateT
         hybrid_names,
         servers,
         not_judged,
+        settings,
     }
 }
 
@@ -689,8 +713,9 @@ fn diagnose_server<'a>(
     hybrid: Option<&HybridNames>,
     renewal_carrier: bool,
     now: OffsetDateTime,
+    settings: &Settings,
 ) -> (ServerDiagnosis<'a>, Vec<NotJudged>) {
-    let context = Context::new(inventory, index, server, hybrid, renewal_carrier, now);
+    let context = Context::new(inventory, index, server, hybrid, renewal_carrier, now, settings);
     let (mut findings, mut not_judged) = (Vec::new(), Vec::new());
     // Each rule runs once, in code order; the order of what they report is set by the sort
     // below (rule code, then object, then the order the rule found them in).
@@ -706,6 +731,9 @@ fn diagnose_server<'a>(
         );
     }
     findings.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
+    let (ignored, findings) = findings
+        .into_iter()
+        .partition(|finding| settings.ignores(finding.rule));
     not_judged.sort_by(|a, b| a.rule.code.cmp(b.rule.code).then(a.object.cmp(&b.object)));
     let Context {
         store,
@@ -727,6 +755,7 @@ fn diagnose_server<'a>(
             target: target.map(|target| target.certificate),
             intended: intended.into_iter().map(|(certificate, _)| certificate).collect(),
             findings,
+            ignored,
         },
         not_judged,
     )

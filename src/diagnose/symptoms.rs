@@ -214,6 +214,15 @@ pub const SYMPTOMS: &[Symptom] = &[
         rules: &[],
         export: "the SmtpReceive protocol log of the session on the receiving server and the System event log (Kerberos and Netlogon events)",
     },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["sending certificate", "certificate subject", "certificate thumbprint", "remote certificate", "received certificate"],
+        meaning: "A protocol log row about a certificate: `Sending certificate` and the rows after it show the certificate a connector presented in that session, `Remote certificate` and `Received certificate` the one the other side presented.",
+        causes: "when Exchange Online refuses the connection, this is the certificate to compare: with the TlsDomain of Exchange Online's outbound connector on the receive side (SmtpReceive), with the TlsSenderCertificateName of its inbound connector on the send side (SmtpSend). A CN without a domain is Exchange's self-signed certificate: TlsCertificateName is not set, or names a certificate Exchange does not use.",
+        rules: &[&rules::NO_CERTIFICATE_NAME, &rules::NAMED_CERTIFICATE_UNSUITABLE, &rules::LOG_DISAGREES],
+        export: "the protocol log itself: give the RECV*.LOG or SEND*.LOG file to `hybridtls plan` with the exports of that server (or `hybridtls collect`); it reads these rows and says where they contradict the exports (HT016)",
+    },
 ];
 
 /// The inner response of a 4.4.395 wrapper (the text after `->`, up to the end of its
@@ -229,8 +238,155 @@ pub fn inner_response(text: &str) -> Option<&str> {
 
 /// Every symptom whose fragments occur in `text` (case-insensitive), in table order; one
 /// scoped [`Scope::Wrapped`] is looked for only in the inner response of a 4.4.395 wrapper.
+/// What [`read`] finds beyond the words (a bare code, another language, a protocol log row)
+/// counts as the English text it stands for.
 pub fn recognise(text: &str) -> Vec<&'static Symptom> {
+    read(text).symptoms
+}
+
+/// What `explain` read in a pasted text: the symptoms, and what it understood besides the
+/// English words, so that it can say how it read them.
+#[derive(Default, serde::Serialize)]
+pub struct Reading {
+    /// How a bare code or a text in another language was read: the English response it stands
+    /// for and why.
+    pub read_as: Vec<String>,
+    /// The SmtpReceive or SmtpSend protocol log rows pasted as they are, in order.
+    pub log_rows: Vec<LogRow>,
+    /// The reason a `4.7.320` gives (`MSG=...` or `[Message=...]`), as pasted.
+    pub validation_reason: Option<String>,
+    #[serde(skip)]
+    pub symptoms: Vec<&'static Symptom>,
+}
+
+/// One protocol log row (`#Fields: date-time,connector-id,session-id,sequence-number,
+/// local-endpoint,remote-endpoint,event,data,context`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogRow {
+    pub connector: String,
+    pub session: String,
+    pub data: String,
+    pub context: String,
+    /// What the row tells, when hybridtls can say more than its text.
+    pub note: Option<String>,
+}
+
+/// An error text as Microsoft's articles in another language print it: SMTP responses are
+/// English on the wire, but admins paste them from translated articles, NDRs and traces.
+struct Translation {
+    /// Lower-case fragments that must all occur.
+    fragments: &'static [&'static str],
+    language: &'static str,
+    /// The English response it translates, which the symptoms know.
+    english: &'static str,
+}
+
+/// The translations found in Microsoft's and admins' pages (seed 003 quotes the Japanese one;
+/// the Spanish ones are learn.microsoft.com/es-es "send-receive-emails-socketerror" and a
+/// Spanish Exchange Online message trace). No German or French text of `451 5.7.3` was found:
+/// those are read by their codes ([`CODE_PAIRS`]). The other common codes (`4.7.320`, `5.7.64`,
+/// `5.7.51`, `4.4.395`, `454 4.7.5`) are recognised by the code alone in any language.
+const TRANSLATIONS: &[Translation] = &[
+    Translation {
+        fragments: &["starttls", "が必要です"],
+        language: "Japanese",
+        english: "451 5.7.3 STARTTLS is required to send mail",
+    },
+    Translation {
+        fragments: &["starttls", "se requiere"],
+        language: "Spanish",
+        english: "451 5.7.3 STARTTLS is required to send mail",
+    },
+    Translation {
+        fragments: &["starttls", "debe emitir primero"],
+        language: "Spanish",
+        english: "451 5.7.3 Must issue a STARTTLS command first",
+    },
+];
+
+/// A status code and an enhanced code that together name one response whatever the words
+/// around them: Exchange answers `451 5.7.3` only when STARTTLS was required and not
+/// established (`530 5.7.3` is another error, an unauthenticated client).
+const CODE_PAIRS: &[(&str, &str, &str)] = &[("451", "5.7.3", "451 5.7.3 STARTTLS is required to send mail")];
+
+/// Enhanced codes pasted on their own (`5.7.3`, `451 5.7.3`) whose symptom is known only with
+/// its words; the other codes the symptoms know are fragments already.
+const BARE_CODES: &[(&str, &str)] = &[
+    ("5.7.3", "451 5.7.3 STARTTLS is required to send mail"),
+    ("4.7.5", "454 4.7.5"),
+];
+
+/// Reads `text` as `explain` is given it, then finds its symptoms (see [`recognise`]).
+pub fn read(text: &str) -> Reading {
+    let mut reading = Reading::default();
     let lower = text.to_lowercase();
+    let mut haystack = lower.clone();
+    let mut stands_for = |english: &str, why: String, reading: &mut Reading| {
+        haystack.push('\n');
+        haystack.push_str(&english.to_lowercase());
+        reading.read_as.push(format!("`{english}` ({why})"));
+    };
+    let bare = lower.trim();
+    let bare = bare
+        .split_once(' ')
+        .filter(|(basic, _)| basic.len() == 3 && basic.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(bare, |(_, code)| code.trim());
+    if let Some((code, english)) = BARE_CODES.iter().find(|(code, _)| *code == bare) {
+        stands_for(
+            english,
+            format!("the code {code} on its own, as Exchange answers with it in hybrid mail flow"),
+            &mut reading,
+        );
+    } else if let Some(translation) = TRANSLATIONS
+        .iter()
+        .find(|t| t.fragments.iter().all(|f| lower.contains(f)))
+    {
+        stands_for(
+            translation.english,
+            format!(
+                "{}, as Microsoft's articles in that language print it",
+                translation.language
+            ),
+            &mut reading,
+        );
+    } else if let Some((basic, enhanced, english)) = CODE_PAIRS.iter().find(|(basic, enhanced, english)| {
+        has_code_pair(&lower, basic, enhanced) && !lower.contains(&english.to_lowercase())
+    }) {
+        if !SYMPTOMS.iter().any(|s| {
+            s.fragments
+                .iter()
+                .any(|f| f.contains(enhanced) && lower.contains(f))
+        }) {
+            stands_for(
+                english,
+                format!("by its codes {basic} {enhanced} alone: the words around them are not a text hybridtls knows, in English, Japanese or Spanish"),
+                &mut reading,
+            );
+        }
+    }
+    for line in text.lines() {
+        if let Some(row) = log_row(line) {
+            if self_signed_subject(&row) {
+                stands_for(
+                    "450 4.7.320 Certificate validation failed; MSG=SubjectMismatch",
+                    "the certificate in the log row names no domain: what Exchange Online answers to it"
+                        .to_owned(),
+                    &mut reading,
+                );
+            }
+            reading.log_rows.push(row);
+        }
+    }
+    reading.validation_reason = validation_reason(text);
+    let other_reason = reading
+        .validation_reason
+        .as_deref()
+        .is_some_and(|reason| !reason.to_ascii_lowercase().contains("subjectmismatch"));
+    reading.symptoms = matching(&haystack, other_reason);
+    reading
+}
+
+fn matching(lower: &str, other_validation_reason: bool) -> Vec<&'static Symptom> {
     let wrapped = lower.contains(WRAPPER);
     // Inside the wrapper only the inner response says what went wrong.
     let inner = if wrapped {
@@ -238,22 +394,136 @@ pub fn recognise(text: &str) -> Vec<&'static Symptom> {
     } else {
         ""
     };
-    SYMPTOMS
+    let mut found: Vec<&'static Symptom> = SYMPTOMS
         .iter()
         .filter(|symptom| {
             let haystack = match symptom.scope {
-                Scope::Anywhere => lower.as_str(),
-                Scope::Direct if !wrapped => lower.as_str(),
+                Scope::Anywhere => lower,
+                Scope::Direct if !wrapped => lower,
                 Scope::Wrapped if wrapped => inner,
                 Scope::Direct | Scope::Wrapped => return false,
             };
+            // A 4.7.320 for another reason than the name is not the SubjectMismatch symptom.
+            let subject_mismatch = symptom.fragments.contains(&"4.7.320");
             symptom
                 .fragments
                 .iter()
                 .any(|fragment| haystack.contains(fragment))
                 && !symptom.unless.iter().any(|fragment| lower.contains(fragment))
+                && !(subject_mismatch && other_validation_reason)
         })
-        .collect()
+        .collect();
+    if other_validation_reason {
+        found.push(&VALIDATION_FAILED_OTHER);
+    }
+    found
+}
+
+/// `450 4.7.320 Certificate validation failed` with another `MSG=` reason than
+/// SubjectMismatch. The reasons are not documented verbatim (the Mail flow intelligence page
+/// names "Certificate expired", "Certificate subject mismatch", "Certificate is no longer
+/// valid"), so the rules are every other reason Exchange Online can have to refuse it.
+pub static VALIDATION_FAILED_OTHER: Symptom = Symptom {
+    unless: &[],
+    scope: Scope::Anywhere,
+    fragments: &[],
+    meaning: "Exchange Online connected to your server and refused the certificate it presented, for the reason given after `MSG=` (not its name: that is SubjectMismatch).",
+    causes: "the certificate has expired or is no longer valid (renewed, but the connector still names the old one); or Exchange Online cannot build its chain because your server does not send the intermediates or the root is not a public one; or the connector names an unsuitable certificate.",
+    rules: &[&rules::CERTIFICATE_EXPIRING, &rules::NAMED_CERTIFICATE_MISSING, &rules::MISSING_INTERMEDIATE, &rules::ROOT_NOT_TRUSTED, &rules::NAMED_CERTIFICATE_UNSUITABLE],
+    export: RECEIVE_SIDE_EXPORTS,
+};
+
+/// Whether `lower` holds the status code `basic` followed by the enhanced code `enhanced`, each
+/// a whole code (`451 5.7.3`, not `1451 5.7.30`).
+fn has_code_pair(lower: &str, basic: &str, enhanced: &str) -> bool {
+    let bytes = lower.as_bytes();
+    lower.match_indices(basic).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        if before.is_some_and(|b| b.is_ascii_digit() || b == b'.') {
+            return false;
+        }
+        let rest = lower[at + basic.len()..].trim_start_matches([' ', '-']);
+        rest.len() < lower.len() - at - basic.len()
+            && rest.strip_prefix(enhanced).is_some_and(|after| {
+                let digit = |text: &str| text.starts_with(|c: char| c.is_ascii_digit());
+                // `5.7.30` and `5.7.3.1` are other codes.
+                !(digit(after) || after.strip_prefix('.').is_some_and(digit))
+            })
+    })
+}
+
+/// The reason of a `4.7.320` as Exchange Online's message trace gives it: `{MSG=SubjectMismatch}`
+/// or `[Message=SubjectMismatch ...]`; None without one, or when `MSG=` is empty.
+fn validation_reason(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    if !lower.contains("4.7.320") {
+        return None;
+    }
+    ["msg=", "message="].iter().find_map(|key| {
+        let at = lower.find(key)? + key.len();
+        let value: String = text
+            .get(at..)?
+            .chars()
+            .take_while(|c| !matches!(c, '}' | ']' | ';' | ',') && !c.is_whitespace())
+            .collect();
+        Some(value).filter(|v| !v.is_empty())
+    })
+}
+
+/// The fields of one CSV line as Exchange writes its logs (`"` quotes a field, `""` inside is
+/// one quote).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// A protocol log row pasted as it is: nine fields, a date-time first, an event of `+ - > < *`.
+fn log_row(line: &str) -> Option<LogRow> {
+    let fields = csv_fields(line.trim());
+    let [time, connector, session, _, _, _, event, data, context, ..] = fields.as_slice() else {
+        return None;
+    };
+    let date = time.as_bytes();
+    let dated = date.len() >= 11
+        && date[..4].iter().all(u8::is_ascii_digit)
+        && date[4] == b'-'
+        && date[7] == b'-'
+        && date[10] == b'T';
+    if !dated || !["+", "-", ">", "<", "*"].contains(&event.as_str()) {
+        return None;
+    }
+    let mut row = LogRow {
+        connector: connector.clone(),
+        session: session.clone(),
+        data: data.clone(),
+        context: context.clone(),
+        note: None,
+    };
+    if context.eq_ignore_ascii_case("Certificate subject") && self_signed_subject(&row) {
+        row.note = Some(format!(
+            "{data} names no domain, as the self-signed certificate Exchange makes for a server does: Exchange Online expects a certificate for the hybrid name and refuses this one (450 4.7.320 SubjectMismatch)"
+        ));
+    }
+    Some(row)
+}
+
+/// Whether a `Certificate subject` row names a certificate whose CN holds no domain.
+fn self_signed_subject(row: &LogRow) -> bool {
+    row.context.eq_ignore_ascii_case("Certificate subject")
+        && crate::model::common_name(&row.data).is_some_and(|cn| !cn.contains('.'))
 }
 
 #[cfg(test)]
@@ -418,5 +688,119 @@ mod tests {
             Some("HT015")
         );
         assert!(recognise("550 5.1.1 User unknown").is_empty());
+    }
+
+    #[test]
+    fn bare_codes_are_read_as_the_response_they_stand_for() {
+        for bare in ["5.7.3", " 451 5.7.3 ", "4.7.320", "4.7.5"] {
+            assert!(!recognise(bare).is_empty(), "{bare}");
+        }
+        assert_eq!(first_rule("5.7.3"), Some("HT002"));
+        assert_eq!(read("5.7.3").read_as.len(), 1);
+        assert_eq!(first_rule("4.7.5"), Some("HT015"));
+        // A code inside another code is not that code, and 530 5.7.3 is another error.
+        assert!(recognise("5.7.30").is_empty());
+        assert!(recognise("530 5.7.3 Client was not authenticated").is_empty());
+        assert!(recognise("5.7.321 starttls-not-supported").is_empty());
+    }
+
+    #[test]
+    fn other_languages_are_read_by_their_translations_or_their_codes() {
+        // Seed 003, as Microsoft's Japanese article quotes it.
+        let japanese = "450 4.4.101 プロキシ セッションのセットアップにおいて、‘451 4.4.0 プライマリの対象 IP アドレスが “電子メールの送信には 451 5.7.3 STARTTLS が必要です。” と応答しました。";
+        assert_eq!(first_rule(japanese), Some("HT002"));
+        assert!(
+            read(japanese).read_as[0].contains("Japanese"),
+            "{:?}",
+            read(japanese).read_as
+        );
+        for spanish in [
+            "451 5.7.3 Debe emitir primero un comando STARTTLS.",
+            "450 4.4.317 No se puede conectar al servidor remoto. 5.7.3 Se requiere STARTTLS para enviar correo",
+        ] {
+            assert_eq!(first_rule(spanish), Some("HT002"), "{spanish}");
+            assert!(read(spanish).read_as[0].contains("Spanish"), "{spanish}");
+        }
+        // No German or French text was found: they are read by `451 5.7.3`, and say so.
+        for other in [
+            "451 5.7.3 STARTTLS ist zum Senden von E-Mails erforderlich",
+            "451 5.7.3 STARTTLS est requis pour envoyer du courrier",
+        ] {
+            assert_eq!(first_rule(other), Some("HT002"), "{other}");
+            assert!(
+                read(other).read_as[0].contains("by its codes 451 5.7.3"),
+                "{other}"
+            );
+        }
+        // The English text needs no reading.
+        assert!(read("451 5.7.3 STARTTLS is required to send mail")
+            .read_as
+            .is_empty());
+        // The other common codes are their own fragments in any language.
+        assert_eq!(
+            first_rule("550 5.7.64 TenantAttribution; Relayzugriff verweigert SMTP"),
+            Some("HT010")
+        );
+        assert_eq!(
+            first_rule("550 5.7.64 Accès au relais refusé ATTR36"),
+            Some("HT010")
+        );
+    }
+
+    #[test]
+    fn protocol_log_rows_are_read_as_pasted() {
+        // Seed 000's SmtpReceive rows: the self-signed certificate was sent.
+        let rows = "2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,20,172.20.102.10:25,155.39.36.248:30648,*,,Sending certificate\n\
+            2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,21,172.20.102.10:25,155.39.36.248:30648,*,CN=SERVER1,Certificate subject\n\
+            2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,25,172.20.102.10:25,155.39.36.248:30648,*,SERVER1;SERVER1.domain.com,Certificate alternate names";
+        let reading = read(rows);
+        assert_eq!(reading.log_rows.len(), 3);
+        assert_eq!(reading.log_rows[1].connector, "SERVER1\\Default Frontend SERVER1");
+        assert_eq!(reading.log_rows[1].data, "CN=SERVER1");
+        assert!(reading.log_rows[1]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("self-signed"));
+        assert_eq!(first_rule(rows), Some("HT001"));
+        // A certificate for a real name is shown, not called self-signed; the rows still say
+        // which rules compare it.
+        let named = "2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,21,172.20.102.10:25,155.39.36.248:30648,*,\"CN=mail.contoso.com, O=Contoso, C=US\",Certificate subject";
+        let reading = read(named);
+        assert_eq!(reading.log_rows[0].data, "CN=mail.contoso.com, O=Contoso, C=US");
+        assert_eq!(reading.log_rows[0].note, None);
+        assert!(reading.read_as.is_empty());
+        assert_eq!(first_rule(named), Some("HT001"));
+        assert!(rules_of(named).contains(&"HT016"));
+        // Seed 002's SmtpSend row.
+        let send = "2019-05-02T06:32:14.125Z,Outbound to Office 365,08D6CEBC4A4B1C7D,5,10.0.0.5:21234,104.47.2.36:25,*,,TLS negotiation failed with error NoCredentials";
+        assert_eq!(read(send).log_rows[0].connector, "Outbound to Office 365");
+        assert_eq!(first_rule(send), Some("HT009"));
+        // Not a log row: no date first.
+        assert!(read("a,b,c,d,e,f,*,g,h").log_rows.is_empty());
+    }
+
+    #[test]
+    fn a_4_7_320_for_another_reason_is_not_subject_mismatch() {
+        let expired = "Reason: [{LED=450 4.7.320 Certificate validation failed};{MSG=CertificateExpired};{FQDN=hybrid.domain.com}]";
+        let reading = read(expired);
+        assert_eq!(reading.validation_reason.as_deref(), Some("CertificateExpired"));
+        assert_eq!(reading.symptoms.len(), 1);
+        assert!(std::ptr::eq(reading.symptoms[0], &VALIDATION_FAILED_OTHER));
+        assert_eq!(first_rule(expired), Some("HT012"));
+        assert!(!rules_of(expired).contains(&"HT001"));
+        let bracketed = "450 4.7.320 Certificate validation failed [Message=UntrustedRoot] [LastAttemptedServerName=mail.contoso.com]";
+        assert_eq!(
+            read(bracketed).validation_reason.as_deref(),
+            Some("UntrustedRoot")
+        );
+        assert!(rules_of(bracketed).contains(&"HT010"));
+        // SubjectMismatch, or no reason, is the name.
+        for name in [
+            "Reason: [{LED=450 4.7.320 Certificate validation failed};{MSG=SubjectMismatch}]",
+            "450 4.7.320 Certificate validation failed; {MSG=}",
+        ] {
+            assert_eq!(first_rule(name), Some("HT001"), "{name}");
+        }
     }
 }

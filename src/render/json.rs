@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnose::needs::Missing;
 use crate::diagnose::rules::Severity;
 use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Fix, SendReport};
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Finding, Fix, SendReport};
 use crate::error::Error;
 use crate::model::{Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan, Summary};
@@ -34,6 +34,68 @@ pub struct PlanDocument {
     pub not_checked: Vec<NotCheckedDoc>,
     pub actions: Vec<ActionDoc>,
     pub summary: SummaryDoc,
+    /// Since 2.2: what the rules were tuned with (`--ignore`, `--expiry-warning-days`,
+    /// `hybridtls.toml`).
+    #[serde(default)]
+    pub settings: SettingsDoc,
+    /// Since 2.2: the findings of the ignored rules, listed and not planned.
+    #[serde(default)]
+    pub ignored_findings: Vec<FindingDoc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SettingsDoc {
+    /// The configuration file read, as named; None without one.
+    pub config: Option<String>,
+    pub ignore: Vec<String>,
+    pub expiry_warning_days: u32,
+}
+
+impl Default for SettingsDoc {
+    fn default() -> Self {
+        let settings = crate::diagnose::Settings::default();
+        SettingsDoc {
+            config: settings.config,
+            ignore: Vec::new(),
+            expiry_warning_days: settings.expiry_warning_days,
+        }
+    }
+}
+
+impl SettingsDoc {
+    /// Whether anything differs from what hybridtls does without settings.
+    pub fn is_default(&self) -> bool {
+        let default = SettingsDoc::default();
+        self.config == default.config
+            && self.ignore.is_empty()
+            && self.expiry_warning_days == default.expiry_warning_days
+    }
+
+    /// One line for the text plan and the report: what the settings change and where from.
+    pub fn describe(&self) -> String {
+        let ignore = if self.ignore.is_empty() {
+            "no rule ignored".to_owned()
+        } else {
+            let rules: Vec<String> = self
+                .ignore
+                .iter()
+                .map(|code| match crate::diagnose::rules::find(code) {
+                    Some(rule) => format!("{} ({})", rule.code, rule.name),
+                    None => code.clone(),
+                })
+                .collect();
+            format!("ignore {}", rules.join(", "))
+        };
+        let from = self
+            .config
+            .as_deref()
+            .map(|config| format!(" ({config}, then the command line)"))
+            .unwrap_or_default();
+        format!(
+            "{ignore}; HT012 warns {} days before expiry{from}",
+            self.expiry_warning_days
+        )
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -574,37 +636,7 @@ pub fn document(
             .servers
             .iter()
             .flat_map(|server| &server.findings)
-            .map(|finding| FindingDoc {
-                rule: finding.rule.code.to_owned(),
-                name: finding.rule.name.to_owned(),
-                severity: finding.rule.severity,
-                title: finding.rule.title.to_owned(),
-                server: finding.server.clone(),
-                object: finding.object.clone(),
-                message: finding.message.clone(),
-                evidence: finding
-                    .evidence
-                    .iter()
-                    .map(|e| EvidenceDoc {
-                        file: e.file.clone(),
-                        position: e.position.to_string(),
-                        field: e.field.clone(),
-                        value: e.value.clone(),
-                    })
-                    .collect(),
-                fix: match finding.remedy.fix() {
-                    Fix::Scripted(step) => FixDoc {
-                        automatic: true,
-                        description: step.fix(),
-                        command: None,
-                    },
-                    Fix::ByHand { instruction, command } => FixDoc {
-                        automatic: false,
-                        description: instruction.to_owned(),
-                        command: command.as_ref().map(crate::render::ps::command),
-                    },
-                },
-            })
+            .map(finding_doc)
             .collect(),
         not_checked: diagnosis
             .not_judged
@@ -638,6 +670,56 @@ pub fn document(
             .flat_map(|plan| actions(plan, now, &mut order))
             .collect(),
         summary: SummaryDoc(summarize(diagnosis, plans)),
+        settings: SettingsDoc {
+            config: diagnosis.settings.config.clone(),
+            ignore: diagnosis
+                .settings
+                .ignore
+                .iter()
+                .map(|rule| rule.code.to_owned())
+                .collect(),
+            expiry_warning_days: diagnosis.settings.expiry_warning_days,
+        },
+        ignored_findings: diagnosis
+            .servers
+            .iter()
+            .flat_map(|server| &server.ignored)
+            .map(finding_doc)
+            .collect(),
+    }
+}
+
+fn finding_doc(finding: &Finding) -> FindingDoc {
+    FindingDoc {
+        rule: finding.rule.code.to_owned(),
+        name: finding.rule.name.to_owned(),
+        severity: finding.rule.severity,
+        title: finding.rule.title.to_owned(),
+        server: finding.server.clone(),
+        object: finding.object.clone(),
+        message: finding.message.clone(),
+        evidence: finding
+            .evidence
+            .iter()
+            .map(|e| EvidenceDoc {
+                file: e.file.clone(),
+                position: e.position.to_string(),
+                field: e.field.clone(),
+                value: e.value.clone(),
+            })
+            .collect(),
+        fix: match finding.remedy.fix() {
+            Fix::Scripted(step) => FixDoc {
+                automatic: true,
+                description: step.fix(),
+                command: None,
+            },
+            Fix::ByHand { instruction, command } => FixDoc {
+                automatic: false,
+                description: instruction.to_owned(),
+                command: command.as_ref().map(crate::render::ps::command),
+            },
+        },
     }
 }
 

@@ -89,10 +89,17 @@ pub fn report(document: &PlanDocument) -> String {
         );
     }
 
+    if !document.settings.is_default() {
+        let _ = writeln!(out, "Settings: {}.\n", md(&document.settings.describe()));
+    }
+
     let _ = writeln!(out, "## Summary\n");
     let findings = &document.findings;
     let not_checked = &document.not_checked;
-    if findings.is_empty() && not_checked.is_empty() {
+    let ignored = &document.ignored_findings;
+    if findings.is_empty() && not_checked.is_empty() && !ignored.is_empty() {
+        let _ = writeln!(out, "Nothing is broken that is not ignored: {} finding(s) of ignored rules are listed under Ignored below. No change is needed.\n", ignored.len());
+    } else if findings.is_empty() && not_checked.is_empty() {
         let _ = writeln!(out, "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.\n");
     } else if findings.is_empty() {
         let _ = writeln!(
@@ -181,6 +188,26 @@ pub fn report(document: &PlanDocument) -> String {
                 md(&not_checked_reason(entry)),
                 md(&entry.how),
                 code_span(&entry.command)
+            );
+        }
+        out.push('\n');
+    }
+
+    if !ignored.is_empty() {
+        let _ = writeln!(out, "## Ignored\n");
+        let _ = writeln!(
+            out,
+            "Found, but ignored by the settings: nothing is planned for these.\n"
+        );
+        for finding in ignored {
+            let _ = writeln!(
+                out,
+                "- {} {}, server {}, {}: {}",
+                finding.rule,
+                md(&finding.title),
+                md(&finding.server),
+                md(&finding.object),
+                md(&finding.message)
             );
         }
         out.push('\n');

@@ -61,6 +61,9 @@ pub fn plan(document: &PlanDocument, notes: &[String], style: Style) -> String {
     for skipped in &document.skipped {
         let _ = writeln!(out, "  skipped {}: {}", skipped.path, skipped.reason);
     }
+    if !document.settings.is_default() {
+        let _ = writeln!(out, "\nSettings: {}", document.settings.describe());
+    }
     if !document.log_failures.is_empty() {
         let _ = writeln!(out, "\nTLS failures in the protocol logs:");
         for failure in &document.log_failures {
@@ -95,7 +98,13 @@ pub fn plan(document: &PlanDocument, notes: &[String], style: Style) -> String {
     }
     write_not_checked(&mut out, &document.not_checked, style);
     let summary = &document.summary.0;
-    if !summary.has_work() {
+    if !summary.has_work() && !document.ignored_findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo changes, apart from {} ignored finding(s) listed above.",
+            document.ignored_findings.len()
+        );
+    } else if !summary.has_work() {
         let _ = writeln!(
             out,
             "\nNo changes. The TLS certificate setup matches what hybrid mail flow needs."
@@ -184,6 +193,17 @@ fn write_server(out: &mut String, document: &PlanDocument, server: &ServerDoc, s
                 let _ = writeln!(out, "      PS> {command}");
             }
         }
+    }
+    for finding in document
+        .ignored_findings
+        .iter()
+        .filter(|f| f.server == server.name)
+    {
+        let _ = writeln!(
+            out,
+            "\n  ignored[{}]: {}\n    --> {}\n    {}",
+            finding.rule, finding.title, finding.object, finding.message
+        );
     }
     write_changes(out, document, &server.name, style);
 }

@@ -15,7 +15,8 @@ pub const RULE: Rule = Rule {
     documentation: r#"## What it means
 The certificate the hybrid connector presents expires within 60 days of the evaluation time.
 The thresholds are HealthChecker's: a lifetime under 60 days is no longer green (yellow), under
-30 days red; the message says which.
+30 days red; the message says which. `--expiry-warning-days N` (or `expiry-warning-days` in
+`hybridtls.toml`) moves the first one; under 30 days stays "renew now".
 
 ## Why it matters
 When it expires Exchange Online refuses it. What Exchange itself does then depends on the source
@@ -59,27 +60,35 @@ Always: hybridtls does not request certificates.
     organisation_needs: None,
 };
 
-/// Below this many days of lifetime left HealthChecker shows a certificate yellow.
-const WARNING_DAYS: i64 = 60;
+/// Below this many days of lifetime left HealthChecker shows a certificate yellow: the default
+/// of `--expiry-warning-days`.
+pub const WARNING_DAYS: u32 = 60;
 /// Below this many days HealthChecker shows it red.
 const URGENT_DAYS: i64 = 30;
 
-/// The certificate hybrid mail will present expires within 60 days of the evaluation time.
+/// The certificate hybrid mail will present expires within the warning days (60 unless set)
+/// of the evaluation time.
 fn check(context: &Context, findings: &mut Findings) {
+    let warning_days = i64::from(context.settings.expiry_warning_days);
     for (certificate, _) in &context.intended {
-        check_certificate(certificate, context.now, findings);
+        check_certificate(certificate, context.now, warning_days, findings);
     }
 }
 
-fn check_certificate(certificate: &Certificate, now: OffsetDateTime, findings: &mut Findings) {
+fn check_certificate(
+    certificate: &Certificate,
+    now: OffsetDateTime,
+    warning_days: i64,
+    findings: &mut Findings,
+) {
     let days_left = (certificate.not_after - now).whole_days();
-    if !(0..WARNING_DAYS).contains(&days_left) {
+    if !(0..warning_days).contains(&days_left) {
         return;
     }
     let urgency = if days_left < URGENT_DAYS {
-        "under 30 days: renew now"
+        "under 30 days: renew now".to_owned()
     } else {
-        "under 60 days: plan the renewal"
+        format!("under {warning_days} days: plan the renewal")
     };
     findings.push(
         certificate.thumbprint.clone(),

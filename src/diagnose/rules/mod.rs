@@ -60,6 +60,7 @@ pub use ht009_keyless_duplicate_certificate::RULE as KEYLESS_SHADOW;
 pub use ht010_missing_intermediate_certificate::RULE as MISSING_INTERMEDIATE;
 pub use ht011_root_not_in_root_store::RULE as ROOT_NOT_TRUSTED;
 pub use ht012_certificate_expiring::RULE as CERTIFICATE_EXPIRING;
+pub use ht012_certificate_expiring::WARNING_DAYS as CERTIFICATE_EXPIRY_WARNING_DAYS;
 pub use ht013_weak_rsa_key::RULE as WEAK_KEY;
 pub use ht014_sha1_signature::RULE as SHA1_SIGNATURE;
 pub use ht015_send_connector_certificate_not_usable::RULE as SEND_CONNECTOR_CERTIFICATE;
