@@ -140,7 +140,49 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HybridNames {
     pub names: Vec<String>,
-    pub origin: String,
+    pub origin: NameOrigin,
+}
+
+/// Where the hybrid names came from; only `Given` is no assumption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOrigin {
+    /// `--fqdn`.
+    Given,
+    /// The `Fqdn` of the send connector to Exchange Online of this name.
+    SendConnectorFqdn(String),
+    /// The subject CN of the `TlsCertificateName` on this receive connector.
+    ReceiveCertificateName(String),
+    /// The `Fqdn` of this receive connector.
+    ReceiveConnectorFqdn(String),
+    /// The `TlsDomain` of this Exchange Online outbound connector, and of this many more.
+    OutboundTlsDomain { connector: String, more: usize },
+}
+
+impl std::fmt::Display for NameOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameOrigin::Given => f.write_str("given with --fqdn"),
+            NameOrigin::SendConnectorFqdn(name) => {
+                write!(f, "Fqdn of the send connector to Exchange Online \"{name}\"")
+            }
+            NameOrigin::ReceiveCertificateName(identity) => {
+                write!(f, "subject CN of the TlsCertificateName on \"{identity}\"")
+            }
+            NameOrigin::ReceiveConnectorFqdn(identity) => {
+                write!(f, "Fqdn of the receive connector \"{identity}\"")
+            }
+            NameOrigin::OutboundTlsDomain { connector, more } => {
+                write!(
+                    f,
+                    "TlsDomain of the Exchange Online outbound connector \"{connector}\" (OnPremises, DomainValidation)"
+                )?;
+                if *more > 0 {
+                    write!(f, " and {more} more")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A receive connector with the certificate Exchange would present on it.
@@ -378,7 +420,7 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
     if !given.is_empty() {
         return Some(HybridNames {
             names: given.to_vec(),
-            origin: "given with --fqdn".to_owned(),
+            origin: NameOrigin::Given,
         });
     }
     // What Exchange Online validates when it delivers comes first: the TlsDomain of its
@@ -416,7 +458,7 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
     if !send.is_empty() {
         return Some(HybridNames {
             names: send.iter().map(|(fqdn, _)| fqdn.clone()).collect(),
-            origin: format!("Fqdn of the send connector to Exchange Online \"{}\"", send[0].1),
+            origin: NameOrigin::SendConnectorFqdn(send[0].1.clone()),
         });
     }
     let hybrid = inventory.receive_connectors.iter().filter(|c| is_hybrid(c));
@@ -428,10 +470,7 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
         if let Some(cn) = common_name.filter(|cn| dotted_or_wildcard(cn)) {
             return Some(HybridNames {
                 names: vec![cn.to_ascii_lowercase()],
-                origin: format!(
-                    "subject CN of the TlsCertificateName on \"{}\"",
-                    connector.identity()
-                ),
+                origin: NameOrigin::ReceiveCertificateName(connector.identity()),
             });
         }
     }
@@ -451,7 +490,7 @@ fn hybrid_names(inventory: &Inventory, given: &[String]) -> Option<HybridNames> 
             if !own_name(fqdn) {
                 return Some(HybridNames {
                     names: vec![fqdn.to_ascii_lowercase()],
-                    origin: format!("Fqdn of the receive connector \"{}\"", connector.identity()),
+                    origin: NameOrigin::ReceiveConnectorFqdn(connector.identity()),
                 });
             }
         }
@@ -474,13 +513,10 @@ fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
     domains.dedup_by(|a, b| a.0 == b.0);
     let (_, first) = domains.first()?;
     Some(HybridNames {
-        origin: format!(
-            "TlsDomain of the Exchange Online outbound connector \"{first}\" (OnPremises, DomainValidation){}",
-            match domains.len() {
-                1 => String::new(),
-                n => format!(" and {} more", n - 1),
-            }
-        ),
+        origin: NameOrigin::OutboundTlsDomain {
+            connector: (*first).to_owned(),
+            more: domains.len() - 1,
+        },
         names: domains.iter().map(|(domain, _)| domain.clone()).collect(),
     })
 }
@@ -766,13 +802,32 @@ pub(crate) fn sourced_send_connectors<'i>(
     inventory: &'i Inventory,
     server: &'i Server,
 ) -> impl Iterator<Item = &'i crate::model::SendConnector> + 'i {
-    // Copies of one connector from several server folders were merged when read.
-    inventory.send_connectors.iter().filter(move |connector| {
-        connector.targets_exchange_online()
-            && connector
-                .source_servers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(&server.name))
+    // Copies of one connector that say the same were merged when read; a server whose own
+    // folder holds a copy that says something else (an Edge's EdgeSync'd copy) uses that one.
+    inventory
+        .send_connectors
+        .iter()
+        .map(move |connector| own_copy(inventory, server, connector).unwrap_or(connector))
+        .filter(move |connector| {
+            connector.targets_exchange_online()
+                && connector
+                    .source_servers
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&server.name))
+        })
+}
+
+/// The copy of `connector` read from `server`'s own folder, when it differs from the
+/// organisation's copy.
+pub(crate) fn own_copy<'i>(
+    inventory: &'i Inventory,
+    server: &Server,
+    connector: &crate::model::SendConnector,
+) -> Option<&'i crate::model::SendConnector> {
+    let folder = server.folder.as_deref()?;
+    inventory.send_connector_copies.iter().find(|copy| {
+        copy.name.eq_ignore_ascii_case(&connector.name)
+            && copy.source.file.rsplit_once('/').map(|(f, _)| f) == Some(folder)
     })
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnose::needs::Missing;
 use crate::diagnose::rules::Severity;
 use crate::diagnose::select::Selection;
-use crate::diagnose::{date, ConnectorReport, Diagnosis, Finding, Fix, SendReport};
+use crate::diagnose::{date, ConnectorReport, Diagnosis, Finding, Fix, NameOrigin, SendReport};
 use crate::error::Error;
 use crate::model::{Inventory, ServerKind};
 use crate::plan::{summarize, ServerPlan, Summary};
@@ -560,8 +560,8 @@ pub fn document(
         evaluated_at: date(now),
         hybrid_fqdn: diagnosis.hybrid_names.as_ref().map(|h| HybridFqdn {
             names: h.names.clone(),
-            origin: h.origin.clone(),
-            given: h.origin.starts_with("given"),
+            origin: h.origin.to_string(),
+            given: h.origin == NameOrigin::Given,
         }),
         inputs: inventory
             .inputs
