@@ -348,6 +348,16 @@ pub struct SendConnector {
 }
 
 impl SendConnector {
+    /// Whether two copies of the connector (read from different folders) say the same: every
+    /// property read, whatever file it came from.
+    pub fn same_settings(&self, other: &SendConnector) -> bool {
+        SendConnector {
+            source: other.source.clone(),
+            absent: other.absent.clone(),
+            ..self.clone()
+        } == *other
+    }
+
     /// Whether this connector sends to Exchange Online, in any of its clouds (HealthChecker's
     /// rule, see [`EXCHANGE_ONLINE_CLOUDS`]: a smart host in the cloud's protection domain, an
     /// address space in its routing domain), or carries the hybrid flag.
@@ -874,6 +884,10 @@ pub struct Inventory {
     pub listed_stores: Vec<(String, Store)>,
     /// What SMTP protocol logs show connectors really did.
     pub sightings: Vec<Sighting>,
+    /// Copies of a send connector that differ from the one in `send_connectors` (read from
+    /// another server's folder): an Edge server's EdgeSync'd copy can be stale while the
+    /// organisation's is right. Each server's diagnosis uses its own folder's copy (HT021).
+    pub send_connector_copies: Vec<SendConnector>,
     /// What `hybridtls probe` saw on a server's port (its saved JSON).
     pub probes: Vec<SavedProbe>,
     /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
@@ -899,6 +913,7 @@ impl Inventory {
             skipped,
             listed_stores,
             sightings,
+            send_connector_copies,
             probes,
             auth_configs,
             inbound_connectors,
@@ -913,6 +928,7 @@ impl Inventory {
         self.skipped.extend(skipped);
         self.listed_stores.extend(listed_stores);
         self.sightings.extend(sightings);
+        self.send_connector_copies.extend(send_connector_copies);
         self.probes.extend(probes);
         self.auth_configs.extend(auth_configs);
         self.inbound_connectors.extend(inbound_connectors);

@@ -1748,3 +1748,27 @@ fn ht020_a_planned_certificate_without_smtp_is_not_scripted_and_smtp_comes_first
     let message = plan.finding("HT020")["message"].as_str().unwrap().to_owned();
     assert!(message.contains("once the plan is carried out"), "{message}");
 }
+
+#[test]
+fn ht021_a_servers_differing_send_connector_copy_is_its_own_and_reported() {
+    let plan = plan("HT021", &[]);
+    assert_eq!(plan.codes(), ["HT015", "HT021"]);
+    let finding = plan.finding("HT021");
+    assert_eq!(finding["server"], "EX02");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("TlsCertificateName: <I>CN=Rules Test Issuing CA 0")
+            && message.contains("CN=Rules Test Issuing CA 1"),
+        "{message}"
+    );
+    // EX02 is judged by its own (stale) copy, EX01 by the organisation's: nothing is scripted
+    // against the organisation's object from a copy that is not it.
+    assert_eq!(plan.finding("HT015")["server"], "EX02");
+    assert_eq!(plan.summary("change"), 0);
+}
+
+#[test]
+fn ht021_copies_that_say_the_same_are_one_connector() {
+    // HT015-two-servers holds the same copy in both folders.
+    assert!(!plan("HT015-two-servers", &[]).codes().contains(&"HT021"));
+}

@@ -857,15 +857,37 @@ fn refuse_repeated_exports(inventory: &Inventory) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Every collector folder holds the organisation's send connectors: the same connector read
-/// from several folders is one connector. The first read is kept (folders are walked in
-/// sorted order), so its file is the evidence; without this every server's diagnosis went
-/// through a copy per server (issue 9: 1,000 copies at 1,000 servers).
+/// Every collector folder holds the organisation's send connectors: copies of one connector
+/// that say the same are one connector, the first read kept (folders are walked in sorted
+/// order), so its file is the evidence; without this every server's diagnosis went through a
+/// copy per server (issue 9: 1,000 copies at 1,000 servers). A copy that says something else is
+/// kept apart ([`Inventory::send_connector_copies`]), never dropped: an Edge server's copy is
+/// EdgeSync'd and can be stale. The copy kept for the organisation is a Mailbox server's when
+/// there is one: those are read from Active Directory.
 fn merge_send_connectors(inventory: &mut Inventory) {
-    let mut seen = std::collections::HashSet::new();
-    inventory
-        .send_connectors
-        .retain(|connector| seen.insert(connector.name.to_ascii_lowercase()));
+    let edge_folders: std::collections::HashSet<&str> = inventory
+        .servers
+        .iter()
+        .filter(|s| s.kind == Some(crate::model::ServerKind::Edge))
+        .filter_map(|s| s.folder.as_deref())
+        .collect();
+    let mut copies = std::mem::take(&mut inventory.send_connectors);
+    // Stable: Mailbox servers' copies (and those outside a server's folder) first.
+    copies.sort_by_key(|c| edge_folders.contains(folder_of(&c.source.file)));
+    let mut kept: Vec<crate::model::SendConnector> = Vec::new();
+    let mut differing: Vec<crate::model::SendConnector> = Vec::new();
+    for copy in copies {
+        match kept.iter().find(|k| k.name.eq_ignore_ascii_case(&copy.name)) {
+            None => kept.push(copy),
+            Some(first) if first.same_settings(&copy) => {}
+            // Every server that holds a differing copy diagnoses with its own.
+            Some(_) => differing.push(copy),
+        }
+    }
+    // The input order, which evidence and plans follow.
+    kept.sort_by(|a, b| a.source.file.cmp(&b.source.file));
+    inventory.send_connectors = kept;
+    inventory.send_connector_copies = differing;
 }
 
 /// Records which servers each input describes (before duplicates are merged, so a certificate

@@ -41,6 +41,7 @@ registry! {
     ht018_auth_certificate_expiring,
     ht019_probe_disagrees,
     ht020_certificate_not_enabled_for_smtp,
+    ht021_send_connector_copies_differ,
     ht030_inbound_connector_certificate_mismatch,
     ht031_outbound_connector_tls_domain_mismatch,
     ht032_narrower_connector_takes_cloud_mail,
