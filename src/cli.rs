@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::diagnose::{self, rules, symptoms};
 use crate::error::{Error, InputError, Position};
-use crate::render::{html, json, report, script, text};
+use crate::render::{html, json, report, script, text, wrap};
 use crate::{input, plan, probe};
 
 #[derive(Parser, Debug)]
@@ -329,7 +329,10 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     match args.format {
         Format::Json => write_out(out, &document_text)?,
         Format::Text => {
-            write_out(out, &text::plan(&document, &notes, terminal_style()))?;
+            write_out(
+                out,
+                &for_terminal(text::plan(&document, &notes, terminal_style())),
+            )?;
         }
     }
     Ok(if args.detailed_exitcode && summary.has_work() {
@@ -343,6 +346,20 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
 fn terminal_style() -> text::Style {
     text::Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `text` folded to the terminal's width when standard output is a terminal; piped, as it is.
+fn for_terminal(text: String) -> String {
+    let width = std::io::stdout()
+        .is_terminal()
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_, columns)| usize::from(columns));
+    match width {
+        // Narrower than this, folding would make it harder to read, not easier.
+        Some(width) if width >= 40 => wrap::fold(&text, width),
+        _ => text,
     }
 }
 
@@ -386,7 +403,7 @@ fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32
         )));
     }
     let rendered = match format {
-        ShowFormat::Text => text::plan(&document, &[], terminal_style()),
+        ShowFormat::Text => for_terminal(text::plan(&document, &[], terminal_style())),
         ShowFormat::Json => json::to_string(&document)?,
         ShowFormat::Markdown => report::report(&document),
         ShowFormat::Html => html::report(&document),
