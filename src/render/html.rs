@@ -794,11 +794,14 @@ fn exchange_online_nodes(document: &PlanDocument, outbound: bool, after: bool) -
                             or_null(&c.tls_sender_certificate_name)
                         ),
                     ];
+                    // One without TlsSenderCertificateName attributes by IP address instead.
                     node(
                         "exo-inbound",
                         &c.name,
                         lines,
-                        on_premises(&c.connector_type) && c.enabled != Some(false),
+                        on_premises(&c.connector_type)
+                            && c.enabled != Some(false)
+                            && c.tls_sender_certificate_name.is_some(),
                     )
                 })
                 .collect()
