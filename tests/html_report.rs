@@ -306,3 +306,36 @@ fn every_value_from_the_inputs_is_escaped() {
         assert!(html.contains("&lt;b data-x=&#39;1&#39;&gt;&amp;amp;&quot;&lt;/b&gt;"));
     }
 }
+
+/// A plan.json of format 2.2, written before Exchange Online's connectors were in the document,
+/// is shown with Exchange Online's side as not known, never as having no connector.
+#[test]
+fn a_plan_of_format_2_2_is_shown_with_exchange_online_not_known() {
+    let out = tempfile::tempdir().unwrap();
+    let mut plan = plan(Path::new("tests/fixtures/rules/HT031"), out.path());
+    assert!(plan["exchange_online"]["outbound_connectors"].is_array());
+    let document = plan.as_object_mut().unwrap();
+    document.remove("exchange_online");
+    document.insert("format_version".to_owned(), Value::from("2.2"));
+    std::fs::write(
+        out.path().join("plan.json"),
+        serde_json::to_string(&plan).unwrap(),
+    )
+    .unwrap();
+    let output = BinCommand::cargo_bin("hybridtls")
+        .unwrap()
+        .arg("show")
+        .arg(out.path())
+        .args(["--format", "html"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let html = String::from_utf8(output.stdout).unwrap();
+    assert!(html.contains("Get-OutboundConnector not given"), "{html}");
+    assert!(html.contains("Get-InboundConnector not given"));
+    assert!(!html.contains("data-connector=\"exo-outbound\""));
+}
