@@ -128,6 +128,10 @@ fn connectors(plan: &Value) -> Vec<(&'static str, String)> {
             wanted.push(("send", connector["identity"].as_str().unwrap().to_owned()));
         }
     }
+    if !wanted.iter().any(|(kind, _)| *kind == "send") {
+        // None in the inputs: a box says so.
+        wanted.push(("send-unknown", "Send connectors to Exchange Online".to_owned()));
+    }
     for (list, kind) in [
         ("outbound_connectors", "exo-outbound"),
         ("inbound_connectors", "exo-inbound"),

@@ -456,7 +456,8 @@ impl State {
 
 /// A box of the picture: one connector.
 struct Node {
-    /// `receive`, `send`, `exo-outbound`, `exo-inbound`, or `exo-unknown` for a side not exported.
+    /// `receive`, `send`, `exo-outbound`, `exo-inbound`, or `exo-unknown` and `send-unknown` for
+    /// a side not exported.
     kind: &'static str,
     identity: String,
     lines: Vec<String>,
@@ -967,6 +968,33 @@ fn diagram(document: &PlanDocument, after: bool) -> String {
         servers.push((title, top, y - top));
         y += 16;
     }
+    // Mail to Exchange Online still flows: from a box that says what is not known.
+    if !right.iter().any(|p| p.node.kind == "send") {
+        let given = document
+            .inputs
+            .iter()
+            .any(|input| input.recognised_as == "Get-SendConnector");
+        let said = if given {
+            "none of the Get-SendConnector export sends to Exchange Online from these servers"
+        } else {
+            "Get-SendConnector not given: which certificate on-premises presents to Exchange Online is not known"
+        };
+        first_send.get_or_insert(y);
+        let placed = place(
+            Node {
+                kind: "send-unknown",
+                identity: "Send connectors to Exchange Online".to_owned(),
+                lines: vec![said.to_owned()],
+                marks: Vec::new(),
+                state: State::Unknown,
+                flows: true,
+            },
+            RIGHT,
+            y,
+        );
+        y += placed.height + 12;
+        right.push(placed);
+    }
     let mut left: Vec<Placed> = Vec::new();
     let mut ly = 70;
     for node in exchange_online_nodes(document, true, after) {
@@ -1025,7 +1053,10 @@ fn diagram(document: &PlanDocument, after: bool) -> String {
             write_arrow(&mut out, source, target, true);
         }
     }
-    for source in right.iter().filter(|p| p.node.kind == "send") {
+    for source in right
+        .iter()
+        .filter(|p| p.node.kind == "send" || p.node.kind == "send-unknown")
+    {
         for target in inbound.iter().filter(|p| p.node.flows) {
             write_arrow(&mut out, target, source, false);
         }
