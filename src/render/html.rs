@@ -9,6 +9,7 @@
 use std::fmt::Write;
 
 use crate::diagnose::rules::{self, Severity};
+use crate::model::InputKind;
 use crate::render::json::{
     ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc, ServerDoc,
 };
@@ -973,7 +974,7 @@ fn diagram(document: &PlanDocument, after: bool) -> String {
         let given = document
             .inputs
             .iter()
-            .any(|input| input.recognised_as == "Get-SendConnector");
+            .any(|input| input.recognised_as == InputKind::SendConnectors.describe());
         let said = if given {
             "none of the Get-SendConnector export sends to Exchange Online from these servers"
         } else {
