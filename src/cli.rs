@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::diagnose;
 use crate::error::{Error, InputError, Position};
-use crate::render::{json, report, script, text};
+use crate::render::{html, json, report, script, text, wrap};
 use crate::{input, plan, probe};
 
 #[derive(Parser, Debug)]
@@ -32,13 +32,13 @@ enum Command {
     Plan(PlanArgs),
     /// Render a saved plan again, from its plan.json, without the inputs (as terraform show)
     #[command(
-        after_help = "Examples:\n  hybridtls show change-1234\n  hybridtls show change-1234/plan.json --format markdown\n\nThe text is what `plan` printed, but for the lines naming the files that run wrote."
+        after_help = "Examples:\n  hybridtls show change-1234\n  hybridtls show change-1234/plan.json --format markdown\n  hybridtls show change-1234 --format html > report.html\n\nThe text is what `plan` printed, but for the lines naming the files that run wrote."
     )]
     Show {
         /// The --out folder of a plan, or its plan.json
         #[arg(value_name = "DIR|PLAN.JSON")]
         path: PathBuf,
-        /// text (as `plan` prints it), json (plan.json as written) or markdown (report.md)
+        /// text (as `plan` prints it), json (plan.json as written), markdown (report.md) or html (report.html)
         #[arg(long, value_enum, ignore_case = true, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
@@ -145,6 +145,7 @@ enum ShowFormat {
     Text,
     Json,
     Markdown,
+    Html,
 }
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
@@ -408,6 +409,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         }
         files.push((PathBuf::from("plan.json"), document_text.clone()));
         files.push((PathBuf::from("report.md"), report::report(&document)));
+        files.push((PathBuf::from("report.html"), html::report(&document)));
         replace_output_folder(dir, &files)?;
         for (path, _) in &files {
             notes.push(format!("Wrote {}", dir.join(path).display()));
@@ -416,7 +418,10 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     match args.format {
         Format::Json => write_out(out, &document_text)?,
         Format::Text => {
-            write_out(out, &text::plan(&document, &notes, terminal_style()))?;
+            write_out(
+                out,
+                &for_terminal(text::plan(&document, &notes, terminal_style())),
+            )?;
         }
     }
     Ok(if args.detailed_exitcode && summary.has_work() {
@@ -430,6 +435,20 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
 fn terminal_style() -> text::Style {
     text::Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `text` folded to the terminal's width when standard output is a terminal; piped, as it is.
+fn for_terminal(text: String) -> String {
+    let width = std::io::stdout()
+        .is_terminal()
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_, columns)| usize::from(columns));
+    match width {
+        // Narrower than this, folding would make it harder to read, not easier.
+        Some(width) if width >= 40 => wrap::fold(&text, width),
+        _ => text,
     }
 }
 
@@ -473,9 +492,10 @@ fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32
         )));
     }
     let rendered = match format {
-        ShowFormat::Text => text::plan(&document, &[], terminal_style()),
+        ShowFormat::Text => for_terminal(text::plan(&document, &[], terminal_style())),
         ShowFormat::Json => json::to_string(&document)?,
         ShowFormat::Markdown => report::report(&document),
+        ShowFormat::Html => html::report(&document),
     };
     write_out(out, &rendered).map(|()| 0)
 }
@@ -547,7 +567,13 @@ impl input::Progress for ReadProgress {
 }
 
 /// The files a plan writes into `--out DIR`, at the top and in the `DIR/<SERVER>/` folders.
-const OUTPUT_FILES: &[&str] = &["plan.json", "report.md", "remediate.ps1", "rollback.ps1"];
+const OUTPUT_FILES: &[&str] = &[
+    "plan.json",
+    "report.md",
+    "report.html",
+    "remediate.ps1",
+    "rollback.ps1",
+];
 const SERVER_FILES: &[&str] = &["remediate.ps1", "rollback.ps1"];
 
 /// Writes the set `files` (paths relative to `dir`) so that `dir` holds either the whole

@@ -648,7 +648,11 @@ fn outputs_are_replaced_as_one_set() {
     let names: Vec<String> = snapshot(&out).into_iter().map(|(name, _)| name).collect();
     // Under another FQDN seed000 has nothing a script can do: no script of the previous plan
     // may be left to look like this plan's.
-    assert_eq!(names, ["plan.json", "report.md"], "only the new plan's files");
+    assert_eq!(
+        names,
+        ["plan.json", "report.html", "report.md"],
+        "only the new plan's files"
+    );
     let beside: Vec<String> = snapshot(&change).into_iter().map(|(name, _)| name).collect();
     assert_eq!(beside[0], "out", "nothing left beside the set: {beside:?}");
     assert!(beside.iter().all(|name| name.starts_with("out")), "{beside:?}");

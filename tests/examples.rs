@@ -17,7 +17,13 @@ use support::schema::assert_valid_plan;
 use time::macros::datetime;
 
 const NOW: &str = "2026-11-24T00:00:00Z";
-const OUTPUTS: [&str; 4] = ["remediate.ps1", "rollback.ps1", "plan.json", "report.md"];
+const OUTPUTS: [&str; 5] = [
+    "remediate.ps1",
+    "rollback.ps1",
+    "plan.json",
+    "report.md",
+    "report.html",
+];
 
 fn examples() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir("examples")
@@ -312,7 +318,8 @@ fn a_connector_already_fixed_is_not_planned_again() {
 }
 
 /// `hybridtls show` renders a saved plan again without the inputs: the text `plan` printed (but
-/// for the lines naming the files that run wrote), report.md and plan.json, byte for byte.
+/// for the lines naming the files that run wrote), report.md, report.html and plan.json, byte for
+/// byte.
 #[test]
 fn show_renders_a_saved_plan_as_plan_rendered_it() {
     for example in examples() {
@@ -351,6 +358,10 @@ fn show_renders_a_saved_plan_as_plan_rendered_it() {
         assert_eq!(
             show(&[plan_json, "--format", "markdown"]),
             std::fs::read(out.path().join("report.md")).unwrap()
+        );
+        assert_eq!(
+            show(&[dir, "--format", "html"]),
+            std::fs::read(out.path().join("report.html")).unwrap()
         );
         assert_eq!(
             show(&[dir, "--format", "json"]),

@@ -12,11 +12,11 @@ use crate::diagnose::rules::Severity;
 use crate::diagnose::select::Selection;
 use crate::diagnose::{date, ConnectorReport, Diagnosis, Finding, Fix, NameOrigin, SendReport};
 use crate::error::Error;
-use crate::model::{Inventory, ServerKind};
+use crate::model::{InputKind, Inventory, ServerKind, TenantConnectorType, TlsAuthLevel};
 use crate::plan::{summarize, ServerPlan, Summary};
 use crate::steps::{Bucket, StepKind, KINDS};
 
-pub const FORMAT_VERSION: &str = "2.2";
+pub const FORMAT_VERSION: &str = "2.3";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PlanDocument {
@@ -29,6 +29,10 @@ pub struct PlanDocument {
     /// Since 2.2: the TLS failures the protocol logs show, per connector and error.
     pub log_failures: Vec<LogFailureDoc>,
     pub servers: Vec<ServerDoc>,
+    /// Since 2.3: Exchange Online's connectors, as far as their exports were given (absent in
+    /// an older plan.json, read as not given).
+    #[serde(default)]
+    pub exchange_online: ExchangeOnlineDoc,
     pub findings: Vec<FindingDoc>,
     /// Since 2.1: the checks that could not be judged for want of an export or a property.
     pub not_checked: Vec<NotCheckedDoc>,
@@ -161,6 +165,36 @@ pub struct ServerDoc {
     pub send_connectors: Vec<SendConnectorDoc>,
     /// Since 2.2: the certificate hybrid mail flow should use on this server.
     pub hybrid_certificate: Option<CertificateDoc>,
+}
+
+/// Exchange Online's side of hybrid mail flow; each list is None when its export was not given.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ExchangeOnlineDoc {
+    pub inbound_connectors: Option<Vec<InboundConnectorDoc>>,
+    pub outbound_connectors: Option<Vec<OutboundConnectorDoc>>,
+}
+
+/// An Exchange Online inbound connector (`Get-InboundConnector`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InboundConnectorDoc {
+    pub name: String,
+    /// `OnPremises` or `Partner`.
+    pub connector_type: Option<String>,
+    pub enabled: Option<bool>,
+    pub tls_sender_certificate_name: Option<String>,
+}
+
+/// An Exchange Online outbound connector (`Get-OutboundConnector`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutboundConnectorDoc {
+    pub name: String,
+    /// `OnPremises` or `Partner`.
+    pub connector_type: Option<String>,
+    pub enabled: Option<bool>,
+    /// `EncryptionOnly`, `CertificateValidation` or `DomainValidation`.
+    pub tls_settings: Option<String>,
+    pub tls_domain: Option<String>,
+    pub smart_hosts: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -541,6 +575,54 @@ fn log_failures(inventory: &Inventory) -> Vec<LogFailureDoc> {
     out
 }
 
+fn connector_type(kind: TenantConnectorType) -> String {
+    match kind {
+        TenantConnectorType::OnPremises => "OnPremises",
+        TenantConnectorType::Partner => "Partner",
+    }
+    .to_owned()
+}
+
+/// Exchange Online's connectors, each list only when its export was among the inputs.
+fn exchange_online(inventory: &Inventory) -> ExchangeOnlineDoc {
+    let given = |kind: InputKind| inventory.inputs.iter().any(|input| input.kind == kind);
+    ExchangeOnlineDoc {
+        inbound_connectors: given(InputKind::InboundConnectors).then(|| {
+            inventory
+                .inbound_connectors
+                .iter()
+                .map(|c| InboundConnectorDoc {
+                    name: c.name.clone(),
+                    connector_type: c.connector_type.map(connector_type),
+                    enabled: c.enabled,
+                    tls_sender_certificate_name: c.tls_sender_certificate_name.clone(),
+                })
+                .collect()
+        }),
+        outbound_connectors: given(InputKind::OutboundConnectors).then(|| {
+            inventory
+                .outbound_connectors
+                .iter()
+                .map(|c| OutboundConnectorDoc {
+                    name: c.name.clone(),
+                    connector_type: c.connector_type.map(connector_type),
+                    enabled: c.enabled,
+                    tls_settings: c.tls_settings.map(|level| {
+                        match level {
+                            TlsAuthLevel::EncryptionOnly => "EncryptionOnly",
+                            TlsAuthLevel::CertificateValidation => "CertificateValidation",
+                            TlsAuthLevel::DomainValidation => "DomainValidation",
+                        }
+                        .to_owned()
+                    }),
+                    tls_domain: c.tls_domain.clone(),
+                    smart_hosts: c.smart_hosts.clone(),
+                })
+                .collect()
+        }),
+    }
+}
+
 /// Builds the document; `fingerprints` holds each server's plan fingerprint (None when no
 /// script is needed for it).
 pub fn document(
@@ -632,6 +714,7 @@ pub fn document(
                 }),
             })
             .collect(),
+        exchange_online: exchange_online(inventory),
         findings: diagnosis
             .servers
             .iter()

@@ -25,7 +25,7 @@ fn md(text: &str) -> String {
 }
 
 /// `text` with its first letter in upper case, to start a line.
-fn capitalised(text: &str) -> String {
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
@@ -49,7 +49,7 @@ fn code_span(text: &str) -> String {
 }
 
 /// The first bullet (or sentence block) of a documentation section, its wrapped lines joined.
-fn first_item(section: &str) -> String {
+pub(crate) fn first_item(section: &str) -> String {
     let mut lines = section.lines();
     let mut item = lines
         .next()
@@ -315,7 +315,8 @@ pub fn report(document: &PlanDocument) -> String {
     }
 
     if summary.actions() > summary.manual {
-        out.push_str(RISK_AND_ROLLBACK);
+        write_risks(&mut out);
+        out.push_str(ROLLBACK_AND_VERIFICATION);
     }
     out
 }
@@ -325,17 +326,57 @@ fn actions_of<'d>(document: &'d PlanDocument, server: &'d str) -> impl Iterator<
     document.actions.iter().filter(move |a| a.server == server)
 }
 
-const RISK_AND_ROLLBACK: &str = "## Risk and how each step is guarded
+/// A row of the risk table: the kinds of action it is about (none: the run as a whole).
+pub(crate) struct Risk {
+    pub kinds: &'static [&'static str],
+    pub step: &'static str,
+    pub risk: &'static str,
+    pub guard: &'static str,
+}
 
-| Step | Risk | Guard |
-| --- | --- | --- |
-| All | Running on the wrong server or after the state changed | The preflight checks the computer name, each connector's current TlsCertificateName, each certificate's presence and private key, and stops with \"state changed since the plan was made; export again\" before anything changes |
-| Import intermediate | Importing the wrong certificate | The certificate is embedded in the script and its thumbprint is checked before and after the import |
-| Remove certificate | Deleting a certificate that is still needed | Exact full thumbprint only (never a prefix or wildcard), only when it still has no private key and is not a certificate a connector will use; exported to the backup folder first |
-| Connector change | A wrong value stops hybrid mail | The new value names a certificate the preflight found with its private key; each connector is exported with Export-Clixml first; -WhatIf shows every change |
-| Restart | A few seconds without transport on the server | One restart per service after all changes; mail is queued and retried |
+/// The risks of each kind of step and how the scripts guard against them.
+pub(crate) const RISKS: &[Risk] = &[
+    Risk {
+        kinds: &[],
+        step: "All",
+        risk: "Running on the wrong server or after the state changed",
+        guard: "The preflight checks the computer name, each connector's current TlsCertificateName, each certificate's presence and private key, and stops with \"state changed since the plan was made; export again\" before anything changes",
+    },
+    Risk {
+        kinds: &["import_certificate"],
+        step: "Import intermediate",
+        risk: "Importing the wrong certificate",
+        guard: "The certificate is embedded in the script and its thumbprint is checked before and after the import",
+    },
+    Risk {
+        kinds: &["remove_certificate"],
+        step: "Remove certificate",
+        risk: "Deleting a certificate that is still needed",
+        guard: "Exact full thumbprint only (never a prefix or wildcard), only when it still has no private key and is not a certificate a connector will use; exported to the backup folder first",
+    },
+    Risk {
+        kinds: &["set_receive_connector", "set_send_connector"],
+        step: "Connector change",
+        risk: "A wrong value stops hybrid mail",
+        guard: "The new value names a certificate the preflight found with its private key; each connector is exported with Export-Clixml first; -WhatIf shows every change",
+    },
+    Risk {
+        kinds: &["restart_service"],
+        step: "Restart",
+        risk: "A few seconds without transport on the server",
+        guard: "One restart per service after all changes; mail is queued and retried",
+    },
+];
 
-## Rollback
+fn write_risks(out: &mut String) {
+    out.push_str("## Risk and how each step is guarded\n\n| Step | Risk | Guard |\n| --- | --- | --- |\n");
+    for risk in RISKS {
+        let _ = writeln!(out, "| {} | {} | {} |", risk.step, risk.risk, risk.guard);
+    }
+    out.push('\n');
+}
+
+const ROLLBACK_AND_VERIFICATION: &str = "## Rollback
 
 Run `rollback.ps1` from the same folder (same plan fingerprint). It uses the backup that `remediate.ps1` wrote, checks that the server is in the state `remediate.ps1` left, re-imports removed certificates, restores each connector's previous TlsCertificateName, restarts the same services and reads everything back. Imported intermediates stay unless `-RemoveImportedIntermediates` is given.
 
