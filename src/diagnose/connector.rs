@@ -109,6 +109,7 @@ pub(in crate::diagnose) fn judge<'a>(
     target: Option<&Target<'a>>,
     names: &[String],
     now: OffsetDateTime,
+    ecdsa: Option<&str>,
 ) -> Judgement<'a> {
     let connector = report.connector;
     let judgement = |verdict| Judgement { connector, verdict };
@@ -117,7 +118,7 @@ pub(in crate::diagnose) fn judge<'a>(
             // Exchange 2010 has no TlsCertificateName on receive connectors: the FQDN search is
             // how it always chooses, and a qualifying answer is the intended state.
             if exchange_2010 {
-                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now).is_empty()) {
+                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now, ecdsa).is_empty()) {
                     return judgement(Verdict::Presents(c, TlsCertificateName::for_certificate(c)));
                 }
             }
@@ -135,7 +136,7 @@ pub(in crate::diagnose) fn judge<'a>(
             let keyed: Vec<&Certificate> = valid.iter().copied().filter(|c| has_key(c)).collect();
             match keyed.as_slice() {
                 [one] => {
-                    let reasons = disqualifications(one, names, now);
+                    let reasons = disqualifications(one, names, now, ecdsa);
                     if reasons.is_empty() {
                         return judgement(Verdict::Presents(one, name.clone()));
                     }

@@ -41,6 +41,8 @@ pub(in crate::diagnose) struct Context<'c, 'a> {
     pub intended: Vec<(&'a Certificate, TlsCertificateName)>,
     /// The chain walk of each intended certificate; none without the CA listing.
     pub chains: Vec<ChainWalk<'a>>,
+    /// Why a certificate with an ECDSA key cannot serve here; None where one can.
+    pub ecdsa_refusal: Option<String>,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -75,8 +77,10 @@ impl<'c, 'a> Context<'c, 'a> {
             })
             .collect();
         let names: &[String] = hybrid.map_or(&[], |h| &h.names);
+        let ecdsa_refusal = super::ecdsa_refusal(server, inventory.settings(&server.name));
+        let ecdsa = ecdsa_refusal.as_deref();
         let target = hybrid
-            .and_then(|h| choose_target(&store, &h.names, now))
+            .and_then(|h| choose_target(&store, &h.names, now, ecdsa))
             .map(|certificate| Target::new(certificate, &store, now));
         let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
         // Without the server's certificates (HT017) no selection can be judged: saying "obtain
@@ -85,7 +89,7 @@ impl<'c, 'a> Context<'c, 'a> {
             reports
                 .iter()
                 .filter(|r| r.hybrid)
-                .map(|report| connector::judge(report, exchange_2010, target.as_ref(), names, now))
+                .map(|report| connector::judge(report, exchange_2010, target.as_ref(), names, now, ecdsa))
                 .collect()
         } else {
             Vec::new()
@@ -119,6 +123,7 @@ impl<'c, 'a> Context<'c, 'a> {
             judgements,
             intended,
             chains,
+            ecdsa_refusal,
         }
     }
 

@@ -53,7 +53,7 @@ fn check(context: &Context, findings: &mut Findings) {
             certificate_evidence(
                 c,
                 "Subject",
-                format!("{}: {}", c.subject, disqualifications(c, names, now).join(", ")),
+                format!("{}: {}", c.subject, disqualifications(c, names, now, context.ecdsa_refusal.as_deref()).join(", ")),
             )
         })
         .collect();

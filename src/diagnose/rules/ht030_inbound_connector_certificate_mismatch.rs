@@ -196,7 +196,7 @@ fn check(context: &Context, findings: &mut Findings) {
             inbound[0].0.name.clone(),
             message,
             evidence,
-            remedy(certificate, &inbound, names, now),
+            remedy(certificate, &inbound, names, now, context.ecdsa_refusal.as_deref()),
         );
     }
 }
@@ -206,9 +206,10 @@ fn remedy(
     inbound: &[(&InboundConnector, &str)],
     names: &[String],
     now: OffsetDateTime,
+    ecdsa: Option<&str>,
 ) -> Remedy {
     // Without hybrid names (HT007) the certificate is still judged on everything else.
-    let reasons = disqualifications(certificate, names, now);
+    let reasons = disqualifications(certificate, names, now, ecdsa);
     // The certificate's subject CN, as the Hybrid Configuration Wizard sets it, else its first name.
     let value = common_name(&certificate.subject)
         .filter(|cn| certificate.names.iter().any(|n| n.eq_ignore_ascii_case(cn)))
