@@ -555,6 +555,33 @@ def collector_export(objects: List[Obj]) -> bytes:
     return encode_utf8_bom(convert_to_json(list(objects), depth=6, input_object_param=True))
 
 
+def digicert_global_root_g2() -> Cert:
+    """DigiCert Global Root G2 (public), the root Exchange Online's certificates chain to
+    (MC1224565): in the Root listing of every server that validates Exchange Online's
+    certificate and fetched it through automatic root update."""
+    with open(os.path.join(HERE, "digicert-global-root-g2.der"), "rb") as f:
+        der = f.read()
+    c = x509.load_der_x509_certificate(der)
+    return Cert(
+        name="digicert-global-root-g2",
+        der=der,
+        x=c,
+        thumbprint=xu.thumbprint(der),
+        subject=xu.dotnet_dn(c.subject),
+        issuer=xu.dotnet_dn(c.issuer),
+        serial=xu.dotnet_serial(c),
+        not_before=xu.epoch_ms(c.not_valid_before_utc),
+        not_after=xu.epoch_ms(c.not_valid_after_utc),
+        domains=xu.certificate_domains(c),
+    )
+
+
+def transport_service_json(name: str, internal: Cert) -> bytes:
+    """`transport-services.json` as `hybridtls collect` writes it: the server's internal
+    transport certificate, the self-signed certificate Exchange setup made."""
+    return collector_export([row([("Name", name), ("InternalTransportCertificateThumbprint", internal.thumbprint)])])
+
+
 def server_json(name: str, server_fqdn: str, role: str, version: str) -> bytes:
     return collector_export(
         [
@@ -804,7 +831,8 @@ def seed002(C: Dict[str, Cert]) -> Dict[str, bytes]:
         f + "send-connectors.json": collector_export(sc),
         f + "store-My.json": collector_export(my),
         f + "store-CA.json": collector_export([store_row("CA", inter, "", False)]),
-        f + "store-Root.json": collector_export([store_row("Root", root, "", False)]),
+        f + "store-Root.json": collector_export([store_row("Root", root, "", False), store_row("Root", digicert_global_root_g2(), "DigiCert Global Root G2", False)]),
+        f + "transport-services.json": transport_service_json("EDGE01", edge_ss),
     }
     n = 3
     prefix = keyless.thumbprint[:n]
@@ -912,7 +940,8 @@ def seed004(C: Dict[str, Cert]) -> Dict[str, bytes]:
         f + "store-My.json": collector_export(my),
         # an unrelated intermediate is present; the Fabrikam one is not
         f + "store-CA.json": collector_export([store_row("CA", unrelated, "", False)]),
-        f + "store-Root.json": collector_export([store_row("Root", root, "", False)]),
+        f + "store-Root.json": collector_export([store_row("Root", root, "", False), store_row("Root", digicert_global_root_g2(), "DigiCert Global Root G2", False)]),
+        f + "transport-services.json": transport_service_json("EXCH02", selfsigned),
         d + "intermediate.pem": xu.pem_of(inter.x),
     }
     files[d + "README.md"] = md(
