@@ -99,7 +99,7 @@ fn check_certificate(certificate: &Certificate, name: &TlsCertificateName, findi
     findings.push(
         certificate.thumbprint.clone(),
         format!(
-            "{} is renewed by {} at the latest and {}: TlsCertificateName {name} pins the issuer, so the renewed certificate may match no connector and hybrid mail stops on the day it replaces this one; renew it with the renewal workflow (HT033)",
+            "{} must be renewed by {}: {}; TlsCertificateName {name} pins the issuer, so the renewed certificate may match no connector and hybrid mail stops on the day it replaces this one: renew it with the renewal workflow (HT033)",
             certificate.thumbprint,
             date(certificate.not_after),
             why.join(" and ")
@@ -109,7 +109,7 @@ fn check_certificate(certificate: &Certificate, name: &TlsCertificateName, findi
             certificate_evidence(certificate, "Issuer", certificate.issuer.clone()),
         ],
         Remedy::manual(format!(
-            "before {} : install the renewed certificate with its private key, export again and plan again, so the receive connectors, the send connector, Set-HybridConfiguration and Exchange Online's connectors move to its issuer and subject together (the renewal workflow, HT033); remove the old certificate only after that",
+            "before {}: install the renewed certificate with its private key, export again and plan again, so the receive connectors, the send connector, Set-HybridConfiguration and Exchange Online's connectors move to its issuer and subject together (the renewal workflow, HT033); remove the old certificate only after that",
             date(certificate.not_after)
         )),
     );
