@@ -896,10 +896,13 @@ the root always an array, nothing cut off by depth (the directory identities are
   `RawData` as base64 (3 certificates: the key-less copy is not there).
 - `receive-connectors.json`, `send-connectors.json`: `Get-ReceiveConnector`, `Get-SendConnector`.
 - `store-My.json`, `store-CA.json`, `store-Root.json`: `Get-ChildItem Cert:\\LocalMachine\\<store>`
-  with `HasPrivateKey` and base64 `RawData`.
+  with `HasPrivateKey` and base64 `RawData`; the Root listing also holds DigiCert Global Root G2,
+  Exchange Online's root, which automatic root update fetched.
+- `transport-services.json`: `Get-TransportService` of the server: its internal transport
+  certificate, `CN=EDGE01`.
 
 {cert_table([
-    ("`CN=EDGE01` (Exchange self-signed, Services 16)", edge_ss, "exchange-certificates, store-My"),
+    ("`CN=EDGE01` (Exchange self-signed, Services 16; internal transport certificate)", edge_ss, "exchange-certificates, store-My"),
     ("`CN=legacy.contoso.com` (unrelated, Services 0)", legacy, "exchange-certificates, store-My"),
     ("`CN=mail.contoso.com, O=Contoso Ltd` with key (Services 16): keep", hybrid, "exchange-certificates, store-My"),
     ("`CN=mail.contoso.com, O=Contoso Ltd` key-less copy: remove", keyless, "store-My only"),
