@@ -98,8 +98,10 @@ pub enum InputKind {
     ExchangeServer,
     HybridConfiguration,
     AuthConfig,
+    TransportServices,
     InboundConnectors,
     OutboundConnectors,
+    AcceptedDomains,
     CertificateStore,
     ExchangeCertificates,
     SendConnectors,
@@ -839,6 +841,43 @@ pub struct AuthConfig {
     pub source: Source,
 }
 
+/// A server's transport service (`Get-TransportService`): the certificate Exchange uses for
+/// TLS between its own transport services (Mailbox to Mailbox, Edge to Mailbox), by thumbprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportService {
+    /// The server, as `Name` says.
+    pub server: String,
+    /// `InternalTransportCertificateThumbprint`, upper case; None when empty or null.
+    pub internal_certificate_thumbprint: Option<String>,
+    pub source: Source,
+}
+
+/// An accepted domain of the Exchange Online tenant (`Get-AcceptedDomain` in Exchange Online
+/// PowerShell, organisation-wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedDomain {
+    /// `DomainName`, lower case, without a leading `*.`.
+    pub domain: String,
+    pub source: Source,
+}
+
+/// What a server record says beyond [`Server`]: its build and what the collector read from the
+/// registry. None where the record does not say (a `Get-ExchangeServer` export, an older
+/// collector).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    pub server: String,
+    /// Major, minor and build of `AdminDisplayVersion` (`Version 15.2 (Build 1748.10)`).
+    pub build: Option<(u32, u32, u32)>,
+    /// `DisableRootAutoUpdate` of `HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot`
+    /// is set and not 0: Windows does not fetch trusted roots it lacks.
+    pub root_auto_update_disabled: Option<bool>,
+    /// `EnableEccCertificateSupport` of `HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics`
+    /// is 1: Exchange uses certificates with an ECDSA key.
+    pub ecc_certificate_support: Option<bool>,
+    pub source: Source,
+}
+
 /// A row group of an SMTP protocol log: the certificate a connector sent in one session, or
 /// a failed TLS negotiation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -899,6 +938,12 @@ pub struct Inventory {
     pub outbound_connectors: Vec<OutboundConnector>,
     /// `Get-HybridConfiguration` exports; every export describes the same organisation object.
     pub hybrid_configurations: Vec<HybridConfiguration>,
+    /// `Get-TransportService` exports: each server's internal transport certificate.
+    pub transport_services: Vec<TransportService>,
+    /// Exchange Online `Get-AcceptedDomain` exports; empty when not given.
+    pub accepted_domains: Vec<AcceptedDomain>,
+    /// What the server records say beyond each [`Server`], one per record.
+    pub server_settings: Vec<ServerSettings>,
 }
 
 impl Inventory {
@@ -919,6 +964,9 @@ impl Inventory {
             inbound_connectors,
             outbound_connectors,
             hybrid_configurations,
+            transport_services,
+            accepted_domains,
+            server_settings,
         } = other;
         self.inputs.extend(inputs);
         self.servers.extend(servers);
@@ -934,6 +982,9 @@ impl Inventory {
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);
         self.hybrid_configurations.extend(hybrid_configurations);
+        self.transport_services.extend(transport_services);
+        self.accepted_domains.extend(accepted_domains);
+        self.server_settings.extend(server_settings);
     }
 
     /// The inputs one server's plan is made from: its own files and the organisation-wide
@@ -956,6 +1007,20 @@ impl Inventory {
 
     pub fn server(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// What the record of server `name` says beyond the [`Server`], when it says anything.
+    pub fn settings(&self, name: &str) -> Option<&ServerSettings> {
+        self.server_settings
+            .iter()
+            .find(|s| s.server.eq_ignore_ascii_case(name))
+    }
+
+    /// The transport service export of server `name`, when one was given.
+    pub fn transport_service(&self, name: &str) -> Option<&TransportService> {
+        self.transport_services
+            .iter()
+            .find(|s| s.server.eq_ignore_ascii_case(name))
     }
 }
 

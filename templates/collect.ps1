@@ -8,7 +8,10 @@
     It only reads: nothing on the server is changed.
 
     It writes UTF-8 JSON files, each with an array at the root:
-      server.json                  name, FQDN, role and Exchange version of this server
+      server.json                  name, FQDN, role and Exchange version of this server, and
+                                   two registry values: DisableRootAutoUpdate (automatic root
+                                   certificate update turned off by policy) and
+                                   EnableEccCertificateSupport (Exchange uses ECC certificates)
       exchange-certificates.json   Get-ExchangeCertificate, with RawData as base64
       receive-connectors.json      Get-ReceiveConnector -Server <this server>
       send-connectors.json         Get-SendConnector
@@ -20,14 +23,18 @@
       hybrid-configuration.json    Get-HybridConfiguration: the certificate the Hybrid
                                    Configuration Wizard uses (not written on an Edge
                                    Transport server or where the wizard never ran)
+      transport-services.json      Get-TransportService of this server: its internal transport
+                                   certificate (not written on Exchange 2010)
 
-    Exchange Online's connectors are not collected here: they come from Exchange Online
-    PowerShell (Connect-ExchangeOnline), once for the organisation, and are optional:
+    Exchange Online's connectors and accepted domains are not collected here: they come from
+    Exchange Online PowerShell (Connect-ExchangeOnline), once for the organisation, and are
+    optional:
       Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json
       Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json
+      Get-AcceptedDomain | ConvertTo-Json -Depth 4 | Out-File accepted-domains.json
 
-    Copy the folder (and those two files) to the computer that runs hybridtls and run:
-      hybridtls plan <folder> [inbound-connectors.json outbound-connectors.json]
+    Copy the folder (and those files) to the computer that runs hybridtls and run:
+      hybridtls plan <folder> [inbound-connectors.json outbound-connectors.json accepted-domains.json]
 
 .PARAMETER OutputFolder
     Where to write the files. Default: .\hybridtls-<COMPUTERNAME>
@@ -53,13 +60,29 @@ function Save-Json {
     Write-Host ('Wrote {0} ({1} object(s))' -f $path, @($Objects).Count)
 }
 
+# A registry value, or $null when the key or the value does not exist (read only).
+function Get-RegistryValue {
+    param([string] $Path, [string] $Name)
+    $key = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue
+    if ($null -eq $key) { return $null }
+    $property = $key.PSObject.Properties[$Name]
+    if ($null -eq $property) { return $null }
+    return $property.Value
+}
+
 $server = Get-ExchangeServer -Identity $env:COMPUTERNAME
+# Automatic root certificate update turned off by policy (Exchange Online's root, DigiCert Global
+# Root G2, is then never fetched: HT042); ECC certificate support (HealthChecker's registry value).
+$rootAutoUpdate = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot' -Name 'DisableRootAutoUpdate'
+$eccSupport = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics' -Name 'EnableEccCertificateSupport'
 Save-Json -Name 'server.json' -Objects @([pscustomobject]@{
-        HybridTlsCollector  = 1
-        Name                = [string]$server.Name
-        Fqdn                = [string]$server.Fqdn
-        ServerRole          = [string]$server.ServerRole
-        AdminDisplayVersion = [string]$server.AdminDisplayVersion
+        HybridTlsCollector          = 1
+        Name                        = [string]$server.Name
+        Fqdn                        = [string]$server.Fqdn
+        ServerRole                  = [string]$server.ServerRole
+        AdminDisplayVersion         = [string]$server.AdminDisplayVersion
+        DisableRootAutoUpdate       = $rootAutoUpdate
+        EnableEccCertificateSupport = $eccSupport
     })
 
 # Real objects, not strings: hybridtls reads the shapes ConvertTo-Json writes, and -Depth 6
@@ -112,6 +135,14 @@ if (Get-Command -Name 'Get-HybridConfiguration' -ErrorAction SilentlyContinue) {
     if ($hybridConfiguration.Count -gt 0) {
         Save-Json -Name 'hybrid-configuration.json' -Objects $hybridConfiguration
     }
+}
+
+# The internal transport certificate, which TLS between Exchange servers (and EdgeSync) uses and
+# a renewal must never replace (KB 2989382): HT040. Exchange 2010 has Get-TransportServer instead.
+if (Get-Command -Name 'Get-TransportService' -ErrorAction SilentlyContinue) {
+    $transportProperties = @('Name', 'InternalTransportCertificateThumbprint')
+    $transportService = @(Get-TransportService -Identity $env:COMPUTERNAME | Select-Object -Property $transportProperties)
+    Save-Json -Name 'transport-services.json' -Objects $transportService
 }
 
 foreach ($store in @('My', 'CA', 'Root')) {

@@ -170,6 +170,9 @@ fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
         "Fqdn": "SERVER1.domain.com", "AuthMechanism": 31,
         "TlsCertificateName": "<I>CN=Example Issuing CA R2, O=Example Trust Services, C=US<S>CN=hybrid.domain.com, O=Domain Ltd, C=US"}"#;
     std::fs::write(dir.path().join("receive-connectors.json"), fixed).unwrap();
+    // The internal transport certificate is the self-signed one setup made (HT040).
+    let transport = r#"{"Name": "SERVER1", "InternalTransportCertificateThumbprint": "EA0EDA0EA534FCEFE061307D0A09BF42B25F4965"}"#;
+    std::fs::write(dir.path().join("transport-services.json"), transport).unwrap();
     let out = dir.path().join("out");
     let dir_arg = dir.path().to_str().unwrap();
     let (code, stdout, stderr) = hybridtls(&[
@@ -521,14 +524,31 @@ fn write_store_listings(dir: &Path, exchange_certificates: &str) {
             })
         })
         .collect();
-    let listing = |store: &str, file: &str| {
-        let der = std::fs::read(format!("tools/make_examples/certs/{file}")).unwrap();
-        serde_json::json!([{ "Store": store, "HasPrivateKey": false, "RawData": base64(&der) }])
+    let listing = |store: &str, files: &[&str]| {
+        let records: Vec<serde_json::Value> = files
+            .iter()
+            .map(|file| {
+                let der = std::fs::read(format!("tools/make_examples/{file}")).unwrap();
+                serde_json::json!({ "Store": store, "HasPrivateKey": false, "RawData": base64(&der) })
+            })
+            .collect();
+        serde_json::Value::Array(records)
     };
     for (name, value) in [
         ("store-My.json", serde_json::Value::Array(my)),
-        ("store-CA.json", listing("CA", "example-issuing-ca-r2.der")),
-        ("store-Root.json", listing("Root", "example-root-ca.der")),
+        (
+            "store-CA.json",
+            listing("CA", &["certs/example-issuing-ca-r2.der"]),
+        ),
+        // The chain's root, and Exchange Online's, which a server that validates Exchange
+        // Online's certificate fetched (HT041).
+        (
+            "store-Root.json",
+            listing(
+                "Root",
+                &["certs/example-root-ca.der", "digicert-global-root-g2.der"],
+            ),
+        ),
     ] {
         std::fs::write(dir.join(name), value.to_string()).unwrap();
     }

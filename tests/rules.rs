@@ -1772,3 +1772,200 @@ fn ht021_copies_that_say_the_same_are_one_connector() {
     // HT015-two-servers holds the same copy in both folders.
     assert!(!plan("HT015-two-servers", &[]).codes().contains(&"HT021"));
 }
+
+// Issue 20: the internal transport certificate (HT040), Exchange Online's root (HT041, HT042),
+// accepted domains (HT043), renewal foresight (HT044, HT012 scaled), ECDSA keys (HT003).
+
+const G2: &str = "DF3C24F9BFD666761B268073FE06D1CC8D4F82A4";
+
+#[test]
+fn ht040_a_deleted_internal_transport_certificate_is_an_error_read_from_a_51_export() {
+    let plan = plan("HT040", &[]);
+    assert_eq!(plan.codes(), ["HT040"]);
+    let deleted = thumbprint("ex01-exchange");
+    let finding = plan.finding("HT040");
+    assert_eq!(
+        (finding["object"].as_str(), finding["severity"].as_str()),
+        (Some(deleted.as_str()), Some("error"))
+    );
+    assert_eq!(
+        evidence(finding),
+        [("InternalTransportCertificateThumbprint", deleted.as_str())]
+    );
+    assert!(parameter(plan.action("manual"), "instruction").contains("New-ExchangeCertificate"));
+    let transport = plan.0["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|input| {
+            input["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("transport-services.json")
+        })
+        .expect("transport-services.json is read");
+    assert_eq!(transport["encoding"], "UTF-16LE with BOM");
+    assert_eq!(transport["recognised_as"], "Get-TransportService");
+    // Without the export the check is not checked, never passed.
+    let without = copy_without("HT040", &["transport-services.json"]);
+    let plan = plan_dir(without.path(), &[]);
+    assert_eq!(plan.codes(), Vec::<&str>::new());
+    let entry: Vec<&Value> = plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["rule"] == "HT040")
+        .collect();
+    assert_eq!(entry.len(), 1, "{:#}", plan.0["not_checked"]);
+    assert!(entry[0]["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("Get-TransportService"));
+}
+
+#[test]
+fn ht009_never_plans_the_removal_of_the_internal_transport_certificate() {
+    // HT009's key-less copy, named by the transport service as its internal certificate.
+    let dir = copy_without("HT009", &[]);
+    let copy = thumbprint("mail-copy");
+    std::fs::write(
+        dir.path().join("hybridtls-EX01/transport-services.json"),
+        format!("[{{\"Name\": \"EX01\", \"InternalTransportCertificateThumbprint\": \"{copy}\"}}]"),
+    )
+    .unwrap();
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.codes().contains(&"HT009"), "{:?}", plan.codes());
+    assert!(
+        plan.actions("remove_certificate").is_empty(),
+        "{:#?}",
+        plan.0["actions"]
+    );
+    let manual = plan
+        .actions("manual")
+        .into_iter()
+        .find(|a| a["resolves"].as_array().unwrap().contains(&Value::from("HT009")))
+        .expect("HT009 is left to a person");
+    assert!(parameter(manual, "instruction").contains("internal transport certificate"));
+}
+
+#[test]
+fn ht041_exchange_online_root_missing_is_a_warning_while_root_update_is_on() {
+    let plan = plan("HT041", &[]);
+    assert_eq!(plan.codes(), ["HT041"]);
+    let finding = plan.finding("HT041");
+    assert_eq!(
+        (finding["object"].as_str(), finding["severity"].as_str()),
+        (Some(G2), Some("warning"))
+    );
+    let fields: Vec<&str> = evidence(finding).iter().map(|(field, _)| *field).collect();
+    assert_eq!(fields, ["TlsAuthLevel", "TlsDomainCapabilities"]);
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("automatic root update is on"));
+    assert!(plan.actions("import_certificate").is_empty());
+    // With the root in the Root listing, nothing.
+    let dir = copy_without("HT041", &[]);
+    let root = dir.path().join("hybridtls-EX01/store-Root.json");
+    let mut listing: Value = serde_json::from_str(
+        std::fs::read_to_string(&root)
+            .unwrap()
+            .trim_start_matches('\u{FEFF}'),
+    )
+    .unwrap();
+    let der = std::fs::read("tools/make_examples/digicert-global-root-g2.der").unwrap();
+    use base64::Engine;
+    listing.as_array_mut().unwrap().push(serde_json::json!({
+        "Store": "Root", "HasPrivateKey": false,
+        "RawData": base64::engine::general_purpose::STANDARD.encode(der)
+    }));
+    std::fs::write(&root, listing.to_string()).unwrap();
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+}
+
+#[test]
+fn ht042_exchange_online_root_missing_with_root_update_disabled_is_an_error() {
+    let plan = plan("HT042", &[]);
+    assert_eq!(plan.codes(), ["HT042"]);
+    let finding = plan.finding("HT042");
+    assert_eq!(
+        (finding["object"].as_str(), finding["severity"].as_str()),
+        (Some(G2), Some("error"))
+    );
+    assert!(evidence(finding).contains(&("DisableRootAutoUpdate", "set")));
+}
+
+#[test]
+fn ht043_send_certificate_outside_the_accepted_domains_is_attr36() {
+    let plan = plan("HT043", &[]);
+    assert_eq!(plan.codes(), ["HT043"]);
+    let finding = plan.finding("HT043");
+    assert_eq!(finding["object"], O365);
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("CN mail.contoso.com"), "{message}");
+    assert!(message.contains("ATTR36"), "{message}");
+    assert!(evidence(finding).contains(&("DomainName", "fabrikam.com")));
+    // An accepted domain above the CN: nothing.
+    let dir = copy_without("HT043", &[]);
+    std::fs::write(
+        dir.path().join("accepted-domains.json"),
+        "{\"DomainName\": \"contoso.com\", \"DomainType\": \"Authoritative\"}",
+    )
+    .unwrap();
+    assert_eq!(plan_dir(dir.path(), &[]).codes(), Vec::<&str>::new());
+    // Exchange Online's connectors without the accepted domains: not checked.
+    let dir = copy_without("HT043", &["accepted-domains.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), Vec::<&str>::new());
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["rule"] == "HT043"));
+}
+
+#[test]
+fn ht044_a_90_day_certificate_from_a_rotating_issuer_says_when_to_renew_and_how() {
+    let plan = plan("HT044", &[]);
+    assert_eq!(plan.codes(), ["HT044"]);
+    let finding = plan.finding("HT044");
+    assert_eq!(finding["object"], thumbprint("mail-90-days").as_str());
+    let message = finding["message"].as_str().unwrap();
+    for needle in [
+        "renewed by 2027-01-13T00:00:00Z",
+        "it lives 90 days",
+        "its issuer rotates",
+        "HT033",
+    ] {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    // HT012 scales to the lifetime: 29 days left of 90 is under a third, a warning.
+    let (code, stdout, stderr) = hybridtls(&[
+        "plan",
+        &format!("{FIXTURES}/HT044"),
+        "--now",
+        "2026-12-15T00:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let later = Plan(assert_valid_plan(&stdout));
+    assert_eq!(later.codes(), ["HT012", "HT044"]);
+    assert!(later.finding("HT012")["message"]
+        .as_str()
+        .unwrap()
+        .contains("(29 days after the evaluation time, under 30 days: plan the renewal)"));
+}
+
+#[test]
+fn ht003_an_ecdsa_certificate_does_not_qualify_without_ecc_support() {
+    let plan = plan("HT003-ecdsa", &[]);
+    assert_eq!(plan.codes(), ["HT003"]);
+    let finding = plan.finding("HT003");
+    assert_eq!(finding["object"], FRONTEND);
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("has an ECDSA key"), "{message}");
+    assert!(message.contains("EnableEccCertificateSupport"), "{message}");
+    let change = plan.action("set_receive_connector");
+    assert_eq!(parameter(change, "certificate_thumbprint"), thumbprint("mail"));
+}

@@ -108,6 +108,7 @@ pub(in crate::diagnose) fn judge<'a>(
     store: &[&'a Certificate],
     names: &[String],
     now: OffsetDateTime,
+    ecdsa: Option<&str>,
 ) -> Judgement<'a> {
     let connector = report.connector;
     let judgement = |verdict| Judgement { connector, verdict };
@@ -116,7 +117,7 @@ pub(in crate::diagnose) fn judge<'a>(
             // Exchange 2010 has no TlsCertificateName on receive connectors: the FQDN search is
             // how it always chooses, and a qualifying answer is the intended state.
             if exchange_2010 {
-                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now).is_empty()) {
+                if let Some(c) = chosen.filter(|c| disqualifications(c, names, now, ecdsa).is_empty()) {
                     return judgement(Verdict::Presents(c, TlsCertificateName::for_certificate(c)));
                 }
             }
@@ -134,7 +135,7 @@ pub(in crate::diagnose) fn judge<'a>(
             let keyed: Vec<&Certificate> = valid.iter().copied().filter(|c| has_key(c)).collect();
             match keyed.as_slice() {
                 [one] => {
-                    let reasons = disqualifications(one, names, now);
+                    let reasons = disqualifications(one, names, now, ecdsa);
                     if reasons.is_empty() {
                         return judgement(Verdict::Presents(one, name.clone()));
                     }
@@ -156,7 +157,7 @@ pub(in crate::diagnose) fn judge<'a>(
             }
         }
     };
-    let (fix, then) = fix(report, exchange_2010, target, store, names, now);
+    let (fix, then) = fix(report, exchange_2010, target, store, names, now, ecdsa);
     judgement(Verdict::Wrong { fault, fix, then })
 }
 
@@ -182,6 +183,7 @@ fn fix<'a>(
     store: &[&Certificate],
     names: &[String],
     now: OffsetDateTime,
+    ecdsa: Option<&str>,
 ) -> (Remedy, Intended<'a>) {
     let connector = report.connector;
     match target {
@@ -255,7 +257,7 @@ fn fix<'a>(
             }
         }
         None => (
-            no_target_remedy(store, names, now, !exchange_2010),
+            no_target_remedy(store, names, now, !exchange_2010, ecdsa),
             Intended::NeedsNewCertificate,
         ),
     }

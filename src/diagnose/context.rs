@@ -44,6 +44,8 @@ pub(in crate::diagnose) struct Context<'c, 'a> {
     pub intended: Vec<(&'a Certificate, TlsCertificateName)>,
     /// The chain walk of each intended certificate; none without the CA listing.
     pub chains: Vec<ChainWalk<'a>>,
+    /// Why a certificate with an ECDSA key cannot serve here; None where one can.
+    pub ecdsa_refusal: Option<String>,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -79,10 +81,12 @@ impl<'c, 'a> Context<'c, 'a> {
             })
             .collect();
         let names: &[String] = hybrid.map_or(&[], |h| &h.names);
+        let ecdsa_refusal = super::ecdsa_refusal(server, inventory.settings(&server.name));
+        let ecdsa = ecdsa_refusal.as_deref();
         let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
         // Exchange 2010 chooses by the connector's Fqdn: its target need not be nameable.
         let target = hybrid
-            .and_then(|h| choose_target(&store, &h.names, now, !exchange_2010))
+            .and_then(|h| choose_target(&store, &h.names, now, !exchange_2010, ecdsa))
             .map(|certificate| Target::new(certificate, &store, now));
         // Without the server's certificates (HT017) no selection can be judged: saying "obtain
         // a certificate" would be a confident guess.
@@ -90,7 +94,9 @@ impl<'c, 'a> Context<'c, 'a> {
             reports
                 .iter()
                 .filter(|r| r.hybrid)
-                .map(|report| connector::judge(report, exchange_2010, target.as_ref(), &store, names, now))
+                .map(|report| {
+                    connector::judge(report, exchange_2010, target.as_ref(), &store, names, now, ecdsa)
+                })
                 .collect()
         } else {
             Vec::new()
@@ -125,6 +131,7 @@ impl<'c, 'a> Context<'c, 'a> {
             judgements,
             intended,
             chains,
+            ecdsa_refusal,
         }
     }
 

@@ -521,9 +521,53 @@ fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
     })
 }
 
-/// Why `certificate` cannot serve hybrid mail for `names` at `now`; empty when it can.
-pub fn disqualifications(certificate: &Certificate, names: &[String], now: OffsetDateTime) -> Vec<String> {
-    let mut reasons = reasons_but_status(certificate, names, now);
+/// Why a certificate with an ECDSA key cannot serve hybrid mail on `server`, whose record says
+/// `settings`; None where it can. Exchange 2016 and 2019 use one only with ECC certificate support
+/// enabled (`EnableEccCertificateSupport` 1, which the `Global\ECCCertificateSupport` setting
+/// override sets since the November 2024 SU; HealthChecker checks both), an Edge Transport server
+/// only from Exchange 2019 CU15 (15.2.1748); Exchange 2010 and 2013 never.
+pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSettings>) -> Option<String> {
+    use crate::model::{ExchangeRelease, ServerKind};
+    let name = &server.name;
+    if matches!(
+        server.release,
+        ExchangeRelease::Exchange2010 | ExchangeRelease::Exchange2013
+    ) {
+        return Some(format!(
+            "has an ECDSA key, which {} on {name} does not support",
+            server.release.label()
+        ));
+    }
+    if server.kind == Some(ServerKind::Edge) {
+        let build = settings.and_then(|s| s.build);
+        if build.is_none_or(|version| version < (15, 2, 1748)) {
+            return Some(format!(
+                "has an ECDSA key, which the Edge Transport server {name} supports only from Exchange 2019 CU15 (15.2.1748; its build is {})",
+                build.map_or_else(|| "not known".to_owned(), |(a, b, c)| format!("{a}.{b}.{c}"))
+            ));
+        }
+    }
+    match settings.and_then(|s| s.ecc_certificate_support) {
+        Some(true) => None,
+        Some(false) => Some(format!(
+            "has an ECDSA key, and ECC certificate support is not enabled on {name} (EnableEccCertificateSupport is not 1)"
+        )),
+        None => Some(format!(
+            "has an ECDSA key, and ECC certificate support is not shown enabled on {name} (EnableEccCertificateSupport was not exported; `hybridtls collect` records it)"
+        )),
+    }
+}
+
+/// Why `certificate` cannot serve hybrid mail for `names` at `now` on a server where a
+/// certificate with an ECDSA key is refused for the reason `ecdsa` (None where one is supported,
+/// see [`ecdsa_refusal`]); empty when it can.
+pub fn disqualifications(
+    certificate: &Certificate,
+    names: &[String],
+    now: OffsetDateTime,
+    ecdsa: Option<&str>,
+) -> Vec<String> {
+    let mut reasons = reasons_but_status(certificate, names, now, ecdsa);
     if now >= certificate.not_before && now <= certificate.not_after {
         if let Some(status) = certificate.status.and_then(status_reason) {
             reasons.push(status);
@@ -533,8 +577,23 @@ pub fn disqualifications(certificate: &Certificate, names: &[String], now: Offse
 }
 
 /// Why `certificate` cannot serve hybrid mail, leaving out the `Status` Exchange reports.
-fn reasons_but_status(certificate: &Certificate, names: &[String], now: OffsetDateTime) -> Vec<String> {
+fn reasons_but_status(
+    certificate: &Certificate,
+    names: &[String],
+    now: OffsetDateTime,
+    ecdsa: Option<&str>,
+) -> Vec<String> {
     let mut reasons = Vec::new();
+    if let Some(refusal) = ecdsa {
+        // Without its DER the key algorithm is unknown (HT013 lists it as not judged).
+        if certificate
+            .facts
+            .as_ref()
+            .is_some_and(|facts| facts.key_algorithm == "ECDSA")
+        {
+            reasons.push(refusal.to_owned());
+        }
+    }
     if certificate.has_private_key == Some(false) {
         reasons.push("has no private key".to_owned());
     }
@@ -602,11 +661,12 @@ pub fn choose_target<'a>(
     names: &[String],
     now: OffsetDateTime,
     by_name: bool,
+    ecdsa: Option<&str>,
 ) -> Option<&'a Certificate> {
     let mut qualifying: Vec<&'a Certificate> = store
         .iter()
         .copied()
-        .filter(|c| disqualifications(c, names, now).is_empty())
+        .filter(|c| disqualifications(c, names, now, ecdsa).is_empty())
         .filter(|c| !by_name || naming_problem(c).is_none())
         .collect();
     qualifying.sort_by(|a, b| {
@@ -629,12 +689,13 @@ pub(in crate::diagnose) fn no_target_remedy(
     names: &[String],
     now: OffsetDateTime,
     by_name: bool,
+    ecdsa: Option<&str>,
 ) -> Remedy {
     let unreachable: Vec<&str> = store
         .iter()
         .filter(|c| {
             c.status == Some(crate::model::STATUS_REVOCATION_CHECK_FAILURE)
-                && reasons_but_status(c, names, now).is_empty()
+                && reasons_but_status(c, names, now, ecdsa).is_empty()
         })
         .map(|c| c.thumbprint.as_str())
         .collect();
@@ -647,7 +708,7 @@ pub(in crate::diagnose) fn no_target_remedy(
     if by_name {
         let unnamable: Vec<String> = store
             .iter()
-            .filter(|c| disqualifications(c, names, now).is_empty())
+            .filter(|c| disqualifications(c, names, now, ecdsa).is_empty())
             .filter_map(|c| Some(format!("{}: {}", c.thumbprint, naming_problem(c)?)))
             .collect();
         if !unnamable.is_empty() {
@@ -841,4 +902,64 @@ fn renew(certificate: &Certificate) -> Remedy {
         "renew {} ({}) with a 2048-bit or larger RSA key and a SHA-256 signature, install it with its private key, and plan again",
         certificate.thumbprint, certificate.subject
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ExchangeRelease, ServerKind, ServerSettings, Source};
+
+    fn server(kind: ServerKind, release: ExchangeRelease) -> Server {
+        Server {
+            name: "EX01".into(),
+            fqdn: None,
+            kind: Some(kind),
+            release,
+            folder: None,
+        }
+    }
+
+    fn settings(build: (u32, u32, u32), ecc: Option<bool>) -> ServerSettings {
+        ServerSettings {
+            server: "EX01".into(),
+            build: Some(build),
+            root_auto_update_disabled: None,
+            ecc_certificate_support: ecc,
+            source: Source {
+                file: "server.json".into(),
+                position: crate::error::Position::Line(1),
+            },
+        }
+    }
+
+    #[test]
+    fn ecdsa_keys_are_refused_where_exchange_does_not_use_them() {
+        use ExchangeRelease::{Exchange2013, Exchange2019};
+        use ServerKind::{Edge, Mailbox};
+        let refusal =
+            |kind, release, build, ecc| ecdsa_refusal(&server(kind, release), Some(&settings(build, ecc)));
+        assert_eq!(refusal(Mailbox, Exchange2019, (15, 2, 1544), Some(true)), None);
+        assert_eq!(refusal(Edge, Exchange2019, (15, 2, 1748), Some(true)), None);
+        for (kind, release, build, ecc, reason) in [
+            (
+                Mailbox,
+                Exchange2019,
+                (15, 2, 1544),
+                Some(false),
+                "is not enabled",
+            ),
+            (Mailbox, Exchange2019, (15, 2, 1544), None, "was not exported"),
+            (
+                Edge,
+                Exchange2019,
+                (15, 2, 1544),
+                Some(true),
+                "Exchange 2019 CU15",
+            ),
+            (Mailbox, Exchange2013, (15, 0, 1497), Some(true), "Exchange 2013"),
+        ] {
+            let text = refusal(kind, release, build, ecc).unwrap();
+            assert!(text.contains(reason), "{text}");
+        }
+    }
 }

@@ -18,21 +18,25 @@ pub enum Export {
     ReceiveConnectors,
     SendConnectors,
     StoreListing(Store),
+    TransportServices,
     InboundConnectors,
     OutboundConnectors,
+    AcceptedDomains,
 }
 
 impl Export {
     /// Every export with a hand-export command, in the README's order.
-    pub const ALL: [Export; 8] = [
+    pub const ALL: [Export; 10] = [
         Export::ExchangeCertificates,
         Export::ReceiveConnectors,
         Export::SendConnectors,
+        Export::TransportServices,
         Export::StoreListing(Store::My),
         Export::StoreListing(Store::Ca),
         Export::StoreListing(Store::Root),
         Export::InboundConnectors,
         Export::OutboundConnectors,
+        Export::AcceptedDomains,
     ];
 
     /// The export that holds the properties of objects read from `kind`.
@@ -43,6 +47,8 @@ impl Export {
             InputKind::SendConnectors => Some(Export::SendConnectors),
             InputKind::InboundConnectors => Some(Export::InboundConnectors),
             InputKind::OutboundConnectors => Some(Export::OutboundConnectors),
+            InputKind::TransportServices => Some(Export::TransportServices),
+            InputKind::AcceptedDomains => Some(Export::AcceptedDomains),
             _ => None,
         }
     }
@@ -57,6 +63,8 @@ impl Export {
             Export::StoreListing(_) => "the Cert:\\LocalMachine\\Root listing",
             Export::InboundConnectors => "the Exchange Online Get-InboundConnector export",
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
+            Export::TransportServices => "the Get-TransportService export",
+            Export::AcceptedDomains => "the Exchange Online Get-AcceptedDomain export",
         }
     }
 
@@ -67,7 +75,10 @@ impl Export {
             Export::SendConnectors => {
                 "in the Exchange Management Shell on any Mailbox server, once for the organisation"
             }
-            Export::InboundConnectors | Export::OutboundConnectors => {
+            Export::TransportServices => {
+                "in the Exchange Management Shell on any Mailbox server (it lists every server; on an Edge Transport server, there)"
+            }
+            Export::InboundConnectors | Export::OutboundConnectors | Export::AcceptedDomains => {
                 "in Exchange Online PowerShell (Connect-ExchangeOnline), once for the organisation"
             }
             _ => "in the Exchange Management Shell on the server",
@@ -87,6 +98,8 @@ impl Export {
             Export::StoreListing(_) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\Root | Select-Object @{n='Store';e={'Root'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-Root.json",
             Export::InboundConnectors => "Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json",
             Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
+            Export::TransportServices => "Get-TransportService | Select-Object Name,InternalTransportCertificateThumbprint | ConvertTo-Json > transport-services.json",
+            Export::AcceptedDomains => "Get-AcceptedDomain | ConvertTo-Json -Depth 4 | Out-File accepted-domains.json",
         }
     }
 }

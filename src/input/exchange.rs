@@ -7,9 +7,10 @@ use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT}
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
-    AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration, InboundConnector,
-    Organisation, OutboundConnector, ReceiveConnector, RootCaType, SendConnector, Server, ServerKind,
-    Services, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TransportRole,
+    AcceptedDomain, AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration,
+    InboundConnector, Organisation, OutboundConnector, ReceiveConnector, RootCaType, SendConnector, Server,
+    ServerKind, ServerSettings, Services, Source, Store, TenantConnectorType, TlsAuthLevel,
+    TlsCertificateName, TransportRole, TransportService,
 };
 use crate::x509;
 
@@ -705,25 +706,127 @@ fn certificate_server(record: &Record) -> Result<Option<String>, InputError> {
 /// Microsoft.Exchange.Data.Directory.SystemConfiguration.AuthConfig) and as HealthChecker reads
 /// them (`$authConfig.CurrentCertificateThumbprint`, `.NextCertificateEffectiveDate`).
 pub fn read_auth_config(record: &Record) -> Result<AuthConfig, InputError> {
-    let thumbprint = |field: &str| -> Result<Option<String>, InputError> {
-        let Some(text) = record.string(field)? else {
-            return Ok(None);
-        };
-        let text = text.trim().to_ascii_uppercase();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        if text.len() != 40 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(record.error(field, format!("{text:?} is not a 40-digit SHA-1 thumbprint")));
-        }
-        Ok(Some(text))
-    };
+    let thumbprint = |field: &str| read_thumbprint(record, field);
     Ok(AuthConfig {
         current_thumbprint: thumbprint("CurrentCertificateThumbprint")?,
         next_thumbprint: thumbprint("NextCertificateThumbprint")?,
         next_effective_date: record.date("NextCertificateEffectiveDate")?,
         source: source(record),
     })
+}
+
+/// A certificate named by thumbprint: upper case, None when empty or null; anything but 40
+/// hexadecimal digits is refused.
+fn read_thumbprint(record: &Record, field: &str) -> Result<Option<String>, InputError> {
+    let Some(text) = record.string(field)? else {
+        return Ok(None);
+    };
+    let text = text.trim().to_ascii_uppercase();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.len() != 40 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(record.error(field, format!("{text:?} is not a 40-digit SHA-1 thumbprint")));
+    }
+    Ok(Some(text))
+}
+
+/// `Get-TransportService | Select-Object Name,InternalTransportCertificateThumbprint`: which
+/// certificate the server's transport uses between Exchange servers (HealthChecker reads the same
+/// property, `Invoke-JobExchangeInformationCmdlet.ps1`).
+pub fn read_transport_service(record: &Record) -> Result<TransportService, InputError> {
+    let name = match record.string("Name")? {
+        Some(name) => name,
+        None => record
+            .get("Identity")
+            .and_then(directory_name)
+            .ok_or_else(|| record.error("Name", "the transport service has neither Name nor Identity"))?,
+    };
+    Ok(TransportService {
+        server: host_name(record, "Name", &name)?,
+        internal_certificate_thumbprint: read_thumbprint(record, "InternalTransportCertificateThumbprint")?,
+        source: source(record),
+    })
+}
+
+/// `Get-AcceptedDomain` (Exchange Online PowerShell): `DomainName`, a string or an
+/// `SmtpDomainWithSubdomains` object.
+pub fn read_accepted_domain(record: &Record) -> Result<AcceptedDomain, InputError> {
+    let domain = record.required("DomainName", read_smtp_domain(record, "DomainName")?)?;
+    Ok(AcceptedDomain {
+        domain: domain.trim_start_matches("*.").to_ascii_lowercase(),
+        source: source(record),
+    })
+}
+
+/// What a server record says beyond the [`Server`]: the build of `AdminDisplayVersion`, and the
+/// registry values the collector records (a property the record holds as null is a value that
+/// is not set; a property it does not hold is not known).
+pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSettings, InputError> {
+    let registry = |field: &str| -> Result<Option<u64>, InputError> {
+        match record.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| record.error(field, "expected a registry value (0 or more)")),
+            Some(Value::String(text)) => text
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| record.error(field, format!("{text:?} is not a registry value (a number)"))),
+            Some(other) => Err(record.error(
+                field,
+                format!("expected a number, found {}", super::psjson::kind_of(other)),
+            )),
+        }
+    };
+    let held = |field: &str| has_property(record.object, field);
+    let root = registry("DisableRootAutoUpdate")?;
+    let ecc = registry("EnableEccCertificateSupport")?;
+    Ok(ServerSettings {
+        server: server.name.clone(),
+        build: admin_display_build(record),
+        root_auto_update_disabled: held("DisableRootAutoUpdate").then(|| root.is_some_and(|v| v != 0)),
+        ecc_certificate_support: held("EnableEccCertificateSupport").then_some(ecc == Some(1)),
+        source: source(record),
+    })
+}
+
+/// Major, minor and build of `AdminDisplayVersion`: `Version 15.2 (Build 1748.10)`, `15.2.1748.10`
+/// or the object of a live `ServerVersion`.
+fn admin_display_build(record: &Record) -> Option<(u32, u32, u32)> {
+    match record.get("AdminDisplayVersion")? {
+        Value::String(text) => {
+            let text = text.trim();
+            let text = text.strip_prefix("Version ").unwrap_or(text);
+            let (version, build) = match text.split_once(" (Build ") {
+                Some((version, build)) => (version, build.split('.').next()?),
+                None => {
+                    let mut parts = text.splitn(4, '.');
+                    let major = parts.next()?;
+                    let minor = parts.next()?;
+                    let build = parts.next()?;
+                    return Some((major.parse().ok()?, minor.parse().ok()?, build.parse().ok()?));
+                }
+            };
+            let (major, minor) = version.split_once('.')?;
+            Some((
+                major.parse().ok()?,
+                minor.parse().ok()?,
+                build.trim_end_matches(')').parse().ok()?,
+            ))
+        }
+        Value::Object(map) => {
+            let part = |key| {
+                property(map, key)
+                    .and_then(Value::as_u64)
+                    .and_then(|n| u32::try_from(n).ok())
+            };
+            Some((part("Major")?, part("Minor")?, part("Build")?))
+        }
+        _ => None,
+    }
 }
 
 /// `TenantConnectorType` [DECOMP Microsoft.Exchange.Data/TenantConnectorType.cs].
@@ -848,4 +951,44 @@ pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, Inp
         smart_hosts: read_smart_hosts(record)?,
         source: source(record),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(record: Value) -> ServerSettings {
+        let object = record.as_object().unwrap().clone();
+        let record = Record::new("server.json", 0, &object);
+        let server = read_server(&record).unwrap();
+        read_server_settings(&record, &server).unwrap()
+    }
+
+    /// The collector writes null for a registry value that is not set; a Get-ExchangeServer
+    /// export does not hold the property, so nothing is known.
+    #[test]
+    fn registry_values_are_told_apart_from_values_not_recorded() {
+        let collector = settings(serde_json::json!({
+            "HybridTlsCollector": 1, "Name": "EDGE01", "ServerRole": "Edge",
+            "AdminDisplayVersion": "Version 15.2 (Build 1748.10)",
+            "DisableRootAutoUpdate": null, "EnableEccCertificateSupport": "1"
+        }));
+        assert_eq!(collector.build, Some((15, 2, 1748)));
+        assert_eq!(collector.root_auto_update_disabled, Some(false));
+        assert_eq!(collector.ecc_certificate_support, Some(true));
+        let disabled = settings(serde_json::json!({
+            "Name": "EX01", "ServerRole": "Mailbox", "AdminDisplayVersion": "15.1.2507.6",
+            "DisableRootAutoUpdate": 1, "EnableEccCertificateSupport": 0
+        }));
+        assert_eq!(disabled.build, Some((15, 1, 2507)));
+        assert_eq!(disabled.root_auto_update_disabled, Some(true));
+        assert_eq!(disabled.ecc_certificate_support, Some(false));
+        let exported = settings(serde_json::json!({
+            "Name": "EX01", "ServerRole": 2,
+            "AdminDisplayVersion": { "Major": 15, "Minor": 2, "Build": 1544, "Revision": 4 }
+        }));
+        assert_eq!(exported.build, Some((15, 2, 1544)));
+        assert_eq!(exported.root_auto_update_disabled, None);
+        assert_eq!(exported.ecc_certificate_support, None);
+    }
 }

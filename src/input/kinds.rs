@@ -287,6 +287,42 @@ pub const KINDS: &[KindSpec] = &[
         // Thumbprints, checked to be hexadecimal when read.
         hidden_characters: HiddenCharacters::CheckedByReader,
     },
+    KindSpec {
+        kind: InputKind::TransportServices,
+        describe: "Get-TransportService",
+        recognised: Recognised::ByProperties {
+            // The internal transport certificate's thumbprint, which only the transport service
+            // has, and the server it belongs to.
+            signature: Signature {
+                alternatives: &[&[
+                    Holds::AtLeast(1, &["InternalTransportCertificateThumbprint"]),
+                    Holds::AtLeast(1, &["Name", "Identity"]),
+                ]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                let service = exchange::read_transport_service(record)?;
+                inventory.transport_services.push(service);
+                Ok(())
+            },
+        },
+        scope: Scope::Server(|inventory| {
+            let services = inventory.transport_services.iter();
+            services
+                .map(|service| ServerObject {
+                    server: &service.server,
+                    store: None,
+                    object: "the transport service".to_owned(),
+                    file: &service.source.file,
+                    position: Some(&service.source.position),
+                })
+                .collect()
+        }),
+        file_names: &["transport-services.json"],
+        collected: true,
+        // A host name and a thumbprint, both checked when read.
+        hidden_characters: HiddenCharacters::CheckedByReader,
+    },
     // Exchange Online connectors, before the on-premises send connector (both have SmartHosts).
     KindSpec {
         kind: InputKind::InboundConnectors,
@@ -366,6 +402,39 @@ pub const KINDS: &[KindSpec] = &[
             }
             Ok(())
         }),
+    },
+    KindSpec {
+        kind: InputKind::AcceptedDomains,
+        describe: "Get-AcceptedDomain (Exchange Online)",
+        recognised: Recognised::ByProperties {
+            // The domain and what only an accepted domain says of it (Get-AcceptedDomain on
+            // Microsoft Learn).
+            signature: Signature {
+                alternatives: &[&[
+                    Holds::AtLeast(1, &["DomainName"]),
+                    Holds::AtLeast(
+                        1,
+                        &[
+                            "DomainType",
+                            "InitialDomain",
+                            "MatchSubDomains",
+                            "AddressBookEnabled",
+                        ],
+                    ),
+                ]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                let domain = exchange::read_accepted_domain(record)?;
+                inventory.accepted_domains.push(domain);
+                Ok(())
+            },
+        },
+        scope: Scope::Organisation,
+        file_names: &["accepted-domains.json"],
+        collected: false,
+        // A domain name, checked when read.
+        hidden_characters: HiddenCharacters::CheckedByReader,
     },
     KindSpec {
         kind: InputKind::CertificateStore,
@@ -719,6 +788,9 @@ fn read_server(record: &Record, inventory: &mut Inventory) -> Result<(), InputEr
     let mut server = exchange::read_server(record)?;
     // Store listings name no server: the folder of its record tells which they are of.
     server.folder = Some(super::folder_of(record.file).to_owned());
+    inventory
+        .server_settings
+        .push(exchange::read_server_settings(record, &server)?);
     inventory.servers.push(server);
     Ok(())
 }
@@ -777,7 +849,7 @@ pub fn unrecognised(record: &Record) -> InputError {
                 if keys.is_empty() { "none".to_owned() } else { keys.join(", ") }
             ),
         )
-        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, a Cert:\\LocalMachine store listing, the files written by `hybridtls collect`, or Get-InboundConnector / Get-OutboundConnector from Exchange Online PowerShell")
+        .hint("expected the JSON of Get-ExchangeCertificate, Get-ReceiveConnector, Get-SendConnector, Get-ExchangeServer, Get-AuthConfig, Get-TransportService, a Cert:\\LocalMachine store listing, the files written by `hybridtls collect`, or Get-InboundConnector / Get-OutboundConnector / Get-AcceptedDomain from Exchange Online PowerShell")
 }
 
 #[cfg(test)]

@@ -925,6 +925,9 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
+    for service in &inventory.transport_services {
+        add(&service.source.file, &service.server);
+    }
     // The organisation's exports (Get-AuthConfig, Exchange Online's connectors) describe it
     // wherever they were put.
     for input in inventory

@@ -496,8 +496,13 @@ const HYBRID_ISSUER: &str = "CN=Fabrikam Trust Issuing CA 1, O=\"Fabrikam Trust,
 const ROOT_SUBJECT: &str = "CN=Fabrikam Trust Root CA, O=\"Fabrikam Trust, Inc.\", C=US";
 const INTERNAL_CA: &str = "CN=Fabrikam Internal CA";
 const AUTH_SUBJECT: &str = "CN=Microsoft Exchange Server Auth Certificate";
+/// DigiCert Global Root G2, Exchange Online's root (public): in the Root listing of every server
+/// that validates Exchange Online's certificate and fetched it through automatic root update.
+const DIGICERT_GLOBAL_ROOT_G2: &[u8] =
+    include_bytes!("../../tools/make_examples/digicert-global-root-g2.der");
+const G2_SUBJECT: &str = "CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US";
 
-/// The seven files of one server's collector folder, as text.
+/// The eight files of one server's collector folder, as text.
 fn server_files(
     server: &str,
     index: usize,
@@ -628,7 +633,21 @@ fn server_files(
     let root = [
         ca_certificate(pki.root.der(), ROOT_SUBJECT, ROOT_SUBJECT),
         ca_certificate(pki.internal_ca.der(), INTERNAL_CA, INTERNAL_CA),
+        ca_certificate(DIGICERT_GLOBAL_ROOT_G2, G2_SUBJECT, G2_SUBJECT),
     ];
+    // The internal transport certificate is the self-signed certificate Exchange setup made.
+    let transport_service = Json::Object(vec![
+        ("Name", text(server)),
+        (
+            "InternalTransportCertificateThumbprint",
+            text(
+                Sha1::digest(self_signed.der())
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>(),
+            ),
+        ),
+    ]);
 
     let server_record = Json::Object(vec![
         ("HybridTlsCollector", Json::Number(1)),
@@ -636,6 +655,10 @@ fn server_files(
         ("Fqdn", text(&fqdn)),
         ("ServerRole", text("Mailbox")),
         ("AdminDisplayVersion", text("Version 15.2 (Build 1544.4)")),
+        // The registry values the collector records: no policy against automatic root update,
+        // and ECC certificate support on (the organisation's certificates have ECDSA keys).
+        ("DisableRootAutoUpdate", Json::Null),
+        ("EnableEccCertificateSupport", Json::Number(1)),
     ]);
     let mut receive = templates.receive_connectors.clone();
     if faults.null_certificate_name {
@@ -672,5 +695,6 @@ fn server_files(
             "store-Root.json",
             document(root.iter().map(|c| c.store_record("Root")).collect()),
         ),
+        ("transport-services.json", document(vec![transport_service])),
     ]
 }

@@ -555,6 +555,33 @@ def collector_export(objects: List[Obj]) -> bytes:
     return encode_utf8_bom(convert_to_json(list(objects), depth=6, input_object_param=True))
 
 
+def digicert_global_root_g2() -> Cert:
+    """DigiCert Global Root G2 (public), the root Exchange Online's certificates chain to
+    (MC1224565): in the Root listing of every server that validates Exchange Online's
+    certificate and fetched it through automatic root update."""
+    with open(os.path.join(HERE, "digicert-global-root-g2.der"), "rb") as f:
+        der = f.read()
+    c = x509.load_der_x509_certificate(der)
+    return Cert(
+        name="digicert-global-root-g2",
+        der=der,
+        x=c,
+        thumbprint=xu.thumbprint(der),
+        subject=xu.dotnet_dn(c.subject),
+        issuer=xu.dotnet_dn(c.issuer),
+        serial=xu.dotnet_serial(c),
+        not_before=xu.epoch_ms(c.not_valid_before_utc),
+        not_after=xu.epoch_ms(c.not_valid_after_utc),
+        domains=xu.certificate_domains(c),
+    )
+
+
+def transport_service_json(name: str, internal: Cert) -> bytes:
+    """`transport-services.json` as `hybridtls collect` writes it: the server's internal
+    transport certificate, the self-signed certificate Exchange setup made."""
+    return collector_export([row([("Name", name), ("InternalTransportCertificateThumbprint", internal.thumbprint)])])
+
+
 def server_json(name: str, server_fqdn: str, role: str, version: str) -> bytes:
     return collector_export(
         [
@@ -804,7 +831,8 @@ def seed002(C: Dict[str, Cert]) -> Dict[str, bytes]:
         f + "send-connectors.json": collector_export(sc),
         f + "store-My.json": collector_export(my),
         f + "store-CA.json": collector_export([store_row("CA", inter, "", False)]),
-        f + "store-Root.json": collector_export([store_row("Root", root, "", False)]),
+        f + "store-Root.json": collector_export([store_row("Root", root, "", False), store_row("Root", digicert_global_root_g2(), "DigiCert Global Root G2", False)]),
+        f + "transport-services.json": transport_service_json("EDGE01", edge_ss),
     }
     n = 3
     prefix = keyless.thumbprint[:n]
@@ -868,10 +896,13 @@ the root always an array, nothing cut off by depth (the directory identities are
   `RawData` as base64 (3 certificates: the key-less copy is not there).
 - `receive-connectors.json`, `send-connectors.json`: `Get-ReceiveConnector`, `Get-SendConnector`.
 - `store-My.json`, `store-CA.json`, `store-Root.json`: `Get-ChildItem Cert:\\LocalMachine\\<store>`
-  with `HasPrivateKey` and base64 `RawData`.
+  with `HasPrivateKey` and base64 `RawData`; the Root listing also holds DigiCert Global Root G2,
+  Exchange Online's root, which automatic root update fetched.
+- `transport-services.json`: `Get-TransportService` of the server: its internal transport
+  certificate, `CN=EDGE01`.
 
 {cert_table([
-    ("`CN=EDGE01` (Exchange self-signed, Services 16)", edge_ss, "exchange-certificates, store-My"),
+    ("`CN=EDGE01` (Exchange self-signed, Services 16; internal transport certificate)", edge_ss, "exchange-certificates, store-My"),
     ("`CN=legacy.contoso.com` (unrelated, Services 0)", legacy, "exchange-certificates, store-My"),
     ("`CN=mail.contoso.com, O=Contoso Ltd` with key (Services 16): keep", hybrid, "exchange-certificates, store-My"),
     ("`CN=mail.contoso.com, O=Contoso Ltd` key-less copy: remove", keyless, "store-My only"),
@@ -912,7 +943,8 @@ def seed004(C: Dict[str, Cert]) -> Dict[str, bytes]:
         f + "store-My.json": collector_export(my),
         # an unrelated intermediate is present; the Fabrikam one is not
         f + "store-CA.json": collector_export([store_row("CA", unrelated, "", False)]),
-        f + "store-Root.json": collector_export([store_row("Root", root, "", False)]),
+        f + "store-Root.json": collector_export([store_row("Root", root, "", False), store_row("Root", digicert_global_root_g2(), "DigiCert Global Root G2", False)]),
+        f + "transport-services.json": transport_service_json("EXCH02", selfsigned),
         d + "intermediate.pem": xu.pem_of(inter.x),
     }
     files[d + "README.md"] = md(

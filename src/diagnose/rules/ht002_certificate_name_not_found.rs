@@ -101,7 +101,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 why.push(format!(
                     "{} {}",
                     c.thumbprint,
-                    disqualifications(c, &[], context.now).join(", ")
+                    disqualifications(c, &[], context.now, context.ecdsa_refusal.as_deref()).join(", ")
                 ));
             }
             format!(

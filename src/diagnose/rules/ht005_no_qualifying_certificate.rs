@@ -108,7 +108,7 @@ fn check(context: &Context, findings: &mut Findings) {
     let evidence = store
         .iter()
         .map(|c| {
-            let mut reasons = disqualifications(c, names, now);
+            let mut reasons = disqualifications(c, names, now, context.ecdsa_refusal.as_deref());
             if by_name {
                 reasons.extend(naming_problem(c));
             }
@@ -124,6 +124,6 @@ fn check(context: &Context, findings: &mut Findings) {
             names.join(", ")
         ),
         evidence,
-        no_target_remedy(store, names, now, by_name),
+        no_target_remedy(store, names, now, by_name, context.ecdsa_refusal.as_deref()),
     );
 }

@@ -58,7 +58,9 @@ is planned to use; otherwise nothing is removed. Then it restarts transport.
 
 ## When to fix by hand
 When `HasPrivateKey` is known only from a `Get-ExchangeCertificate` export (it can be false there
-over remoting although the key exists): list the store on the server and plan again.
+over remoting although the key exists): list the store on the server and plan again. When the
+copy is the server's internal transport certificate (`Get-TransportService`), which no plan
+removes (KB 2989382, HT040).
 
 ## Sources
 - Jaap Wesselius, "Exchange Hybrid TLS negotiation failed with error NoCredentials" (2019; seed
@@ -86,7 +88,12 @@ fn check(context: &Context, findings: &mut Findings) {
     }
     if !context.store.is_empty() {
         let lookups = name_lookups(context);
-        check_lookups(&lookups, &context.store, context.server.release, context.now, findings);
+        // The internal transport certificate is never removed (KB 2989382, HT040).
+        let internal = context
+            .inventory
+            .transport_service(&context.server.name)
+            .and_then(|service| service.internal_certificate_thumbprint.as_deref());
+        check_lookups(&lookups, &context.store, context.server.release, context.now, internal, findings);
     }
 }
 
@@ -145,6 +152,7 @@ fn check_lookups(
     store: &[&Certificate],
     release: ExchangeRelease,
     now: OffsetDateTime,
+    internal: Option<&str>,
     findings: &mut Findings,
 ) {
     let mut shadows: Vec<Shadow> = Vec::new();
@@ -216,7 +224,12 @@ fn check_lookups(
                 keyed.thumbprint.clone(),
             ));
         }
-        let remedy = if copy.from_store_listing {
+        let remedy = if internal.is_some_and(|t| t.eq_ignore_ascii_case(&copy.thumbprint)) {
+            Remedy::manual(format!(
+                "{} is the internal transport certificate of the server (Get-TransportService), which a plan never removes (KB 2989382): a person must decide, after creating a new internal transport certificate (HT040)",
+                copy.thumbprint
+            ))
+        } else if copy.from_store_listing {
             Remedy::step(RemoveCertificate {
                 certificate: copy.clone(),
             })

@@ -16,7 +16,9 @@ pub const RULE: Rule = Rule {
 The certificate the hybrid connector presents expires within 60 days of the evaluation time.
 The thresholds are HealthChecker's: a lifetime under 60 days is no longer green (yellow), under
 30 days red; the message says which. `--expiry-warning-days N` (or `expiry-warning-days` in
-`hybridtls.toml`) moves the first one; under 30 days stays "renew now".
+`hybridtls.toml`) moves the first one. For a short-lived certificate they scale to its lifetime:
+a third of it left is the warning, a sixth the urgent one (a 90-day certificate warns 30 days
+before it expires, a 47-day one 15 days before), as certbot renews with a third left.
 
 ## Why it matters
 When it expires Exchange Online refuses it. What Exchange itself does then depends on the source
@@ -37,7 +39,7 @@ and in Exchange Online `450 4.7.320 Certificate validation failed` or `451 5.7.3
 required to send mail`.
 
 ## Detection
-`NotAfter` compared with `--now`.
+`NotAfter` compared with `--now`; the lifetime is `NotAfter` minus `NotBefore`.
 
 ## Fix
 Renew the certificate, install it with its private key on every hybrid server, and plan again:
@@ -55,6 +57,9 @@ Always: hybridtls does not request certificates.
 - Decompiled Exchange 2013 `TlsCertificateInfo.TryFindFirstCertWithSubjectAndIssuerDistinguishedName`
   (`validOnly: true`; exchange-formats.md §3.2, §3.3): an expired named certificate is not found,
   event 12014. This reading is the 2013 code's only.
+- certbot (Let's Encrypt's ACME client) renews 30 days before a 90-day certificate expires by
+  default (`renew_before_expiry`), a third of its lifetime; CA/Browser Forum Ballot SC-081v3:
+  public lifetimes of 200, 100 and 47 days (see HT044).
 "#,
     check,
     organisation_needs: None,
@@ -67,7 +72,7 @@ pub const WARNING_DAYS: u32 = 60;
 const URGENT_DAYS: i64 = 30;
 
 /// The certificate hybrid mail will present expires within the warning days (60 unless set)
-/// of the evaluation time.
+/// of the evaluation time, or within a third of its lifetime when that is shorter.
 fn check(context: &Context, findings: &mut Findings) {
     let warning_days = i64::from(context.settings.expiry_warning_days);
     for (certificate, _) in &context.intended {
@@ -82,13 +87,15 @@ fn check_certificate(
     findings: &mut Findings,
 ) {
     let days_left = (certificate.not_after - now).whole_days();
-    if !(0..warning_days).contains(&days_left) {
+    let lifetime = (certificate.not_after - certificate.not_before).whole_days();
+    let (warning, urgent) = (warning_days.min(lifetime / 3), URGENT_DAYS.min(lifetime / 6));
+    if !(0..warning).contains(&days_left) {
         return;
     }
-    let urgency = if days_left < URGENT_DAYS {
-        "under 30 days: renew now".to_owned()
+    let urgency = if days_left < urgent {
+        format!("under {urgent} days: renew now")
     } else {
-        format!("under {warning_days} days: plan the renewal")
+        format!("under {warning} days: plan the renewal")
     };
     findings.push(
         certificate.thumbprint.clone(),

@@ -206,7 +206,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             },
             // No certificate here qualifies: the new one must cover the hybrid names.
-            Err(names) => no_target_remedy(store, names, now, exchange_2010.is_empty()),
+            Err(names) => no_target_remedy(store, names, now, exchange_2010.is_empty(), context.ecdsa_refusal.as_deref()),
         };
         findings.push(
             connector.name.clone(),

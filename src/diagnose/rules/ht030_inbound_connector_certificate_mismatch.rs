@@ -208,7 +208,7 @@ fn check(context: &Context, findings: &mut Findings) {
             inbound[0].0.name.clone(),
             message,
             evidence,
-            remedy(certificate, &inbound, names, now),
+            remedy(certificate, &inbound, names, now, context.ecdsa_refusal.as_deref()),
         );
     }
 }
@@ -233,9 +233,10 @@ fn remedy(
     inbound: &[(&InboundConnector, &str)],
     names: &[String],
     now: OffsetDateTime,
+    ecdsa: Option<&str>,
 ) -> Remedy {
     // Without hybrid names (HT007) the certificate is still judged on everything else.
-    let reasons = disqualifications(certificate, names, now);
+    let reasons = disqualifications(certificate, names, now, ecdsa);
     // The certificate's subject CN, as the Hybrid Configuration Wizard sets it, and only when the
     // SAN holds it too: then the value matches under both readings. Otherwise no value does.
     let (cn, san) = readings(certificate);

@@ -161,7 +161,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 .filter(|c| {
                     c.thumbprint != certificate.thumbprint
                         && matches(c, domain)
-                        && disqualifications(c, &[], now).is_empty()
+                        && disqualifications(c, &[], now, context.ecdsa_refusal.as_deref()).is_empty()
                 })
                 .collect();
             evidence.extend(

@@ -47,6 +47,11 @@ registry! {
     ht032_narrower_connector_takes_cloud_mail,
     ht033_hybrid_configuration_certificate_differs,
     ht034_send_connector_to_exchange_online_misconfigured,
+    ht040_internal_transport_certificate,
+    ht041_exchange_online_root_missing,
+    ht042_exchange_online_root_missing_without_root_update,
+    ht043_send_certificate_not_in_accepted_domain,
+    ht044_renewal_breaks_issuer_pin,
 }
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
