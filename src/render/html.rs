@@ -13,7 +13,7 @@ use crate::model::InputKind;
 use crate::render::json::{
     ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc, ServerDoc,
 };
-use crate::render::report::{capitalised, first_item, RISKS};
+use crate::render::report::{capitalised, first_item, read_back_command, risk_taken, RISKS};
 use crate::render::text::{not_checked_place, not_checked_reason};
 use crate::render::wrap::fold_line;
 use crate::steps::Bucket;
@@ -372,12 +372,7 @@ fn write_server_changes(out: &mut String, document: &PlanDocument, server: &Serv
 fn write_risks(out: &mut String, document: &PlanDocument) {
     out.push_str("<h2 id=\"risks\">Risk and how each step is guarded</h2>\n<table>\n<tr><th>Step</th><th>Risk</th><th>Guard</th></tr>\n");
     for risk in RISKS {
-        let taken = risk.kinds.is_empty()
-            || document
-                .actions
-                .iter()
-                .any(|a| risk.kinds.contains(&a.kind.name()));
-        if taken {
+        if risk_taken(risk, document) {
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -399,16 +394,8 @@ const ROLLBACK: &str = "<h2 id=\"rollback\">Rollback</h2>
 fn write_verification(out: &mut String, document: &PlanDocument) {
     out.push_str("<h2 id=\"verify\">How to verify afterwards</h2>\n<ul>\n");
     for action in &document.actions {
-        let check = match action.kind {
-            ActionKind::Step(kind) if kind.name == "set_receive_connector" => format!(
-                "Get-ReceiveConnector {} | Format-List TlsCertificateName",
-                crate::render::ps::literal(&action.target)
-            ),
-            ActionKind::Step(kind) if kind.name == "set_send_connector" => format!(
-                "Get-SendConnector {} | Format-List TlsCertificateName",
-                crate::render::ps::literal(&action.target)
-            ),
-            _ => continue,
+        let Some(check) = read_back_command(action) else {
+            continue;
         };
         let _ = writeln!(
             out,

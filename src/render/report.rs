@@ -315,10 +315,51 @@ pub fn report(document: &PlanDocument) -> String {
     }
 
     if summary.actions() > summary.manual {
-        write_risks(&mut out);
-        out.push_str(ROLLBACK_AND_VERIFICATION);
+        write_risks(&mut out, document);
+        out.push_str(ROLLBACK);
+        write_verification(&mut out, document);
     }
     out
+}
+
+/// Whether the plan takes a step the risk row is about (a row about no kind is about the run).
+pub(crate) fn risk_taken(risk: &Risk, document: &PlanDocument) -> bool {
+    risk.kinds.is_empty()
+        || document
+            .actions
+            .iter()
+            .any(|action| risk.kinds.contains(&action.kind.name()))
+}
+
+/// The command that reads back what a connector change set, for the verification.
+pub(crate) fn read_back_command(action: &ActionDoc) -> Option<String> {
+    let cmdlet = match action.kind {
+        ActionKind::Step(kind) if kind.name == "set_receive_connector" => "Get-ReceiveConnector",
+        ActionKind::Step(kind) if kind.name == "set_send_connector" => "Get-SendConnector",
+        _ => return None,
+    };
+    Some(format!(
+        "{cmdlet} -Identity {} | Format-List TlsCertificateName",
+        crate::render::ps::literal(&action.target)
+    ))
+}
+
+/// How to verify: each change of this plan read back with its planned value, then what the
+/// logs and message trace show.
+fn write_verification(out: &mut String, document: &PlanDocument) {
+    out.push_str("## How to verify afterwards\n\n");
+    for action in &document.actions {
+        if let Some(command) = read_back_command(action) {
+            let _ = writeln!(
+                out,
+                "- On {}: {} shows {}.",
+                md(&action.server),
+                code_span(&command),
+                code_span(action.after.as_deref().unwrap_or_default())
+            );
+        }
+    }
+    out.push_str(VERIFY_LOGS);
 }
 
 /// The actions of one server's plan, in order.
@@ -368,22 +409,23 @@ pub(crate) const RISKS: &[Risk] = &[
     },
 ];
 
-fn write_risks(out: &mut String) {
+/// The risk table, with the rows of the steps this plan takes only.
+fn write_risks(out: &mut String, document: &PlanDocument) {
     out.push_str("## Risk and how each step is guarded\n\n| Step | Risk | Guard |\n| --- | --- | --- |\n");
-    for risk in RISKS {
+    for risk in RISKS.iter().filter(|risk| risk_taken(risk, document)) {
         let _ = writeln!(out, "| {} | {} | {} |", risk.step, risk.risk, risk.guard);
     }
     out.push('\n');
 }
 
-const ROLLBACK_AND_VERIFICATION: &str = "## Rollback
+const ROLLBACK: &str = "## Rollback
 
 Run `rollback.ps1` from the same folder (same plan fingerprint). It uses the backup that `remediate.ps1` wrote, checks that the server is in the state `remediate.ps1` left, re-imports removed certificates, restores each connector's previous TlsCertificateName, restarts the same services and reads everything back. Imported intermediates stay unless `-RemoveImportedIntermediates` is given.
 
-## How to verify afterwards
+";
 
-- `Get-ReceiveConnector <identity> | Format-List TlsCertificateName` shows the planned value.
-- In the FrontEnd SmtpReceive protocol log (`TransportRoles\\Logs\\FrontEnd\\ProtocolLog\\SmtpReceive`, Edge: `TransportRoles\\Logs\\Edge\\ProtocolLog`), a session from Exchange Online shows `Sending certificate` followed by the planned certificate's subject and thumbprint, then `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded`, and `TlsDomainCapabilities='AcceptCloudServicesMail'; Status='Success'`.
+/// What the logs and message trace show once the plan is carried out.
+const VERIFY_LOGS: &str = "- In the FrontEnd SmtpReceive protocol log (`TransportRoles\\Logs\\FrontEnd\\ProtocolLog\\SmtpReceive`, Edge: `TransportRoles\\Logs\\Edge\\ProtocolLog`), a session from Exchange Online shows `Sending certificate` followed by the planned certificate's subject and thumbprint, then `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded`, and `TlsDomainCapabilities='AcceptCloudServicesMail'; Status='Success'`.
 - No `TLS negotiation failed with error NoCredentials` in the SmtpSend protocol log.
 - In Exchange Online message trace, a test message from a cloud mailbox to an on-premises mailbox is delivered, without `450 4.7.320` or `451 5.7.3` deferrals; messages to Exchange Online leave the on-premises queue without `550 5.7.64 TenantAttribution`.
 ";
