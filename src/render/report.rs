@@ -8,8 +8,29 @@ use crate::render::json::{ActionDoc, ActionKind, PlanDocument};
 use crate::render::text::{not_checked_place, not_checked_reason};
 use crate::steps::Bucket;
 
-/// Escapes text for Markdown prose and table cells.
+/// Escapes text for Markdown prose and table cells. A TlsCertificateName value in it
+/// (`<I>issuer<S>subject`) becomes a code span, so that it reads as it is when the Markdown is
+/// pasted into a plain-text ticket field, instead of `\<I\>...` (issue 22 point 4).
 fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((start, end)) = certificate_name_span(rest) {
+        out.push_str(&escape(&rest[..start]));
+        let value = &rest[start..end];
+        // A pipe would end a table cell even inside a code span.
+        if value.contains(['|', '\r', '\n']) {
+            out.push_str(&escape(value));
+        } else {
+            out.push_str(&code_span(value));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(&escape(rest));
+    out
+}
+
+/// Backslash escapes for everything Markdown would read as markup.
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -22,6 +43,51 @@ fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// Where the first TlsCertificateName value (`<I>issuer<S>subject` or `<S>subject`) in `text`
+/// starts and ends: the subject runs while `, KEY=` continues its distinguished name, and ends
+/// before what follows a value in a sentence (`. `, ` (`, `;`, `)`, `, ` and a word).
+fn certificate_name_span(text: &str) -> Option<(usize, usize)> {
+    let start = match (text.find("<I>"), text.find("<S>")) {
+        (Some(i), Some(s)) => i.min(s),
+        (i, s) => i.or(s)?,
+    };
+    let subject = start + text[start..].find("<S>")? + 3;
+    let bytes = text.as_bytes();
+    let key_at = |at: usize| {
+        let key: &str = &text[at..];
+        let name_len = key
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'.')
+            .count();
+        name_len > 0 && key.as_bytes().get(name_len) == Some(&b'=')
+    };
+    if !key_at(subject) {
+        return None;
+    }
+    let mut at = subject;
+    let mut quoted = false;
+    while at < bytes.len() {
+        let c = bytes[at];
+        if c == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            let next = bytes.get(at + 1).copied();
+            let ends = match c {
+                b',' => !(next == Some(b' ') && key_at(at + 2)),
+                b'.' => next.is_none_or(|n| n == b' '),
+                b' ' => next == Some(b'('),
+                b';' | b')' | b'\r' | b'\n' => true,
+                _ => false,
+            };
+            if ends {
+                break;
+            }
+        }
+        at += 1;
+    }
+    Some((start, at))
 }
 
 /// `text` with its first letter in upper case, to start a line.
@@ -448,6 +514,13 @@ mod tests {
     #[test]
     fn markdown_specials_are_escaped_and_fences_outgrow_the_content() {
         assert_eq!(md("a|b <I>*x*\nc"), "a\\|b \\<I\\>\\*x\\* c");
+        // A TlsCertificateName value is a code span, what follows it prose again.
+        assert_eq!(
+            md("set TlsCertificateName to <I>CN=CA 1, O=\"Trust, Inc.\", C=US<S>CN=mail.contoso.com, O=Contoso_Ltd, C=US, once for the organisation."),
+            "set TlsCertificateName to ` <I>CN=CA 1, O=\"Trust, Inc.\", C=US<S>CN=mail.contoso.com, O=Contoso_Ltd, C=US `, once for the organisation."
+        );
+        assert_eq!(md("to <S>CN=mail.contoso.com."), "to ` <S>CN=mail.contoso.com `.");
+        assert_eq!(md("<S>CN=a (b) <I>x"), "` <S>CN=a ` (b) \\<I\\>x");
         assert!(fenced("diff", "x ``` y").starts_with("````diff\n"));
     }
 }
