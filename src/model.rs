@@ -106,6 +106,7 @@ pub enum InputKind {
     ReceiveConnectors,
     CertificateFile,
     ProtocolLog,
+    TlsSettings,
     Empty,
 }
 
@@ -723,6 +724,139 @@ pub struct Sighting {
     pub source: Source,
 }
 
+/// A server's TLS configuration as the collector reads it from the registry (`tls-settings.json`):
+/// the SCHANNEL protocol values, the .NET Framework TLS values and the cipher suites, with the
+/// OS and Exchange builds they were read on. A registry value not set is None.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// `ComputerName`: the server they were read on.
+    pub server: String,
+    /// `OSVersion` (`10.0.17763.0`): the Windows build.
+    pub os_build: Option<u32>,
+    /// `ExchangeVersion`, the server's `AdminDisplayVersion`: major, minor, build.
+    pub exchange_build: Option<(u32, u32, u32)>,
+    /// Each property of [`SCHANNEL_VALUES`] and [`NET_VALUES`] with its DWORD, in that order.
+    pub values: Vec<(&'static str, Option<i64>)>,
+    /// `TlsCipherSuites`: `Get-TlsCipherSuite` names; None where the cmdlet is missing.
+    pub cipher_suites: Option<Vec<String>>,
+    pub source: Source,
+}
+
+/// The SCHANNEL values of [`TlsSettings`]: property, TLS version, side (`Server`, `Client`) and
+/// registry value, under `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS <version>\<side>`.
+pub const SCHANNEL_VALUES: &[(&str, &str, &str, &str)] = &[
+    ("Tls10ServerEnabled", "1.0", "Server", "Enabled"),
+    (
+        "Tls10ServerDisabledByDefault",
+        "1.0",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls10ClientEnabled", "1.0", "Client", "Enabled"),
+    (
+        "Tls10ClientDisabledByDefault",
+        "1.0",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls11ServerEnabled", "1.1", "Server", "Enabled"),
+    (
+        "Tls11ServerDisabledByDefault",
+        "1.1",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls11ClientEnabled", "1.1", "Client", "Enabled"),
+    (
+        "Tls11ClientDisabledByDefault",
+        "1.1",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls12ServerEnabled", "1.2", "Server", "Enabled"),
+    (
+        "Tls12ServerDisabledByDefault",
+        "1.2",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls12ClientEnabled", "1.2", "Client", "Enabled"),
+    (
+        "Tls12ClientDisabledByDefault",
+        "1.2",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls13ServerEnabled", "1.3", "Server", "Enabled"),
+    (
+        "Tls13ServerDisabledByDefault",
+        "1.3",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls13ClientEnabled", "1.3", "Client", "Enabled"),
+    (
+        "Tls13ClientDisabledByDefault",
+        "1.3",
+        "Client",
+        "DisabledByDefault",
+    ),
+];
+
+/// The .NET Framework values of [`TlsSettings`]: property, registry key under `HKLM\`, value.
+pub const NET_VALUES: &[(&str, &str, &str)] = &[
+    (
+        "NetV4SystemDefaultTlsVersions",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV4SchUseStrongCrypto",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV4WowSystemDefaultTlsVersions",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV4WowSchUseStrongCrypto",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV2SystemDefaultTlsVersions",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV2SchUseStrongCrypto",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV2WowSystemDefaultTlsVersions",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV2WowSchUseStrongCrypto",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SchUseStrongCrypto",
+    ),
+];
+
+impl TlsSettings {
+    /// The DWORD of `property` (a name of [`SCHANNEL_VALUES`] or [`NET_VALUES`]).
+    pub fn value(&self, property: &str) -> Option<i64> {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == property)
+            .and_then(|(_, value)| *value)
+    }
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -747,6 +881,8 @@ pub struct Inventory {
     pub outbound_connectors: Vec<OutboundConnector>,
     /// `Get-HybridConfiguration` exports; every export describes the same organisation object.
     pub hybrid_configurations: Vec<HybridConfiguration>,
+    /// Each server's `tls-settings.json` (SCHANNEL, .NET, cipher suites).
+    pub tls_settings: Vec<TlsSettings>,
 }
 
 impl Inventory {
@@ -765,6 +901,7 @@ impl Inventory {
             inbound_connectors,
             outbound_connectors,
             hybrid_configurations,
+            tls_settings,
         } = other;
         self.inputs.extend(inputs);
         self.servers.extend(servers);
@@ -778,6 +915,7 @@ impl Inventory {
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);
         self.hybrid_configurations.extend(hybrid_configurations);
+        self.tls_settings.extend(tls_settings);
     }
 
     /// The inputs one server's plan is made from: its own files and the organisation-wide

@@ -20,6 +20,10 @@
       hybrid-configuration.json    Get-HybridConfiguration: the certificate the Hybrid
                                    Configuration Wizard uses (not written on an Edge
                                    Transport server or where the wizard never ran)
+      tls-settings.json            the SCHANNEL values of TLS 1.0 to 1.3 (Server and Client:
+                                   Enabled, DisabledByDefault), the .NET SchUseStrongCrypto
+                                   and SystemDefaultTlsVersions (v4 and v2, 64- and 32-bit),
+                                   Get-TlsCipherSuite, the Windows and Exchange builds
 
     Exchange Online's connectors are not collected here: they come from Exchange Online
     PowerShell (Connect-ExchangeOnline), once for the organisation, and are optional:
@@ -113,6 +117,55 @@ if (Get-Command -Name 'Get-HybridConfiguration' -ErrorAction SilentlyContinue) {
         Save-Json -Name 'hybrid-configuration.json' -Objects $hybridConfiguration
     }
 }
+
+# The TLS configuration HealthChecker checks (HT050 to HT054), read from the registry: null
+# where a value is not set, which Windows and .NET read as their defaults.
+function Get-RegistryValue {
+    param([string] $Key, [string] $Name)
+    $item = Get-Item -LiteralPath ('HKLM:\' + $Key) -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.GetValue($Name)
+}
+$schannel = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\'
+$net4 = 'SOFTWARE\Microsoft\.NETFramework\v4.0.30319'
+$net4Wow = 'SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319'
+$net2 = 'SOFTWARE\Microsoft\.NETFramework\v2.0.50727'
+$net2Wow = 'SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v2.0.50727'
+$cipherSuites = $null
+if (Get-Command -Name 'Get-TlsCipherSuite' -ErrorAction SilentlyContinue) {
+    $cipherSuites = @(Get-TlsCipherSuite | ForEach-Object { [string]$_.Name })
+}
+$tlsSettings = [pscustomobject]@{
+    ComputerName                     = $env:COMPUTERNAME
+    OSVersion                        = [string][System.Environment]::OSVersion.Version
+    ExchangeVersion                  = [string]$server.AdminDisplayVersion
+    Tls10ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.0\Server') 'Enabled'
+    Tls10ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.0\Server') 'DisabledByDefault'
+    Tls10ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.0\Client') 'Enabled'
+    Tls10ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.0\Client') 'DisabledByDefault'
+    Tls11ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.1\Server') 'Enabled'
+    Tls11ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.1\Server') 'DisabledByDefault'
+    Tls11ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.1\Client') 'Enabled'
+    Tls11ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.1\Client') 'DisabledByDefault'
+    Tls12ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.2\Server') 'Enabled'
+    Tls12ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.2\Server') 'DisabledByDefault'
+    Tls12ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.2\Client') 'Enabled'
+    Tls12ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.2\Client') 'DisabledByDefault'
+    Tls13ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.3\Server') 'Enabled'
+    Tls13ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.3\Server') 'DisabledByDefault'
+    Tls13ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.3\Client') 'Enabled'
+    Tls13ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.3\Client') 'DisabledByDefault'
+    NetV4SystemDefaultTlsVersions    = Get-RegistryValue $net4 'SystemDefaultTlsVersions'
+    NetV4SchUseStrongCrypto          = Get-RegistryValue $net4 'SchUseStrongCrypto'
+    NetV4WowSystemDefaultTlsVersions = Get-RegistryValue $net4Wow 'SystemDefaultTlsVersions'
+    NetV4WowSchUseStrongCrypto       = Get-RegistryValue $net4Wow 'SchUseStrongCrypto'
+    NetV2SystemDefaultTlsVersions    = Get-RegistryValue $net2 'SystemDefaultTlsVersions'
+    NetV2SchUseStrongCrypto          = Get-RegistryValue $net2 'SchUseStrongCrypto'
+    NetV2WowSystemDefaultTlsVersions = Get-RegistryValue $net2Wow 'SystemDefaultTlsVersions'
+    NetV2WowSchUseStrongCrypto       = Get-RegistryValue $net2Wow 'SchUseStrongCrypto'
+    TlsCipherSuites                  = $cipherSuites
+}
+Save-Json -Name 'tls-settings.json' -Objects @($tlsSettings)
 
 foreach ($store in @('My', 'CA', 'Root')) {
     $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |

@@ -1398,3 +1398,85 @@ fn an_expired_certificate_is_marked_expired_where_it_is_shown() {
     assert!(text.contains("(EXPIRED on 2026-01-01T00:00:00Z)"), "{text}");
     assert!(!text.contains("valid to 2026-01-01"), "{text}");
 }
+
+/// The value of the evidence row whose field starts with `field`.
+fn evidence_value<'a>(finding: &'a Value, field: &str) -> &'a str {
+    evidence(finding)
+        .into_iter()
+        .find(|(name, _)| name.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} evidence in {finding:#}"))
+        .1
+}
+
+#[test]
+fn ht050_tls12_disabled_on_both_sides_is_an_error_with_the_registry_values() {
+    let plan = plan("HT050", &[]);
+    assert_eq!(plan.codes(), ["HT050"]);
+    let finding = plan.finding("HT050");
+    assert_eq!(finding["object"], "TLS 1.2");
+    assert!(finding["message"].as_str().unwrap().contains("both directions"));
+    assert_eq!(evidence_value(finding, "Tls12ServerEnabled"), "0");
+    assert_eq!(evidence_value(finding, "Tls12ClientDisabledByDefault"), "1");
+    // The 5.1 hand export (UTF-16LE, one object) was read as the TLS settings.
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["rule"] != "HT050"));
+}
+
+#[test]
+fn ht051_a_dotnet_value_not_set_is_named_with_its_registry_key() {
+    let plan = plan("HT051", &[]);
+    assert_eq!(plan.codes(), ["HT051"]);
+    let finding = plan.finding("HT051");
+    assert!(finding["message"].as_str().unwrap().starts_with(
+        "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto is not 1"
+    ));
+    assert_eq!(evidence(finding), [("NetV4WowSchUseStrongCrypto (HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto)", "not set")]);
+}
+
+#[test]
+fn ht052_tls10_client_not_set_against_a_disabled_server_side_is_misconfigured() {
+    let plan = plan("HT052", &[]);
+    assert_eq!(plan.codes(), ["HT052"]);
+    let finding = plan.finding("HT052");
+    assert_eq!(finding["object"], "TLS 1.0");
+    assert!(finding["message"].as_str().unwrap().contains("Misconfigured"));
+    assert_eq!(evidence_value(finding, "Tls10ClientEnabled"), "not set");
+}
+
+#[test]
+fn ht053_exchange_2013_cu7_is_older_than_the_tls12_builds() {
+    let plan = plan("HT053", &[]);
+    assert_eq!(plan.codes(), ["HT053"]);
+    let finding = plan.finding("HT053");
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("Exchange 2013 CU19 (15.0.1365)"));
+    assert_eq!(evidence(finding), [("ExchangeVersion", "15.0.1044")]);
+}
+
+#[test]
+fn ht054_tls13_on_windows_2019_and_exchange_2019_cu14_is_an_error() {
+    let plan = plan("HT054", &[]);
+    assert_eq!(plan.codes(), ["HT054"]);
+    let message = plan.finding("HT054")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("Windows build 17763"), "{message}");
+    assert!(
+        message.contains("Exchange 15.2.1544 is older than Exchange 2019 CU15"),
+        "{message}"
+    );
+    // Without the export, the TLS checks are listed as not checked (once), never passed.
+    let dir = copy_without("HT054", &["tls-settings.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), Vec::<&str>::new());
+    let entry = plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["rule"] == "HT050")
+        .expect("the TLS settings are listed as not checked");
+    assert_eq!(entry["object"], "the TLS settings (HT050 to HT054)");
+}

@@ -9,6 +9,7 @@ pub mod reach;
 pub mod rules;
 pub mod select;
 pub mod symptoms;
+mod tls;
 
 use std::collections::HashMap;
 

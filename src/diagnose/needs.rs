@@ -20,11 +20,12 @@ pub enum Export {
     StoreListing(Store),
     InboundConnectors,
     OutboundConnectors,
+    TlsSettings,
 }
 
 impl Export {
     /// Every export with a hand-export command, in the README's order.
-    pub const ALL: [Export; 8] = [
+    pub const ALL: [Export; 9] = [
         Export::ExchangeCertificates,
         Export::ReceiveConnectors,
         Export::SendConnectors,
@@ -33,6 +34,7 @@ impl Export {
         Export::StoreListing(Store::Root),
         Export::InboundConnectors,
         Export::OutboundConnectors,
+        Export::TlsSettings,
     ];
 
     /// The export that holds the properties of objects read from `kind`.
@@ -43,6 +45,7 @@ impl Export {
             InputKind::SendConnectors => Some(Export::SendConnectors),
             InputKind::InboundConnectors => Some(Export::InboundConnectors),
             InputKind::OutboundConnectors => Some(Export::OutboundConnectors),
+            InputKind::TlsSettings => Some(Export::TlsSettings),
             _ => None,
         }
     }
@@ -57,6 +60,7 @@ impl Export {
             Export::StoreListing(_) => "the Cert:\\LocalMachine\\Root listing",
             Export::InboundConnectors => "the Exchange Online Get-InboundConnector export",
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
+            Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
         }
     }
 
@@ -64,6 +68,7 @@ impl Export {
     pub fn shell(self) -> &'static str {
         match self {
             Export::StoreListing(_) => "in PowerShell on the server",
+            Export::TlsSettings => "in the Exchange Management Shell on the server (or `hybridtls collect`)",
             Export::SendConnectors => {
                 "in the Exchange Management Shell on any Mailbox server, once for the organisation"
             }
@@ -87,9 +92,15 @@ impl Export {
             Export::StoreListing(_) => "ConvertTo-Json -InputObject @(Get-ChildItem Cert:\\LocalMachine\\Root | Select-Object @{n='Store';e={'Root'}},Thumbprint,Subject,Issuer,FriendlyName,HasPrivateKey,NotBefore,NotAfter,@{n='RawData';e={[Convert]::ToBase64String($_.RawData)}}) > store-Root.json",
             Export::InboundConnectors => "Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json",
             Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
+            Export::TlsSettings => TLS_SETTINGS_COMMAND,
         }
     }
 }
+
+/// The hand export of what the collector writes to `tls-settings.json`: the SCHANNEL values of
+/// TLS 1.0 to 1.3 (Server and Client), the .NET SystemDefaultTlsVersions and SchUseStrongCrypto
+/// (v4 and v2, 64- and 32-bit), the cipher suites and the builds; null where a value is not set.
+const TLS_SETTINGS_COMMAND: &str = r"$o=[ordered]@{ComputerName=$env:COMPUTERNAME; OSVersion=[string][Environment]::OSVersion.Version; ExchangeVersion=[string](Get-ExchangeServer $env:COMPUTERNAME).AdminDisplayVersion}; foreach ($t in '1.0','1.1','1.2','1.3') { foreach ($side in 'Server','Client') { $k=Get-ItemProperty ('HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS ' + $t + '\' + $side) -ErrorAction SilentlyContinue; foreach ($name in 'Enabled','DisabledByDefault') { $o['Tls' + $t.Replace('.','') + $side + $name]=$k.$name } } }; foreach ($net in @(@('V4','v4.0.30319'),@('V2','v2.0.50727'))) { foreach ($wow in '','Wow') { $k=Get-ItemProperty ('HKLM:\SOFTWARE\' + @{''='';'Wow'='Wow6432Node\'}[$wow] + 'Microsoft\.NETFramework\' + $net[1]) -ErrorAction SilentlyContinue; foreach ($name in 'SystemDefaultTlsVersions','SchUseStrongCrypto') { $o['Net' + $net[0] + $wow + $name]=$k.$name } } }; $o.TlsCipherSuites=@(Get-TlsCipherSuite | ForEach-Object Name); [pscustomobject]$o | ConvertTo-Json > tls-settings.json";
 
 /// What a check lacked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -67,7 +67,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "Inside 4.4.395 toward Exchange Online, `451 5.7.3 STARTTLS is required` means your sending server did not establish TLS with Exchange Online, which requires it from a hybrid server.",
         causes: "the send connector's certificate is not usable on this server (TlsCertificateName names a missing or invalid certificate, or only a key-less copy is there); or a firewall that inspects SMTP strips STARTTLS (the one source for this case is a blog post).",
-        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW],
+        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW, &rules::TLS12_DISABLED, &rules::DOTNET_STRONG_CRYPTO, &rules::EXCHANGE_BUILD_BEFORE_TLS12],
         export: SEND_SIDE_EXPORTS,
     },
     Symptom {
@@ -112,7 +112,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "TLS was required but not established: your server did not offer STARTTLS, or Exchange Online's side refused it.",
         causes: "the certificate named by TlsCertificateName is not installed or not valid (event 12014); or the connector's AuthMechanism lacks Tls; or a firewall strips STARTTLS.",
-        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME],
+        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME, &rules::TLS12_DISABLED, &rules::EXCHANGE_BUILD_BEFORE_TLS12],
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
@@ -150,6 +150,15 @@ pub const SYMPTOMS: &[Symptom] = &[
         causes: "the hybrid certificate was not renewed, or the renewed one is not the one the connector names.",
         rules: &[&rules::CERTIFICATE_EXPIRING, &rules::NAMED_CERTIFICATE_MISSING],
         export: RECEIVE_SIDE_EXPORTS,
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["socketerror", "421 4.4.2"],
+        meaning: "The TLS handshake (or the connection during it) was dropped: the two sides found no TLS version or cipher suite in common, or one side reset the connection.",
+        causes: "TLS 1.2, which Exchange Online requires, is disabled in SCHANNEL for the client or server side, .NET is not set to use the system's TLS versions (SchUseStrongCrypto, SystemDefaultTlsVersions), the Exchange build predates TLS 1.2, or TLS 1.3 is enabled where it is not supported; otherwise a firewall or network device in the path.",
+        rules: &[&rules::TLS12_DISABLED, &rules::DOTNET_STRONG_CRYPTO, &rules::TLS_SETTINGS_MISMATCHED, &rules::EXCHANGE_BUILD_BEFORE_TLS12, &rules::TLS13_UNSUPPORTED],
+        export: "`hybridtls collect` on the server (tls-settings.json: the SCHANNEL and .NET TLS values, the cipher suites, the builds), plus the protocol log rows of the failed sessions",
     },
     Symptom {
         unless: &[],
@@ -320,5 +329,21 @@ mod tests {
             Some("HT015")
         );
         assert!(recognise("550 5.1.1 User unknown").is_empty());
+    }
+
+    /// Issue 20: the texts of a TLS version Exchange Online refuses point to the TLS settings.
+    #[test]
+    fn socket_errors_and_starttls_first_point_to_the_tls_settings() {
+        for text in [
+            "421 4.4.2 Connection dropped due to SocketError",
+            "TLS negotiation failed with error SocketError",
+        ] {
+            assert_eq!(first_rule(text), Some("HT050"), "{text}");
+            assert!(rules_of(text).contains(&"HT051") && rules_of(text).contains(&"HT054"));
+            assert!(recognise(text)[0].export.contains("tls-settings.json"));
+        }
+        let first = "451 5.7.3 Must issue a STARTTLS command first";
+        assert!(rules_of(first).contains(&"HT050"), "{:?}", rules_of(first));
+        assert!(rules_of(first).contains(&"HT053"));
     }
 }

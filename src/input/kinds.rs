@@ -570,6 +570,53 @@ pub const KINDS: &[KindSpec] = &[
         }),
     },
     KindSpec {
+        kind: InputKind::TlsSettings,
+        describe: "TLS settings (SCHANNEL, .NET, cipher suites)",
+        recognised: Recognised::ByProperties {
+            // Registry values under names of the collector's own (no cmdlet writes them).
+            signature: Signature {
+                alternatives: &[&[Holds::AtLeast(
+                    2,
+                    &[
+                        "Tls12ServerEnabled",
+                        "Tls12ClientEnabled",
+                        "NetV4SchUseStrongCrypto",
+                        "NetV4SystemDefaultTlsVersions",
+                        "TlsCipherSuites",
+                    ],
+                )]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                inventory.tls_settings.push(exchange::read_tls_settings(record)?);
+                Ok(())
+            },
+        },
+        scope: Scope::Server(|inventory| {
+            let settings = inventory.tls_settings.iter();
+            settings
+                .map(|settings| ServerObject {
+                    server: &settings.server,
+                    store: None,
+                    object: "the TLS settings".to_owned(),
+                    file: &settings.source.file,
+                    position: Some(&settings.source.position),
+                })
+                .collect()
+        }),
+        file_names: &["tls-settings.json"],
+        collected: true,
+        // The server is a host name checked when read; the cipher suite names are shown.
+        hidden_characters: HiddenCharacters::Refused(|inventory, check| {
+            for settings in &inventory.tls_settings {
+                for name in settings.cipher_suites.iter().flatten() {
+                    check(&settings.source, "TlsCipherSuites", name)?;
+                }
+            }
+            Ok(())
+        }),
+    },
+    KindSpec {
         kind: InputKind::Empty,
         describe: "empty list",
         recognised: Recognised::NoObjects,

@@ -901,6 +901,9 @@ fn attribute_inputs(inventory: &mut Inventory) {
             add(&sighting.source.file, server);
         }
     }
+    for settings in &inventory.tls_settings {
+        add(&settings.source.file, &settings.server);
+    }
     // The organisation's exports (Get-AuthConfig, Exchange Online's connectors) describe it
     // wherever they were put.
     for input in inventory

@@ -637,6 +637,7 @@ fn server_files(
         ("ServerRole", text("Mailbox")),
         ("AdminDisplayVersion", text("Version 15.2 (Build 1544.4)")),
     ]);
+    let tls_settings = tls_settings_record(server);
     let mut receive = templates.receive_connectors.clone();
     if faults.null_certificate_name {
         receive = receive.replacen(&templates.certificate_name, "\"TlsCertificateName\":  null", 1);
@@ -672,5 +673,33 @@ fn server_files(
             "store-Root.json",
             document(root.iter().map(|c| c.store_record("Root")).collect()),
         ),
+        ("tls-settings.json", document(vec![tls_settings])),
     ]
+}
+
+/// The collector's TLS settings of a healthy server: TLS 1.2 only, .NET set to strong crypto,
+/// TLS 1.3 not set (disabled), Exchange 2019 CU14 on Windows Server 2019.
+fn tls_settings_record(server: &str) -> Json {
+    let mut properties = vec![
+        ("ComputerName", text(server)),
+        ("OSVersion", text("10.0.17763.0")),
+        ("ExchangeVersion", text("Version 15.2 (Build 1544.4)")),
+    ];
+    for property in hybridtls::model::SCHANNEL_VALUES {
+        let (name, version, _, value) = *property;
+        let set = match (version, value) {
+            ("1.3", _) => Json::Null,
+            ("1.2", "Enabled") | ("1.0" | "1.1", "DisabledByDefault") => Json::Number(1),
+            _ => Json::Number(0),
+        };
+        properties.push((name, set));
+    }
+    for property in hybridtls::model::NET_VALUES {
+        properties.push((property.0, Json::Number(1)));
+    }
+    properties.push((
+        "TlsCipherSuites",
+        Json::List(vec![text("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")]),
+    ));
+    Json::Object(properties)
 }
