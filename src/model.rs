@@ -709,8 +709,7 @@ pub struct AuthConfig {
     pub source: Source,
 }
 
-/// A row group of an SMTP protocol log: the certificate a connector sent in one session, or
-/// a failed TLS negotiation.
+/// A row group of an SMTP protocol log: the certificate a connector sent in one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
     /// The log's `date-time` (ISO 8601 UTC, so it sorts as text).
@@ -719,9 +718,39 @@ pub struct Sighting {
     pub connector: String,
     pub thumbprint: Option<String>,
     pub subject: Option<String>,
-    /// The SecurityStatus of `TLS negotiation failed with error ...`, e.g. `NoCredentials`.
-    pub failure: Option<String>,
     pub source: Source,
+}
+
+/// What a protocol log row says went wrong with TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogFailureKind {
+    /// `TLS negotiation failed with error <status>`.
+    Negotiation,
+    /// `TlsDomainCapabilities='None'; Status='<status>'`: the remote's certificate did not
+    /// earn the connector's domain capabilities (Exchange Online's, for a hybrid connector).
+    DomainCapabilities,
+    /// `TLS protocol SP_PROT_TLS1_0_...` or `_TLS1_1_`: a session negotiated TLS 1.0 or 1.1
+    /// (status `TLS 1.0`, `TLS 1.1`), which Exchange Online refuses.
+    OldProtocol,
+}
+
+/// The TLS failures of a protocol log, counted as it is read, one per connector, remote
+/// address, kind and status: however many rows a log holds, only these are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFailure {
+    /// `SERVER\Connector` for receive logs, the send connector's name for send logs.
+    pub connector: String,
+    /// The remote endpoint's address (without its port); empty when the log has none.
+    pub remote: String,
+    pub kind: LogFailureKind,
+    /// The SecurityStatus (`NoCredentials`, `UntrustedRoot`...), or the protocol.
+    pub status: String,
+    pub count: u64,
+    /// The first and last `date-time` of the rows.
+    pub first: String,
+    pub last: String,
+    /// The first row, by file and line.
+    pub sample: Source,
 }
 
 /// A server's TLS configuration as the collector reads it from the registry (`tls-settings.json`):
@@ -872,6 +901,8 @@ pub struct Inventory {
     pub listed_stores: Vec<(String, Store)>,
     /// What SMTP protocol logs show connectors really did.
     pub sightings: Vec<Sighting>,
+    /// The TLS failures of the protocol logs, counted.
+    pub log_failures: Vec<LogFailure>,
     /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
     /// describe the same organisation-wide object).
     pub auth_configs: Vec<AuthConfig>,
@@ -897,6 +928,7 @@ impl Inventory {
             skipped,
             listed_stores,
             sightings,
+            log_failures,
             auth_configs,
             inbound_connectors,
             outbound_connectors,
@@ -911,6 +943,7 @@ impl Inventory {
         self.skipped.extend(skipped);
         self.listed_stores.extend(listed_stores);
         self.sightings.extend(sightings);
+        self.log_failures.extend(log_failures);
         self.auth_configs.extend(auth_configs);
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);

@@ -25,6 +25,11 @@
                                    and SystemDefaultTlsVersions (v4 and v2, 64- and 32-bit),
                                    Get-TlsCipherSuite, the Windows and Exchange builds
 
+    It also copies the newest SmtpReceive and SmtpSend protocol logs of the Front End and Hub
+    transport services (their paths from Get-FrontendTransportService and Get-TransportService),
+    newest first, up to -ProtocolLogMB of each folder, as <Service>-<Receive|Send>-<file>.LOG, and
+    says which hybrid connectors do not log at ProtocolLoggingLevel Verbose and how to turn it on.
+
     Exchange Online's connectors are not collected here: they come from Exchange Online
     PowerShell (Connect-ExchangeOnline), once for the organisation, and are optional:
       Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json
@@ -36,12 +41,18 @@
 .PARAMETER OutputFolder
     Where to write the files. Default: .\hybridtls-<COMPUTERNAME>
 
+.PARAMETER ProtocolLogMB
+    How many megabytes of each protocol log folder to copy, newest log files first (whole files;
+    the newest is copied even when it is larger). Default: 50. 0 copies none.
+
 .EXAMPLE
     .\Collect-HybridTls.ps1
 #>
 [CmdletBinding()]
 param(
-    [string] $OutputFolder = (Join-Path -Path (Get-Location) -ChildPath ('hybridtls-' + $env:COMPUTERNAME))
+    [string] $OutputFolder = (Join-Path -Path (Get-Location) -ChildPath ('hybridtls-' + $env:COMPUTERNAME)),
+    [ValidateRange(0, 100000)]
+    [int] $ProtocolLogMB = 50
 )
 
 Set-StrictMode -Version Latest
@@ -184,6 +195,52 @@ foreach ($store in @('My', 'CA', 'Root')) {
                 }
             })
     Save-Json -Name ('store-{0}.json' -f $store) -Objects $listing
+}
+
+# The protocol logs show what really happened on the wire (HT016, HT055). Copied, never moved:
+# Exchange keeps writing the newest one.
+function Copy-ProtocolLog {
+    param([string] $Path, [string] $Prefix)
+    if ($ProtocolLogMB -eq 0 -or [string]::IsNullOrEmpty($Path) -or -not (Test-Path -LiteralPath $Path)) { return }
+    $budget = [long]$ProtocolLogMB * 1048576
+    $copied = [long]0
+    $files = @(Get-ChildItem -LiteralPath $Path -Filter '*.LOG' | Sort-Object -Property LastWriteTime -Descending)
+    foreach ($file in $files) {
+        if ($copied -gt 0 -and $copied + $file.Length -gt $budget) { break }
+        Copy-Item -LiteralPath $file.FullName -Destination (Join-Path -Path $OutputFolder -ChildPath ($Prefix + $file.Name))
+        $copied += $file.Length
+    }
+    Write-Host ('Copied {0:N1} MB of {1}' -f ($copied / 1048576), $Path)
+}
+if (Get-Command -Name 'Get-FrontendTransportService' -ErrorAction SilentlyContinue) {
+    $frontEnd = Get-FrontendTransportService -Identity $env:COMPUTERNAME -ErrorAction SilentlyContinue
+    if ($null -ne $frontEnd) {
+        Copy-ProtocolLog -Path ([string]$frontEnd.ReceiveProtocolLogPath) -Prefix 'FrontEnd-Receive-'
+        Copy-ProtocolLog -Path ([string]$frontEnd.SendProtocolLogPath) -Prefix 'FrontEnd-Send-'
+    }
+}
+if (Get-Command -Name 'Get-TransportService' -ErrorAction SilentlyContinue) {
+    $hub = Get-TransportService -Identity $env:COMPUTERNAME -ErrorAction SilentlyContinue
+    if ($null -ne $hub) {
+        Copy-ProtocolLog -Path ([string]$hub.ReceiveProtocolLogPath) -Prefix 'Hub-Receive-'
+        Copy-ProtocolLog -Path ([string]$hub.SendProtocolLogPath) -Prefix 'Hub-Send-'
+    }
+}
+# A hybrid connector that does not log verbosely writes no TLS rows: say so, and how to turn it
+# on (this script changes nothing).
+foreach ($connector in $receiveConnectors) {
+    $capabilities = [string]($connector.TlsDomainCapabilities -join ' ')
+    $hybridReceive = ([string]$connector.Name -like 'Default Frontend *') -or ($capabilities -like '*mail.protection.*')
+    if ($hybridReceive -and [string]$connector.ProtocolLoggingLevel -ne 'Verbose') {
+        Write-Warning ("Receive connector '{0}' logs at ProtocolLoggingLevel {1}: no TLS rows are logged. To log them: Set-ReceiveConnector -Identity '{0}' -ProtocolLoggingLevel Verbose" -f $connector.Identity, $connector.ProtocolLoggingLevel)
+    }
+}
+$sendLogging = @(Get-SendConnector | Select-Object -Property @('Identity', 'CloudServicesMailEnabled', 'SmartHosts', 'ProtocolLoggingLevel'))
+foreach ($connector in $sendLogging) {
+    $hybridSend = ($connector.CloudServicesMailEnabled -eq $true) -or ([string]($connector.SmartHosts -join ' ') -like '*mail.protection.*')
+    if ($hybridSend -and [string]$connector.ProtocolLoggingLevel -ne 'Verbose') {
+        Write-Warning ("Send connector '{0}' logs at ProtocolLoggingLevel {1}: no TLS rows are logged. To log them: Set-SendConnector -Identity '{0}' -ProtocolLoggingLevel Verbose" -f $connector.Identity, $connector.ProtocolLoggingLevel)
+    }
 }
 
 Write-Host "Done. Copy $OutputFolder to the computer that runs hybridtls and run: hybridtls plan <folder>"

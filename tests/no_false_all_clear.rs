@@ -126,27 +126,14 @@ fn complete_set() -> tempfile::TempDir {
         "Store": "CA", "HasPrivateKey": false, "RawData": base64
     }));
     write_json(&ca, &listing);
-    // The TLS settings of a healthy server, as the collector writes them (HT050 to HT054).
-    let mut settings = serde_json::json!({
-        "ComputerName": "EXCH02", "OSVersion": "10.0.17763.0",
-        "ExchangeVersion": "Version 15.1 (Build 2507.6)",
-        "TlsCipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]
-    });
-    for (name, version, _, value) in hybridtls::model::SCHANNEL_VALUES {
-        let set = match (*version, *value) {
-            ("1.3", _) => serde_json::Value::Null,
-            ("1.2", "Enabled") | ("1.0" | "1.1", "DisabledByDefault") => 1.into(),
-            _ => 0.into(),
-        };
-        settings[*name] = set;
-    }
-    for (name, ..) in hybridtls::model::NET_VALUES {
-        settings[*name] = 1.into();
-    }
-    write_json(
-        &dir.path().join("tls-settings.json"),
-        &serde_json::json!([settings]),
-    );
+    // The TLS settings of a healthy server and a protocol log, as the collector writes them
+    // (HT050 to HT055).
+    support::tls_settings::write_healthy(dir.path(), "EXCH02");
+    std::fs::write(
+        dir.path().join(support::org::QUIET_LOG_NAME),
+        support::org::QUIET_LOG,
+    )
+    .unwrap();
     dir
 }
 

@@ -1480,3 +1480,44 @@ fn ht054_tls13_on_windows_2019_and_exchange_2019_cu14_is_an_error() {
         .expect("the TLS settings are listed as not checked");
     assert_eq!(entry["object"], "the TLS settings (HT050 to HT054)");
 }
+
+#[test]
+fn ht055_protocol_log_failures_are_counted_per_remote_host_with_their_time_range() {
+    let plan = plan("HT055", &[]);
+    assert_eq!(plan.codes(), ["HT055"]);
+    let findings: Vec<&Value> = plan.0["findings"].as_array().unwrap().iter().collect();
+    assert_eq!(findings.len(), 3, "{findings:#?}");
+    let no_credentials = findings
+        .iter()
+        .find(|f| f["object"] == format!("{FRONTEND}: TLS negotiation failed with error NoCredentials"))
+        .unwrap();
+    let message = no_credentials["message"].as_str().unwrap();
+    assert!(
+        message.contains("4 times from 2 remote hosts, 2026-11-23T08:00:01.000Z to 2026-11-23T09:15:01.000Z"),
+        "{message}"
+    );
+    assert!(message.contains("HT009"), "{message}");
+    // The host that failed most comes first, with its own count, range and first line.
+    let first = &no_credentials["evidence"][0];
+    assert_eq!(first["field"], "remote 52.100.7.16");
+    assert_eq!(
+        first["value"],
+        "3 times, 2026-11-23T08:00:01.000Z to 2026-11-23T09:15:01.000Z"
+    );
+    assert_eq!(first["position"], "line 8");
+    assert!(findings
+        .iter()
+        .any(|f| f["object"] == format!("{FRONTEND}: TLS 1.0 sessions")));
+    assert!(findings
+        .iter()
+        .any(|f| f["object"]
+            == format!("{FRONTEND}: TlsDomainCapabilities='None'; Status='NoRemoteCertificate'")));
+    // Without a log the check is not checked, never passed.
+    let dir = copy_without("HT055", &["RECV2026112308-1.LOG"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["rule"] == "HT055"));
+}

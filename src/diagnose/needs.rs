@@ -21,11 +21,12 @@ pub enum Export {
     InboundConnectors,
     OutboundConnectors,
     TlsSettings,
+    ProtocolLogs,
 }
 
 impl Export {
     /// Every export with a hand-export command, in the README's order.
-    pub const ALL: [Export; 9] = [
+    pub const ALL: [Export; 10] = [
         Export::ExchangeCertificates,
         Export::ReceiveConnectors,
         Export::SendConnectors,
@@ -35,6 +36,7 @@ impl Export {
         Export::InboundConnectors,
         Export::OutboundConnectors,
         Export::TlsSettings,
+        Export::ProtocolLogs,
     ];
 
     /// The export that holds the properties of objects read from `kind`.
@@ -61,6 +63,7 @@ impl Export {
             Export::InboundConnectors => "the Exchange Online Get-InboundConnector export",
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
             Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
+            Export::ProtocolLogs => "an SMTP protocol log of the server (RECV*.LOG, SEND*.LOG)",
         }
     }
 
@@ -68,7 +71,9 @@ impl Export {
     pub fn shell(self) -> &'static str {
         match self {
             Export::StoreListing(_) => "in PowerShell on the server",
-            Export::TlsSettings => "in the Exchange Management Shell on the server (or `hybridtls collect`)",
+            Export::TlsSettings | Export::ProtocolLogs => {
+                "in the Exchange Management Shell on the server (or `hybridtls collect`)"
+            }
             Export::SendConnectors => {
                 "in the Exchange Management Shell on any Mailbox server, once for the organisation"
             }
@@ -93,6 +98,7 @@ impl Export {
             Export::InboundConnectors => "Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json",
             Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
             Export::TlsSettings => TLS_SETTINGS_COMMAND,
+            Export::ProtocolLogs => "Get-ChildItem -Path (Get-FrontendTransportService $env:COMPUTERNAME).ReceiveProtocolLogPath -Filter RECV*.LOG | Sort-Object LastWriteTime | Select-Object -Last 1 | Copy-Item -Destination .",
         }
     }
 }

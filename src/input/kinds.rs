@@ -559,12 +559,17 @@ pub const KINDS: &[KindSpec] = &[
                 let source = &sighting.source;
                 check(source, "connector-id", &sighting.connector)?;
                 check(source, "date-time", &sighting.time)?;
-                for value in [&sighting.thumbprint, &sighting.subject, &sighting.failure]
-                    .into_iter()
-                    .flatten()
-                {
+                for value in [&sighting.thumbprint, &sighting.subject].into_iter().flatten() {
                     check(source, "data", value)?;
                 }
+            }
+            for failure in &inventory.log_failures {
+                let source = &failure.sample;
+                check(source, "connector-id", &failure.connector)?;
+                check(source, "remote-endpoint", &failure.remote)?;
+                check(source, "date-time", &failure.first)?;
+                check(source, "date-time", &failure.last)?;
+                check(source, "data", &failure.status)?;
             }
             Ok(())
         }),

@@ -20,7 +20,7 @@ use super::text::{self, Encoding};
 use super::Progress;
 use crate::bom::{split_bom, Bom};
 use crate::error::{InputError, Position};
-use crate::model::{Sighting, Source};
+use crate::model::{LogFailure, LogFailureKind, Sighting, Source};
 
 /// Whether `text` starts like an Exchange SMTP protocol log.
 pub fn is_protocol_log(text: &str) -> bool {
@@ -53,8 +53,15 @@ fn fields(line: &str) -> Vec<Cow<'_, str>> {
     out
 }
 
-/// Every certificate a connector sent and every failed TLS negotiation in the log `text`.
-pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
+/// What a log shows: every certificate a connector sent, and its TLS failures counted.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub sightings: Vec<Sighting>,
+    pub failures: Vec<LogFailure>,
+}
+
+/// Every certificate a connector sent and every TLS failure in the log `text`.
+pub fn read(file: &str, text: &str) -> Result<Log, InputError> {
     let mut scanner = Scanner::new(file);
     scanner.feed(text);
     scanner.finish()
@@ -65,6 +72,8 @@ struct Columns {
     time: usize,
     connector: usize,
     session: usize,
+    /// `remote-endpoint`, which the failures are counted by when the log has it.
+    remote: Option<usize>,
     data: usize,
     context: usize,
     /// How many fields the header names, which every row has.
@@ -81,6 +90,7 @@ impl Columns {
             time: at("date-time")?,
             connector: at("connector-id")?,
             session: at("session-id")?,
+            remote: at("remote-endpoint").ok(),
             data: at("data")?,
             context: at("context")?,
             count: names.len(),
@@ -94,6 +104,12 @@ impl Columns {
 /// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
 const CERTIFICATE_ROWS: &str = "ertificate";
 const FAILURE: &str = "TLS negotiation failed with error ";
+/// The remote's certificate did not earn the connector's TLS domain capabilities.
+const DOMAIN_CAPABILITIES_NONE: &str = "TlsDomainCapabilities='None'; Status='";
+/// `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...`: the protocol of a session.
+const TLS_PROTOCOL: &str = "SP_PROT_TLS1_";
+/// Every substring that makes a row matter, in the order [`Needles`] holds their searches.
+const SUBSTRINGS: [&str; 4] = [CERTIFICATE_ROWS, FAILURE, DOMAIN_CAPABILITIES_NONE, TLS_PROTOCOL];
 
 /// What to do about a log hybridtls cannot read as one.
 const DAMAGED_LOG_HINT: &str =
@@ -102,15 +118,13 @@ const DAMAGED_LOG_HINT: &str =
 /// The searches that find the lines that can change the outcome in a whole piece of a log
 /// at once, so that the other lines are never split into fields.
 struct Needles {
-    certificate_rows: memmem::Finder<'static>,
-    failures: memmem::Finder<'static>,
+    finders: Vec<memmem::Finder<'static>>,
 }
 
 impl Needles {
     fn new() -> Self {
         Needles {
-            certificate_rows: memmem::Finder::new(CERTIFICATE_ROWS),
-            failures: memmem::Finder::new(FAILURE),
+            finders: SUBSTRINGS.iter().map(memmem::Finder::new).collect(),
         }
     }
 
@@ -132,8 +146,9 @@ impl Needles {
                 at = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |n| found + n + 1);
             }
         };
-        first_in_lines(&|text| self.certificate_rows.find(text), true);
-        first_in_lines(&|text| self.failures.find(text), true);
+        for finder in &self.finders {
+            first_in_lines(&|text| finder.find(text), true);
+        }
         first_in_lines(&|text| memchr::memchr(b'"', text), false);
         if non_ascii {
             // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
@@ -211,7 +226,7 @@ impl Needles {
                 }
             }
         }
-        self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
+        self.finders.iter().any(|finder| finder.find(unquoted).is_some())
     }
 }
 
@@ -238,6 +253,9 @@ struct Scanner<'f> {
     file: &'f str,
     columns: Option<Columns>,
     sightings: Vec<Sighting>,
+    /// The failures counted so far, and where each is by connector, remote, kind and status.
+    failures: Vec<LogFailure>,
+    failure_at: HashMap<(String, String, LogFailureKind, String), usize>,
     /// Session id → index of its open `Sending certificate` sighting.
     open: HashMap<String, usize>,
     /// Each `Sending certificate` sighting with the line it starts at, to name the line of one
@@ -257,6 +275,8 @@ impl<'f> Scanner<'f> {
             file,
             columns: None,
             sightings: Vec::new(),
+            failures: Vec::new(),
+            failure_at: HashMap::new(),
             open: HashMap::new(),
             groups: Vec::new(),
             lines: 0,
@@ -399,20 +419,45 @@ impl<'f> Scanner<'f> {
                 connector: connector.to_owned(),
                 thumbprint: None,
                 subject: None,
-                failure: None,
                 source,
             });
             return;
         }
-        if let Some(failure) = [data, context].iter().find_map(|text| text.strip_prefix(FAILURE)) {
-            self.sightings.push(Sighting {
-                time: time.to_owned(),
-                connector: connector.to_owned(),
-                thumbprint: None,
-                subject: None,
-                failure: Some(failure.trim().to_owned()),
-                source: source(),
-            });
+        if let Some((kind, status)) = [data, context].iter().find_map(|text| failure_of(text)) {
+            let remote = columns.remote.map_or("", |column| get(column));
+            // The address without its port: `203.0.113.5:25`, `[2001:db8::5]:25`.
+            let remote = match remote.rsplit_once(':') {
+                Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) => address,
+                _ => remote,
+            };
+            let remote = remote.trim_start_matches('[').trim_end_matches(']');
+            let key = (connector.to_owned(), remote.to_owned(), kind, status.to_owned());
+            match self.failure_at.get(&key) {
+                Some(&at) => {
+                    let failure = &mut self.failures[at];
+                    failure.count += 1;
+                    // Logs are in time order, but a log given twice or out of order is not.
+                    if time < failure.first.as_str() {
+                        failure.first = time.to_owned();
+                    }
+                    if time > failure.last.as_str() {
+                        failure.last = time.to_owned();
+                    }
+                }
+                None => {
+                    self.failure_at.insert(key, self.failures.len());
+                    self.failures.push(LogFailure {
+                        connector: connector.to_owned(),
+                        remote: remote.to_owned(),
+                        kind,
+                        status: status.to_owned(),
+                        count: 1,
+                        first: time.to_owned(),
+                        last: time.to_owned(),
+                        sample: source(),
+                    });
+                }
+            }
             return;
         }
         let Some(&index) = self.open.get(session) else {
@@ -428,7 +473,7 @@ impl<'f> Scanner<'f> {
         }
     }
 
-    fn finish(self) -> Result<Vec<Sighting>, InputError> {
+    fn finish(self) -> Result<Log, InputError> {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -453,7 +498,31 @@ impl<'f> Scanner<'f> {
             .at(Position::LineColumn { line, column: 1 })
             .hint(DAMAGED_LOG_HINT));
         }
-        Ok(self.sightings)
+        Ok(Log {
+            sightings: self.sightings,
+            failures: self.failures,
+        })
+    }
+}
+
+/// The failure a field tells, with its status: `TLS negotiation failed with error X`,
+/// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session.
+fn failure_of(text: &str) -> Option<(LogFailureKind, &str)> {
+    if let Some(status) = text.strip_prefix(FAILURE) {
+        return Some((LogFailureKind::Negotiation, status.trim()));
+    }
+    if let Some(at) = text.find(DOMAIN_CAPABILITIES_NONE) {
+        let rest = &text[at + DOMAIN_CAPABILITIES_NONE.len()..];
+        return Some((
+            LogFailureKind::DomainCapabilities,
+            rest.split('\'').next().unwrap_or(rest),
+        ));
+    }
+    let at = text.find(TLS_PROTOCOL)?;
+    match text.as_bytes().get(at + TLS_PROTOCOL.len()) {
+        Some(b'0') => Some((LogFailureKind::OldProtocol, "TLS 1.0")),
+        Some(b'1') => Some((LogFailureKind::OldProtocol, "TLS 1.1")),
+        _ => None,
     }
 }
 
@@ -510,7 +579,7 @@ fn survey(bytes: &[u8]) -> (usize, bool) {
 
 /// A protocol log read by [`stream`].
 pub struct Streamed {
-    pub sightings: Vec<Sighting>,
+    pub log: Log,
     /// BLAKE3 of the file's bytes, lowercase hex.
     pub blake3: String,
     pub encoding: Encoding,
@@ -788,7 +857,7 @@ fn stream_as(
         (false, false) => Encoding::Utf8,
     };
     Ok(Ok(Streamed {
-        sightings: scanner.finish()?,
+        log: scanner.finish()?,
         blake3,
         encoding,
         bytes,
@@ -905,16 +974,19 @@ mod tests {
     #[test]
     fn reads_the_certificate_sent_and_tls_failures() {
         assert!(is_protocol_log(LOG));
-        let sightings = read("RECV.LOG", LOG).unwrap();
-        assert_eq!(sightings.len(), 2);
+        let log = read("RECV.LOG", LOG).unwrap();
+        let sightings = &log.sightings;
+        assert_eq!(sightings.len(), 1);
         assert_eq!(sightings[0].connector, "SERVER1\\Default Frontend SERVER1");
         assert_eq!(
             sightings[0].thumbprint.as_deref(),
             Some("9876534210FEDCBA9876534210FEDCBA12345678")
         );
         assert_eq!(sightings[0].subject.as_deref(), Some("CN=SERVER1, O=\"A, B\""));
-        assert_eq!(sightings[1].failure.as_deref(), Some("NoCredentials"));
-        assert_eq!(sightings[1].source.position, Position::Line(10));
+        assert_eq!(log.failures.len(), 1);
+        assert_eq!(log.failures[0].status, "NoCredentials");
+        assert_eq!(log.failures[0].remote, "104.47.1.1");
+        assert_eq!(log.failures[0].sample.position, Position::Line(10));
     }
 
     /// The lines a reader that splits every line would find changing something: a header, or
@@ -928,7 +1000,7 @@ mod tests {
                 .chars()
                 .filter(|&c| c != '"' && !text::is_hidden_character(c))
                 .collect();
-            if bare.starts_with('#') || unquoted.contains(CERTIFICATE_ROWS) || unquoted.contains(FAILURE) {
+            if bare.starts_with('#') || SUBSTRINGS.iter().any(|text| unquoted.contains(text)) {
                 lines.push((start, bare.to_owned()));
             }
             start += line.len();
@@ -953,6 +1025,8 @@ mod tests {
             "TLS negotiation failed with error ",
             "TLS nego",
             "tiation failed with error ",
+            "SP_PROT_TLS1_",
+            "SP_PROT_",
             "\u{202E}",
             "\u{85}",
         ];

@@ -674,8 +674,16 @@ fn server_files(
             document(root.iter().map(|c| c.store_record("Root")).collect()),
         ),
         ("tls-settings.json", document(vec![tls_settings])),
+        (QUIET_LOG_NAME, QUIET_LOG.to_owned()),
     ]
 }
+
+/// A protocol log with its header and no session, as `hybridtls collect` copies the log of a
+/// quiet Front End transport service: HT055 judged, nothing found.
+pub const QUIET_LOG: &str = "#Software: Microsoft Exchange Server\r\n#Version: 15.2.1544.4\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: 2026-11-23T00:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+
+/// The name the collector gives its copy of a Front End SmtpReceive log.
+pub const QUIET_LOG_NAME: &str = "FrontEnd-Receive-RECV2026112300-1.LOG";
 
 /// The collector's TLS settings of a healthy server: TLS 1.2 only, .NET set to strong crypto,
 /// TLS 1.3 not set (disabled), Exchange 2019 CU14 on Windows Server 2019.

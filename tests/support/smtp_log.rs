@@ -23,14 +23,18 @@ pub struct LogTruth {
     pub sessions: u64,
     /// `Sending certificate` groups: one sighting each.
     pub certificates_sent: u64,
-    /// `TLS negotiation failed with error NoCredentials` rows: one sighting each.
+    /// `TLS negotiation failed with error NoCredentials` rows.
     pub tls_failures: u64,
+    /// The remote addresses of those rows, each counted once: the reader keeps one record per
+    /// connector, remote address and failure.
+    pub failing_remotes: u64,
 }
 
 impl LogTruth {
-    /// What the reader makes of the log: one sighting per certificate sent and per failure.
+    /// The records the reader makes of the log: one sighting per certificate sent, one count
+    /// per remote address that failed.
     pub fn sightings(&self) -> u64 {
-        self.certificates_sent + self.tls_failures
+        self.certificates_sent + self.failing_remotes
     }
 }
 
@@ -43,15 +47,20 @@ pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
     out.write_all(header.as_bytes()).unwrap();
     truth.bytes += header.len() as u64;
     let mut session_text = String::with_capacity(8192);
+    let mut failing = std::collections::HashSet::new();
     while truth.bytes < target_bytes {
         let session = truth.sessions;
         session_text.clear();
+        if session % FAILURE_EVERY == 0 {
+            failing.insert((session % 200, session % 250));
+        }
         write_session(&mut session_text, session, &mut truth);
         out.write_all(session_text.as_bytes()).unwrap();
         truth.bytes += session_text.len() as u64;
         truth.sessions += 1;
     }
     out.flush().unwrap();
+    truth.failing_remotes = failing.len() as u64;
     truth
 }
 

@@ -48,6 +48,7 @@ registry! {
     ht052_tls_settings_mismatched,
     ht053_exchange_build_before_tls12,
     ht054_tls13_unsupported,
+    ht055_protocol_log_tls_failures,
 }
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
@@ -77,6 +78,7 @@ pub use ht051_dotnet_strong_crypto_not_set::RULE as DOTNET_STRONG_CRYPTO;
 pub use ht052_tls_settings_mismatched::RULE as TLS_SETTINGS_MISMATCHED;
 pub use ht053_exchange_build_before_tls12::RULE as EXCHANGE_BUILD_BEFORE_TLS12;
 pub use ht054_tls13_unsupported::RULE as TLS13_UNSUPPORTED;
+pub use ht055_protocol_log_tls_failures::RULE as PROTOCOL_LOG_TLS_FAILURES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
