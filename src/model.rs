@@ -107,6 +107,7 @@ pub enum InputKind {
     CertificateFile,
     ProtocolLog,
     TlsSettings,
+    ExchangeEvents,
     Empty,
 }
 
@@ -886,6 +887,21 @@ impl TlsSettings {
     }
 }
 
+/// An event of the Application log the collector exports (`Get-WinEvent`): transport's TLS
+/// certificate events and EdgeSync's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeEvent {
+    /// `MachineName`, as its NetBIOS name.
+    pub server: String,
+    pub id: u32,
+    /// `ProviderName`: `MSExchangeFrontEndTransport`, `MSExchangeTransport`, `MSExchange EdgeSync`.
+    pub provider: String,
+    pub time: OffsetDateTime,
+    /// The first line of `Message`.
+    pub message: String,
+    pub source: Source,
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -914,6 +930,8 @@ pub struct Inventory {
     pub hybrid_configurations: Vec<HybridConfiguration>,
     /// Each server's `tls-settings.json` (SCHANNEL, .NET, cipher suites).
     pub tls_settings: Vec<TlsSettings>,
+    /// Each server's `exchange-events.json`.
+    pub events: Vec<ExchangeEvent>,
 }
 
 impl Inventory {
@@ -934,6 +952,7 @@ impl Inventory {
             outbound_connectors,
             hybrid_configurations,
             tls_settings,
+            events,
         } = other;
         self.inputs.extend(inputs);
         self.servers.extend(servers);
@@ -949,6 +968,7 @@ impl Inventory {
         self.outbound_connectors.extend(outbound_connectors);
         self.hybrid_configurations.extend(hybrid_configurations);
         self.tls_settings.extend(tls_settings);
+        self.events.extend(events);
     }
 
     /// The inputs one server's plan is made from: its own files and the organisation-wide

@@ -20,6 +20,10 @@
       hybrid-configuration.json    Get-HybridConfiguration: the certificate the Hybrid
                                    Configuration Wizard uses (not written on an Edge
                                    Transport server or where the wizard never ran)
+      exchange-events.json         Get-WinEvent: MSExchangeFrontEndTransport and
+                                   MSExchangeTransport events 12014, 12016, 12018, 12023,
+                                   12012, 12013, 2004 and MSExchange EdgeSync 1035 of the
+                                   last seven days
       tls-settings.json            the SCHANNEL values of TLS 1.0 to 1.3 (Server and Client:
                                    Enabled, DisabledByDefault), the .NET SchUseStrongCrypto
                                    and SystemDefaultTlsVersions (v4 and v2, 64- and 32-bit),
@@ -177,6 +181,15 @@ $tlsSettings = [pscustomobject]@{
     TlsCipherSuites                  = $cipherSuites
 }
 Save-Json -Name 'tls-settings.json' -Objects @($tlsSettings)
+
+# The transport TLS certificate events of the last seven days (HT056); none is no error.
+$eventFilters = @(
+    @{ LogName = 'Application'; ProviderName = @('MSExchangeFrontEndTransport', 'MSExchangeTransport'); Id = @(12014, 12016, 12018, 12023, 12012, 12013, 2004); StartTime = (Get-Date).AddDays(-7) },
+    @{ LogName = 'Application'; ProviderName = 'MSExchange EdgeSync'; Id = 1035; StartTime = (Get-Date).AddDays(-7) }
+)
+$events = @($eventFilters | ForEach-Object { Get-WinEvent -FilterHashtable $_ -ErrorAction SilentlyContinue } |
+        Select-Object -Property @('TimeCreated', 'Id', 'ProviderName', 'MachineName', 'Message'))
+Save-Json -Name 'exchange-events.json' -Objects $events
 
 foreach ($store in @('My', 'CA', 'Root')) {
     $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |

@@ -129,6 +129,7 @@ fn complete_set() -> tempfile::TempDir {
     // The TLS settings of a healthy server and a protocol log, as the collector writes them
     // (HT050 to HT055).
     support::tls_settings::write_healthy(dir.path(), "EXCH02");
+    support::tls_settings::write_no_events(dir.path());
     std::fs::write(
         dir.path().join(support::org::QUIET_LOG_NAME),
         support::org::QUIET_LOG,

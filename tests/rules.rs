@@ -1521,3 +1521,34 @@ fn ht055_protocol_log_failures_are_counted_per_remote_host_with_their_time_range
         .iter()
         .any(|n| n["rule"] == "HT055"));
 }
+
+#[test]
+fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() {
+    let plan = plan("HT056", &[]);
+    assert_eq!(plan.codes(), ["HT056"]);
+    let findings: Vec<&Value> = plan.0["findings"].as_array().unwrap().iter().collect();
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    let starttls = findings
+        .iter()
+        .find(|f| f["object"] == "MSExchangeFrontEndTransport 12014")
+        .unwrap();
+    let message = starttls["message"].as_str().unwrap();
+    assert!(
+        message.contains("2 times from 2026-11-22T21:00:00Z to 2026-11-22T22:00:00Z"),
+        "{message}"
+    );
+    assert!(message.contains("HT002"), "{message}");
+    assert_eq!(starttls["evidence"][0]["position"], "record 1");
+    assert!(findings
+        .iter()
+        .any(|f| f["object"] == "MSExchangeTransport 12018"
+            && f["message"].as_str().unwrap().contains("HT012")));
+    // Without the export the check is not checked, never passed.
+    let dir = copy_without("HT056", &["exchange-events.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["rule"] == "HT056"));
+}

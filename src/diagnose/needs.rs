@@ -22,11 +22,12 @@ pub enum Export {
     OutboundConnectors,
     TlsSettings,
     ProtocolLogs,
+    Events,
 }
 
 impl Export {
     /// Every export with a hand-export command, in the README's order.
-    pub const ALL: [Export; 10] = [
+    pub const ALL: [Export; 11] = [
         Export::ExchangeCertificates,
         Export::ReceiveConnectors,
         Export::SendConnectors,
@@ -37,6 +38,7 @@ impl Export {
         Export::OutboundConnectors,
         Export::TlsSettings,
         Export::ProtocolLogs,
+        Export::Events,
     ];
 
     /// The export that holds the properties of objects read from `kind`.
@@ -48,6 +50,7 @@ impl Export {
             InputKind::InboundConnectors => Some(Export::InboundConnectors),
             InputKind::OutboundConnectors => Some(Export::OutboundConnectors),
             InputKind::TlsSettings => Some(Export::TlsSettings),
+            InputKind::ExchangeEvents => Some(Export::Events),
             _ => None,
         }
     }
@@ -64,6 +67,9 @@ impl Export {
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
             Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
             Export::ProtocolLogs => "an SMTP protocol log of the server (RECV*.LOG, SEND*.LOG)",
+            Export::Events => {
+                "the transport and EdgeSync events of the last seven days (exchange-events.json)"
+            }
         }
     }
 
@@ -71,7 +77,7 @@ impl Export {
     pub fn shell(self) -> &'static str {
         match self {
             Export::StoreListing(_) => "in PowerShell on the server",
-            Export::TlsSettings | Export::ProtocolLogs => {
+            Export::TlsSettings | Export::ProtocolLogs | Export::Events => {
                 "in the Exchange Management Shell on the server (or `hybridtls collect`)"
             }
             Export::SendConnectors => {
@@ -98,6 +104,7 @@ impl Export {
             Export::InboundConnectors => "Get-InboundConnector | ConvertTo-Json -Depth 4 | Out-File inbound-connectors.json",
             Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
             Export::TlsSettings => TLS_SETTINGS_COMMAND,
+            Export::Events => "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='MSExchangeFrontEndTransport','MSExchangeTransport','MSExchange EdgeSync'; Id=12014,12016,12018,12023,12012,12013,2004,1035; StartTime=(Get-Date).AddDays(-7)} -ErrorAction SilentlyContinue | Select-Object TimeCreated,Id,ProviderName,MachineName,Message | ConvertTo-Json > exchange-events.json",
             Export::ProtocolLogs => "Get-ChildItem -Path (Get-FrontendTransportService $env:COMPUTERNAME).ReceiveProtocolLogPath -Filter RECV*.LOG | Sort-Object LastWriteTime | Select-Object -Last 1 | Copy-Item -Destination .",
         }
     }

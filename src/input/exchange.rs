@@ -7,10 +7,10 @@ use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT}
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
-    AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration, InboundConnector,
-    Organisation, OutboundConnector, ReceiveConnector, SendConnector, Server, ServerKind, Services, Source,
-    Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TlsSettings, TransportRole, NET_VALUES,
-    SCHANNEL_VALUES,
+    AuthConfig, AuthMechanism, Certificate, ExchangeEvent, ExchangeRelease, HybridConfiguration,
+    InboundConnector, Organisation, OutboundConnector, ReceiveConnector, SendConnector, Server, ServerKind,
+    Services, Source, Store, TenantConnectorType, TlsAuthLevel, TlsCertificateName, TlsSettings,
+    TransportRole, NET_VALUES, SCHANNEL_VALUES,
 };
 use crate::x509;
 
@@ -932,4 +932,27 @@ fn dword(record: &Record, field: &str) -> Result<Option<i64>, InputError> {
             ),
         )),
     }
+}
+
+/// One event of the collector's `exchange-events.json` (`Get-WinEvent | Select-Object
+/// TimeCreated, Id, ProviderName, MachineName, Message`): the time as PowerShell writes dates,
+/// the id as a number, the machine as a host name (its first label is the server).
+pub fn read_event(record: &Record) -> Result<ExchangeEvent, InputError> {
+    let machine = record.required("MachineName", record.string("MachineName")?)?;
+    let machine = host_name(record, "MachineName", machine.trim())?;
+    let id = match record.get("Id") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| record.error("Id", "expected the event id as a number"))?;
+    let message = record.string("Message")?.unwrap_or_default();
+    Ok(ExchangeEvent {
+        server: machine.split('.').next().unwrap_or(&machine).to_owned(),
+        id,
+        provider: record.required("ProviderName", record.string("ProviderName")?)?,
+        time: record.required("TimeCreated", record.date("TimeCreated")?)?,
+        message: message.lines().next().unwrap_or_default().trim().to_owned(),
+        source: source(record),
+    })
 }

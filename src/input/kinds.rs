@@ -622,6 +622,37 @@ pub const KINDS: &[KindSpec] = &[
         }),
     },
     KindSpec {
+        kind: InputKind::ExchangeEvents,
+        describe: "Get-WinEvent (Exchange transport and EdgeSync events)",
+        recognised: Recognised::ByProperties {
+            // The properties of an event record (EventLogRecord) no export shares.
+            signature: Signature {
+                alternatives: &[&[
+                    Holds::AtLeast(1, &["TimeCreated"]),
+                    Holds::AtLeast(1, &["ProviderName"]),
+                    Holds::AtLeast(1, &["MachineName"]),
+                ]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                inventory.events.push(exchange::read_event(record)?);
+                Ok(())
+            },
+        },
+        // Events repeat by nature (one per connector and hour): two exports that overlap are
+        // counted twice rather than refused.
+        scope: Scope::Folder,
+        file_names: &["exchange-events.json"],
+        collected: true,
+        hidden_characters: HiddenCharacters::Refused(|inventory, check| {
+            for event in &inventory.events {
+                check(&event.source, "ProviderName", &event.provider)?;
+                check(&event.source, "Message", &event.message)?;
+            }
+            Ok(())
+        }),
+    },
+    KindSpec {
         kind: InputKind::Empty,
         describe: "empty list",
         recognised: Recognised::NoObjects,

@@ -911,6 +911,9 @@ fn attribute_inputs(inventory: &mut Inventory) {
     for settings in &inventory.tls_settings {
         add(&settings.source.file, &settings.server);
     }
+    for event in &inventory.events {
+        add(&event.source.file, &event.server);
+    }
     // The organisation's exports (Get-AuthConfig, Exchange Online's connectors) describe it
     // wherever they were put.
     for input in inventory

@@ -674,6 +674,7 @@ fn server_files(
             document(root.iter().map(|c| c.store_record("Root")).collect()),
         ),
         ("tls-settings.json", document(vec![tls_settings])),
+        ("exchange-events.json", document(vec![])),
         (QUIET_LOG_NAME, QUIET_LOG.to_owned()),
     ]
 }

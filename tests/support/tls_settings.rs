@@ -30,3 +30,8 @@ pub fn write_healthy(dir: &std::path::Path, server: &str) {
     let text = serde_json::to_string_pretty(&json!([healthy(server)])).unwrap();
     std::fs::write(dir.join("tls-settings.json"), text).unwrap();
 }
+
+/// The collector's `exchange-events.json` of a server that logged none of the events.
+pub fn write_no_events(dir: &std::path::Path) {
+    std::fs::write(dir.join("exchange-events.json"), "[]").unwrap();
+}

@@ -49,6 +49,7 @@ registry! {
     ht053_exchange_build_before_tls12,
     ht054_tls13_unsupported,
     ht055_protocol_log_tls_failures,
+    ht056_event_log_tls_events,
 }
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
@@ -79,6 +80,7 @@ pub use ht052_tls_settings_mismatched::RULE as TLS_SETTINGS_MISMATCHED;
 pub use ht053_exchange_build_before_tls12::RULE as EXCHANGE_BUILD_BEFORE_TLS12;
 pub use ht054_tls13_unsupported::RULE as TLS13_UNSUPPORTED;
 pub use ht055_protocol_log_tls_failures::RULE as PROTOCOL_LOG_TLS_FAILURES;
+pub use ht056_event_log_tls_events::RULE as EVENT_LOG_TLS_EVENTS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
