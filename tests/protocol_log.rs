@@ -75,8 +75,10 @@ fn a_generated_log_reads_as_many_sightings_as_were_written() {
     // A few megabytes: several read buffers, so rows and sessions straddle their edges.
     let truth = smtp_log::write(&log, 2_200_000);
     let inventory = input::load(&[log]).unwrap();
-    assert_eq!(inventory.sightings.len() as u64, truth.certificates_sent);
-    // The failures are counted as read, not kept row by row (issue 20 point 8).
+    // Certificates and failures are counted as read, not kept row by row (issue 20 point 8):
+    // the one certificate of the one connector is one sighting, the latest.
+    assert!(truth.certificates_sent > 1);
+    assert_eq!(inventory.sightings.len(), 1);
     let counted: u64 = inventory.log_failures.iter().map(|f| f.count).sum();
     assert_eq!(counted, truth.tls_failures);
     assert_eq!(inventory.log_failures.len() as u64, truth.failing_remotes);

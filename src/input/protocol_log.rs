@@ -252,15 +252,19 @@ fn quotes_join_neighbours(line: &[u8]) -> bool {
 struct Scanner<'f> {
     file: &'f str,
     columns: Option<Columns>,
+    /// The latest sighting of each connector and certificate, and where each is: a busy server
+    /// logs a certificate for every TLS session, and keeping each (issue 20 point 8) made the
+    /// memory grow with the log.
     sightings: Vec<Sighting>,
+    sighting_at: HashMap<(String, String), usize>,
     /// The failures counted so far, and where each is by connector, remote, kind and status.
     failures: Vec<LogFailure>,
     failure_at: HashMap<(String, String, LogFailureKind, String), usize>,
-    /// Session id → index of its open `Sending certificate` sighting.
-    open: HashMap<String, usize>,
-    /// Each `Sending certificate` sighting with the line it starts at, to name the line of one
-    /// that never got its thumbprint.
-    groups: Vec<(usize, usize)>,
+    /// Session id → its `Sending certificate` group that has not had its thumbprint yet, with
+    /// the line it starts at: only the sessions being logged, whatever the log's size.
+    open: HashMap<String, (Sighting, usize)>,
+    /// The first line of a group that never got its thumbprint.
+    incomplete: Option<usize>,
     /// Lines before the current piece.
     lines: usize,
     /// The first error in the rows; the rest of the text is still checked, because an
@@ -275,10 +279,11 @@ impl<'f> Scanner<'f> {
             file,
             columns: None,
             sightings: Vec::new(),
+            sighting_at: HashMap::new(),
             failures: Vec::new(),
             failure_at: HashMap::new(),
             open: HashMap::new(),
-            groups: Vec::new(),
+            incomplete: None,
             lines: 0,
             error: None,
             needles: Needles::new(),
@@ -412,15 +417,16 @@ impl<'f> Scanner<'f> {
         if context == "Sending certificate" {
             let source = source();
             let line = number();
-            self.open.insert(session.to_owned(), self.sightings.len());
-            self.groups.push((self.sightings.len(), line));
-            self.sightings.push(Sighting {
+            let sighting = Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
                 subject: None,
                 source,
-            });
+            };
+            if let Some((_, earlier)) = self.open.insert(session.to_owned(), (sighting, line)) {
+                self.incomplete_at(earlier);
+            }
             return;
         }
         if let Some((kind, status)) = [data, context].iter().find_map(|text| failure_of(text)) {
@@ -460,17 +466,40 @@ impl<'f> Scanner<'f> {
             }
             return;
         }
-        let Some(&index) = self.open.get(session) else {
+        let Some((sighting, line)) = self.open.get_mut(session) else {
             return;
         };
         match context {
-            "Certificate thumbprint" => self.sightings[index].thumbprint = Some(data.to_ascii_uppercase()),
-            "Certificate subject" => self.sightings[index].subject = Some(data.to_owned()),
+            "Certificate thumbprint" => {
+                let thumbprint = data.to_ascii_uppercase();
+                let Some((mut sighting, _)) = self.open.remove(session) else {
+                    return;
+                };
+                sighting.thumbprint = Some(thumbprint.clone());
+                let key = (sighting.connector.clone(), thumbprint);
+                match self.sighting_at.get(&key) {
+                    // Of equal times the later row wins, as it did when every row was kept.
+                    Some(&at) if sighting.time >= self.sightings[at].time => self.sightings[at] = sighting,
+                    Some(_) => {}
+                    None => {
+                        self.sighting_at.insert(key, self.sightings.len());
+                        self.sightings.push(sighting);
+                    }
+                }
+            }
+            "Certificate subject" => sighting.subject = Some(data.to_owned()),
             "Certificate alternate names" => {
+                let line = *line;
                 self.open.remove(session);
+                self.incomplete_at(line);
             }
             _ => {}
         }
+    }
+
+    /// A `Sending certificate` group from `line` on ended without its thumbprint.
+    fn incomplete_at(&mut self, line: usize) {
+        self.incomplete = Some(self.incomplete.map_or(line, |first| first.min(line)));
     }
 
     fn finish(self) -> Result<Log, InputError> {
@@ -486,11 +515,12 @@ impl<'f> Scanner<'f> {
         // Exchange logs a certificate as six rows at once; one without its thumbprint row was
         // cut off (a copy of a log being written) or damaged, and dropping it would hide that
         // certificate.
-        if let Some(&(_, line)) = self
-            .groups
-            .iter()
-            .find(|&&(index, _)| self.sightings[index].thumbprint.is_none())
-        {
+        let still_open = self.open.values().map(|(_, line)| *line).min();
+        let first = match (self.incomplete, still_open) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(line) = first {
             return Err(InputError::new(
                 self.file,
                 "the certificate logged from this line on has no Certificate thumbprint row: the log is cut off or damaged",
@@ -657,6 +687,10 @@ struct Pieces<'a> {
     carry: Vec<u8>,
     /// File bytes handed out so far.
     offset: usize,
+    /// Bytes left up to the size the file had when reading began: a log Exchange appends to
+    /// while it is read is read no further (and then refused as changed), so neither the time
+    /// nor the memory follows its growth (issue 20 point 8).
+    remaining: u64,
     at_end: bool,
 }
 
@@ -675,9 +709,11 @@ impl Pieces<'_> {
         // so that a long line costs what it weighs (copying it again for each block did not).
         let mut searched = buffer.len();
         loop {
-            let read = read_block(&mut self.file, &mut buffer)
+            let want = BLOCK.min(usize::try_from(self.remaining).unwrap_or(BLOCK));
+            let read = read_block(&mut self.file, &mut buffer, want)
                 .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
             progress.advance(read as u64);
+            self.remaining -= read as u64;
             self.at_end = read < BLOCK;
             if self.at_end {
                 break;
@@ -790,11 +826,13 @@ fn stream_as(
     let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
     let mut file = file.try_clone().map_err(cannot_read)?;
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot_read)?;
+    let size = file.metadata().map_err(cannot_read)?.len();
     let mut pieces = Pieces {
         name,
         file,
         carry: Vec::new(),
         offset: 0,
+        remaining: size,
         at_end: false,
     };
     let needles = Needles::new();
@@ -864,11 +902,11 @@ fn stream_as(
     }))
 }
 
-/// Appends up to [`BLOCK`] bytes of `file` to `bytes` and says how many; fewer only at the end
-/// of the file.
-fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+/// Appends up to `want` (at most [`BLOCK`]) bytes of `file` to `bytes` and says how many;
+/// fewer only at the end of the file.
+fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
     bytes.reserve(BLOCK);
-    file.by_ref().take(BLOCK as u64).read_to_end(bytes)
+    file.by_ref().take(want as u64).read_to_end(bytes)
 }
 
 /// A line longer than any export hybridtls reads whole is damage, and holding it would undo
@@ -1049,6 +1087,41 @@ mod tests {
                 .collect();
             assert_eq!(found, matter_by_reading_every_line(&text));
         }
+    }
+
+    /// Issue 20 point 8: a certificate sent in every session is one sighting, the latest, and a
+    /// group cut off before its thumbprint is still an error at its first line.
+    #[test]
+    fn certificates_are_kept_once_per_connector_and_certificate() {
+        let header = LOG.lines().take(5).collect::<Vec<_>>().join("\n");
+        let session = |id: &str, time: &str, thumbprint: bool| {
+            let row = |n: u32, data: &str, context: &str| {
+                format!("{time},EX01\\Default Frontend EX01,{id},{n},10.0.0.1:25,52.100.1.1:1,*,{data},{context}\n")
+            };
+            let mut rows = row(1, "", "Sending certificate") + &row(2, "CN=mail", "Certificate subject");
+            if thumbprint {
+                rows += &row(3, "ab12", "Certificate thumbprint");
+            }
+            rows + &row(4, "mail", "Certificate alternate names")
+        };
+        let text = format!(
+            "{header}\n{}{}{}",
+            session("A", "2026-11-23T08:00:00.000Z", true),
+            session("B", "2026-11-23T09:00:00.000Z", true),
+            session("C", "2026-11-23T07:00:00.000Z", true)
+        );
+        let log = read("RECV.LOG", &text).unwrap();
+        assert_eq!(log.sightings.len(), 1);
+        assert_eq!(log.sightings[0].time, "2026-11-23T09:00:00.000Z");
+        assert_eq!(log.sightings[0].thumbprint.as_deref(), Some("AB12"));
+        assert_eq!(log.sightings[0].source.position, Position::Line(10));
+        let cut = format!(
+            "{header}\n{}{}",
+            session("A", "2026-11-23T08:00:00.000Z", true),
+            session("B", "2026-11-23T09:00:00.000Z", false)
+        );
+        let err = read("RECV.LOG", &cut).unwrap_err();
+        assert_eq!(err.position, Some(Position::LineColumn { line: 10, column: 1 }));
     }
 
     #[test]

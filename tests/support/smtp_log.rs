@@ -31,10 +31,10 @@ pub struct LogTruth {
 }
 
 impl LogTruth {
-    /// The records the reader makes of the log: one sighting per certificate sent, one count
-    /// per remote address that failed.
+    /// The records the reader makes of the log: one sighting per connector and certificate (the
+    /// log's one connector sends one certificate), one count per remote address that failed.
     pub fn sightings(&self) -> u64 {
-        self.certificates_sent + self.failing_remotes
+        u64::from(self.certificates_sent > 0) + self.failing_remotes
     }
 }
 
