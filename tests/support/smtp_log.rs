@@ -40,6 +40,12 @@ impl LogTruth {
 
 /// Writes a log of at least `target_bytes` (whole sessions) to `path`.
 pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
+    write_with(path, target_bytes, CERTIFICATE_EVERY)
+}
+
+/// [`write`], with one session in `certificate_every` sending a certificate (1: every session,
+/// a dense log as a busy hybrid server writes it).
+pub fn write_with(path: &Path, target_bytes: u64, certificate_every: u64) -> LogTruth {
     let file = std::fs::File::create(path).unwrap();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut truth = LogTruth::default();
@@ -54,7 +60,7 @@ pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
         if session % FAILURE_EVERY == 0 {
             failing.insert((session % 200, session % 250));
         }
-        write_session(&mut session_text, session, &mut truth);
+        write_session(&mut session_text, session, certificate_every, &mut truth);
         out.write_all(session_text.as_bytes()).unwrap();
         truth.bytes += session_text.len() as u64;
         truth.sessions += 1;
@@ -64,7 +70,7 @@ pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
     truth
 }
 
-fn write_session(out: &mut String, session: u64, truth: &mut LogTruth) {
+fn write_session(out: &mut String, session: u64, certificate_every: u64, truth: &mut LogTruth) {
     use std::fmt::Write as _;
     // A day of mail: one session every ~0.2 s, wrapping at midnight.
     let millis = (session * 197) % 86_400_000;
@@ -113,7 +119,7 @@ fn write_session(out: &mut String, session: u64, truth: &mut LogTruth) {
         truth.tls_failures += 1;
         return;
     }
-    if session % CERTIFICATE_EVERY == 0 {
+    if session % certificate_every == 0 {
         row(out, "<", "STARTTLS", "");
         row(out, ">", "220 2.0.0 SMTP server ready", "");
         row(out, "*", "", "Sending certificate");
