@@ -180,16 +180,21 @@ $tlsSettings = [pscustomobject]@{
     NetV2WowSchUseStrongCrypto       = Get-RegistryValue $net2Wow 'SchUseStrongCrypto'
     TlsCipherSuites                  = $cipherSuites
 }
-Save-Json -Name 'tls-settings.json' -Objects @($tlsSettings)
+# Only where the registry can be read: values that could not be read are no values not set.
+if (Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet') {
+    Save-Json -Name 'tls-settings.json' -Objects @($tlsSettings)
+}
 
 # The transport TLS certificate events of the last seven days (HT056); none is no error.
 $eventFilters = @(
     @{ LogName = 'Application'; ProviderName = @('MSExchangeFrontEndTransport', 'MSExchangeTransport'); Id = @(12014, 12016, 12018, 12023, 12012, 12013, 2004); StartTime = (Get-Date).AddDays(-7) },
     @{ LogName = 'Application'; ProviderName = 'MSExchange EdgeSync'; Id = 1035; StartTime = (Get-Date).AddDays(-7) }
 )
-$events = @($eventFilters | ForEach-Object { Get-WinEvent -FilterHashtable $_ -ErrorAction SilentlyContinue } |
-        Select-Object -Property @('TimeCreated', 'Id', 'ProviderName', 'MachineName', 'Message'))
-Save-Json -Name 'exchange-events.json' -Objects $events
+if (Get-Command -Name 'Get-WinEvent' -ErrorAction SilentlyContinue) {
+    $events = @($eventFilters | ForEach-Object { Get-WinEvent -FilterHashtable $_ -ErrorAction SilentlyContinue } |
+            Select-Object -Property @('TimeCreated', 'Id', 'ProviderName', 'MachineName', 'Message'))
+    Save-Json -Name 'exchange-events.json' -Objects $events
+}
 
 foreach ($store in @('My', 'CA', 'Root')) {
     $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |
