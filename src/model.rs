@@ -108,6 +108,8 @@ pub enum InputKind {
     ReceiveConnectors,
     CertificateFile,
     ProtocolLog,
+    TlsSettings,
+    ExchangeEvents,
     SavedProbe,
     Empty,
 }
@@ -878,8 +880,7 @@ pub struct ServerSettings {
     pub source: Source,
 }
 
-/// A row group of an SMTP protocol log: the certificate a connector sent in one session, or
-/// a failed TLS negotiation.
+/// A row group of an SMTP protocol log: the certificate a connector sent in one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
     /// The log's `date-time` (ISO 8601 UTC, so it sorts as text).
@@ -888,8 +889,186 @@ pub struct Sighting {
     pub connector: String,
     pub thumbprint: Option<String>,
     pub subject: Option<String>,
-    /// The SecurityStatus of `TLS negotiation failed with error ...`, e.g. `NoCredentials`.
-    pub failure: Option<String>,
+    pub source: Source,
+}
+
+/// What a protocol log row says went wrong with TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogFailureKind {
+    /// `TLS negotiation failed with error <status>`.
+    Negotiation,
+    /// `TlsDomainCapabilities='None'; Status='<status>'`: the remote's certificate did not
+    /// earn the connector's domain capabilities (Exchange Online's, for a hybrid connector).
+    DomainCapabilities,
+    /// `TLS protocol SP_PROT_TLS1_0_...` or `_TLS1_1_`: a session negotiated TLS 1.0 or 1.1
+    /// (status `TLS 1.0`, `TLS 1.1`), which Exchange Online refuses.
+    OldProtocol,
+}
+
+/// The TLS failures of a protocol log, counted as it is read, one per connector, remote
+/// address, kind and status: however many rows a log holds, only these are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFailure {
+    /// `SERVER\Connector` for receive logs, the send connector's name for send logs.
+    pub connector: String,
+    /// The remote endpoint's address (without its port); empty when the log has none.
+    pub remote: String,
+    pub kind: LogFailureKind,
+    /// The SecurityStatus (`NoCredentials`, `UntrustedRoot`...), or the protocol.
+    pub status: String,
+    pub count: u64,
+    /// The first and last `date-time` of the rows.
+    pub first: String,
+    pub last: String,
+    /// The first row, by file and line.
+    pub sample: Source,
+}
+
+/// A server's TLS configuration as the collector reads it from the registry (`tls-settings.json`):
+/// the SCHANNEL protocol values, the .NET Framework TLS values and the cipher suites, with the
+/// OS and Exchange builds they were read on. A registry value not set is None.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// `ComputerName`: the server they were read on.
+    pub server: String,
+    /// `OSVersion` (`10.0.17763.0`): the Windows build.
+    pub os_build: Option<u32>,
+    /// `ExchangeVersion`, the server's `AdminDisplayVersion`: major, minor, build.
+    pub exchange_build: Option<(u32, u32, u32)>,
+    /// Each property of [`SCHANNEL_VALUES`] and [`NET_VALUES`] with its DWORD, in that order.
+    pub values: Vec<(&'static str, Option<i64>)>,
+    /// `TlsCipherSuites`: `Get-TlsCipherSuite` names; None where the cmdlet is missing.
+    pub cipher_suites: Option<Vec<String>>,
+    pub source: Source,
+}
+
+/// The SCHANNEL values of [`TlsSettings`]: property, TLS version, side (`Server`, `Client`) and
+/// registry value, under `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS <version>\<side>`.
+pub const SCHANNEL_VALUES: &[(&str, &str, &str, &str)] = &[
+    ("Tls10ServerEnabled", "1.0", "Server", "Enabled"),
+    (
+        "Tls10ServerDisabledByDefault",
+        "1.0",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls10ClientEnabled", "1.0", "Client", "Enabled"),
+    (
+        "Tls10ClientDisabledByDefault",
+        "1.0",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls11ServerEnabled", "1.1", "Server", "Enabled"),
+    (
+        "Tls11ServerDisabledByDefault",
+        "1.1",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls11ClientEnabled", "1.1", "Client", "Enabled"),
+    (
+        "Tls11ClientDisabledByDefault",
+        "1.1",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls12ServerEnabled", "1.2", "Server", "Enabled"),
+    (
+        "Tls12ServerDisabledByDefault",
+        "1.2",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls12ClientEnabled", "1.2", "Client", "Enabled"),
+    (
+        "Tls12ClientDisabledByDefault",
+        "1.2",
+        "Client",
+        "DisabledByDefault",
+    ),
+    ("Tls13ServerEnabled", "1.3", "Server", "Enabled"),
+    (
+        "Tls13ServerDisabledByDefault",
+        "1.3",
+        "Server",
+        "DisabledByDefault",
+    ),
+    ("Tls13ClientEnabled", "1.3", "Client", "Enabled"),
+    (
+        "Tls13ClientDisabledByDefault",
+        "1.3",
+        "Client",
+        "DisabledByDefault",
+    ),
+];
+
+/// The .NET Framework values of [`TlsSettings`]: property, registry key under `HKLM\`, value.
+pub const NET_VALUES: &[(&str, &str, &str)] = &[
+    (
+        "NetV4SystemDefaultTlsVersions",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV4SchUseStrongCrypto",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV4WowSystemDefaultTlsVersions",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV4WowSchUseStrongCrypto",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV2SystemDefaultTlsVersions",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV2SchUseStrongCrypto",
+        "SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SchUseStrongCrypto",
+    ),
+    (
+        "NetV2WowSystemDefaultTlsVersions",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SystemDefaultTlsVersions",
+    ),
+    (
+        "NetV2WowSchUseStrongCrypto",
+        "SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v2.0.50727",
+        "SchUseStrongCrypto",
+    ),
+];
+
+impl TlsSettings {
+    /// The DWORD of `property` (a name of [`SCHANNEL_VALUES`] or [`NET_VALUES`]).
+    pub fn value(&self, property: &str) -> Option<i64> {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == property)
+            .and_then(|(_, value)| *value)
+    }
+}
+
+/// An event of the Application log the collector exports (`Get-WinEvent`): transport's TLS
+/// certificate events and EdgeSync's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeEvent {
+    /// `MachineName`, as its NetBIOS name.
+    pub server: String,
+    pub id: u32,
+    /// `ProviderName`: `MSExchangeFrontEndTransport`, `MSExchangeTransport`, `MSExchange EdgeSync`.
+    pub provider: String,
+    pub time: OffsetDateTime,
+    /// The first line of `Message`.
+    pub message: String,
     pub source: Source,
 }
 
@@ -929,6 +1108,8 @@ pub struct Inventory {
     pub send_connector_copies: Vec<SendConnector>,
     /// What `hybridtls probe` saw on a server's port (its saved JSON).
     pub probes: Vec<SavedProbe>,
+    /// The TLS failures of the protocol logs, counted.
+    pub log_failures: Vec<LogFailure>,
     /// Get-AuthConfig exports, in input order (the collector writes one per server folder; they
     /// describe the same organisation-wide object).
     pub auth_configs: Vec<AuthConfig>,
@@ -944,6 +1125,10 @@ pub struct Inventory {
     pub accepted_domains: Vec<AcceptedDomain>,
     /// What the server records say beyond each [`Server`], one per record.
     pub server_settings: Vec<ServerSettings>,
+    /// Each server's `tls-settings.json` (SCHANNEL, .NET, cipher suites).
+    pub tls_settings: Vec<TlsSettings>,
+    /// Each server's `exchange-events.json`.
+    pub events: Vec<ExchangeEvent>,
 }
 
 impl Inventory {
@@ -960,6 +1145,7 @@ impl Inventory {
             sightings,
             send_connector_copies,
             probes,
+            log_failures,
             auth_configs,
             inbound_connectors,
             outbound_connectors,
@@ -967,6 +1153,8 @@ impl Inventory {
             transport_services,
             accepted_domains,
             server_settings,
+            tls_settings,
+            events,
         } = other;
         self.inputs.extend(inputs);
         self.servers.extend(servers);
@@ -978,6 +1166,7 @@ impl Inventory {
         self.sightings.extend(sightings);
         self.send_connector_copies.extend(send_connector_copies);
         self.probes.extend(probes);
+        self.log_failures.extend(log_failures);
         self.auth_configs.extend(auth_configs);
         self.inbound_connectors.extend(inbound_connectors);
         self.outbound_connectors.extend(outbound_connectors);
@@ -985,6 +1174,8 @@ impl Inventory {
         self.transport_services.extend(transport_services);
         self.accepted_domains.extend(accepted_domains);
         self.server_settings.extend(server_settings);
+        self.tls_settings.extend(tls_settings);
+        self.events.extend(events);
     }
 
     /// The inputs one server's plan is made from: its own files and the organisation-wide

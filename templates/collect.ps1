@@ -25,6 +25,19 @@
                                    Transport server or where the wizard never ran)
       transport-services.json      Get-TransportService of this server: its internal transport
                                    certificate (not written on Exchange 2010)
+      exchange-events.json         Get-WinEvent: MSExchangeFrontEndTransport and
+                                   MSExchangeTransport events 12014, 12016, 12018, 12023,
+                                   12012, 12013, 2004 and MSExchange EdgeSync 1035 of the
+                                   last seven days
+      tls-settings.json            the SCHANNEL values of TLS 1.0 to 1.3 (Server and Client:
+                                   Enabled, DisabledByDefault), the .NET SchUseStrongCrypto
+                                   and SystemDefaultTlsVersions (v4 and v2, 64- and 32-bit),
+                                   Get-TlsCipherSuite, the Windows and Exchange builds
+
+    It also copies the newest SmtpReceive and SmtpSend protocol logs of the Front End and Hub
+    transport services (their paths from Get-FrontendTransportService and Get-TransportService),
+    newest first, up to -ProtocolLogMB of each folder, as <Service>-<Receive|Send>-<file>.LOG, and
+    says which hybrid connectors do not log at ProtocolLoggingLevel Verbose and how to turn it on.
 
     Exchange Online's connectors and accepted domains are not collected here: they come from
     Exchange Online PowerShell (Connect-ExchangeOnline), once for the organisation, and are
@@ -39,12 +52,18 @@
 .PARAMETER OutputFolder
     Where to write the files. Default: .\hybridtls-<COMPUTERNAME>
 
+.PARAMETER ProtocolLogMB
+    How many megabytes of each protocol log folder to copy, newest log files first (whole files;
+    the newest is copied even when it is larger). Default: 50. 0 copies none.
+
 .EXAMPLE
     .\Collect-HybridTls.ps1
 #>
 [CmdletBinding()]
 param(
-    [string] $OutputFolder = (Join-Path -Path (Get-Location) -ChildPath ('hybridtls-' + $env:COMPUTERNAME))
+    [string] $OutputFolder = (Join-Path -Path (Get-Location) -ChildPath ('hybridtls-' + $env:COMPUTERNAME)),
+    [ValidateRange(0, 100000)]
+    [int] $ProtocolLogMB = 50
 )
 
 Set-StrictMode -Version Latest
@@ -145,6 +164,69 @@ if (Get-Command -Name 'Get-TransportService' -ErrorAction SilentlyContinue) {
     Save-Json -Name 'transport-services.json' -Objects $transportService
 }
 
+# The TLS configuration HealthChecker checks (HT050 to HT054), read from the registry: null
+# where a value is not set, which Windows and .NET read as their defaults.
+function Get-RegistryValue {
+    param([string] $Key, [string] $Name)
+    $item = Get-Item -LiteralPath ('HKLM:\' + $Key) -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.GetValue($Name)
+}
+$schannel = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\'
+$net4 = 'SOFTWARE\Microsoft\.NETFramework\v4.0.30319'
+$net4Wow = 'SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319'
+$net2 = 'SOFTWARE\Microsoft\.NETFramework\v2.0.50727'
+$net2Wow = 'SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v2.0.50727'
+$cipherSuites = $null
+if (Get-Command -Name 'Get-TlsCipherSuite' -ErrorAction SilentlyContinue) {
+    $cipherSuites = @(Get-TlsCipherSuite | ForEach-Object { [string]$_.Name })
+}
+$tlsSettings = [pscustomobject]@{
+    ComputerName                     = $env:COMPUTERNAME
+    OSVersion                        = [string][System.Environment]::OSVersion.Version
+    ExchangeVersion                  = [string]$server.AdminDisplayVersion
+    Tls10ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.0\Server') 'Enabled'
+    Tls10ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.0\Server') 'DisabledByDefault'
+    Tls10ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.0\Client') 'Enabled'
+    Tls10ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.0\Client') 'DisabledByDefault'
+    Tls11ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.1\Server') 'Enabled'
+    Tls11ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.1\Server') 'DisabledByDefault'
+    Tls11ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.1\Client') 'Enabled'
+    Tls11ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.1\Client') 'DisabledByDefault'
+    Tls12ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.2\Server') 'Enabled'
+    Tls12ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.2\Server') 'DisabledByDefault'
+    Tls12ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.2\Client') 'Enabled'
+    Tls12ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.2\Client') 'DisabledByDefault'
+    Tls13ServerEnabled               = Get-RegistryValue ($schannel + 'TLS 1.3\Server') 'Enabled'
+    Tls13ServerDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.3\Server') 'DisabledByDefault'
+    Tls13ClientEnabled               = Get-RegistryValue ($schannel + 'TLS 1.3\Client') 'Enabled'
+    Tls13ClientDisabledByDefault     = Get-RegistryValue ($schannel + 'TLS 1.3\Client') 'DisabledByDefault'
+    NetV4SystemDefaultTlsVersions    = Get-RegistryValue $net4 'SystemDefaultTlsVersions'
+    NetV4SchUseStrongCrypto          = Get-RegistryValue $net4 'SchUseStrongCrypto'
+    NetV4WowSystemDefaultTlsVersions = Get-RegistryValue $net4Wow 'SystemDefaultTlsVersions'
+    NetV4WowSchUseStrongCrypto       = Get-RegistryValue $net4Wow 'SchUseStrongCrypto'
+    NetV2SystemDefaultTlsVersions    = Get-RegistryValue $net2 'SystemDefaultTlsVersions'
+    NetV2SchUseStrongCrypto          = Get-RegistryValue $net2 'SchUseStrongCrypto'
+    NetV2WowSystemDefaultTlsVersions = Get-RegistryValue $net2Wow 'SystemDefaultTlsVersions'
+    NetV2WowSchUseStrongCrypto       = Get-RegistryValue $net2Wow 'SchUseStrongCrypto'
+    TlsCipherSuites                  = $cipherSuites
+}
+# Only where the registry can be read: values that could not be read are no values not set.
+if (Test-Path -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet') {
+    Save-Json -Name 'tls-settings.json' -Objects @($tlsSettings)
+}
+
+# The transport TLS certificate events of the last seven days (HT056); none is no error.
+$eventFilters = @(
+    @{ LogName = 'Application'; ProviderName = @('MSExchangeFrontEndTransport', 'MSExchangeTransport'); Id = @(12014, 12016, 12018, 12023, 12012, 12013, 2004); StartTime = (Get-Date).AddDays(-7) },
+    @{ LogName = 'Application'; ProviderName = 'MSExchange EdgeSync'; Id = 1035; StartTime = (Get-Date).AddDays(-7) }
+)
+if (Get-Command -Name 'Get-WinEvent' -ErrorAction SilentlyContinue) {
+    $events = @($eventFilters | ForEach-Object { Get-WinEvent -FilterHashtable $_ -ErrorAction SilentlyContinue } |
+            Select-Object -Property @('TimeCreated', 'Id', 'ProviderName', 'MachineName', 'Message'))
+    Save-Json -Name 'exchange-events.json' -Objects $events
+}
+
 foreach ($store in @('My', 'CA', 'Root')) {
     $listing = @(Get-ChildItem -Path ('Cert:\LocalMachine\' + $store) |
             Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509Certificate2] } |
@@ -162,6 +244,52 @@ foreach ($store in @('My', 'CA', 'Root')) {
                 }
             })
     Save-Json -Name ('store-{0}.json' -f $store) -Objects $listing
+}
+
+# The protocol logs show what really happened on the wire (HT016, HT055). Copied, never moved:
+# Exchange keeps writing the newest one.
+function Copy-ProtocolLog {
+    param([string] $Path, [string] $Prefix)
+    if ($ProtocolLogMB -eq 0 -or [string]::IsNullOrEmpty($Path) -or -not (Test-Path -LiteralPath $Path)) { return }
+    $budget = [long]$ProtocolLogMB * 1048576
+    $copied = [long]0
+    $files = @(Get-ChildItem -LiteralPath $Path -Filter '*.LOG' | Sort-Object -Property LastWriteTime -Descending)
+    foreach ($file in $files) {
+        if ($copied -gt 0 -and $copied + $file.Length -gt $budget) { break }
+        Copy-Item -LiteralPath $file.FullName -Destination (Join-Path -Path $OutputFolder -ChildPath ($Prefix + $file.Name))
+        $copied += $file.Length
+    }
+    Write-Host ('Copied {0:N1} MB of {1}' -f ($copied / 1048576), $Path)
+}
+if (Get-Command -Name 'Get-FrontendTransportService' -ErrorAction SilentlyContinue) {
+    $frontEnd = Get-FrontendTransportService -Identity $env:COMPUTERNAME -ErrorAction SilentlyContinue
+    if ($null -ne $frontEnd) {
+        Copy-ProtocolLog -Path ([string]$frontEnd.ReceiveProtocolLogPath) -Prefix 'FrontEnd-Receive-'
+        Copy-ProtocolLog -Path ([string]$frontEnd.SendProtocolLogPath) -Prefix 'FrontEnd-Send-'
+    }
+}
+if (Get-Command -Name 'Get-TransportService' -ErrorAction SilentlyContinue) {
+    $hub = Get-TransportService -Identity $env:COMPUTERNAME -ErrorAction SilentlyContinue
+    if ($null -ne $hub) {
+        Copy-ProtocolLog -Path ([string]$hub.ReceiveProtocolLogPath) -Prefix 'Hub-Receive-'
+        Copy-ProtocolLog -Path ([string]$hub.SendProtocolLogPath) -Prefix 'Hub-Send-'
+    }
+}
+# A hybrid connector that does not log verbosely writes no TLS rows: say so, and how to turn it
+# on (this script changes nothing).
+foreach ($connector in $receiveConnectors) {
+    $capabilities = [string]($connector.TlsDomainCapabilities -join ' ')
+    $hybridReceive = ([string]$connector.Name -like 'Default Frontend *') -or ($capabilities -like '*mail.protection.*')
+    if ($hybridReceive -and [string]$connector.ProtocolLoggingLevel -ne 'Verbose') {
+        Write-Warning ("Receive connector '{0}' logs at ProtocolLoggingLevel {1}: no TLS rows are logged. To log them: Set-ReceiveConnector -Identity '{0}' -ProtocolLoggingLevel Verbose" -f $connector.Identity, $connector.ProtocolLoggingLevel)
+    }
+}
+$sendLogging = @(Get-SendConnector | Select-Object -Property @('Identity', 'CloudServicesMailEnabled', 'SmartHosts', 'ProtocolLoggingLevel'))
+foreach ($connector in $sendLogging) {
+    $hybridSend = ($connector.CloudServicesMailEnabled -eq $true) -or ([string]($connector.SmartHosts -join ' ') -like '*mail.protection.*')
+    if ($hybridSend -and [string]$connector.ProtocolLoggingLevel -ne 'Verbose') {
+        Write-Warning ("Send connector '{0}' logs at ProtocolLoggingLevel {1}: no TLS rows are logged. To log them: Set-SendConnector -Identity '{0}' -ProtocolLoggingLevel Verbose" -f $connector.Identity, $connector.ProtocolLoggingLevel)
+    }
 }
 
 Write-Host "Done. Copy $OutputFolder to the computer that runs hybridtls and run: hybridtls plan <folder>"

@@ -165,6 +165,11 @@ fn detailed_exitcode_separates_no_change_from_change_in_every_format() {
     for file in ["exchange-certificates.json", "send-connectors.json"] {
         std::fs::copy(format!("{example}/{file}"), dir.path().join(file)).unwrap();
     }
+    // A protocol log without failures (HT055) and healthy TLS settings (HT050 to HT054) too.
+    let log = dir.path().join(support::org::QUIET_LOG_NAME);
+    std::fs::write(log, support::org::QUIET_LOG).unwrap();
+    support::tls_settings::write_healthy(dir.path(), "SERVER1");
+    support::tls_settings::write_no_events(dir.path());
     write_store_listings(dir.path(), &format!("{example}/exchange-certificates.json"));
     let fixed = r#"{"Name": "Default Frontend SERVER1", "Server": "SERVER1", "TransportRole": 16384, "Bindings": ["0.0.0.0:25"],
         "Fqdn": "SERVER1.domain.com", "AuthMechanism": 31,

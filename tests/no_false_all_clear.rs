@@ -126,6 +126,15 @@ fn complete_set() -> tempfile::TempDir {
         "Store": "CA", "HasPrivateKey": false, "RawData": base64
     }));
     write_json(&ca, &listing);
+    // The TLS settings of a healthy server and a protocol log, as the collector writes them
+    // (HT050 to HT055).
+    support::tls_settings::write_healthy(dir.path(), "EXCH02");
+    support::tls_settings::write_no_events(dir.path());
+    std::fs::write(
+        dir.path().join(support::org::QUIET_LOG_NAME),
+        support::org::QUIET_LOG,
+    )
+    .unwrap();
     dir
 }
 

@@ -1969,3 +1969,157 @@ fn ht003_an_ecdsa_certificate_does_not_qualify_without_ecc_support() {
     let change = plan.action("set_receive_connector");
     assert_eq!(parameter(change, "certificate_thumbprint"), thumbprint("mail"));
 }
+
+/// The value of the evidence row whose field starts with `field`.
+fn evidence_value<'a>(finding: &'a Value, field: &str) -> &'a str {
+    evidence(finding)
+        .into_iter()
+        .find(|(name, _)| name.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} evidence in {finding:#}"))
+        .1
+}
+
+#[test]
+fn ht050_tls12_disabled_on_both_sides_is_an_error_with_the_registry_values() {
+    let plan = plan("HT050", &[]);
+    assert_eq!(plan.codes(), ["HT050"]);
+    let finding = plan.finding("HT050");
+    assert_eq!(finding["object"], "TLS 1.2");
+    assert!(finding["message"].as_str().unwrap().contains("both directions"));
+    assert_eq!(evidence_value(finding, "Tls12ServerEnabled"), "0");
+    assert_eq!(evidence_value(finding, "Tls12ClientDisabledByDefault"), "1");
+    // The 5.1 hand export (UTF-16LE, one object) was read as the TLS settings.
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["rule"] != "HT050"));
+}
+
+#[test]
+fn ht051_a_dotnet_value_not_set_is_named_with_its_registry_key() {
+    let plan = plan("HT051", &[]);
+    assert_eq!(plan.codes(), ["HT051"]);
+    let finding = plan.finding("HT051");
+    assert!(finding["message"].as_str().unwrap().starts_with(
+        "HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto is not 1"
+    ));
+    assert_eq!(evidence(finding), [("NetV4WowSchUseStrongCrypto (HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto)", "not set")]);
+}
+
+#[test]
+fn ht052_tls10_client_not_set_against_a_disabled_server_side_is_misconfigured() {
+    let plan = plan("HT052", &[]);
+    assert_eq!(plan.codes(), ["HT052"]);
+    let finding = plan.finding("HT052");
+    assert_eq!(finding["object"], "TLS 1.0");
+    assert!(finding["message"].as_str().unwrap().contains("Misconfigured"));
+    assert_eq!(evidence_value(finding, "Tls10ClientEnabled"), "not set");
+}
+
+#[test]
+fn ht053_exchange_2013_cu7_is_older_than_the_tls12_builds() {
+    let plan = plan("HT053", &[]);
+    assert_eq!(plan.codes(), ["HT053"]);
+    let finding = plan.finding("HT053");
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("Exchange 2013 CU19 (15.0.1365)"));
+    assert_eq!(evidence(finding), [("ExchangeVersion", "15.0.1044")]);
+}
+
+#[test]
+fn ht054_tls13_on_windows_2019_and_exchange_2019_cu14_is_an_error() {
+    let plan = plan("HT054", &[]);
+    assert_eq!(plan.codes(), ["HT054"]);
+    let message = plan.finding("HT054")["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("Windows build 17763"), "{message}");
+    assert!(
+        message.contains("Exchange 15.2.1544 is older than Exchange 2019 CU15"),
+        "{message}"
+    );
+    // Without the export, the TLS checks are listed as not checked (once), never passed.
+    let dir = copy_without("HT054", &["tls-settings.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert_eq!(plan.codes(), Vec::<&str>::new());
+    let entry = plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["rule"] == "HT050")
+        .expect("the TLS settings are listed as not checked");
+    assert_eq!(entry["object"], "the TLS settings (HT050 to HT054)");
+}
+
+#[test]
+fn ht055_protocol_log_failures_are_counted_per_remote_host_with_their_time_range() {
+    let plan = plan("HT055", &[]);
+    assert_eq!(plan.codes(), ["HT055"]);
+    let findings: Vec<&Value> = plan.0["findings"].as_array().unwrap().iter().collect();
+    assert_eq!(findings.len(), 3, "{findings:#?}");
+    let no_credentials = findings
+        .iter()
+        .find(|f| f["object"] == format!("{FRONTEND}: TLS negotiation failed with error NoCredentials"))
+        .unwrap();
+    let message = no_credentials["message"].as_str().unwrap();
+    assert!(
+        message.contains("4 times from 2 remote hosts, 2026-11-23T08:00:01.000Z to 2026-11-23T09:15:01.000Z"),
+        "{message}"
+    );
+    assert!(message.contains("HT009"), "{message}");
+    // The host that failed most comes first, with its own count, range and first line.
+    let first = &no_credentials["evidence"][0];
+    assert_eq!(first["field"], "remote 52.100.7.16");
+    assert_eq!(
+        first["value"],
+        "3 times, 2026-11-23T08:00:01.000Z to 2026-11-23T09:15:01.000Z"
+    );
+    assert_eq!(first["position"], "line 8");
+    assert!(findings
+        .iter()
+        .any(|f| f["object"] == format!("{FRONTEND}: TLS 1.0 sessions")));
+    assert!(findings
+        .iter()
+        .any(|f| f["object"]
+            == format!("{FRONTEND}: TlsDomainCapabilities='None'; Status='NoRemoteCertificate'")));
+    // Without a log the check is not checked, never passed.
+    let dir = copy_without("HT055", &["RECV2026112308-1.LOG"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["rule"] == "HT055"));
+}
+
+#[test]
+fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() {
+    let plan = plan("HT056", &[]);
+    assert_eq!(plan.codes(), ["HT056"]);
+    let findings: Vec<&Value> = plan.0["findings"].as_array().unwrap().iter().collect();
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    let starttls = findings
+        .iter()
+        .find(|f| f["object"] == "MSExchangeFrontEndTransport 12014")
+        .unwrap();
+    let message = starttls["message"].as_str().unwrap();
+    assert!(
+        message.contains("2 times from 2026-11-22T21:00:00Z to 2026-11-22T22:00:00Z"),
+        "{message}"
+    );
+    assert!(message.contains("HT002"), "{message}");
+    assert_eq!(starttls["evidence"][0]["position"], "record 1");
+    assert!(findings
+        .iter()
+        .any(|f| f["object"] == "MSExchangeTransport 12018"
+            && f["message"].as_str().unwrap().contains("HT012")));
+    // Without the export the check is not checked, never passed.
+    let dir = copy_without("HT056", &["exchange-events.json"]);
+    let plan = plan_dir(dir.path(), &[]);
+    assert!(plan.0["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["rule"] == "HT056"));
+}

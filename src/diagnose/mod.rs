@@ -10,6 +10,7 @@ pub mod rules;
 pub mod select;
 pub mod settings;
 pub mod symptoms;
+mod tls;
 
 use std::collections::HashMap;
 

@@ -22,11 +22,14 @@ pub enum Export {
     InboundConnectors,
     OutboundConnectors,
     AcceptedDomains,
+    TlsSettings,
+    ProtocolLogs,
+    Events,
 }
 
 impl Export {
     /// Every export with a hand-export command, in the README's order.
-    pub const ALL: [Export; 10] = [
+    pub const ALL: [Export; 13] = [
         Export::ExchangeCertificates,
         Export::ReceiveConnectors,
         Export::SendConnectors,
@@ -37,6 +40,9 @@ impl Export {
         Export::InboundConnectors,
         Export::OutboundConnectors,
         Export::AcceptedDomains,
+        Export::TlsSettings,
+        Export::ProtocolLogs,
+        Export::Events,
     ];
 
     /// The export that holds the properties of objects read from `kind`.
@@ -49,6 +55,8 @@ impl Export {
             InputKind::OutboundConnectors => Some(Export::OutboundConnectors),
             InputKind::TransportServices => Some(Export::TransportServices),
             InputKind::AcceptedDomains => Some(Export::AcceptedDomains),
+            InputKind::TlsSettings => Some(Export::TlsSettings),
+            InputKind::ExchangeEvents => Some(Export::Events),
             _ => None,
         }
     }
@@ -65,6 +73,11 @@ impl Export {
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
             Export::TransportServices => "the Get-TransportService export",
             Export::AcceptedDomains => "the Exchange Online Get-AcceptedDomain export",
+            Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
+            Export::ProtocolLogs => "an SMTP protocol log of the server (RECV*.LOG, SEND*.LOG)",
+            Export::Events => {
+                "the transport and EdgeSync events of the last seven days (exchange-events.json)"
+            }
         }
     }
 
@@ -72,6 +85,9 @@ impl Export {
     pub fn shell(self) -> &'static str {
         match self {
             Export::StoreListing(_) => "in PowerShell on the server",
+            Export::TlsSettings | Export::ProtocolLogs | Export::Events => {
+                "in the Exchange Management Shell on the server (or `hybridtls collect`)"
+            }
             Export::SendConnectors => {
                 "in the Exchange Management Shell on any Mailbox server, once for the organisation"
             }
@@ -100,9 +116,17 @@ impl Export {
             Export::OutboundConnectors => "Get-OutboundConnector | ConvertTo-Json -Depth 4 | Out-File outbound-connectors.json",
             Export::TransportServices => "Get-TransportService | Select-Object Name,InternalTransportCertificateThumbprint | ConvertTo-Json > transport-services.json",
             Export::AcceptedDomains => "Get-AcceptedDomain | ConvertTo-Json -Depth 4 | Out-File accepted-domains.json",
+            Export::TlsSettings => TLS_SETTINGS_COMMAND,
+            Export::Events => "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='MSExchangeFrontEndTransport','MSExchangeTransport','MSExchange EdgeSync'; Id=12014,12016,12018,12023,12012,12013,2004,1035; StartTime=(Get-Date).AddDays(-7)} -ErrorAction SilentlyContinue | Select-Object TimeCreated,Id,ProviderName,MachineName,Message | ConvertTo-Json > exchange-events.json",
+            Export::ProtocolLogs => "Get-ChildItem -Path (Get-FrontendTransportService $env:COMPUTERNAME).ReceiveProtocolLogPath -Filter RECV*.LOG | Sort-Object LastWriteTime | Select-Object -Last 1 | Copy-Item -Destination .",
         }
     }
 }
+
+/// The hand export of what the collector writes to `tls-settings.json`: the SCHANNEL values of
+/// TLS 1.0 to 1.3 (Server and Client), the .NET SystemDefaultTlsVersions and SchUseStrongCrypto
+/// (v4 and v2, 64- and 32-bit), the cipher suites and the builds; null where a value is not set.
+const TLS_SETTINGS_COMMAND: &str = r"$o=[ordered]@{ComputerName=$env:COMPUTERNAME; OSVersion=[string][Environment]::OSVersion.Version; ExchangeVersion=[string](Get-ExchangeServer $env:COMPUTERNAME).AdminDisplayVersion}; foreach ($t in '1.0','1.1','1.2','1.3') { foreach ($side in 'Server','Client') { $k=Get-ItemProperty ('HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS ' + $t + '\' + $side) -ErrorAction SilentlyContinue; foreach ($name in 'Enabled','DisabledByDefault') { $o['Tls' + $t.Replace('.','') + $side + $name]=$k.$name } } }; foreach ($net in @(@('V4','v4.0.30319'),@('V2','v2.0.50727'))) { foreach ($wow in '','Wow') { $k=Get-ItemProperty ('HKLM:\SOFTWARE\' + @{''='';'Wow'='Wow6432Node\'}[$wow] + 'Microsoft\.NETFramework\' + $net[1]) -ErrorAction SilentlyContinue; foreach ($name in 'SystemDefaultTlsVersions','SchUseStrongCrypto') { $o['Net' + $net[0] + $wow + $name]=$k.$name } } }; $o.TlsCipherSuites=@(Get-TlsCipherSuite | ForEach-Object Name); [pscustomobject]$o | ConvertTo-Json > tls-settings.json";
 
 /// What a check lacked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,8 +49,8 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["must issue a starttls command first", "socketerror"],
         meaning: "TLS could not be negotiated between the two servers. Microsoft Learn (\"Mail flow errors caused by TLS 1.0 and TLS 1.1 disablement\") gives `TLS negotiation failed with error SocketError`, `421 4.4.2 Connection dropped due to SocketError` and `451 5.7.3 Must issue a STARTTLS command first` first as the sign that TLS 1.2 is not enabled: Exchange Online accepts TLS 1.2 only.",
         causes: "first, TLS 1.2 disabled on the server that sends or receives (the SCHANNEL `Protocols\\TLS 1.2` Client and Server keys, and .NET's SystemDefaultTlsVersions; HealthChecker's TLS configuration check reads them); only then a certificate STARTTLS cannot use (the rules below).",
-        rules: &[],
-        export: "on the server: HealthChecker (CSS-Exchange `HealthChecker.ps1`, its TLS settings section), or the registry keys under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2",
+        rules: &[&rules::TLS12_DISABLED, &rules::DOTNET_STRONG_CRYPTO, &rules::TLS_SETTINGS_MISMATCHED, &rules::EXCHANGE_BUILD_BEFORE_TLS12, &rules::TLS13_UNSUPPORTED],
+        export: "`hybridtls collect` on the server (tls-settings.json: the SCHANNEL and .NET TLS values, the cipher suites, the builds), plus the protocol log rows of the failed sessions",
     },
     Symptom {
         unless: &[],
@@ -76,7 +76,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "Inside 4.4.395 toward Exchange Online, `451 5.7.3 STARTTLS is required` means your sending server did not establish TLS with Exchange Online, which requires it from a hybrid server.",
         causes: "the send connector's certificate is not usable on this server (TlsCertificateName names a missing or invalid certificate, or only a key-less copy is there); or a firewall that inspects SMTP strips STARTTLS (the one source for this case is a blog post).",
-        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW],
+        rules: &[&rules::SEND_CONNECTOR_CERTIFICATE, &rules::KEYLESS_SHADOW, &rules::TLS12_DISABLED, &rules::DOTNET_STRONG_CRYPTO, &rules::EXCHANGE_BUILD_BEFORE_TLS12],
         export: SEND_SIDE_EXPORTS,
     },
     Symptom {
@@ -139,7 +139,7 @@ pub const SYMPTOMS: &[Symptom] = &[
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "TLS was required but not established: your server did not offer STARTTLS, or Exchange Online's side refused it.",
         causes: "the certificate named by TlsCertificateName is not installed or not valid (event 12014); or the connector's AuthMechanism lacks Tls; or a firewall strips STARTTLS.",
-        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME],
+        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME, &rules::TLS12_DISABLED, &rules::EXCHANGE_BUILD_BEFORE_TLS12],
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {
@@ -186,6 +186,15 @@ pub const SYMPTOMS: &[Symptom] = &[
         causes: "the hybrid certificate was not renewed, or the renewed one is not the one the connector names.",
         rules: &[&rules::CERTIFICATE_EXPIRING, &rules::NAMED_CERTIFICATE_MISSING],
         export: RECEIVE_SIDE_EXPORTS,
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
+        fragments: &["421 4.4.2"],
+        meaning: "The TLS handshake (or the connection during it) was dropped: the two sides found no TLS version or cipher suite in common, or one side reset the connection.",
+        causes: "TLS 1.2, which Exchange Online requires, is disabled in SCHANNEL for the client or server side, .NET is not set to use the system's TLS versions (SchUseStrongCrypto, SystemDefaultTlsVersions), the Exchange build predates TLS 1.2, or TLS 1.3 is enabled where it is not supported; otherwise a firewall or network device in the path.",
+        rules: &[&rules::TLS12_DISABLED, &rules::DOTNET_STRONG_CRYPTO, &rules::TLS_SETTINGS_MISMATCHED, &rules::EXCHANGE_BUILD_BEFORE_TLS12, &rules::TLS13_UNSUPPORTED],
+        export: "`hybridtls collect` on the server (tls-settings.json: the SCHANNEL and .NET TLS values, the cipher suites, the builds), plus the protocol log rows of the failed sessions",
     },
     Symptom {
         unless: &[],
@@ -718,11 +727,19 @@ mod tests {
             "{:?}",
             read(japanese).read_as
         );
-        for spanish in [
-            "451 5.7.3 Debe emitir primero un comando STARTTLS.",
-            "450 4.4.317 No se puede conectar al servidor remoto. 5.7.3 Se requiere STARTTLS para enviar correo",
+        // Each Spanish text reads as the English one it translates.
+        for (spanish, english) in [
+            (
+                "451 5.7.3 Debe emitir primero un comando STARTTLS.",
+                "451 5.7.3 Must issue a STARTTLS command first",
+            ),
+            (
+                "450 4.4.317 No se puede conectar al servidor remoto. 5.7.3 Se requiere STARTTLS para enviar correo",
+                "451 5.7.3 STARTTLS is required to send mail",
+            ),
         ] {
-            assert_eq!(first_rule(spanish), Some("HT002"), "{spanish}");
+            assert_eq!(first_rule(spanish), first_rule(english), "{spanish}");
+            assert!(first_rule(spanish).is_some(), "{spanish}");
             assert!(read(spanish).read_as[0].contains("Spanish"), "{spanish}");
         }
         // No German or French text was found: they are read by `451 5.7.3`, and say so.
@@ -807,5 +824,21 @@ mod tests {
         ] {
             assert_eq!(first_rule(name), Some("HT001"), "{name}");
         }
+    }
+
+    /// Issue 20: the texts of a TLS version Exchange Online refuses point to the TLS settings.
+    #[test]
+    fn socket_errors_and_starttls_first_point_to_the_tls_settings() {
+        for text in [
+            "421 4.4.2 Connection dropped due to SocketError",
+            "TLS negotiation failed with error SocketError",
+        ] {
+            assert_eq!(first_rule(text), Some("HT050"), "{text}");
+            assert!(rules_of(text).contains(&"HT051") && rules_of(text).contains(&"HT054"));
+            assert!(recognise(text)[0].export.contains("tls-settings.json"));
+        }
+        let first = "451 5.7.3 Must issue a STARTTLS command first";
+        assert!(rules_of(first).contains(&"HT050"), "{:?}", rules_of(first));
+        assert!(rules_of(first).contains(&"HT053"));
     }
 }

@@ -7,10 +7,11 @@ use super::psjson::{has_property, is_type_name, property, Record, REEXPORT_HINT}
 use crate::error::InputError;
 use crate::ip_range::IpRange;
 use crate::model::{
-    AcceptedDomain, AuthConfig, AuthMechanism, Certificate, ExchangeRelease, HybridConfiguration,
-    InboundConnector, Organisation, OutboundConnector, ReceiveConnector, RootCaType, SendConnector, Server,
-    ServerKind, ServerSettings, Services, Source, Store, TenantConnectorType, TlsAuthLevel,
-    TlsCertificateName, TransportRole, TransportService,
+    AcceptedDomain, AuthConfig, AuthMechanism, Certificate, ExchangeEvent, ExchangeRelease,
+    HybridConfiguration, InboundConnector, Organisation, OutboundConnector, ReceiveConnector, RootCaType,
+    SendConnector, Server, ServerKind, ServerSettings, Services, Source, Store, TenantConnectorType,
+    TlsAuthLevel, TlsCertificateName, TlsSettings, TransportRole, TransportService, NET_VALUES,
+    SCHANNEL_VALUES,
 };
 use crate::x509;
 
@@ -949,6 +950,136 @@ pub fn read_outbound_connector(record: &Record) -> Result<OutboundConnector, Inp
         tls_settings: read_tls_auth_level(record, "TlsSettings")?,
         tls_domain: read_smtp_domain(record, "TlsDomain")?,
         smart_hosts: read_smart_hosts(record)?,
+        source: source(record),
+    })
+}
+
+/// The collector's `tls-settings.json` (one object per server): the SCHANNEL and .NET registry
+/// values as DWORDs (a number, or its text), null where the value is not set; the Windows build
+/// as `[Environment]::OSVersion.Version` (its text or its object) and the Exchange build as
+/// `AdminDisplayVersion`; the cipher suite names as a list (a single name stands alone).
+pub fn read_tls_settings(record: &Record) -> Result<TlsSettings, InputError> {
+    let name = record.required("ComputerName", record.string("ComputerName")?)?;
+    let server = host_name(record, "ComputerName", name.trim())?;
+    let mut values = Vec::new();
+    let names = SCHANNEL_VALUES
+        .iter()
+        .map(|v| v.0)
+        .chain(NET_VALUES.iter().map(|v| v.0));
+    for property in names {
+        values.push((property, dword(record, property)?));
+    }
+    let os_build = match record.get("OSVersion") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => property(map, "Build")
+            .and_then(Value::as_u64)
+            .and_then(|b| u32::try_from(b).ok()),
+        Some(Value::String(text)) => Some(
+            version_parts(text)
+                .filter(|parts| parts.len() >= 3)
+                .map(|parts| parts[2])
+                .ok_or_else(|| {
+                    record.error(
+                        "OSVersion",
+                        format!("{text:?} is not a Windows version (10.0.17763.0)"),
+                    )
+                })?,
+        ),
+        Some(other) => {
+            return Err(record.error(
+                "OSVersion",
+                format!("expected a version, found {}", super::psjson::kind_of(other)),
+            ))
+        }
+    };
+    let exchange_build = match record.string("ExchangeVersion")? {
+        None => None,
+        Some(text) if text.trim().is_empty() => None,
+        Some(text) => {
+            let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
+            // `15.2 (Build 1544.4)` or `15.2.1544.4`
+            let joined = number.replace(" (Build ", ".").replace(')', "");
+            Some(
+                version_parts(&joined)
+                    .filter(|parts| parts.len() >= 3)
+                    .map(|parts| (parts[0], parts[1], parts[2]))
+                    .ok_or_else(|| {
+                        record.error(
+                            "ExchangeVersion",
+                            format!("{text:?} is not an Exchange version (Version 15.2 (Build 1544.4))"),
+                        )
+                    })?,
+            )
+        }
+    };
+    let cipher_suites = match record.get("TlsCipherSuites") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(record.list("TlsCipherSuites", |item| {
+            property(item, "Name").and_then(Value::as_str).map(str::to_owned)
+        })?),
+    };
+    Ok(TlsSettings {
+        server,
+        os_build,
+        exchange_build,
+        values,
+        cipher_suites,
+        source: source(record),
+    })
+}
+
+/// The numbers of a dotted version (`10.0.17763.0`); None when a part is not a number.
+fn version_parts(text: &str) -> Option<Vec<u32>> {
+    text.trim()
+        .split('.')
+        .map(|part| part.trim().parse().ok())
+        .collect()
+}
+
+/// A registry DWORD: a number (a DWORD over 0x7FFFFFFF may come as a negative Int32), its
+/// decimal text, or null when the value is not set.
+fn dword(record: &Record, field: &str) -> Result<Option<i64>, InputError> {
+    match record.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| record.error(field, format!("expected a registry DWORD, found {n}"))),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::String(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| record.error(field, format!("expected a registry DWORD, found {text:?}"))),
+        Some(other) => Err(record.error(
+            field,
+            format!(
+                "expected a registry DWORD, found {}",
+                super::psjson::kind_of(other)
+            ),
+        )),
+    }
+}
+
+/// One event of the collector's `exchange-events.json` (`Get-WinEvent | Select-Object
+/// TimeCreated, Id, ProviderName, MachineName, Message`): the time as PowerShell writes dates,
+/// the id as a number, the machine as a host name (its first label is the server).
+pub fn read_event(record: &Record) -> Result<ExchangeEvent, InputError> {
+    let machine = record.required("MachineName", record.string("MachineName")?)?;
+    let machine = host_name(record, "MachineName", machine.trim())?;
+    let id = match record.get("Id") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| record.error("Id", "expected the event id as a number"))?;
+    let message = record.string("Message")?.unwrap_or_default();
+    Ok(ExchangeEvent {
+        server: machine.split('.').next().unwrap_or(&machine).to_owned(),
+        id,
+        provider: record.required("ProviderName", record.string("ProviderName")?)?,
+        time: record.required("TimeCreated", record.date("TimeCreated")?)?,
+        message: message.lines().next().unwrap_or_default().trim().to_owned(),
         source: source(record),
     })
 }

@@ -628,12 +628,95 @@ pub const KINDS: &[KindSpec] = &[
                 let source = &sighting.source;
                 check(source, "connector-id", &sighting.connector)?;
                 check(source, "date-time", &sighting.time)?;
-                for value in [&sighting.thumbprint, &sighting.subject, &sighting.failure]
-                    .into_iter()
-                    .flatten()
-                {
+                for value in [&sighting.thumbprint, &sighting.subject].into_iter().flatten() {
                     check(source, "data", value)?;
                 }
+            }
+            for failure in &inventory.log_failures {
+                let source = &failure.sample;
+                check(source, "connector-id", &failure.connector)?;
+                check(source, "remote-endpoint", &failure.remote)?;
+                check(source, "date-time", &failure.first)?;
+                check(source, "date-time", &failure.last)?;
+                check(source, "data", &failure.status)?;
+            }
+            Ok(())
+        }),
+    },
+    KindSpec {
+        kind: InputKind::TlsSettings,
+        describe: "TLS settings (SCHANNEL, .NET, cipher suites)",
+        recognised: Recognised::ByProperties {
+            // Registry values under names of the collector's own (no cmdlet writes them).
+            signature: Signature {
+                alternatives: &[&[Holds::AtLeast(
+                    2,
+                    &[
+                        "Tls12ServerEnabled",
+                        "Tls12ClientEnabled",
+                        "NetV4SchUseStrongCrypto",
+                        "NetV4SystemDefaultTlsVersions",
+                        "TlsCipherSuites",
+                    ],
+                )]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                inventory.tls_settings.push(exchange::read_tls_settings(record)?);
+                Ok(())
+            },
+        },
+        scope: Scope::Server(|inventory| {
+            let settings = inventory.tls_settings.iter();
+            settings
+                .map(|settings| ServerObject {
+                    server: &settings.server,
+                    store: None,
+                    object: "the TLS settings".to_owned(),
+                    file: &settings.source.file,
+                    position: Some(&settings.source.position),
+                })
+                .collect()
+        }),
+        file_names: &["tls-settings.json"],
+        collected: true,
+        // The server is a host name checked when read; the cipher suite names are shown.
+        hidden_characters: HiddenCharacters::Refused(|inventory, check| {
+            for settings in &inventory.tls_settings {
+                for name in settings.cipher_suites.iter().flatten() {
+                    check(&settings.source, "TlsCipherSuites", name)?;
+                }
+            }
+            Ok(())
+        }),
+    },
+    KindSpec {
+        kind: InputKind::ExchangeEvents,
+        describe: "Get-WinEvent (Exchange transport and EdgeSync events)",
+        recognised: Recognised::ByProperties {
+            // The properties of an event record (EventLogRecord) no export shares.
+            signature: Signature {
+                alternatives: &[&[
+                    Holds::AtLeast(1, &["TimeCreated"]),
+                    Holds::AtLeast(1, &["ProviderName"]),
+                    Holds::AtLeast(1, &["MachineName"]),
+                ]],
+                never: &[],
+            },
+            read: |record, inventory| {
+                inventory.events.push(exchange::read_event(record)?);
+                Ok(())
+            },
+        },
+        // Events repeat by nature (one per connector and hour): two exports that overlap are
+        // counted twice rather than refused.
+        scope: Scope::Folder,
+        file_names: &["exchange-events.json"],
+        collected: true,
+        hidden_characters: HiddenCharacters::Refused(|inventory, check| {
+            for event in &inventory.events {
+                check(&event.source, "ProviderName", &event.provider)?;
+                check(&event.source, "Message", &event.message)?;
             }
             Ok(())
         }),

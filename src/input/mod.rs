@@ -442,11 +442,12 @@ fn read_file_into(
             },
             kind: InputKind::ProtocolLog,
             encoding: Some(log.encoding.name()),
-            records: log.sightings.len(),
+            records: log.log.sightings.len() + log.log.failures.len(),
             servers: Vec::new(),
             organisation: None,
         });
-        inventory.sightings.extend(log.sightings);
+        inventory.sightings.extend(log.log.sightings);
+        inventory.log_failures.extend(log.log.failures);
         return Ok(());
     }
     if size > MAX_FILE_BYTES {
@@ -473,7 +474,7 @@ fn read_file_into(
     }
     let (text, encoding) = text::decode(&name, &bytes)?;
     if protocol_log::is_protocol_log(&text) {
-        let sightings = protocol_log::read(&name, &text)?;
+        let log = protocol_log::read(&name, &text)?;
         inventory.inputs.push(InputFile {
             path: name,
             // Like a streamed log's: one algorithm for every protocol log, whatever its encoding.
@@ -483,11 +484,12 @@ fn read_file_into(
             },
             kind: InputKind::ProtocolLog,
             encoding: Some(encoding.name()),
-            records: sightings.len(),
+            records: log.sightings.len() + log.failures.len(),
             servers: Vec::new(),
             organisation: None,
         });
-        inventory.sightings.extend(sightings);
+        inventory.sightings.extend(log.sightings);
+        inventory.log_failures.extend(log.failures);
         return Ok(());
     }
     if format == Some(InputKind::ProtocolLog) {
@@ -927,6 +929,17 @@ fn attribute_inputs(inventory: &mut Inventory) {
     }
     for service in &inventory.transport_services {
         add(&service.source.file, &service.server);
+    }
+    for failure in &inventory.log_failures {
+        if let Some((server, _)) = failure.connector.split_once('\\') {
+            add(&failure.sample.file, server);
+        }
+    }
+    for settings in &inventory.tls_settings {
+        add(&settings.source.file, &settings.server);
+    }
+    for event in &inventory.events {
+        add(&event.source.file, &event.server);
     }
     // The organisation's exports (Get-AuthConfig, Exchange Online's connectors) describe it
     // wherever they were put.

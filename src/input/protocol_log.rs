@@ -20,7 +20,7 @@ use super::text::{self, Encoding};
 use super::Progress;
 use crate::bom::{split_bom, Bom};
 use crate::error::{InputError, Position};
-use crate::model::{Sighting, Source};
+use crate::model::{LogFailure, LogFailureKind, Sighting, Source};
 
 /// Whether `text` starts like an Exchange SMTP protocol log.
 pub fn is_protocol_log(text: &str) -> bool {
@@ -53,8 +53,15 @@ fn fields(line: &str) -> Vec<Cow<'_, str>> {
     out
 }
 
-/// Every certificate a connector sent and every failed TLS negotiation in the log `text`.
-pub fn read(file: &str, text: &str) -> Result<Vec<Sighting>, InputError> {
+/// What a log shows: every certificate a connector sent, and its TLS failures counted.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub sightings: Vec<Sighting>,
+    pub failures: Vec<LogFailure>,
+}
+
+/// Every certificate a connector sent and every TLS failure in the log `text`.
+pub fn read(file: &str, text: &str) -> Result<Log, InputError> {
     let mut scanner = Scanner::new(file);
     scanner.feed(text);
     scanner.finish()
@@ -65,6 +72,8 @@ struct Columns {
     time: usize,
     connector: usize,
     session: usize,
+    /// `remote-endpoint`, which the failures are counted by when the log has it.
+    remote: Option<usize>,
     data: usize,
     context: usize,
     /// How many fields the header names, which every row has.
@@ -81,6 +90,7 @@ impl Columns {
             time: at("date-time")?,
             connector: at("connector-id")?,
             session: at("session-id")?,
+            remote: at("remote-endpoint").ok(),
             data: at("data")?,
             context: at("context")?,
             count: names.len(),
@@ -94,6 +104,12 @@ impl Columns {
 /// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
 const CERTIFICATE_ROWS: &str = "ertificate";
 const FAILURE: &str = "TLS negotiation failed with error ";
+/// The remote's certificate did not earn the connector's TLS domain capabilities.
+const DOMAIN_CAPABILITIES_NONE: &str = "TlsDomainCapabilities='None'; Status='";
+/// `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...`: the protocol of a session.
+const TLS_PROTOCOL: &str = "SP_PROT_TLS1_";
+/// Every substring that makes a row matter, in the order [`Needles`] holds their searches.
+const SUBSTRINGS: [&str; 4] = [CERTIFICATE_ROWS, FAILURE, DOMAIN_CAPABILITIES_NONE, TLS_PROTOCOL];
 
 /// What to do about a log hybridtls cannot read as one.
 const DAMAGED_LOG_HINT: &str =
@@ -102,15 +118,13 @@ const DAMAGED_LOG_HINT: &str =
 /// The searches that find the lines that can change the outcome in a whole piece of a log
 /// at once, so that the other lines are never split into fields.
 struct Needles {
-    certificate_rows: memmem::Finder<'static>,
-    failures: memmem::Finder<'static>,
+    finders: Vec<memmem::Finder<'static>>,
 }
 
 impl Needles {
     fn new() -> Self {
         Needles {
-            certificate_rows: memmem::Finder::new(CERTIFICATE_ROWS),
-            failures: memmem::Finder::new(FAILURE),
+            finders: SUBSTRINGS.iter().map(memmem::Finder::new).collect(),
         }
     }
 
@@ -132,8 +146,9 @@ impl Needles {
                 at = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |n| found + n + 1);
             }
         };
-        first_in_lines(&|text| self.certificate_rows.find(text), true);
-        first_in_lines(&|text| self.failures.find(text), true);
+        for finder in &self.finders {
+            first_in_lines(&|text| finder.find(text), true);
+        }
         first_in_lines(&|text| memchr::memchr(b'"', text), false);
         if non_ascii {
             // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
@@ -211,7 +226,7 @@ impl Needles {
                 }
             }
         }
-        self.certificate_rows.find(unquoted).is_some() || self.failures.find(unquoted).is_some()
+        self.finders.iter().any(|finder| finder.find(unquoted).is_some())
     }
 }
 
@@ -237,12 +252,19 @@ fn quotes_join_neighbours(line: &[u8]) -> bool {
 struct Scanner<'f> {
     file: &'f str,
     columns: Option<Columns>,
+    /// The latest sighting of each connector and certificate, and where each is: a busy server
+    /// logs a certificate for every TLS session, and keeping each (issue 20 point 8) made the
+    /// memory grow with the log.
     sightings: Vec<Sighting>,
-    /// Session id → index of its open `Sending certificate` sighting.
-    open: HashMap<String, usize>,
-    /// Each `Sending certificate` sighting with the line it starts at, to name the line of one
-    /// that never got its thumbprint.
-    groups: Vec<(usize, usize)>,
+    sighting_at: HashMap<(String, String), usize>,
+    /// The failures counted so far, and where each is by connector, remote, kind and status.
+    failures: Vec<LogFailure>,
+    failure_at: HashMap<(String, String, LogFailureKind, String), usize>,
+    /// Session id → its `Sending certificate` group that has not had its thumbprint yet, with
+    /// the line it starts at: only the sessions being logged, whatever the log's size.
+    open: HashMap<String, (Sighting, usize)>,
+    /// The first line of a group that never got its thumbprint.
+    incomplete: Option<usize>,
     /// Lines before the current piece.
     lines: usize,
     /// The first error in the rows; the rest of the text is still checked, because an
@@ -257,8 +279,11 @@ impl<'f> Scanner<'f> {
             file,
             columns: None,
             sightings: Vec::new(),
+            sighting_at: HashMap::new(),
+            failures: Vec::new(),
+            failure_at: HashMap::new(),
             open: HashMap::new(),
-            groups: Vec::new(),
+            incomplete: None,
             lines: 0,
             error: None,
             needles: Needles::new(),
@@ -392,43 +417,92 @@ impl<'f> Scanner<'f> {
         if context == "Sending certificate" {
             let source = source();
             let line = number();
-            self.open.insert(session.to_owned(), self.sightings.len());
-            self.groups.push((self.sightings.len(), line));
-            self.sightings.push(Sighting {
+            let sighting = Sighting {
                 time: time.to_owned(),
                 connector: connector.to_owned(),
                 thumbprint: None,
                 subject: None,
-                failure: None,
                 source,
-            });
+            };
+            if let Some((_, earlier)) = self.open.insert(session.to_owned(), (sighting, line)) {
+                self.incomplete_at(earlier);
+            }
             return;
         }
-        if let Some(failure) = [data, context].iter().find_map(|text| text.strip_prefix(FAILURE)) {
-            self.sightings.push(Sighting {
-                time: time.to_owned(),
-                connector: connector.to_owned(),
-                thumbprint: None,
-                subject: None,
-                failure: Some(failure.trim().to_owned()),
-                source: source(),
-            });
+        if let Some((kind, status)) = [data, context].iter().find_map(|text| failure_of(text)) {
+            let remote = columns.remote.map_or("", |column| get(column));
+            // The address without its port: `203.0.113.5:25`, `[2001:db8::5]:25`.
+            let remote = match remote.rsplit_once(':') {
+                Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) => address,
+                _ => remote,
+            };
+            let remote = remote.trim_start_matches('[').trim_end_matches(']');
+            let key = (connector.to_owned(), remote.to_owned(), kind, status.to_owned());
+            match self.failure_at.get(&key) {
+                Some(&at) => {
+                    let failure = &mut self.failures[at];
+                    failure.count += 1;
+                    // Logs are in time order, but a log given twice or out of order is not.
+                    if time < failure.first.as_str() {
+                        failure.first = time.to_owned();
+                    }
+                    if time > failure.last.as_str() {
+                        failure.last = time.to_owned();
+                    }
+                }
+                None => {
+                    self.failure_at.insert(key, self.failures.len());
+                    self.failures.push(LogFailure {
+                        connector: connector.to_owned(),
+                        remote: remote.to_owned(),
+                        kind,
+                        status: status.to_owned(),
+                        count: 1,
+                        first: time.to_owned(),
+                        last: time.to_owned(),
+                        sample: source(),
+                    });
+                }
+            }
             return;
         }
-        let Some(&index) = self.open.get(session) else {
+        let Some((sighting, line)) = self.open.get_mut(session) else {
             return;
         };
         match context {
-            "Certificate thumbprint" => self.sightings[index].thumbprint = Some(data.to_ascii_uppercase()),
-            "Certificate subject" => self.sightings[index].subject = Some(data.to_owned()),
+            "Certificate thumbprint" => {
+                let thumbprint = data.to_ascii_uppercase();
+                let Some((mut sighting, _)) = self.open.remove(session) else {
+                    return;
+                };
+                sighting.thumbprint = Some(thumbprint.clone());
+                let key = (sighting.connector.clone(), thumbprint);
+                match self.sighting_at.get(&key) {
+                    // Of equal times the later row wins, as it did when every row was kept.
+                    Some(&at) if sighting.time >= self.sightings[at].time => self.sightings[at] = sighting,
+                    Some(_) => {}
+                    None => {
+                        self.sighting_at.insert(key, self.sightings.len());
+                        self.sightings.push(sighting);
+                    }
+                }
+            }
+            "Certificate subject" => sighting.subject = Some(data.to_owned()),
             "Certificate alternate names" => {
+                let line = *line;
                 self.open.remove(session);
+                self.incomplete_at(line);
             }
             _ => {}
         }
     }
 
-    fn finish(self) -> Result<Vec<Sighting>, InputError> {
+    /// A `Sending certificate` group from `line` on ended without its thumbprint.
+    fn incomplete_at(&mut self, line: usize) {
+        self.incomplete = Some(self.incomplete.map_or(line, |first| first.min(line)));
+    }
+
+    fn finish(self) -> Result<Log, InputError> {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -441,11 +515,12 @@ impl<'f> Scanner<'f> {
         // Exchange logs a certificate as six rows at once; one without its thumbprint row was
         // cut off (a copy of a log being written) or damaged, and dropping it would hide that
         // certificate.
-        if let Some(&(_, line)) = self
-            .groups
-            .iter()
-            .find(|&&(index, _)| self.sightings[index].thumbprint.is_none())
-        {
+        let still_open = self.open.values().map(|(_, line)| *line).min();
+        let first = match (self.incomplete, still_open) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(line) = first {
             return Err(InputError::new(
                 self.file,
                 "the certificate logged from this line on has no Certificate thumbprint row: the log is cut off or damaged",
@@ -453,7 +528,31 @@ impl<'f> Scanner<'f> {
             .at(Position::LineColumn { line, column: 1 })
             .hint(DAMAGED_LOG_HINT));
         }
-        Ok(self.sightings)
+        Ok(Log {
+            sightings: self.sightings,
+            failures: self.failures,
+        })
+    }
+}
+
+/// The failure a field tells, with its status: `TLS negotiation failed with error X`,
+/// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session.
+fn failure_of(text: &str) -> Option<(LogFailureKind, &str)> {
+    if let Some(status) = text.strip_prefix(FAILURE) {
+        return Some((LogFailureKind::Negotiation, status.trim()));
+    }
+    if let Some(at) = text.find(DOMAIN_CAPABILITIES_NONE) {
+        let rest = &text[at + DOMAIN_CAPABILITIES_NONE.len()..];
+        return Some((
+            LogFailureKind::DomainCapabilities,
+            rest.split('\'').next().unwrap_or(rest),
+        ));
+    }
+    let at = text.find(TLS_PROTOCOL)?;
+    match text.as_bytes().get(at + TLS_PROTOCOL.len()) {
+        Some(b'0') => Some((LogFailureKind::OldProtocol, "TLS 1.0")),
+        Some(b'1') => Some((LogFailureKind::OldProtocol, "TLS 1.1")),
+        _ => None,
     }
 }
 
@@ -510,7 +609,7 @@ fn survey(bytes: &[u8]) -> (usize, bool) {
 
 /// A protocol log read by [`stream`].
 pub struct Streamed {
-    pub sightings: Vec<Sighting>,
+    pub log: Log,
     /// BLAKE3 of the file's bytes, lowercase hex.
     pub blake3: String,
     pub encoding: Encoding,
@@ -588,6 +687,10 @@ struct Pieces<'a> {
     carry: Vec<u8>,
     /// File bytes handed out so far.
     offset: usize,
+    /// Bytes left up to the size the file had when reading began: a log Exchange appends to
+    /// while it is read is read no further (and then refused as changed), so neither the time
+    /// nor the memory follows its growth (issue 20 point 8).
+    remaining: u64,
     at_end: bool,
 }
 
@@ -606,9 +709,11 @@ impl Pieces<'_> {
         // so that a long line costs what it weighs (copying it again for each block did not).
         let mut searched = buffer.len();
         loop {
-            let read = read_block(&mut self.file, &mut buffer)
+            let want = BLOCK.min(usize::try_from(self.remaining).unwrap_or(BLOCK));
+            let read = read_block(&mut self.file, &mut buffer, want)
                 .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
             progress.advance(read as u64);
+            self.remaining -= read as u64;
             self.at_end = read < BLOCK;
             if self.at_end {
                 break;
@@ -721,11 +826,13 @@ fn stream_as(
     let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
     let mut file = file.try_clone().map_err(cannot_read)?;
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot_read)?;
+    let size = file.metadata().map_err(cannot_read)?.len();
     let mut pieces = Pieces {
         name,
         file,
         carry: Vec::new(),
         offset: 0,
+        remaining: size,
         at_end: false,
     };
     let needles = Needles::new();
@@ -788,18 +895,18 @@ fn stream_as(
         (false, false) => Encoding::Utf8,
     };
     Ok(Ok(Streamed {
-        sightings: scanner.finish()?,
+        log: scanner.finish()?,
         blake3,
         encoding,
         bytes,
     }))
 }
 
-/// Appends up to [`BLOCK`] bytes of `file` to `bytes` and says how many; fewer only at the end
-/// of the file.
-fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+/// Appends up to `want` (at most [`BLOCK`]) bytes of `file` to `bytes` and says how many;
+/// fewer only at the end of the file.
+fn read_block(file: &mut std::fs::File, bytes: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
     bytes.reserve(BLOCK);
-    file.by_ref().take(BLOCK as u64).read_to_end(bytes)
+    file.by_ref().take(want as u64).read_to_end(bytes)
 }
 
 /// A line longer than any export hybridtls reads whole is damage, and holding it would undo
@@ -905,16 +1012,19 @@ mod tests {
     #[test]
     fn reads_the_certificate_sent_and_tls_failures() {
         assert!(is_protocol_log(LOG));
-        let sightings = read("RECV.LOG", LOG).unwrap();
-        assert_eq!(sightings.len(), 2);
+        let log = read("RECV.LOG", LOG).unwrap();
+        let sightings = &log.sightings;
+        assert_eq!(sightings.len(), 1);
         assert_eq!(sightings[0].connector, "SERVER1\\Default Frontend SERVER1");
         assert_eq!(
             sightings[0].thumbprint.as_deref(),
             Some("9876534210FEDCBA9876534210FEDCBA12345678")
         );
         assert_eq!(sightings[0].subject.as_deref(), Some("CN=SERVER1, O=\"A, B\""));
-        assert_eq!(sightings[1].failure.as_deref(), Some("NoCredentials"));
-        assert_eq!(sightings[1].source.position, Position::Line(10));
+        assert_eq!(log.failures.len(), 1);
+        assert_eq!(log.failures[0].status, "NoCredentials");
+        assert_eq!(log.failures[0].remote, "104.47.1.1");
+        assert_eq!(log.failures[0].sample.position, Position::Line(10));
     }
 
     /// The lines a reader that splits every line would find changing something: a header, or
@@ -928,7 +1038,7 @@ mod tests {
                 .chars()
                 .filter(|&c| c != '"' && !text::is_hidden_character(c))
                 .collect();
-            if bare.starts_with('#') || unquoted.contains(CERTIFICATE_ROWS) || unquoted.contains(FAILURE) {
+            if bare.starts_with('#') || SUBSTRINGS.iter().any(|text| unquoted.contains(text)) {
                 lines.push((start, bare.to_owned()));
             }
             start += line.len();
@@ -953,6 +1063,8 @@ mod tests {
             "TLS negotiation failed with error ",
             "TLS nego",
             "tiation failed with error ",
+            "SP_PROT_TLS1_",
+            "SP_PROT_",
             "\u{202E}",
             "\u{85}",
         ];
@@ -975,6 +1087,41 @@ mod tests {
                 .collect();
             assert_eq!(found, matter_by_reading_every_line(&text));
         }
+    }
+
+    /// Issue 20 point 8: a certificate sent in every session is one sighting, the latest, and a
+    /// group cut off before its thumbprint is still an error at its first line.
+    #[test]
+    fn certificates_are_kept_once_per_connector_and_certificate() {
+        let header = LOG.lines().take(5).collect::<Vec<_>>().join("\n");
+        let session = |id: &str, time: &str, thumbprint: bool| {
+            let row = |n: u32, data: &str, context: &str| {
+                format!("{time},EX01\\Default Frontend EX01,{id},{n},10.0.0.1:25,52.100.1.1:1,*,{data},{context}\n")
+            };
+            let mut rows = row(1, "", "Sending certificate") + &row(2, "CN=mail", "Certificate subject");
+            if thumbprint {
+                rows += &row(3, "ab12", "Certificate thumbprint");
+            }
+            rows + &row(4, "mail", "Certificate alternate names")
+        };
+        let text = format!(
+            "{header}\n{}{}{}",
+            session("A", "2026-11-23T08:00:00.000Z", true),
+            session("B", "2026-11-23T09:00:00.000Z", true),
+            session("C", "2026-11-23T07:00:00.000Z", true)
+        );
+        let log = read("RECV.LOG", &text).unwrap();
+        assert_eq!(log.sightings.len(), 1);
+        assert_eq!(log.sightings[0].time, "2026-11-23T09:00:00.000Z");
+        assert_eq!(log.sightings[0].thumbprint.as_deref(), Some("AB12"));
+        assert_eq!(log.sightings[0].source.position, Position::Line(10));
+        let cut = format!(
+            "{header}\n{}{}",
+            session("A", "2026-11-23T08:00:00.000Z", true),
+            session("B", "2026-11-23T09:00:00.000Z", false)
+        );
+        let err = read("RECV.LOG", &cut).unwrap_err();
+        assert_eq!(err.position, Some(Position::LineColumn { line: 10, column: 1 }));
     }
 
     #[test]

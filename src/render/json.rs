@@ -546,29 +546,30 @@ fn send_connector(report: &SendReport, now: time::OffsetDateTime) -> SendConnect
     }
 }
 
-/// The TLS failures of the protocol logs, one entry per connector and error in the order first
-/// seen, with how often and when last.
+/// The TLS negotiation failures of the protocol logs, one entry per connector and error in the
+/// order first seen, with how often and when last.
 fn log_failures(inventory: &Inventory) -> Vec<LogFailureDoc> {
     let mut out: Vec<LogFailureDoc> = Vec::new();
-    for sighting in &inventory.sightings {
-        let Some(failure) = &sighting.failure else {
-            continue;
-        };
+    let negotiations = inventory
+        .log_failures
+        .iter()
+        .filter(|f| f.kind == crate::model::LogFailureKind::Negotiation);
+    for failure in negotiations {
         match out
             .iter_mut()
-            .find(|f| f.connector == sighting.connector && f.failure == *failure)
+            .find(|f| f.connector == failure.connector && f.failure == failure.status)
         {
             Some(entry) => {
-                entry.count += 1;
-                if sighting.time > entry.last {
-                    entry.last = sighting.time.clone();
+                entry.count += failure.count as usize;
+                if failure.last > entry.last {
+                    entry.last = failure.last.clone();
                 }
             }
             None => out.push(LogFailureDoc {
-                connector: sighting.connector.clone(),
-                failure: failure.clone(),
-                count: 1,
-                last: sighting.time.clone(),
+                connector: failure.connector.clone(),
+                failure: failure.status.clone(),
+                count: failure.count as usize,
+                last: failure.last.clone(),
             }),
         }
     }

@@ -11,3 +11,4 @@ pub mod pwsh;
 pub mod schema;
 pub mod smtp_log;
 pub mod starttls;
+pub mod tls_settings;

@@ -660,6 +660,7 @@ fn server_files(
         ("DisableRootAutoUpdate", Json::Null),
         ("EnableEccCertificateSupport", Json::Number(1)),
     ]);
+    let tls_settings = tls_settings_record(server);
     let mut receive = templates.receive_connectors.clone();
     if faults.null_certificate_name {
         receive = receive.replacen(&templates.certificate_name, "\"TlsCertificateName\":  null", 1);
@@ -696,5 +697,42 @@ fn server_files(
             document(root.iter().map(|c| c.store_record("Root")).collect()),
         ),
         ("transport-services.json", document(vec![transport_service])),
+        ("tls-settings.json", document(vec![tls_settings])),
+        ("exchange-events.json", document(vec![])),
+        (QUIET_LOG_NAME, QUIET_LOG.to_owned()),
     ]
+}
+
+/// A protocol log with its header and no session, as `hybridtls collect` copies the log of a
+/// quiet Front End transport service: HT055 judged, nothing found.
+pub const QUIET_LOG: &str = "#Software: Microsoft Exchange Server\r\n#Version: 15.2.1544.4\r\n#Log-type: SMTP Receive Protocol Log\r\n#Date: 2026-11-23T00:00:00.000Z\r\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\r\n";
+
+/// The name the collector gives its copy of a Front End SmtpReceive log.
+pub const QUIET_LOG_NAME: &str = "FrontEnd-Receive-RECV2026112300-1.LOG";
+
+/// The collector's TLS settings of a healthy server: TLS 1.2 only, .NET set to strong crypto,
+/// TLS 1.3 not set (disabled), Exchange 2019 CU14 on Windows Server 2019.
+fn tls_settings_record(server: &str) -> Json {
+    let mut properties = vec![
+        ("ComputerName", text(server)),
+        ("OSVersion", text("10.0.17763.0")),
+        ("ExchangeVersion", text("Version 15.2 (Build 1544.4)")),
+    ];
+    for property in hybridtls::model::SCHANNEL_VALUES {
+        let (name, version, _, value) = *property;
+        let set = match (version, value) {
+            ("1.3", _) => Json::Null,
+            ("1.2", "Enabled") | ("1.0" | "1.1", "DisabledByDefault") => Json::Number(1),
+            _ => Json::Number(0),
+        };
+        properties.push((name, set));
+    }
+    for property in hybridtls::model::NET_VALUES {
+        properties.push((property.0, Json::Number(1)));
+    }
+    properties.push((
+        "TlsCipherSuites",
+        Json::List(vec![text("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")]),
+    ));
+    Json::Object(properties)
 }

@@ -23,19 +23,29 @@ pub struct LogTruth {
     pub sessions: u64,
     /// `Sending certificate` groups: one sighting each.
     pub certificates_sent: u64,
-    /// `TLS negotiation failed with error NoCredentials` rows: one sighting each.
+    /// `TLS negotiation failed with error NoCredentials` rows.
     pub tls_failures: u64,
+    /// The remote addresses of those rows, each counted once: the reader keeps one record per
+    /// connector, remote address and failure.
+    pub failing_remotes: u64,
 }
 
 impl LogTruth {
-    /// What the reader makes of the log: one sighting per certificate sent and per failure.
+    /// The records the reader makes of the log: one sighting per connector and certificate (the
+    /// log's one connector sends one certificate), one count per remote address that failed.
     pub fn sightings(&self) -> u64 {
-        self.certificates_sent + self.tls_failures
+        u64::from(self.certificates_sent > 0) + self.failing_remotes
     }
 }
 
 /// Writes a log of at least `target_bytes` (whole sessions) to `path`.
 pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
+    write_with(path, target_bytes, CERTIFICATE_EVERY)
+}
+
+/// [`write`], with one session in `certificate_every` sending a certificate (1: every session,
+/// a dense log as a busy hybrid server writes it).
+pub fn write_with(path: &Path, target_bytes: u64, certificate_every: u64) -> LogTruth {
     let file = std::fs::File::create(path).unwrap();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut truth = LogTruth::default();
@@ -43,19 +53,24 @@ pub fn write(path: &Path, target_bytes: u64) -> LogTruth {
     out.write_all(header.as_bytes()).unwrap();
     truth.bytes += header.len() as u64;
     let mut session_text = String::with_capacity(8192);
+    let mut failing = std::collections::HashSet::new();
     while truth.bytes < target_bytes {
         let session = truth.sessions;
         session_text.clear();
-        write_session(&mut session_text, session, &mut truth);
+        if session % FAILURE_EVERY == 0 {
+            failing.insert((session % 200, session % 250));
+        }
+        write_session(&mut session_text, session, certificate_every, &mut truth);
         out.write_all(session_text.as_bytes()).unwrap();
         truth.bytes += session_text.len() as u64;
         truth.sessions += 1;
     }
     out.flush().unwrap();
+    truth.failing_remotes = failing.len() as u64;
     truth
 }
 
-fn write_session(out: &mut String, session: u64, truth: &mut LogTruth) {
+fn write_session(out: &mut String, session: u64, certificate_every: u64, truth: &mut LogTruth) {
     use std::fmt::Write as _;
     // A day of mail: one session every ~0.2 s, wrapping at midnight.
     let millis = (session * 197) % 86_400_000;
@@ -104,7 +119,7 @@ fn write_session(out: &mut String, session: u64, truth: &mut LogTruth) {
         truth.tls_failures += 1;
         return;
     }
-    if session % CERTIFICATE_EVERY == 0 {
+    if session % certificate_every == 0 {
         row(out, "<", "STARTTLS", "");
         row(out, ">", "220 2.0.0 SMTP server ready", "");
         row(out, "*", "", "Sending certificate");

@@ -52,6 +52,13 @@ registry! {
     ht042_exchange_online_root_missing_without_root_update,
     ht043_send_certificate_not_in_accepted_domain,
     ht044_renewal_breaks_issuer_pin,
+    ht050_tls12_disabled,
+    ht051_dotnet_strong_crypto_not_set,
+    ht052_tls_settings_mismatched,
+    ht053_exchange_build_before_tls12,
+    ht054_tls13_unsupported,
+    ht055_protocol_log_tls_failures,
+    ht056_event_log_tls_events,
 }
 
 pub use ht001_hybrid_connector_without_certificate_name::RULE as NO_CERTIFICATE_NAME;
@@ -78,6 +85,13 @@ pub use ht030_inbound_connector_certificate_mismatch::RULE as INBOUND_CONNECTOR_
 pub use ht031_outbound_connector_tls_domain_mismatch::RULE as OUTBOUND_CONNECTOR_TLS_DOMAIN;
 pub use ht032_narrower_connector_takes_cloud_mail::RULE as NARROWER_CONNECTOR_TAKES_CLOUD_MAIL;
 pub use ht033_hybrid_configuration_certificate_differs::RULE as HYBRID_CONFIGURATION_CERTIFICATE;
+pub use ht050_tls12_disabled::RULE as TLS12_DISABLED;
+pub use ht051_dotnet_strong_crypto_not_set::RULE as DOTNET_STRONG_CRYPTO;
+pub use ht052_tls_settings_mismatched::RULE as TLS_SETTINGS_MISMATCHED;
+pub use ht053_exchange_build_before_tls12::RULE as EXCHANGE_BUILD_BEFORE_TLS12;
+pub use ht054_tls13_unsupported::RULE as TLS13_UNSUPPORTED;
+pub use ht055_protocol_log_tls_failures::RULE as PROTOCOL_LOG_TLS_FAILURES;
+pub use ht056_event_log_tls_events::RULE as EVENT_LOG_TLS_EVENTS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

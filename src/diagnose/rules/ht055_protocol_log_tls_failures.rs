@@ -1,0 +1,153 @@
+//! HT055 `protocol-log-tls-failures`: the rule's documentation, metadata and check.
+
+use std::collections::BTreeMap;
+
+use super::{Rule, Severity};
+use crate::diagnose::context::Context;
+use crate::diagnose::needs::{Export, Missing};
+use crate::diagnose::{Evidence, Findings, Remedy};
+use crate::model::{InputKind, LogFailure, LogFailureKind};
+
+/// How many remote addresses a finding shows as evidence; the rest are counted.
+const SHOWN_REMOTES: usize = 5;
+
+pub const RULE: Rule = Rule {
+    code: "HT055",
+    name: "protocol-log-tls-failures",
+    title: "The protocol logs show TLS failures, counted per remote host and time range",
+    severity: Severity::Warning,
+    documentation: r#"## What it means
+The SmtpReceive or SmtpSend protocol log of the server holds rows where TLS failed or fell short:
+`TLS negotiation failed with error <X>` (NoCredentials, UnknownCredentials, SocketError,
+IllegalMessage, AlgorithmMismatch, UntrustedRoot, ...), `TlsDomainCapabilities='None';
+Status='<X>'` (the remote's certificate did not earn the connector's domain capabilities, so
+Exchange Online's mail is not recognised as such), or sessions that negotiated TLS 1.0 or 1.1
+(`SP_PROT_TLS1_0`, `SP_PROT_TLS1_1`), which Exchange Online refuses.
+
+## Why it matters
+These rows are what really happened, whatever the exports say: each names its cause, and the
+remote hosts and times say whether it is Exchange Online (and still going on) or one old peer.
+
+## Symptoms
+The rows themselves; in the queues `421 4.4.2 Connection dropped due to SocketError`, `451 4.4.395
+... 421 4.4.1 Connection timed out`, `450 4.7.320 Certificate validation failed`.
+
+## Detection
+Each log is read once; its failures are counted as they are read, per connector, remote address
+(without the port), kind and status, with the first and last time and the first row's line:
+nothing else of the rows is kept. One finding per connector, kind and status, with the remote
+hosts that failed most as evidence. Without any protocol log of the server the check is listed
+as not checked. Logging must be on: `ProtocolLoggingLevel Verbose` on the hybrid receive and send
+connectors (`Set-ReceiveConnector`/`Set-SendConnector -ProtocolLoggingLevel Verbose`).
+
+## Fix
+Manual: the cause named in the finding, with the rule that checks it (`hybridtls explain HT009`,
+`HT010`, `HT011`, `HT015`, `HT050`, `HT051`, `HT052`, `HT054`).
+
+## When to fix by hand
+Always: the logs are evidence, not configuration.
+
+## Sources
+- Decompiled Exchange protocol log writer (`ProtocolLog.cs`) and the SmtpReceive/SmtpSend rows
+  quoted in exchange-formats.md §4: `TLS negotiation failed with error NoCredentials` (KB 2989382,
+  seed 002), the `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...` row, and
+  `TlsDomainCapabilities='None'; Status='NoRemoteCertificate'`.
+- Exchange Team blog, "Exchange Server TLS guidance Part 2: Enabling TLS 1.2 and Identifying
+  Clients Not Using It" (finding TLS 1.0 sessions in the logs).
+- Microsoft Learn, "Protocol logging" (Exchange Server): `ProtocolLoggingLevel` on receive and
+  send connectors, the log paths of the Front End and Hub transport services.
+"#,
+    check,
+    organisation_needs: None,
+};
+
+/// The TLS failures of the server's logs, one finding per connector, kind and status.
+fn check(context: &Context, findings: &mut Findings) {
+    let server = &context.server.name;
+    let inventory = context.inventory;
+    let logs: Vec<&str> = inventory
+        .inputs
+        .iter()
+        .filter(|input| input.kind == InputKind::ProtocolLog)
+        .filter(|input| {
+            input.servers.iter().any(|s| s.eq_ignore_ascii_case(server))
+                || (input.servers.is_empty() && inventory.servers.len() == 1)
+        })
+        .map(|input| input.path.as_str())
+        .collect();
+    if logs.is_empty() {
+        findings.not_judged("the protocol logs".to_owned(), Missing::Export(Export::ProtocolLogs));
+        return;
+    }
+    let mut groups: BTreeMap<(&str, LogFailureKind, &str), Vec<&LogFailure>> = BTreeMap::new();
+    for failure in &inventory.log_failures {
+        if logs.contains(&failure.sample.file.as_str()) {
+            let key = (failure.connector.as_str(), failure.kind, failure.status.as_str());
+            groups.entry(key).or_default().push(failure);
+        }
+    }
+    for ((connector, kind, status), mut rows) in groups {
+        rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.remote.cmp(&b.remote)));
+        let count: u64 = rows.iter().map(|r| r.count).sum();
+        let first = rows.iter().map(|r| r.first.as_str()).min().unwrap_or_default();
+        let last = rows.iter().map(|r| r.last.as_str()).max().unwrap_or_default();
+        let what = match kind {
+            LogFailureKind::Negotiation => format!("TLS negotiation failed with error {status}"),
+            LogFailureKind::DomainCapabilities => {
+                format!("TlsDomainCapabilities='None'; Status='{status}'")
+            }
+            LogFailureKind::OldProtocol => format!("{status} sessions"),
+        };
+        let hosts = match rows.len() {
+            1 => format!("from {}", remote(rows[0])),
+            n => format!("from {n} remote hosts"),
+        };
+        let mut evidence: Vec<Evidence> = rows
+            .iter()
+            .take(SHOWN_REMOTES)
+            .map(|row| Evidence {
+                file: row.sample.file.clone(),
+                position: row.sample.position.clone(),
+                field: format!("remote {}", remote(row)),
+                value: format!("{} times, {} to {}", row.count, row.first, row.last),
+            })
+            .collect();
+        if rows.len() > SHOWN_REMOTES {
+            let rest = &rows[SHOWN_REMOTES..];
+            evidence.push(Evidence {
+                file: rest[0].sample.file.clone(),
+                position: rest[0].sample.position.clone(),
+                field: format!("{} more remote hosts", rest.len()),
+                value: format!("{} times", rest.iter().map(|r| r.count).sum::<u64>()),
+            });
+        }
+        findings.push(
+            format!("{connector}: {what}"),
+            format!("{connector}: {what}, {count} times {hosts}, {first} to {last}: {}", cause(kind, status)),
+            evidence,
+            Remedy::manual(format!("find the cause named for {what} ({}) and fix it there; then check a fresh log", cause(kind, status))),
+        );
+    }
+}
+
+fn remote(failure: &LogFailure) -> &str {
+    if failure.remote.is_empty() {
+        "an unlogged address"
+    } else {
+        &failure.remote
+    }
+}
+
+/// The likely cause of a failure and the rules that check it.
+fn cause(kind: LogFailureKind, status: &str) -> &'static str {
+    match (kind, status.to_ascii_lowercase().as_str()) {
+        (LogFailureKind::OldProtocol, _) => "Exchange Online refuses TLS 1.0 and 1.1: enable TLS 1.2 for both sides and .NET strong crypto (HT050, HT051)",
+        (LogFailureKind::DomainCapabilities, _) => "the remote's certificate did not earn the connector's TLS domain capabilities, so its mail is not taken as Exchange Online's: for UntrustedRoot a root or intermediate is missing (HT010, HT011); otherwise the certificate's name or validity",
+        (_, "nocredentials" | "unknowncredentials") => "the certificate the connector presents has no usable private key: a key-less copy (HT009) or a send connector naming an unusable certificate (HT015)",
+        (_, "socketerror") => "the connection was dropped in the handshake: no TLS version or cipher suite in common (HT050, HT051, HT052, HT054) or a device in the path",
+        (_, "illegalmessage") => "a handshake message was malformed or unexpected: TLS 1.3 where it is not supported (HT054), mismatched TLS settings (HT052), or an SMTP-inspecting firewall",
+        (_, "algorithmmismatch") => "no TLS version or cipher suite in common: TLS 1.2 or its cipher suites disabled (HT050, HT052)",
+        (_, "untrustedroot") => "the peer's chain does not reach a root in Cert:\\LocalMachine\\Root, or an intermediate is missing (HT010, HT011)",
+        _ => "see `hybridtls explain` with the row's text",
+    }
+}
