@@ -76,7 +76,7 @@ impl Export {
             Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
             Export::ProtocolLogs => "an SMTP protocol log of the server (RECV*.LOG, SEND*.LOG)",
             Export::Events => {
-                "the transport and EdgeSync events of the last seven days (exchange-events.json)"
+                "the export of the transport and EdgeSync events of the last seven days (exchange-events.json)"
             }
         }
     }
