@@ -11,12 +11,12 @@ use std::fmt::Write;
 use crate::diagnose::rules::{self, Severity};
 use crate::model::InputKind;
 use crate::render::json::{
-    ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc, ServerDoc,
+    change_counts, restarts, ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc,
+    ServerDoc,
 };
 use crate::render::report::{capitalised, first_item, read_back_command, risk_taken, RISKS};
 use crate::render::text::{not_checked_place, not_checked_reason};
 use crate::render::wrap::fold_line;
-use crate::steps::Bucket;
 
 /// Escapes text for HTML and SVG, in element content and in quoted attribute values alike.
 pub fn esc(text: &str) -> String {
@@ -126,11 +126,6 @@ pub fn report(document: &PlanDocument) -> String {
     out
 }
 
-/// The actions of one server's plan, in order.
-fn actions_of<'d>(document: &'d PlanDocument, server: &'d str) -> impl Iterator<Item = &'d ActionDoc> {
-    document.actions.iter().filter(move |a| a.server == server)
-}
-
 fn write_summary(out: &mut String, document: &PlanDocument) {
     out.push_str("<h2 id=\"summary\">Summary</h2>\n");
     let findings = &document.findings;
@@ -169,34 +164,16 @@ fn write_summary(out: &mut String, document: &PlanDocument) {
         }
     }
     out.push_str("</ul>\n<h3>What will change, on which servers</h3>\n<ul>\n");
-    let mut restarts = Vec::new();
+    let mut restarts_per_server = Vec::new();
     for server in &document.servers {
-        let actions: Vec<&ActionDoc> = actions_of(document, &server.name).collect();
+        let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
         if actions.is_empty() {
             continue;
         }
-        let count = |bucket: Bucket| {
-            actions
-                .iter()
-                .filter(|a| matches!(a.kind, ActionKind::Step(kind) if kind.bucket == bucket))
-                .count()
-        };
-        let _ = writeln!(
-            out,
-            "<li>{}: {} import(s), {} certificate removal(s), {} connector change(s), {} manual action(s)</li>",
-            esc(&server.name),
-            count(Bucket::Import),
-            count(Bucket::Remove),
-            count(Bucket::Change),
-            actions.iter().filter(|a| a.kind == ActionKind::Manual).count()
-        );
-        let services: Vec<&str> = actions
-            .iter()
-            .filter(|a| a.kind == ActionKind::RestartService)
-            .map(|a| a.target.as_str())
-            .collect();
+        let _ = writeln!(out, "<li>{}: {}</li>", esc(&server.name), change_counts(&actions));
+        let services = restarts(&actions);
         if !services.is_empty() {
-            restarts.push(format!(
+            restarts_per_server.push(format!(
                 "{} on {}",
                 esc(&services.join(" and ")),
                 esc(&server.name)
@@ -207,12 +184,12 @@ fn write_summary(out: &mut String, document: &PlanDocument) {
     let _ = writeln!(
         out,
         "<p><strong>Expected impact:</strong> {}</p>",
-        if restarts.is_empty() {
+        if restarts_per_server.is_empty() {
             "none; no script is run.".to_owned()
         } else {
             format!(
                 "a transport service restart of a few seconds per server ({}); mail queues during the restart and is retried.",
-                restarts.join("; ")
+                restarts_per_server.join("; ")
             )
         }
     );
@@ -306,7 +283,7 @@ fn write_findings(out: &mut String, document: &PlanDocument) {
 }
 
 fn write_server_changes(out: &mut String, document: &PlanDocument, server: &ServerDoc) {
-    let actions: Vec<&ActionDoc> = actions_of(document, &server.name).collect();
+    let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
     if actions.is_empty() {
         return;
     }
@@ -345,11 +322,7 @@ fn write_server_changes(out: &mut String, document: &PlanDocument, server: &Serv
     for sentence in actions.iter().filter_map(|a| a.sentence.as_deref()) {
         let _ = writeln!(out, "<li>{}</li>", esc(sentence));
     }
-    let restarts: Vec<&str> = actions
-        .iter()
-        .filter(|a| a.kind == ActionKind::RestartService)
-        .map(|a| a.target.as_str())
-        .collect();
+    let restarts = restarts(&actions);
     if !restarts.is_empty() {
         let _ = writeln!(out, "<li>Restart {} once.</li>", esc(&restarts.join(", ")));
         out.push_str("<li>Read every change back and compare with the plan.</li>\n");

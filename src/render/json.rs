@@ -102,6 +102,40 @@ impl SettingsDoc {
     }
 }
 
+impl PlanDocument {
+    /// The actions of one server's plan, in order.
+    pub fn actions_of<'d>(&'d self, server: &'d str) -> impl Iterator<Item = &'d ActionDoc> {
+        self.actions.iter().filter(move |a| a.server == server)
+    }
+}
+
+/// The services `actions` restart, in order.
+pub fn restarts<'d>(actions: &[&'d ActionDoc]) -> Vec<&'d str> {
+    actions
+        .iter()
+        .filter(|a| a.kind == ActionKind::RestartService)
+        .map(|a| a.target.as_str())
+        .collect()
+}
+
+/// What one server's `actions` do, counted as the change reports list it:
+/// `1 import(s), 0 certificate removal(s), 2 connector change(s), 0 manual action(s)`.
+pub fn change_counts(actions: &[&ActionDoc]) -> String {
+    let count = |bucket: Bucket| {
+        actions
+            .iter()
+            .filter(|a| matches!(a.kind, ActionKind::Step(kind) if kind.bucket == bucket))
+            .count()
+    };
+    format!(
+        "{} import(s), {} certificate removal(s), {} connector change(s), {} manual action(s)",
+        count(Bucket::Import),
+        count(Bucket::Remove),
+        count(Bucket::Change),
+        actions.iter().filter(|a| a.kind == ActionKind::Manual).count()
+    )
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,

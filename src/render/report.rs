@@ -4,9 +4,8 @@
 use std::fmt::Write;
 
 use crate::diagnose::rules;
-use crate::render::json::{ActionDoc, ActionKind, PlanDocument};
+use crate::render::json::{change_counts, restarts, ActionDoc, ActionKind, PlanDocument};
 use crate::render::text::{not_checked_place, not_checked_reason};
-use crate::steps::Bucket;
 
 /// Escapes text for Markdown prose and table cells. A TlsCertificateName value in it
 /// (`<I>issuer<S>subject`) becomes a code span, so that it reads as it is when the Markdown is
@@ -191,47 +190,27 @@ pub fn report(document: &PlanDocument) -> String {
             }
         }
         let _ = writeln!(out, "\n**What will change, on which servers:**\n");
+        let mut restarts_per_server: Vec<String> = Vec::new();
         for server in &document.servers {
-            let actions: Vec<&ActionDoc> = actions_of(document, &server.name).collect();
+            let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
             if actions.is_empty() {
                 continue;
             }
-            let count = |bucket: Bucket| {
-                actions
-                    .iter()
-                    .filter(|a| matches!(a.kind, ActionKind::Step(kind) if kind.bucket == bucket))
-                    .count()
-            };
-            let _ = writeln!(
-                out,
-                "- {}: {} import(s), {} certificate removal(s), {} connector change(s), {} manual action(s)",
-                md(&server.name),
-                count(Bucket::Import),
-                count(Bucket::Remove),
-                count(Bucket::Change),
-                actions.iter().filter(|a| a.kind == ActionKind::Manual).count()
-            );
+            let _ = writeln!(out, "- {}: {}", md(&server.name), change_counts(&actions));
+            let services = restarts(&actions);
+            if !services.is_empty() {
+                restarts_per_server.push(format!("{} on {}", services.join(" and "), md(&server.name)));
+            }
         }
-        let restarts: Vec<String> = document
-            .servers
-            .iter()
-            .filter_map(|server| {
-                let services: Vec<&str> = actions_of(document, &server.name)
-                    .filter(|a| a.kind == ActionKind::RestartService)
-                    .map(|a| a.target.as_str())
-                    .collect();
-                (!services.is_empty()).then(|| format!("{} on {}", services.join(" and "), md(&server.name)))
-            })
-            .collect();
         let _ = writeln!(
             out,
             "\n**Expected impact:** {}\n",
-            if restarts.is_empty() {
+            if restarts_per_server.is_empty() {
                 "none; no script is run.".to_owned()
             } else {
                 format!(
                     "a transport service restart of a few seconds per server ({}); mail queues during the restart and is retried.",
-                    restarts.join("; ")
+                    restarts_per_server.join("; ")
                 )
             }
         );
@@ -324,7 +303,7 @@ pub fn report(document: &PlanDocument) -> String {
     }
 
     for server in &document.servers {
-        let actions: Vec<&ActionDoc> = actions_of(document, &server.name).collect();
+        let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
         if actions.is_empty() {
             continue;
         }
@@ -357,11 +336,7 @@ pub fn report(document: &PlanDocument) -> String {
         for sentence in actions.iter().filter_map(|a| a.sentence.as_deref()) {
             line(&mut out, md(sentence));
         }
-        let restarts: Vec<&str> = actions
-            .iter()
-            .filter(|a| a.kind == ActionKind::RestartService)
-            .map(|a| a.target.as_str())
-            .collect();
+        let restarts = restarts(&actions);
         if !restarts.is_empty() {
             line(&mut out, format!("Restart {} once.", restarts.join(", ")));
             line(
@@ -426,11 +401,6 @@ fn write_verification(out: &mut String, document: &PlanDocument) {
         }
     }
     out.push_str(VERIFY_LOGS);
-}
-
-/// The actions of one server's plan, in order.
-fn actions_of<'d>(document: &'d PlanDocument, server: &'d str) -> impl Iterator<Item = &'d ActionDoc> {
-    document.actions.iter().filter(move |a| a.server == server)
 }
 
 /// A row of the risk table: the kinds of action it is about (none: the run as a whole).

@@ -271,7 +271,7 @@ pub fn sign(kind: ActionKind) -> char {
 }
 
 fn write_changes(out: &mut String, document: &PlanDocument, server: &str, style: Style) {
-    let actions: Vec<_> = document.actions.iter().filter(|a| a.server == server).collect();
+    let actions: Vec<_> = document.actions_of(server).collect();
     if actions.is_empty() {
         return;
     }

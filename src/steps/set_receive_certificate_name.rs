@@ -87,11 +87,13 @@ impl NameChangeRow {
             subject: certificate.subject.clone(),
         }
     }
-}
 
-impl SetReceiveCertificateName {
-    fn before_text(&self) -> String {
-        self.before.as_ref().map(ToString::to_string).unwrap_or_default()
+    /// The change's line in the plan fingerprint, under `tag` (`change`, `send`).
+    pub fn fingerprint(&self, tag: &str) -> String {
+        format!(
+            "{tag} {}\0{}\0{}\0{}",
+            self.identity, self.before, self.after, self.thumbprint
+        )
     }
 }
 
@@ -113,13 +115,13 @@ impl Step for SetReceiveCertificateName {
     }
 
     fn fingerprint(&self) -> String {
-        format!(
-            "change {}\0{}\0{}\0{}",
-            self.identity,
-            self.before_text(),
-            self.after,
-            self.certificate.thumbprint
+        NameChangeRow::new(
+            &self.identity,
+            self.before.as_ref(),
+            &self.after,
+            &self.certificate,
         )
+        .fingerprint("change")
     }
 
     fn action(&self, _now: OffsetDateTime) -> Action {

@@ -70,10 +70,6 @@ impl SetSendCertificateName {
             source_servers,
         }
     }
-
-    fn before_text(&self) -> String {
-        self.before.as_ref().map(ToString::to_string).unwrap_or_default()
-    }
 }
 
 impl Step for SetSendCertificateName {
@@ -119,13 +115,13 @@ impl Step for SetSendCertificateName {
     }
 
     fn fingerprint(&self) -> String {
-        format!(
-            "send {}\0{}\0{}\0{}",
-            self.identity,
-            self.before_text(),
-            self.after,
-            self.certificate.thumbprint
+        NameChangeRow::new(
+            &self.identity,
+            self.before.as_ref(),
+            &self.after,
+            &self.certificate,
         )
+        .fingerprint("send")
     }
 
     fn action(&self, _now: OffsetDateTime) -> Action {

@@ -148,12 +148,12 @@ fn check(context: &Context, findings: &mut Findings) {
             .filter(|s| inventory.server(s).is_some_and(|s| s.release == ExchangeRelease::Exchange2010))
             .map(String::as_str)
             .collect();
-        // This server's copy is not the organisation's (HT021): what a script would change is
-        // the organisation's object, which says something else.
+        // This server judges its own differing copy (HT021): what a script would change is the
+        // organisation's object, which says something else.
         let stale_copy = inventory
-            .send_connectors
+            .send_connector_copies
             .iter()
-            .any(|organisation| crate::diagnose::own_copy(inventory, server, organisation).is_some_and(|own| std::ptr::eq(own, connector)));
+            .any(|copy| std::ptr::eq(copy, connector));
         let remedy = match target {
             _ if stale_copy => Remedy::manual(format!(
                 "{}'s copy of this connector differs from the organisation's (HT021): bring the copies in line first (EdgeSync, or exports made at the same time), then plan again",
