@@ -10,10 +10,11 @@
 //! the file's size; the answers and the errors are those of reading the whole text at once.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, PoisonError};
 
+use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use super::text::{self, Encoding};
@@ -28,29 +29,126 @@ pub fn is_protocol_log(text: &str) -> bool {
     head.contains("#Software: Microsoft Exchange Server") && head.contains("#Log-type: SMTP")
 }
 
-/// Splits one CSV line; fields with commas are double-quoted, `""` is a quote. Fields without
-/// quotes are borrowed from the line.
-fn fields(line: &str) -> Vec<Cow<'_, str>> {
-    if !line.contains('"') {
-        return line.split(',').map(Cow::Borrowed).collect();
+/// Splits one CSV line into `out`; fields with commas are double-quoted, `""` is a quote.
+/// A field is where it is in the line, unless dropping its quotes joined two parts of it.
+fn fields(line: &str, out: &mut Vec<Value>) {
+    out.clear();
+    let bytes = line.as_bytes();
+    if memchr::memchr(b'"', bytes).is_none() {
+        let mut start = 0;
+        for comma in memchr::memchr_iter(b',', bytes) {
+            out.push(Value::At(start, comma));
+            start = comma + 1;
+        }
+        out.push(Value::At(start, bytes.len()));
+        return;
     }
-    let mut out = Vec::new();
-    let mut current = String::new();
+    // Quotes and commas are ASCII, never part of another character: the bytes between them
+    // are whole characters.
+    let mut value = Value::At(0, 0);
     let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
+    // Where the part of the value not yet added to it starts, and where to look on from.
+    let mut from = 0;
+    let mut at = 0;
+    loop {
+        let next = match quoted {
+            true => memchr::memchr(b'"', &bytes[at..]),
+            false => memchr::memchr2(b'"', b',', &bytes[at..]),
+        };
+        let Some(next) = next.map(|n| at + n) else {
+            value.append(line, from, bytes.len());
+            out.push(value);
+            return;
+        };
+        match bytes[next] {
+            b',' => {
+                value.append(line, from, next);
+                out.push(std::mem::replace(&mut value, Value::At(next + 1, next + 1)));
+                from = next + 1;
             }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(Cow::Owned(std::mem::take(&mut current))),
-            _ => current.push(c),
+            // `""` inside quotes: one quote, kept.
+            _ if quoted && bytes.get(next + 1) == Some(&b'"') => {
+                value.append(line, from, next + 1);
+                from = next + 2;
+            }
+            _ => {
+                value.append(line, from, next);
+                quoted = !quoted;
+                from = next + 1;
+            }
+        }
+        at = from;
+    }
+}
+
+/// A field of a row: where it is in the text (from, to), or its text when dropping its quotes
+/// joined parts of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    At(usize, usize),
+    Text(String),
+}
+
+impl Default for Value {
+    fn default() -> Self {
+        Value::At(0, 0)
+    }
+}
+
+impl Value {
+    /// The value in `text`, the text its offsets are in.
+    fn str<'a>(&'a self, text: &'a str) -> &'a str {
+        match self {
+            Value::At(from, to) => text.get(*from..*to).unwrap_or_default(),
+            Value::Text(text) => text,
         }
     }
-    out.push(Cow::Owned(current));
-    out
+
+    /// [`Value::str`] in the bytes of a text.
+    fn get<'a>(&'a self, text: &'a [u8]) -> &'a str {
+        match self {
+            // The offsets are at character boundaries of UTF-8 text.
+            Value::At(from, to) => text
+                .get(*from..*to)
+                .and_then(|value| std::str::from_utf8(value).ok())
+                .unwrap_or_default(),
+            Value::Text(text) => text,
+        }
+    }
+
+    /// Adds `line[from..to]` to the value.
+    fn append(&mut self, line: &str, from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        let part = line.get(from..to).unwrap_or_default();
+        match self {
+            Value::At(start, end) if *start == *end => *self = Value::At(from, to),
+            Value::At(_, end) if *end == from => *end = to,
+            Value::At(start, end) => {
+                let mut text = line.get(*start..*end).unwrap_or_default().to_owned();
+                text.push_str(part);
+                *self = Value::Text(text);
+            }
+            Value::Text(text) => text.push_str(part),
+        }
+    }
+
+    /// The part `range` of the value.
+    fn part(self, range: std::ops::Range<usize>) -> Value {
+        match self {
+            Value::At(from, _) => Value::At(from + range.start, from + range.end),
+            Value::Text(text) => Value::Text(text.get(range).unwrap_or_default().to_owned()),
+        }
+    }
+
+    /// The value in a text where its line starts at `start`.
+    fn shifted(self, start: usize) -> Value {
+        match self {
+            Value::At(from, to) => Value::At(start + from, start + to),
+            text => text,
+        }
+    }
 }
 
 /// What a log shows: every certificate a connector sent, and its TLS failures counted.
@@ -68,6 +166,7 @@ pub fn read(file: &str, text: &str) -> Result<Log, InputError> {
 }
 
 /// Where the columns hybridtls reads are in the `#Fields:` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Columns {
     time: usize,
     connector: usize,
@@ -118,80 +217,101 @@ const DAMAGED_LOG_HINT: &str =
 /// The searches that find the lines that can change the outcome in a whole piece of a log
 /// at once, so that the other lines are never split into fields.
 struct Needles {
-    finders: Vec<memmem::Finder<'static>>,
+    /// Every substring of [`SUBSTRINGS`] in one pass, where one memmem pass per substring read
+    /// the piece once per substring.
+    substrings: Substrings,
+    /// [`DOMAIN_CAPABILITIES_NONE`] and [`TLS_PROTOCOL`] within a field; built once, where
+    /// `str::find` built a searcher for each field (a tenth of the time on a dense log).
+    domain_capabilities: memmem::Finder<'static>,
+    tls_protocol: memmem::Finder<'static>,
 }
 
 impl Needles {
     fn new() -> Self {
         Needles {
-            finders: SUBSTRINGS.iter().map(memmem::Finder::new).collect(),
+            substrings: Substrings::new(),
+            domain_capabilities: memmem::Finder::new(DOMAIN_CAPABILITIES_NONE),
+            tls_protocol: memmem::Finder::new(TLS_PROTOCOL),
         }
     }
 
-    /// The lines of `text` (whole lines) that hold a header, [`CERTIFICATE_ROWS`], [`FAILURE`]
-    /// or a quote that may hide one, each with the byte offset it starts at and without its
-    /// line end, in order. When `non_ascii`, also the lines where a character the reader
-    /// refuses ([`text::is_hidden_character`]) splits one of the substrings: only text that is
-    /// not ASCII can hold one (the C0 ones are binary characters, refused before).
-    fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
-        // Each candidate with whether it matters by itself (a substring or a header) or only
-        // may (a quote, a hidden character).
-        let mut candidates: Vec<(usize, bool)> = Vec::new();
-        // The first match of each kind in a line is enough: the line is then read or looked at
-        // whole. One candidate a match made a line of a million quotes take 16 MB.
-        let mut first_in_lines = |find: &dyn Fn(&[u8]) -> Option<usize>, matters: bool| {
-            let mut at = 0;
-            while let Some(found) = find(&bytes[at..]).map(|n| at + n) {
-                candidates.push((found, matters));
-                at = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |n| found + n + 1);
-            }
+    /// Calls `each` with the lines of `bytes` (whole lines) that hold a header, one of the
+    /// [`SUBSTRINGS`] or a quote that may hide one, each with the byte offset it starts at and
+    /// without its line end, in order. When `non_ascii`, also the lines where a character the
+    /// reader refuses ([`text::is_hidden_character`]) splits one of the substrings: only text
+    /// that is not ASCII can hold one (the C0 ones are binary characters, refused before).
+    ///
+    /// The searches run ahead of each other: each remembers the first match it found, and
+    /// searches again only once the lines looked at have passed it, so that every byte is
+    /// searched once by each, and the lines come out in order without being sorted.
+    fn each_line_that_matters<'t>(
+        &self,
+        bytes: &'t [u8],
+        non_ascii: bool,
+        mut each: impl FnMut(usize, &'t [u8]),
+    ) {
+        const NONE: usize = usize::MAX;
+        let find_substring = |from: usize| {
+            self.substrings
+                .find(&bytes[from..])
+                .map_or(NONE, |found| from + found)
         };
-        for finder in &self.finders {
-            first_in_lines(&|text| finder.find(text), true);
-        }
-        first_in_lines(&|text| memchr::memchr(b'"', text), false);
-        if non_ascii {
-            // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
-            first_in_lines(&|text| memchr::memchr3(0xC2, 0xD8, 0xE2, text), false);
-        }
-        candidates.extend(
-            memchr::memchr_iter(b'#', bytes)
-                .filter(|&at| at == 0 || bytes[at - 1] == b'\n')
-                .map(|at| (at, true)),
-        );
-        candidates.sort_unstable();
-        let mut lines = Vec::new();
+        // A `#` that starts a line: the first line, or one after a line feed.
+        let find_header = |from: usize| {
+            memchr::memchr_iter(b'#', &bytes[from..])
+                .map(|n| from + n)
+                .find(|&at| at == 0 || bytes[at - 1] == b'\n')
+                .unwrap_or(NONE)
+        };
+        let find_quote = |from: usize| memchr::memchr(b'"', &bytes[from..]).map_or(NONE, |n| from + n);
+        // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
+        let find_hidden = |from: usize| match non_ascii {
+            true => memchr::memchr3(0xC2, 0xD8, 0xE2, &bytes[from..]).map_or(NONE, |n| from + n),
+            false => NONE,
+        };
+        // The first match of each search not in a line looked at yet (NONE: no more); the
+        // first two make a line matter by themselves, the others only may.
+        let mut next = [find_substring(0), find_header(0), find_quote(0), find_hidden(0)];
         let mut unquoted = Vec::new();
-        let mut next = 0;
-        while next < candidates.len() {
-            let at = candidates[next].0;
-            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
-            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            let in_line = candidates[next..].iter().take_while(|(at, _)| *at < end);
-            let (count, matters) = in_line.fold((0, false), |(count, any), (_, m)| (count + 1, any | m));
-            next += count;
+        loop {
+            let first = next.iter().copied().min().unwrap_or(NONE);
+            if first == NONE {
+                break;
+            }
+            let start = memchr::memrchr(b'\n', &bytes[..first]).map_or(0, |n| n + 1);
+            let end = memchr::memchr(b'\n', &bytes[first..]).map_or(bytes.len(), |n| first + n);
+            let matters = next[0] < end || next[1] < end;
             // Without its line end, which would read as a hidden character.
             let line = &bytes[start..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if matters || self.hides_a_substring(line, non_ascii, &mut unquoted) {
-                lines.push((start, line));
+                each(start, line);
+            }
+            let at = end + 1;
+            if at >= bytes.len() {
+                break;
+            }
+            // A search runs again only once the lines looked at passed its match: each byte
+            // is searched once by each search.
+            for (next, find) in next.iter_mut().zip([
+                &find_substring as &dyn Fn(usize) -> usize,
+                &find_header,
+                &find_quote,
+                &find_hidden,
+            ]) {
+                if *next < at {
+                    *next = find(at);
+                }
             }
         }
-        lines
     }
 
-    /// [`Needles::lines_that_matter`], each with its line within `text` (from 0) instead of its
-    /// offset.
-    fn rows(&self, text: &[u8], non_ascii: bool) -> Vec<(usize, String)> {
-        let mut counter = LineCounter {
-            text,
-            counted: 0,
-            ended: 0,
-        };
-        self.lines_that_matter(text, non_ascii)
-            .into_iter()
-            .map(|(start, line)| (counter.line_at(start), String::from_utf8_lossy(line).into_owned()))
-            .collect()
+    /// [`Needles::each_line_that_matters`], collected.
+    #[cfg(test)]
+    fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
+        let mut lines = Vec::new();
+        self.each_line_that_matters(bytes, non_ascii, |start, line| lines.push((start, line)));
+        lines
     }
 
     /// Whether a row holds one of the substrings once its quotes, which the reader drops, and
@@ -202,7 +322,7 @@ impl Needles {
     /// mostly there is none and the row is never split.
     fn hides_a_substring(&self, bytes: &[u8], non_ascii: bool, unquoted: &mut Vec<u8>) -> bool {
         // The lines are text: ASCII, or decoded before they are searched. Only text that is not
-        // ASCII is searched for hidden characters (see [`Needles::lines_that_matter`]).
+        // ASCII is searched for hidden characters (see [`Needles::each_line_that_matters`]).
         let hidden = non_ascii
             .then(|| std::str::from_utf8(bytes).ok())
             .flatten()
@@ -226,8 +346,211 @@ impl Needles {
                 }
             }
         }
-        self.finders.iter().any(|finder| finder.find(unquoted).is_some())
+        self.substrings.find(unquoted).is_some()
     }
+
+    /// The rows of `text` (whole lines of UTF-8, `non_ascii` when not all ASCII) that change
+    /// the outcome, judged with `columns` as they stand before the text, which a `#Fields:`
+    /// header in it changes for the rows after it, with their values' offsets in `text`.
+    /// Stops after the first row that is an error: the rows after it are never read.
+    fn classify(&self, text: &str, non_ascii: bool, columns: Columns) -> Vec<Record> {
+        let mut columns = columns;
+        let mut records = Vec::new();
+        let mut counter = LineCounter {
+            text: text.as_bytes(),
+            counted: 0,
+            ended: 0,
+        };
+        let mut values = Vec::new();
+        let mut stop = false;
+        self.each_line_that_matters(text.as_bytes(), non_ascii, |start, line| {
+            if stop {
+                return;
+            }
+            // A line starts and ends next to an ASCII byte, or the text's ends.
+            let line = text.get(start..start + line.len()).unwrap_or_default();
+            let Some(what) = self.what(line, Some(&columns), &mut values) else {
+                return;
+            };
+            match &what {
+                What::Header(Ok(header)) => columns = *header,
+                What::Sending { .. }
+                | What::Subject { .. }
+                | What::Thumbprint { .. }
+                | What::AltNames { .. }
+                | What::Failure(_) => {}
+                What::Header(Err(_)) | What::BeforeHeader | What::Hidden(..) | What::FieldCount { .. } => {
+                    stop = true
+                }
+            }
+            records.push(Record {
+                line: counter.line_at(start),
+                what: what.shifted(start),
+            });
+        });
+        records
+    }
+
+    /// What one line of the log says, with the columns of the header before it (None before
+    /// any), its values' offsets in the line: None when it changes nothing. Judged without the
+    /// scanner's state, so that the pieces of a log are judged in parallel and only the
+    /// records are taken in order.
+    fn what(&self, line: &str, columns: Option<&Columns>, values: &mut Vec<Value>) -> Option<What> {
+        if let Some(header) = line.strip_prefix("#Fields:") {
+            return Some(What::Header(Columns::parse(header)));
+        }
+        if line.starts_with('#') || line.trim().is_empty() {
+            return None;
+        }
+        let Some(columns) = columns else {
+            return Some(What::BeforeHeader);
+        };
+        // A row that matters is refused, as a JSON value would be, when it holds a character
+        // that hides or rewrites text: ignored, it turned a certificate sent into none sent.
+        // Rows that do not matter may hold anything (much of a log is what remote hosts sent).
+        if let Some((column, character)) = text::hidden_character(line) {
+            return Some(What::Hidden(column, character));
+        }
+        fields(line, values);
+        if values.len() != columns.count {
+            return Some(What::FieldCount {
+                found: values.len(),
+                named: columns.count,
+            });
+        }
+        let take = |values: &mut Vec<Value>, column: usize| std::mem::take(&mut values[column]);
+        let session = |values: &mut Vec<Value>| SessionKey::of(values[columns.session].str(line));
+        let context = values[columns.context].str(line);
+        if context == "Sending certificate" {
+            return Some(What::Sending {
+                session: session(values),
+                time: take(values, columns.time),
+                connector: take(values, columns.connector),
+            });
+        }
+        let failure = [columns.data, columns.context]
+            .into_iter()
+            .find_map(|column| Some((column, self.failure_of(values[column].str(line))?)));
+        if let Some((column, (kind, status))) = failure {
+            let status = match status {
+                Status::Within(within) => take(values, column).part(within),
+                Status::Named(name) => Value::Text(name.to_owned()),
+            };
+            let remote = match columns.remote {
+                Some(column) => {
+                    let address = remote_address(values[column].str(line));
+                    take(values, column).part(address)
+                }
+                None => Value::default(),
+            };
+            return Some(What::Failure(Box::new(FailureRow {
+                time: take(values, columns.time),
+                connector: take(values, columns.connector),
+                remote,
+                kind,
+                status,
+            })));
+        }
+        let what = match context {
+            "Certificate thumbprint" => What::Thumbprint {
+                thumbprint: match values[columns.data].str(line) {
+                    data if data.bytes().any(|b| b.is_ascii_lowercase()) => {
+                        Value::Text(data.to_ascii_uppercase())
+                    }
+                    _ => take(values, columns.data),
+                },
+                session: session(values),
+            },
+            "Certificate subject" => What::Subject {
+                session: session(values),
+                subject: take(values, columns.data),
+            },
+            "Certificate alternate names" => What::AltNames {
+                session: session(values),
+            },
+            _ => return None,
+        };
+        Some(what)
+    }
+
+    /// The failure a field tells, with its status: `TLS negotiation failed with error X`,
+    /// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session.
+    fn failure_of(&self, text: &str) -> Option<(LogFailureKind, Status)> {
+        if let Some(rest) = text.strip_prefix(FAILURE) {
+            let start = FAILURE.len() + (rest.len() - rest.trim_start().len());
+            return Some((
+                LogFailureKind::Negotiation,
+                Status::Within(start..start + rest.trim().len()),
+            ));
+        }
+        if let Some(at) = self.domain_capabilities.find(text.as_bytes()) {
+            let start = at + DOMAIN_CAPABILITIES_NONE.len();
+            let rest = text.get(start..).unwrap_or_default();
+            let status = rest.split('\'').next().unwrap_or(rest);
+            return Some((
+                LogFailureKind::DomainCapabilities,
+                Status::Within(start..start + status.len()),
+            ));
+        }
+        let at = self.tls_protocol.find(text.as_bytes())?;
+        match text.as_bytes().get(at + TLS_PROTOCOL.len()) {
+            Some(b'0') => Some((LogFailureKind::OldProtocol, Status::Named("TLS 1.0"))),
+            Some(b'1') => Some((LogFailureKind::OldProtocol, Status::Named("TLS 1.1"))),
+            _ => None,
+        }
+    }
+}
+
+/// Where [`Needles::failure_of`] found a failure's status.
+#[derive(Debug, PartialEq, Eq)]
+enum Status {
+    /// These bytes of the field.
+    Within(std::ops::Range<usize>),
+    /// A name of its own.
+    Named(&'static str),
+}
+
+/// A search for all of [`SUBSTRINGS`] at once.
+enum Substrings {
+    /// Packed SIMD (Teddy): the first bytes of every substring compared at once, 32 bytes of
+    /// text at a time. The automaton's own choice, a memchr3 for three rare bytes, stopped at
+    /// every `e` of "ertificate" and was three times slower.
+    Packed(aho_corasick::packed::Searcher),
+    /// Where the CPU has no SIMD Teddy can use.
+    Automaton(AhoCorasick),
+}
+
+impl Substrings {
+    fn new() -> Self {
+        match aho_corasick::packed::Searcher::new(SUBSTRINGS) {
+            Some(packed) => Substrings::Packed(packed),
+            None => Substrings::Automaton(
+                AhoCorasick::new(SUBSTRINGS).expect("a handful of short substrings fit any automaton"),
+            ),
+        }
+    }
+
+    /// Where in `text` one of the substrings starts: the first or another (the lines are what
+    /// matters).
+    fn find(&self, text: &[u8]) -> Option<usize> {
+        match self {
+            Substrings::Packed(searcher) => searcher.find(text),
+            Substrings::Automaton(automaton) => automaton.find(text),
+        }
+        .map(|found| found.start())
+    }
+}
+
+/// Where the address is in a remote endpoint, without its port: `203.0.113.5:25`,
+/// `[2001:db8::5]:25`.
+fn remote_address(remote: &str) -> std::ops::Range<usize> {
+    let address = match remote.rsplit_once(':') {
+        Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) => address,
+        _ => remote,
+    };
+    let start = address.len() - address.trim_start_matches('[').len();
+    let end = start + address[start..].trim_end_matches(']').len();
+    start..end
 }
 
 /// Whether a run of quotes in `line` sits between two bytes that are not field separators, so
@@ -248,21 +571,140 @@ fn quotes_join_neighbours(line: &[u8]) -> bool {
     false
 }
 
+/// A session id as a key: Exchange's (16 hex digits, upper case) as the number they spell, so
+/// that a session is looked up without an allocation; any other id as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SessionKey {
+    Hex(u64),
+    Text(Box<str>),
+}
+
+impl SessionKey {
+    fn of(session: &str) -> Self {
+        let digit = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        };
+        if session.len() == 16 {
+            let number = session
+                .bytes()
+                .try_fold(0u64, |number, b| Some(number << 4 | u64::from(digit(b)?)));
+            if let Some(number) = number {
+                return SessionKey::Hex(number);
+            }
+        }
+        SessionKey::Text(session.into())
+    }
+}
+
+/// A row that changes the outcome, at its line within the text it was found in (from 0).
+#[derive(Debug)]
+struct Record {
+    line: usize,
+    what: What,
+}
+
+/// What a row says (see [`Needles::what`]), its values by their offsets in the text; taken in
+/// file order by [`Scanner::take`].
+#[derive(Debug)]
+enum What {
+    /// A `#Fields:` header: its columns, or the first column hybridtls reads that it lacks.
+    Header(Result<Columns, &'static str>),
+    /// A row before the header.
+    BeforeHeader,
+    /// The row holds a character hybridtls refuses, at this column (from 1).
+    Hidden(usize, char),
+    /// The row has `found` fields where the header names `named`.
+    FieldCount {
+        found: usize,
+        named: usize,
+    },
+    Sending {
+        time: Value,
+        connector: Value,
+        session: SessionKey,
+    },
+    Subject {
+        session: SessionKey,
+        subject: Value,
+    },
+    Thumbprint {
+        session: SessionKey,
+        /// In upper case.
+        thumbprint: Value,
+    },
+    AltNames {
+        session: SessionKey,
+    },
+    /// Boxed: rare, and the largest.
+    Failure(Box<FailureRow>),
+}
+
+impl What {
+    /// The row, its line starting at `start` in the text.
+    fn shifted(self, start: usize) -> What {
+        match self {
+            What::Sending {
+                time,
+                connector,
+                session,
+            } => What::Sending {
+                time: time.shifted(start),
+                connector: connector.shifted(start),
+                session,
+            },
+            What::Subject { session, subject } => What::Subject {
+                session,
+                subject: subject.shifted(start),
+            },
+            What::Thumbprint { session, thumbprint } => What::Thumbprint {
+                session,
+                thumbprint: thumbprint.shifted(start),
+            },
+            What::Failure(mut row) => {
+                let FailureRow {
+                    time,
+                    connector,
+                    remote,
+                    status,
+                    ..
+                } = &mut *row;
+                for value in [time, connector, remote, status] {
+                    *value = std::mem::take(value).shifted(start);
+                }
+                What::Failure(row)
+            }
+            other => other,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FailureRow {
+    time: Value,
+    connector: Value,
+    /// The remote address without its port.
+    remote: Value,
+    kind: LogFailureKind,
+    status: Value,
+}
+
 /// Reads a log from complete lines of text, in order, however they are cut into pieces.
 struct Scanner<'f> {
     file: &'f str,
     columns: Option<Columns>,
-    /// The latest sighting of each connector and certificate, and where each is: a busy server
-    /// logs a certificate for every TLS session, and keeping each (issue 20 point 8) made the
-    /// memory grow with the log.
-    sightings: Vec<Sighting>,
-    sighting_at: HashMap<(String, String), usize>,
-    /// The failures counted so far, and where each is by connector, remote, kind and status.
-    failures: Vec<LogFailure>,
-    failure_at: HashMap<(String, String, LogFailureKind, String), usize>,
-    /// Session id → its `Sending certificate` group that has not had its thumbprint yet, with
-    /// the line it starts at: only the sessions being logged, whatever the log's size.
-    open: HashMap<String, (Sighting, usize)>,
+    /// The latest sighting of each connector and certificate: a busy server logs a certificate
+    /// for every TLS session, and keeping each (issue 20 point 8) made the memory grow with the
+    /// log.
+    sightings: Vec<Kept>,
+    /// Where each sighting is: by connector (its index in `connectors`), then thumbprint.
+    sighting_at: Vec<HashMap<String, usize>>,
+    connectors: Connectors,
+    failures: FailureCounts,
+    /// Session → its `Sending certificate` group that has not had its thumbprint yet: only the
+    /// sessions being logged, whatever the log's size.
+    open: HashMap<SessionKey, Kept>,
     /// The first line of a group that never got its thumbprint.
     incomplete: Option<usize>,
     /// Lines before the current piece.
@@ -273,15 +715,112 @@ struct Scanner<'f> {
     needles: Needles,
 }
 
+/// A sighting as the scanner keeps it: its connector by index, its line by number; made a
+/// [`Sighting`] at the end.
+struct Kept {
+    time: String,
+    connector: usize,
+    /// None while its group is open.
+    thumbprint: Option<String>,
+    subject: Option<String>,
+    /// Where its `Sending certificate` row is.
+    line: usize,
+}
+
+/// The connectors of a log, each kept once and named by its index: a log names a handful,
+/// in every row.
+#[derive(Default)]
+struct Connectors {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Connectors {
+    fn index(&mut self, name: &str) -> usize {
+        // Mostly the same connector as the row before.
+        if self.names.last().is_some_and(|last| last == name) {
+            return self.names.len() - 1;
+        }
+        if let Some(&at) = self.index.get(name) {
+            return at;
+        }
+        self.index.insert(name.to_owned(), self.names.len());
+        self.names.push(name.to_owned());
+        self.names.len() - 1
+    }
+}
+
+/// The TLS failures counted so far, one per connector, remote address, kind and status.
+#[derive(Default)]
+struct FailureCounts {
+    list: Vec<LogFailure>,
+    /// Where each is, by [`FailureCounts::key`].
+    at: HashMap<String, usize>,
+    /// The key of the row being counted, written here to look it up without an allocation.
+    key: String,
+}
+
+impl FailureCounts {
+    fn count(
+        &mut self,
+        connector: &str,
+        remote: &str,
+        (kind, status): (LogFailureKind, &str),
+        time: &str,
+        line: usize,
+    ) {
+        use std::fmt::Write as _;
+        // Each part after its length, so that no two keys read the same.
+        self.key.clear();
+        let _ = write!(
+            self.key,
+            "{kind:?}:{}:{connector}{}:{remote}{}:{status}",
+            connector.len(),
+            remote.len(),
+            status.len()
+        );
+        match self.at.get(self.key.as_str()) {
+            Some(&at) => {
+                let failure = &mut self.list[at];
+                failure.count += 1;
+                // Logs are in time order, but a log given twice or out of order is not.
+                if time < failure.first.as_str() {
+                    failure.first = time.to_owned();
+                }
+                if time > failure.last.as_str() {
+                    failure.last = time.to_owned();
+                }
+            }
+            None => {
+                self.at.insert(self.key.clone(), self.list.len());
+                self.list.push(LogFailure {
+                    connector: connector.to_owned(),
+                    remote: remote.to_owned(),
+                    kind,
+                    status: status.to_owned(),
+                    count: 1,
+                    first: time.to_owned(),
+                    last: time.to_owned(),
+                    // Made at the end, with the file's name.
+                    sample: Source {
+                        file: String::new(),
+                        position: Position::Line(line),
+                    },
+                });
+            }
+        }
+    }
+}
+
 impl<'f> Scanner<'f> {
     fn new(file: &'f str) -> Self {
         Scanner {
             file,
             columns: None,
             sightings: Vec::new(),
-            sighting_at: HashMap::new(),
-            failures: Vec::new(),
-            failure_at: HashMap::new(),
+            sighting_at: Vec::new(),
+            connectors: Connectors::default(),
+            failures: FailureCounts::default(),
             open: HashMap::new(),
             incomplete: None,
             lines: 0,
@@ -293,6 +832,7 @@ impl<'f> Scanner<'f> {
     /// Reads `text`: whole lines, the last one ending in `\n` unless the log ends there.
     fn feed(&mut self, text: &str) {
         let mut rest = text;
+        let mut values = Vec::new();
         // Up to the header every line is read: a row before it is an error.
         while self.columns.is_none() && self.error.is_none() && !rest.is_empty() {
             let (line, after) = match rest.find('\n') {
@@ -300,13 +840,11 @@ impl<'f> Scanner<'f> {
                 None => (rest, ""),
             };
             self.lines += 1;
-            let number = self.lines;
-            self.row(line.strip_suffix('\r').unwrap_or(line), &mut || number);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if let Some(what) = self.needles.what(line, self.columns.as_ref(), &mut values) {
+                self.take(what, self.lines, line.as_bytes());
+            }
             rest = after;
-        }
-        if self.error.is_some() {
-            self.lines += count_lines(rest.as_bytes());
-            return;
         }
         self.rows_that_matter(rest);
     }
@@ -314,16 +852,23 @@ impl<'f> Scanner<'f> {
     /// Reads only the lines of `text` that can change the outcome (see [`Needles`]), and
     /// counts the others.
     fn rows_that_matter(&mut self, text: &str) {
-        let rows = self.needles.rows(text.as_bytes(), !text.is_ascii());
-        self.examined_rows(&rows, count_lines(text.as_bytes()));
+        let lines = count_lines(text.as_bytes());
+        match (self.columns, &self.error) {
+            (Some(columns), None) => {
+                let records = self.needles.classify(text, !text.is_ascii(), columns);
+                self.take_records(records, lines, text.as_bytes());
+            }
+            _ => self.lines += lines,
+        }
     }
 
-    /// Reads the rows [`Needles::rows`] found in a piece of `lines` line feeds, after the header.
-    fn examined_rows(&mut self, rows: &[(usize, String)], lines: usize) {
+    /// Takes, in order, the records [`Needles::classify`] made of `text`, a piece of `lines`
+    /// line feeds after the header.
+    fn take_records(&mut self, records: Vec<Record>, lines: usize, text: &[u8]) {
         if self.error.is_none() {
             let before = self.lines;
-            for (line, row) in rows {
-                self.row(row, &mut || before + line + 1);
+            for record in records {
+                self.take(record.what, before + record.line + 1, text);
                 if self.error.is_some() {
                     break;
                 }
@@ -332,168 +877,112 @@ impl<'f> Scanner<'f> {
         self.lines += lines;
     }
 
-    /// One line of the log; `number` tells its number, counted from 1, when a row needs it.
-    fn row(&mut self, line: &str, number: &mut dyn FnMut() -> usize) {
-        if let Some(header) = line.strip_prefix("#Fields:") {
-            match Columns::parse(header) {
-                Ok(columns) => self.columns = Some(columns),
-                Err(missing) => {
-                    self.error = Some(
-                        InputError::new(
-                            self.file,
-                            format!("the #Fields: header has no {missing} column, which hybridtls reads"),
-                        )
-                        .at(Position::LineColumn {
-                            line: number(),
-                            column: 1,
-                        })
-                        .hint(DAMAGED_LOG_HINT),
-                    )
-                }
+    /// What the row on line `number` (from 1) says, taken in file order; its values are in
+    /// `text`.
+    fn take(&mut self, what: What, number: usize, text: &[u8]) {
+        let at = |column| Position::LineColumn { line: number, column };
+        let error = |message: String| InputError::new(self.file, message).hint(DAMAGED_LOG_HINT);
+        match what {
+            What::Header(Ok(columns)) => self.columns = Some(columns),
+            What::Header(Err(missing)) => {
+                self.error = Some(
+                    error(format!(
+                        "the #Fields: header has no {missing} column, which hybridtls reads"
+                    ))
+                    .at(at(1)),
+                )
             }
-            return;
-        }
-        if line.starts_with('#') || line.trim().is_empty() {
-            return;
-        }
-        let Some(columns) = &self.columns else {
-            let line_number = number();
-            self.error = Some(
-                InputError::new(self.file, "a log row before the #Fields: header")
-                    .at(Position::LineColumn {
-                        line: line_number,
-                        column: 1,
-                    })
-                    .hint("give hybridtls the whole log file, header included"),
-            );
-            return;
-        };
-        // A row that matters is refused, as a JSON value would be, when it holds a character
-        // that hides or rewrites text: ignored, it turned a certificate sent into none sent.
-        // Rows that do not matter may hold anything (much of a log is what remote hosts sent).
-        if let Some((column, character)) = text::hidden_character(line) {
-            self.error = Some(
-                InputError::new(
-                    self.file,
-                    format!(
+            What::BeforeHeader => {
+                self.error = Some(
+                    InputError::new(self.file, "a log row before the #Fields: header")
+                        .at(at(1))
+                        .hint("give hybridtls the whole log file, header included"),
+                )
+            }
+            What::Hidden(column, character) => {
+                self.error = Some(
+                    error(format!(
                         "the row holds the invisible character U+{:04X}; hybridtls refuses it because it would hide or rewrite text in the terminal, the report and the script",
                         u32::from(character)
-                    ),
+                    ))
+                    .at(at(column)),
                 )
-                .at(Position::LineColumn {
-                    line: number(),
-                    column,
-                })
-                .hint(DAMAGED_LOG_HINT),
-            );
-            return;
-        }
-        let values = fields(line);
-        if values.len() != columns.count {
-            self.error = Some(
-                InputError::new(
-                    self.file,
-                    format!(
-                        "the row has {} fields where the #Fields: header names {}: the log is cut off or damaged here",
-                        values.len(),
-                        columns.count
-                    ),
-                )
-                .at(Position::LineColumn {
-                    line: number(),
-                    column: 1,
-                })
-                .hint(DAMAGED_LOG_HINT),
-            );
-            return;
-        }
-        let get = |column: usize| values[column].as_ref();
-        let (time, connector, session) = (get(columns.time), get(columns.connector), get(columns.session));
-        let (data, context) = (get(columns.data), get(columns.context));
-        let mut source = || Source {
-            file: self.file.to_owned(),
-            position: Position::Line(number()),
-        };
-        if context == "Sending certificate" {
-            let source = source();
-            let line = number();
-            let sighting = Sighting {
-                time: time.to_owned(),
-                connector: connector.to_owned(),
-                thumbprint: None,
-                subject: None,
-                source,
-            };
-            if let Some((_, earlier)) = self.open.insert(session.to_owned(), (sighting, line)) {
-                self.incomplete_at(earlier);
             }
-            return;
-        }
-        if let Some((kind, status)) = [data, context].iter().find_map(|text| failure_of(text)) {
-            let remote = columns.remote.map_or("", |column| get(column));
-            // The address without its port: `203.0.113.5:25`, `[2001:db8::5]:25`.
-            let remote = match remote.rsplit_once(':') {
-                Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) => address,
-                _ => remote,
-            };
-            let remote = remote.trim_start_matches('[').trim_end_matches(']');
-            let key = (connector.to_owned(), remote.to_owned(), kind, status.to_owned());
-            match self.failure_at.get(&key) {
-                Some(&at) => {
-                    let failure = &mut self.failures[at];
-                    failure.count += 1;
-                    // Logs are in time order, but a log given twice or out of order is not.
-                    if time < failure.first.as_str() {
-                        failure.first = time.to_owned();
-                    }
-                    if time > failure.last.as_str() {
-                        failure.last = time.to_owned();
-                    }
-                }
-                None => {
-                    self.failure_at.insert(key, self.failures.len());
-                    self.failures.push(LogFailure {
-                        connector: connector.to_owned(),
-                        remote: remote.to_owned(),
-                        kind,
-                        status: status.to_owned(),
-                        count: 1,
-                        first: time.to_owned(),
-                        last: time.to_owned(),
-                        sample: source(),
-                    });
+            What::FieldCount { found, named } => {
+                self.error = Some(
+                    error(format!(
+                        "the row has {found} fields where the #Fields: header names {named}: the log is cut off or damaged here"
+                    ))
+                    .at(at(1)),
+                )
+            }
+            What::Sending {
+                time,
+                connector,
+                session,
+            } => {
+                let sighting = Kept {
+                    time: time.get(text).to_owned(),
+                    connector: self.connectors.index(connector.get(text)),
+                    thumbprint: None,
+                    subject: None,
+                    line: number,
+                };
+                if let Some(earlier) = self.open.insert(session, sighting) {
+                    self.incomplete_at(earlier.line);
                 }
             }
-            return;
-        }
-        let Some((sighting, line)) = self.open.get_mut(session) else {
-            return;
-        };
-        match context {
-            "Certificate thumbprint" => {
-                let thumbprint = data.to_ascii_uppercase();
-                let Some((mut sighting, _)) = self.open.remove(session) else {
+            What::Failure(row) => {
+                let FailureRow {
+                    time,
+                    connector,
+                    remote,
+                    kind,
+                    status,
+                } = *row;
+                self.failures.count(
+                    connector.get(text),
+                    remote.get(text),
+                    (kind, status.get(text)),
+                    time.get(text),
+                    number,
+                );
+            }
+            What::Subject { session, subject } => {
+                if let Some(sighting) = self.open.get_mut(&session) {
+                    sighting.subject = Some(subject.get(text).to_owned());
+                }
+            }
+            What::AltNames { session } => {
+                if let Some(sighting) = self.open.remove(&session) {
+                    self.incomplete_at(sighting.line);
+                }
+            }
+            What::Thumbprint { session, thumbprint } => {
+                let Some(mut sighting) = self.open.remove(&session) else {
                     return;
                 };
-                sighting.thumbprint = Some(thumbprint.clone());
-                let key = (sighting.connector.clone(), thumbprint);
-                match self.sighting_at.get(&key) {
+                if self.sighting_at.len() <= sighting.connector {
+                    self.sighting_at.resize_with(sighting.connector + 1, HashMap::new);
+                }
+                let at = &mut self.sighting_at[sighting.connector];
+                let thumbprint = thumbprint.get(text);
+                match at.get(thumbprint) {
                     // Of equal times the later row wins, as it did when every row was kept.
-                    Some(&at) if sighting.time >= self.sightings[at].time => self.sightings[at] = sighting,
+                    Some(&at) if sighting.time >= self.sightings[at].time => {
+                        let kept = &mut self.sightings[at];
+                        sighting.thumbprint = kept.thumbprint.take();
+                        *kept = sighting;
+                    }
                     Some(_) => {}
                     None => {
-                        self.sighting_at.insert(key, self.sightings.len());
+                        let thumbprint = thumbprint.to_owned();
+                        at.insert(thumbprint.clone(), self.sightings.len());
+                        sighting.thumbprint = Some(thumbprint);
                         self.sightings.push(sighting);
                     }
                 }
             }
-            "Certificate subject" => sighting.subject = Some(data.to_owned()),
-            "Certificate alternate names" => {
-                let line = *line;
-                self.open.remove(session);
-                self.incomplete_at(line);
-            }
-            _ => {}
         }
     }
 
@@ -515,7 +1004,7 @@ impl<'f> Scanner<'f> {
         // Exchange logs a certificate as six rows at once; one without its thumbprint row was
         // cut off (a copy of a log being written) or damaged, and dropping it would hide that
         // certificate.
-        let still_open = self.open.values().map(|(_, line)| *line).min();
+        let still_open = self.open.values().map(|sighting| sighting.line).min();
         let first = match (self.incomplete, still_open) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -528,31 +1017,27 @@ impl<'f> Scanner<'f> {
             .at(Position::LineColumn { line, column: 1 })
             .hint(DAMAGED_LOG_HINT));
         }
-        Ok(Log {
-            sightings: self.sightings,
-            failures: self.failures,
-        })
-    }
-}
-
-/// The failure a field tells, with its status: `TLS negotiation failed with error X`,
-/// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session.
-fn failure_of(text: &str) -> Option<(LogFailureKind, &str)> {
-    if let Some(status) = text.strip_prefix(FAILURE) {
-        return Some((LogFailureKind::Negotiation, status.trim()));
-    }
-    if let Some(at) = text.find(DOMAIN_CAPABILITIES_NONE) {
-        let rest = &text[at + DOMAIN_CAPABILITIES_NONE.len()..];
-        return Some((
-            LogFailureKind::DomainCapabilities,
-            rest.split('\'').next().unwrap_or(rest),
-        ));
-    }
-    let at = text.find(TLS_PROTOCOL)?;
-    match text.as_bytes().get(at + TLS_PROTOCOL.len()) {
-        Some(b'0') => Some((LogFailureKind::OldProtocol, "TLS 1.0")),
-        Some(b'1') => Some((LogFailureKind::OldProtocol, "TLS 1.1")),
-        _ => None,
+        let source = |line| Source {
+            file: self.file.to_owned(),
+            position: Position::Line(line),
+        };
+        let connectors = &self.connectors.names;
+        let sightings = self
+            .sightings
+            .into_iter()
+            .map(|kept| Sighting {
+                time: kept.time,
+                connector: connectors.get(kept.connector).cloned().unwrap_or_default(),
+                thumbprint: kept.thumbprint,
+                subject: kept.subject,
+                source: source(kept.line),
+            })
+            .collect();
+        let mut failures = self.failures.list;
+        for failure in &mut failures {
+            failure.sample.file = self.file.to_owned();
+        }
+        Ok(Log { sightings, failures })
     }
 }
 
@@ -659,9 +1144,13 @@ pub fn stream(name: &str, file: &std::fs::File, progress: &dyn Progress) -> Resu
     }
 }
 
-/// How many blocks are read before they are examined together, on both
-/// cores; about twice this many blocks are alive at once, whatever the size of the file.
-const WINDOW: usize = 4;
+/// How many pieces are alive at once, whatever the size of the file: being read, waiting to be
+/// examined, examined and waiting for their turn, being taken in order. Their buffers are read
+/// into again.
+const IN_FLIGHT: usize = 8;
+
+/// How many threads examine pieces at most (one per core up to this).
+const MAX_EXAMINERS: usize = 8;
 
 /// One piece of a log: whole lines (the last one unended only at the end of the file), the
 /// first piece with the byte order mark, if any, which is fingerprinted but not text.
@@ -752,8 +1241,12 @@ struct Examined {
     utf8: Result<(), usize>,
     /// The first binary character and its position within the piece.
     binary: Option<(Position, char)>,
-    /// The lines that can matter (see [`Needles`]), by line within the piece (from 0).
-    rows: Vec<(usize, String)>,
+    /// The rows that change the outcome (see [`Needles::classify`]), judged with these
+    /// columns; None when the piece was not judged (no header was known when it was examined).
+    rows: Option<(Columns, Vec<Record>)>,
+    /// The piece's text when decoding made it another (Windows-1252 text that is not ASCII),
+    /// which the records' offsets are in; else they are in the piece's text.
+    decoded: Option<String>,
     /// Line feeds in the piece.
     lines: usize,
     /// Whether the piece, read as Windows-1252, holds UTF-8 characters (see
@@ -773,24 +1266,29 @@ fn decode(bytes: &[u8], windows_1252: bool) -> Result<Cow<'_, str>, usize> {
     }
 }
 
-fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
+/// Examines `bytes`, a piece of the log, and judges its rows with `columns`, the columns of
+/// the latest header taken in order when the piece was handed out (None: none yet).
+fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles, columns: Option<Columns>) -> Examined {
     let (lines, suspect) = survey(bytes);
     let examined = |rows| Examined {
         utf8: Ok(()),
         binary: None,
         rows,
+        decoded: None,
         lines,
         utf8_characters: false,
     };
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
-        return examined(needles.rows(bytes, false));
+        // Checked once here, not for each row: ASCII is UTF-8.
+        let text = std::str::from_utf8(bytes).unwrap_or_default();
+        return examined(columns.map(|columns| (columns, needles.classify(text, false, columns))));
     }
     if windows_1252 && text::holds_utf8_characters(bytes) {
         return Examined {
             utf8_characters: true,
-            ..examined(Vec::new())
+            ..examined(None)
         };
     }
     let text = match decode(bytes, windows_1252) {
@@ -798,7 +1296,7 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
         Err(valid_up_to) => {
             return Examined {
                 utf8: Err(valid_up_to),
-                ..examined(Vec::new())
+                ..examined(None)
             }
         }
     };
@@ -806,15 +1304,29 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles) -> Examined {
         let character = text[at..].chars().next().unwrap_or_default();
         return Examined {
             binary: Some((text::line_column(&text, at), character)),
-            ..examined(Vec::new())
+            ..examined(None)
         };
     }
-    examined(needles.rows(text.as_bytes(), !text.is_ascii()))
+    let rows = columns.map(|columns| (columns, needles.classify(&text, !text.is_ascii(), columns)));
+    Examined {
+        decoded: match text {
+            Cow::Owned(text) => Some(text),
+            Cow::Borrowed(_) => None,
+        },
+        ..examined(rows)
+    }
 }
 
 /// One pass over the file; `Ok(Err(offset))` when it holds invalid UTF-8 from file byte
 /// `offset` on without a BOM, so that it must be read again as Windows-1252, with
 /// `not_utf8_from` that offset (the error when it holds UTF-8 characters after all).
+///
+/// One thread reads the pieces and fingerprints each right after reading it, while it is
+/// still in the cache (the 1 GB bench ran 10% faster than hashing it later); one thread per
+/// core examines them as they come, judging their rows; this thread takes the examined pieces
+/// in file order and hands their buffers back to be read into again. Taking the rows in order
+/// while the next pieces are examined keeps every core busy, where examining a window of
+/// pieces and then taking it left one idle half the time.
 fn stream_as(
     name: &str,
     file: &std::fs::File,
@@ -822,7 +1334,6 @@ fn stream_as(
     not_utf8_from: Option<usize>,
 ) -> Result<Result<Streamed, usize>, InputError> {
     let windows_1252 = not_utf8_from.is_some();
-    use rayon::prelude::*;
     let cannot_read = |e: std::io::Error| InputError::new(name, format!("cannot read: {e}"));
     let mut file = file.try_clone().map_err(cannot_read)?;
     file.seek(std::io::SeekFrom::Start(0)).map_err(cannot_read)?;
@@ -839,42 +1350,81 @@ fn stream_as(
     let mut fingerprint = blake3::Hasher::new();
     let mut decoder = Decoder::new(name, not_utf8_from);
     let mut scanner = Scanner::new(name);
+    // The columns of the latest header taken, which the examiners judge rows with.
+    let columns = Mutex::new(None::<Columns>);
+    let examiners = std::thread::available_parallelism().map_or(2, |n| n.get().min(MAX_EXAMINERS));
+    let (to_examiners, work) = mpsc::channel::<(usize, Piece)>();
+    let work = Mutex::new(work);
     let not_utf8 = std::thread::scope(|scope| {
-        // The next pieces are read and fingerprinted while a window of them is examined; the
-        // used buffers come back to be read into again. Hashing a piece right after reading
-        // it finds it in the cache: the 1 GB bench ran 10% faster than hashing it later.
-        let (to_scanner, read) = mpsc::sync_channel::<Result<Piece, InputError>>(WINDOW);
+        let (to_taker, examined) = mpsc::channel::<(usize, Result<(Piece, Examined), InputError>)>();
         let (to_reader, used) = mpsc::channel::<Vec<u8>>();
         let fingerprint = &mut fingerprint;
-        scope.spawn(move || loop {
-            let buffer = used.try_recv().unwrap_or_default();
-            let piece = pieces.next(buffer, progress).transpose();
-            if let Some(Ok(piece)) = &piece {
-                fingerprint.update(&piece.bytes);
-            }
-            let last = !matches!(piece, Some(Ok(_)));
-            // A closed channel means the scanner stopped early, at an error: nothing to do.
-            if piece.is_some_and(|piece| to_scanner.send(piece).is_err()) || last {
-                break;
+        let reader_to_taker = to_taker.clone();
+        scope.spawn(move || {
+            let mut buffers = 0;
+            for index in 0.. {
+                // Fresh megabytes would cost a page fault per page, more than the reading
+                // itself: a used buffer if there is one, a new one while fewer than
+                // IN_FLIGHT are alive, else wait for one.
+                let buffer = match used.try_recv() {
+                    Ok(buffer) => buffer,
+                    Err(_) if buffers < IN_FLIGHT => {
+                        buffers += 1;
+                        Vec::new()
+                    }
+                    // None: the taker stopped early, at an error; nothing to do.
+                    Err(_) => match used.recv() {
+                        Ok(buffer) => buffer,
+                        Err(_) => break,
+                    },
+                };
+                match pieces.next(buffer, progress) {
+                    Ok(Some(piece)) => {
+                        fingerprint.update(&piece.bytes);
+                        if to_examiners.send((index, piece)).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        let _ = reader_to_taker.send((index, Err(error)));
+                        break;
+                    }
+                }
             }
         });
-        let mut read = read.into_iter().peekable();
-        while read.peek().is_some() {
-            let window: Vec<Piece> = read.by_ref().take(WINDOW).collect::<Result<_, _>>()?;
-            let examined: Vec<Examined> = window
-                .par_iter()
-                .map(|piece| examine(piece.text(), windows_1252, &needles))
-                .collect();
-            for (piece, examined) in window.iter().zip(examined) {
+        for _ in 0..examiners {
+            let to_taker = to_taker.clone();
+            let (work, columns, needles) = (&work, &columns, &needles);
+            scope.spawn(move || loop {
+                // Ends when the reader has read everything, or stopped.
+                let Ok(Ok((index, piece))) = work.lock().map(|work| work.recv()) else {
+                    break;
+                };
+                let columns = *columns.lock().unwrap_or_else(PoisonError::into_inner);
+                let examined = examine(piece.text(), windows_1252, needles, columns);
+                if to_taker.send((index, Ok((piece, examined)))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(to_taker);
+        // The pieces examined ahead of their turn, by their index.
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (index, result) in examined {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&next) {
+                next += 1;
+                let (piece, examined) = result?;
                 // Only the first piece starts after a byte order mark.
                 decoder.bom |= piece.text_start > 0;
-                match decoder.apply(examined, piece, &mut scanner) {
+                match decoder.apply(examined, &piece, &mut scanner) {
                     Step::Go => {}
                     Step::NotUtf8(offset) => return Ok(Some(offset)),
                     Step::Failed(error) => return Err(error),
                 }
-            }
-            for piece in window {
+                *columns.lock().unwrap_or_else(PoisonError::into_inner) = scanner.columns;
                 // The reader may have finished already.
                 let _ = to_reader.send(piece.bytes);
             }
@@ -986,13 +1536,26 @@ impl<'f> Decoder<'f> {
             self.error = Some(text::binary_text(self.file, character, position));
             return Step::Go;
         }
-        if scanner.columns.is_none() && scanner.error.is_none() {
-            // Checked above: the text decodes.
-            if let Ok(text) = decode(piece.text(), self.windows_1252) {
-                scanner.feed(&text);
+        match examined.rows {
+            _ if scanner.columns.is_none() && scanner.error.is_none() => {
+                // Checked above: the text decodes.
+                if let Ok(text) = decode(piece.text(), self.windows_1252) {
+                    scanner.feed(&text);
+                }
             }
-        } else {
-            scanner.examined_rows(&examined.rows, examined.lines);
+            Some((columns, records)) if scanner.columns == Some(columns) || scanner.error.is_some() => {
+                let text = examined
+                    .decoded
+                    .as_ref()
+                    .map_or(piece.text(), |text| text.as_bytes());
+                scanner.take_records(records, examined.lines, text)
+            }
+            // Judged with other columns than a header in the window left, or not at all.
+            _ => {
+                if let Ok(text) = decode(piece.text(), self.windows_1252) {
+                    scanner.rows_that_matter(&text);
+                }
+            }
         }
         Step::Go
     }
