@@ -29,12 +29,13 @@ pub fn is_protocol_log(text: &str) -> bool {
     head.contains("#Software: Microsoft Exchange Server") && head.contains("#Log-type: SMTP")
 }
 
-/// Splits one CSV line into `out`; fields with commas are double-quoted, `""` is a quote.
+/// Splits one CSV line into `out`; fields with commas are double-quoted, `""` is a quote;
+/// `quoted` says whether the line holds a quote at all.
 /// A field is where it is in the line, unless dropping its quotes joined two parts of it.
-fn fields(line: &str, out: &mut Vec<Value>) {
+fn fields(line: &str, quoted: bool, out: &mut Vec<Value>) {
     out.clear();
     let bytes = line.as_bytes();
-    if memchr::memchr(b'"', bytes).is_none() {
+    if !quoted {
         let mut start = 0;
         for comma in memchr::memchr_iter(b',', bytes) {
             out.push(Value::At(start, comma));
@@ -236,8 +237,8 @@ impl Needles {
     }
 
     /// Calls `each` with the lines of `bytes` (whole lines) that hold a header, one of the
-    /// [`SUBSTRINGS`] or a quote that may hide one, each with the byte offset it starts at and
-    /// without its line end, in order. When `non_ascii`, also the lines where a character the
+    /// [`SUBSTRINGS`] or a quote that may hide one, each with the byte offset it starts at,
+    /// without its line end, and whether it holds a quote, in order. When `non_ascii`, also the lines where a character the
     /// reader refuses ([`text::is_hidden_character`]) splits one of the substrings: only text
     /// that is not ASCII can hold one (the C0 ones are binary characters, refused before).
     ///
@@ -248,7 +249,7 @@ impl Needles {
         &self,
         bytes: &'t [u8],
         non_ascii: bool,
-        mut each: impl FnMut(usize, &'t [u8]),
+        mut each: impl FnMut(usize, &'t [u8], bool),
     ) {
         const NONE: usize = usize::MAX;
         let find_substring = |from: usize| {
@@ -285,7 +286,7 @@ impl Needles {
             let line = &bytes[start..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if matters || self.hides_a_substring(line, non_ascii, &mut unquoted) {
-                each(start, line);
+                each(start, line, next[2] < end);
             }
             let at = end + 1;
             if at >= bytes.len() {
@@ -310,7 +311,7 @@ impl Needles {
     #[cfg(test)]
     fn lines_that_matter<'t>(&self, bytes: &'t [u8], non_ascii: bool) -> Vec<(usize, &'t [u8])> {
         let mut lines = Vec::new();
-        self.each_line_that_matters(bytes, non_ascii, |start, line| lines.push((start, line)));
+        self.each_line_that_matters(bytes, non_ascii, |start, line, _| lines.push((start, line)));
         lines
     }
 
@@ -353,23 +354,27 @@ impl Needles {
     /// the outcome, judged with `columns` as they stand before the text, which a `#Fields:`
     /// header in it changes for the rows after it, with their values' offsets in `text`.
     /// Stops after the first row that is an error: the rows after it are never read.
-    fn classify(&self, text: &str, non_ascii: bool, columns: Columns) -> Vec<Record> {
+    ///
+    /// `feeds`, when given, are the line feeds in each 64 bytes of `text` ([`survey`]).
+    fn classify(&self, text: &[u8], feeds: Option<&[u8]>, non_ascii: bool, columns: Columns) -> Vec<Record> {
         let mut columns = columns;
         let mut records = Vec::new();
         let mut counter = LineCounter {
-            text: text.as_bytes(),
+            text,
+            feeds,
             counted: 0,
             ended: 0,
         };
         let mut values = Vec::new();
         let mut stop = false;
-        self.each_line_that_matters(text.as_bytes(), non_ascii, |start, line| {
+        self.each_line_that_matters(text, non_ascii, |start, line, quoted| {
             if stop {
                 return;
             }
-            // A line starts and ends next to an ASCII byte, or the text's ends.
-            let line = text.get(start..start + line.len()).unwrap_or_default();
-            let Some(what) = self.what(line, Some(&columns), &mut values) else {
+            // The text is UTF-8 (checked before), and so is each line of it. Checked line by
+            // line, only the lines that matter: checking the whole piece cost more.
+            let line = std::str::from_utf8(line).unwrap_or_default();
+            let Some(what) = self.what(line, quoted, Some(&columns), &mut values) else {
                 return;
             };
             match &what {
@@ -391,11 +396,17 @@ impl Needles {
         records
     }
 
-    /// What one line of the log says, with the columns of the header before it (None before
-    /// any), its values' offsets in the line: None when it changes nothing. Judged without the
+    /// What one line of the log says (`quoted`: whether it holds a quote), with the columns of
+    /// the header before it (None before any), its values' offsets in the line: None when it changes nothing. Judged without the
     /// scanner's state, so that the pieces of a log are judged in parallel and only the
     /// records are taken in order.
-    fn what(&self, line: &str, columns: Option<&Columns>, values: &mut Vec<Value>) -> Option<What> {
+    fn what(
+        &self,
+        line: &str,
+        quoted: bool,
+        columns: Option<&Columns>,
+        values: &mut Vec<Value>,
+    ) -> Option<What> {
         if let Some(header) = line.strip_prefix("#Fields:") {
             return Some(What::Header(Columns::parse(header)));
         }
@@ -411,7 +422,7 @@ impl Needles {
         if let Some((column, character)) = text::hidden_character(line) {
             return Some(What::Hidden(column, character));
         }
-        fields(line, values);
+        fields(line, quoted, values);
         if values.len() != columns.count {
             return Some(What::FieldCount {
                 found: values.len(),
@@ -483,6 +494,8 @@ impl Needles {
                 Status::Within(start..start + rest.trim().len()),
             ));
         }
+        // The other two hold a `'` and a `_`: most fields hold neither, and are not searched.
+        memchr::memchr2(b'\'', b'_', text.as_bytes())?;
         if let Some(at) = self.domain_capabilities.find(text.as_bytes()) {
             let start = at + DOMAIN_CAPABILITIES_NONE.len();
             let rest = text.get(start..).unwrap_or_default();
@@ -841,7 +854,11 @@ impl<'f> Scanner<'f> {
             };
             self.lines += 1;
             let line = line.strip_suffix('\r').unwrap_or(line);
-            if let Some(what) = self.needles.what(line, self.columns.as_ref(), &mut values) {
+            let quoted = line.contains('"');
+            if let Some(what) = self
+                .needles
+                .what(line, quoted, self.columns.as_ref(), &mut values)
+            {
                 self.take(what, self.lines, line.as_bytes());
             }
             rest = after;
@@ -855,7 +872,9 @@ impl<'f> Scanner<'f> {
         let lines = count_lines(text.as_bytes());
         match (self.columns, &self.error) {
             (Some(columns), None) => {
-                let records = self.needles.classify(text, !text.is_ascii(), columns);
+                let records = self
+                    .needles
+                    .classify(text.as_bytes(), None, !text.is_ascii(), columns);
                 self.take_records(records, lines, text.as_bytes());
             }
             _ => self.lines += lines,
@@ -1044,6 +1063,9 @@ impl<'f> Scanner<'f> {
 /// Counts the lines of a piece of text up to a position, resuming where it last stopped.
 struct LineCounter<'t> {
     text: &'t [u8],
+    /// The line feeds in each 64 bytes of `text`, when known ([`survey`]): a run of whole
+    /// blocks is then counted from them, 64 times fewer numbers than bytes.
+    feeds: Option<&'t [u8]>,
     counted: usize,
     /// Lines ended before `counted`.
     ended: usize,
@@ -1052,7 +1074,15 @@ struct LineCounter<'t> {
 impl LineCounter<'_> {
     /// The line (from 0) that starts at byte `start`, which never decreases.
     fn line_at(&mut self, start: usize) -> usize {
-        self.ended += count_lines(&self.text[self.counted..start]);
+        let (first, last) = (self.counted.div_ceil(64), start / 64);
+        match self.feeds.and_then(|feeds| feeds.get(first..last)) {
+            Some(blocks) if !blocks.is_empty() => {
+                self.ended += count_lines(&self.text[self.counted..first * 64])
+                    + blocks.iter().map(|&n| usize::from(n)).sum::<usize>()
+                    + count_lines(&self.text[last * 64..start]);
+            }
+            _ => self.ended += count_lines(&self.text[self.counted..start]),
+        }
         self.counted = start;
         self.ended
     }
@@ -1071,13 +1101,16 @@ fn count_lines(bytes: &[u8]) -> usize {
 
 /// The line feeds in `bytes`, and whether it may hold a binary character (see
 /// [`text::first_binary_character`]), in one pass: per 64-byte block, byte-wide sums and ors
-/// the compiler turns into whole-register compares. Non-ASCII bytes are suspects too, the
+/// the compiler turns into whole-register compares; each block's feeds go to
+/// `feeds_per_block`, from which [`LineCounter`] counts runs of blocks. Non-ASCII bytes are suspects too, the
 /// C1 controls among them.
-fn survey(bytes: &[u8]) -> (usize, bool) {
+fn survey(bytes: &[u8], feeds_per_block: &mut Vec<u8>) -> (usize, bool) {
     let blocks = bytes.chunks_exact(64);
     let rest = blocks.remainder();
     let mut lines = 0;
     let mut suspect = 0u8;
+    feeds_per_block.clear();
+    feeds_per_block.reserve(bytes.len() / 64);
     for block in blocks {
         let (feeds, odd) = block.iter().fold((0u8, 0u8), |(feeds, odd), &b| {
             let binary = (b < 0x09) | ((b > 0x0D) & (b < 0x20)) | (b >= 0x7F);
@@ -1085,6 +1118,7 @@ fn survey(bytes: &[u8]) -> (usize, bool) {
         });
         lines += usize::from(feeds);
         suspect |= odd;
+        feeds_per_block.push(feeds);
     }
     let rest_suspect = rest
         .iter()
@@ -1269,7 +1303,8 @@ fn decode(bytes: &[u8], windows_1252: bool) -> Result<Cow<'_, str>, usize> {
 /// Examines `bytes`, a piece of the log, and judges its rows with `columns`, the columns of
 /// the latest header taken in order when the piece was handed out (None: none yet).
 fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles, columns: Option<Columns>) -> Examined {
-    let (lines, suspect) = survey(bytes);
+    let mut feeds = Vec::new();
+    let (lines, suspect) = survey(bytes, &mut feeds);
     let examined = |rows| Examined {
         utf8: Ok(()),
         binary: None,
@@ -1281,9 +1316,9 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles, columns: Option<
     if !suspect {
         // ASCII without a control character: UTF-8, the same text in Windows-1252, and no
         // binary character, so nothing to decode or look for.
-        // Checked once here, not for each row: ASCII is UTF-8.
-        let text = std::str::from_utf8(bytes).unwrap_or_default();
-        return examined(columns.map(|columns| (columns, needles.classify(text, false, columns))));
+        return examined(
+            columns.map(|columns| (columns, needles.classify(bytes, Some(&feeds), false, columns))),
+        );
     }
     if windows_1252 && text::holds_utf8_characters(bytes) {
         return Examined {
@@ -1307,7 +1342,14 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles, columns: Option<
             ..examined(None)
         };
     }
-    let rows = columns.map(|columns| (columns, needles.classify(&text, !text.is_ascii(), columns)));
+    // The feeds are the piece's, not those of a text decoded from it.
+    let feeds = matches!(text, Cow::Borrowed(_)).then_some(feeds.as_slice());
+    let rows = columns.map(|columns| {
+        (
+            columns,
+            needles.classify(text.as_bytes(), feeds, !text.is_ascii(), columns),
+        )
+    });
     Examined {
         decoded: match text {
             Cow::Owned(text) => Some(text),
