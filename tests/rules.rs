@@ -2093,6 +2093,34 @@ fn ht055_protocol_log_failures_are_counted_per_remote_host_with_their_time_range
         .any(|n| n["rule"] == "HT055"));
 }
 
+/// Issue 20 point 5: an EHLO response without STARTTLS, this server's (receive log) or the
+/// remote's (send log, masked by a firewall), is a finding; the EHLO over TLS is not.
+#[test]
+fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
+    let plan = plan("HT055-no-starttls", &[]);
+    assert_eq!(plan.codes(), ["HT055"]);
+    let objects: Vec<&str> = plan.0["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        objects,
+        [
+            format!("{FRONTEND}: EHLO responses without STARTTLS (this server offered no STARTTLS)"),
+            "Outbound to Office 365: EHLO responses without STARTTLS (the remote masked STARTTLS as XXXXXXXA)".to_owned(),
+        ]
+    );
+    let ours = &plan.0["findings"][0];
+    let message = ours["message"].as_str().unwrap();
+    assert!(message.contains("2 times from 104.47.58.43"), "{message}");
+    assert!(message.contains("event 12014"), "{message}");
+    assert_eq!(ours["evidence"][0]["position"], "line 8");
+    let masked = plan.0["findings"][1]["message"].as_str().unwrap();
+    assert!(masked.contains("SMTP inspection"), "{masked}");
+}
+
 #[test]
 fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() {
     let plan = plan("HT056", &[]);

@@ -74,6 +74,8 @@ struct Columns {
     session: usize,
     /// `remote-endpoint`, which the failures are counted by when the log has it.
     remote: Option<usize>,
+    /// `event`: `>` for what this server sent, `<` for what the remote sent.
+    event: Option<usize>,
     data: usize,
     context: usize,
     /// How many fields the header names, which every row has.
@@ -91,6 +93,7 @@ impl Columns {
             connector: at("connector-id")?,
             session: at("session-id")?,
             remote: at("remote-endpoint").ok(),
+            event: at("event").ok(),
             data: at("data")?,
             context: at("context")?,
             count: names.len(),
@@ -108,8 +111,18 @@ const FAILURE: &str = "TLS negotiation failed with error ";
 const DOMAIN_CAPABILITIES_NONE: &str = "TlsDomainCapabilities='None'; Status='";
 /// `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...`: the protocol of a session.
 const TLS_PROTOCOL: &str = "SP_PROT_TLS1_";
+/// The response to EHLO, `250 E19.Contoso.lab Hello [104.47.58.43] SIZE ... STARTTLS ...`,
+/// logged as one row with its extensions: one without STARTTLS is a session that could not
+/// start TLS (issue 20 point 5).
+const EHLO_GREETING: &str = " Hello [";
 /// Every substring that makes a row matter, in the order [`Needles`] holds their searches.
-const SUBSTRINGS: [&str; 4] = [CERTIFICATE_ROWS, FAILURE, DOMAIN_CAPABILITIES_NONE, TLS_PROTOCOL];
+const SUBSTRINGS: [&str; 5] = [
+    CERTIFICATE_ROWS,
+    FAILURE,
+    DOMAIN_CAPABILITIES_NONE,
+    TLS_PROTOCOL,
+    EHLO_GREETING,
+];
 
 /// What to do about a log hybridtls cannot read as one.
 const DAMAGED_LOG_HINT: &str =
@@ -257,9 +270,9 @@ struct Scanner<'f> {
     /// memory grow with the log.
     sightings: Vec<Sighting>,
     sighting_at: HashMap<(String, String), usize>,
-    /// The failures counted so far, and where each is by connector, remote, kind and status.
-    failures: Vec<LogFailure>,
-    failure_at: HashMap<(String, String, LogFailureKind, String), usize>,
+    failures: FailureCounts,
+    /// The sessions that negotiated TLS and have not yet sent their EHLO response over it.
+    negotiated: TlsSessions,
     /// Session id → its `Sending certificate` group that has not had its thumbprint yet, with
     /// the line it starts at: only the sessions being logged, whatever the log's size.
     open: HashMap<String, (Sighting, usize)>,
@@ -280,8 +293,8 @@ impl<'f> Scanner<'f> {
             columns: None,
             sightings: Vec::new(),
             sighting_at: HashMap::new(),
-            failures: Vec::new(),
-            failure_at: HashMap::new(),
+            failures: FailureCounts::default(),
+            negotiated: TlsSessions::default(),
             open: HashMap::new(),
             incomplete: None,
             lines: 0,
@@ -429,40 +442,42 @@ impl<'f> Scanner<'f> {
             }
             return;
         }
-        if let Some((kind, status)) = [data, context].iter().find_map(|text| failure_of(text)) {
+        let remote = || {
             let remote = columns.remote.map_or("", |column| get(column));
             // The address without its port: `203.0.113.5:25`, `[2001:db8::5]:25`.
             let remote = match remote.rsplit_once(':') {
                 Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) => address,
                 _ => remote,
             };
-            let remote = remote.trim_start_matches('[').trim_end_matches(']');
-            let key = (connector.to_owned(), remote.to_owned(), kind, status.to_owned());
-            match self.failure_at.get(&key) {
-                Some(&at) => {
-                    let failure = &mut self.failures[at];
-                    failure.count += 1;
-                    // Logs are in time order, but a log given twice or out of order is not.
-                    if time < failure.first.as_str() {
-                        failure.first = time.to_owned();
-                    }
-                    if time > failure.last.as_str() {
-                        failure.last = time.to_owned();
-                    }
-                }
-                None => {
-                    self.failure_at.insert(key, self.failures.len());
-                    self.failures.push(LogFailure {
-                        connector: connector.to_owned(),
-                        remote: remote.to_owned(),
-                        kind,
-                        status: status.to_owned(),
-                        count: 1,
-                        first: time.to_owned(),
-                        last: time.to_owned(),
-                        sample: source(),
-                    });
-                }
+            remote.trim_start_matches('[').trim_end_matches(']')
+        };
+        if [data, context].iter().any(|text| text.contains(TLS_PROTOCOL)) {
+            self.negotiated.insert(session);
+        }
+        if let Some(failure) = [data, context].iter().find_map(|text| failure_of(text)) {
+            if failure.0 == LogFailureKind::Negotiation {
+                self.negotiated.remove(session);
+            }
+            self.failures
+                .count(connector, remote(), failure, time, &mut source);
+            return;
+        }
+        if let Some(offered) = starttls_offered(data) {
+            // The response to the EHLO sent again over TLS lists no STARTTLS, rightly.
+            let over_tls = self.negotiated.remove(session);
+            if offered != Offered::Yes && !over_tls {
+                let whose = match columns.event.map(get) {
+                    Some(">") => "this server",
+                    Some("<") => "the remote",
+                    _ => "the responder",
+                };
+                let status = match offered {
+                    Offered::Masked => format!("{whose} masked STARTTLS as XXXXXXXA"),
+                    _ => format!("{whose} offered no STARTTLS"),
+                };
+                let failure = (LogFailureKind::NoStartTls, status.as_str());
+                self.failures
+                    .count(connector, remote(), failure, time, &mut source);
             }
             return;
         }
@@ -530,9 +545,132 @@ impl<'f> Scanner<'f> {
         }
         Ok(Log {
             sightings: self.sightings,
-            failures: self.failures,
+            failures: self.failures.list,
         })
     }
+}
+
+/// The TLS failures counted so far, one per connector, remote address, kind and status.
+#[derive(Default)]
+struct FailureCounts {
+    list: Vec<LogFailure>,
+    at: HashMap<(String, String, LogFailureKind, String), usize>,
+}
+
+impl FailureCounts {
+    fn count(
+        &mut self,
+        connector: &str,
+        remote: &str,
+        (kind, status): (LogFailureKind, &str),
+        time: &str,
+        source: &mut dyn FnMut() -> Source,
+    ) {
+        let key = (connector.to_owned(), remote.to_owned(), kind, status.to_owned());
+        match self.at.get(&key) {
+            Some(&at) => {
+                let failure = &mut self.list[at];
+                failure.count += 1;
+                // Logs are in time order, but a log given twice or out of order is not.
+                if time < failure.first.as_str() {
+                    failure.first = time.to_owned();
+                }
+                if time > failure.last.as_str() {
+                    failure.last = time.to_owned();
+                }
+            }
+            None => {
+                self.at.insert(key, self.list.len());
+                self.list.push(LogFailure {
+                    connector: connector.to_owned(),
+                    remote: remote.to_owned(),
+                    kind,
+                    status: status.to_owned(),
+                    count: 1,
+                    first: time.to_owned(),
+                    last: time.to_owned(),
+                    sample: source(),
+                });
+            }
+        }
+    }
+}
+
+/// How many sessions [`TlsSessions`] remembers. A session's EHLO over TLS follows its
+/// handshake within the same second; a busy server has a few hundred sessions open at once.
+const REMEMBERED_TLS_SESSIONS: usize = 1 << 16;
+
+/// The sessions that negotiated TLS and have not yet logged their EHLO response over it; only
+/// the latest [`REMEMBERED_TLS_SESSIONS`], so that sessions that end right after their
+/// handshake do not make the memory grow with the log.
+/// Each session is kept as a 64-bit hash of its id (two sessions of one log sharing one would
+/// take one chance in 2^48 with all of them remembered), so they cost 1.5 MB at most.
+#[derive(Default)]
+struct TlsSessions {
+    sessions: std::collections::HashSet<u64>,
+    /// The sessions in the order they negotiated (some perhaps already removed).
+    order: std::collections::VecDeque<u64>,
+}
+
+impl TlsSessions {
+    fn key(session: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // Fixed keys: the same log is read the same way every time.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        session.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn insert(&mut self, session: &str) {
+        let key = Self::key(session);
+        if self.sessions.insert(key) {
+            self.order.push_back(key);
+            if self.order.len() > REMEMBERED_TLS_SESSIONS {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.sessions.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    /// Whether `session` had negotiated TLS; it is forgotten.
+    fn remove(&mut self, session: &str) -> bool {
+        self.sessions.remove(&Self::key(session))
+    }
+}
+
+/// What an EHLO response says of STARTTLS.
+#[derive(Debug, PartialEq, Eq)]
+enum Offered {
+    Yes,
+    No,
+    /// Xs in its place (`XXXXXXXA`): a firewall's SMTP inspection (Cisco's ESMTP inspection)
+    /// masked it.
+    Masked,
+}
+
+/// What the EHLO response `data` offers; None when it is no EHLO response. A HELO response
+/// (`250 host Hello [address]`, no extensions) cannot offer STARTTLS and is no failure; a
+/// response logged one line to a row would read as one and is not judged.
+fn starttls_offered(data: &str) -> Option<Offered> {
+    if !data.starts_with("250") {
+        return None;
+    }
+    let at = data.find(EHLO_GREETING)?;
+    let (_, extensions) = data[at + EHLO_GREETING.len()..].split_once(']')?;
+    let mut words = extensions.split_ascii_whitespace().peekable();
+    words.peek()?;
+    let mut offered = Offered::No;
+    for word in words {
+        if word.eq_ignore_ascii_case("STARTTLS") {
+            return Some(Offered::Yes);
+        }
+        // STARTTLS's eight letters replaced by Xs: `XXXXXXXA` as admins report it.
+        if word.len() == 8 && word.bytes().take(7).all(|b| b == b'X') {
+            offered = Offered::Masked;
+        }
+    }
+    Some(offered)
 }
 
 /// The failure a field tells, with its status: `TLS negotiation failed with error X`,
@@ -1067,6 +1205,8 @@ mod tests {
             "SP_PROT_",
             "\u{202E}",
             "\u{85}",
+            " Hello [",
+            "lo [",
         ];
         let mut lines = vec![String::new()];
         let mut all = Vec::new();
@@ -1122,6 +1262,50 @@ mod tests {
         );
         let err = read("RECV.LOG", &cut).unwrap_err();
         assert_eq!(err.position, Some(Position::LineColumn { line: 10, column: 1 }));
+    }
+
+    /// Issue 20 point 5: an EHLO response without STARTTLS, before TLS, is counted with whose
+    /// response it was; the one over TLS, a HELO response and a response offering it are not.
+    #[test]
+    fn ehlo_responses_without_starttls_are_counted_before_tls_only() {
+        let header = LOG.lines().take(5).collect::<Vec<_>>().join("\n");
+        let row = |session: &str, remote: &str, event: &str, data: &str| {
+            format!("2026-11-23T08:00:00.000Z,EX01\\Default Frontend EX01,{session},1,10.0.0.1:25,{remote}:1000,{event},{data},\n")
+        };
+        let without = "250 EX01.contoso.com Hello [104.47.58.43] SIZE 37748736 PIPELINING DSN ENHANCEDSTATUSCODES X-ANONYMOUSTLS AUTH NTLM 8BITMIME";
+        let with =
+            "250 EX01.contoso.com Hello [104.47.58.43] SIZE 37748736 PIPELINING STARTTLS X-ANONYMOUSTLS";
+        let tls = "*,,\"TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded using bulk encryption algorithm CALG_AES_256 with strength 256 bits\"";
+        let text = [
+            header + "\n",
+            // Not offered, twice from one remote.
+            row("A", "104.47.58.43", ">", without),
+            row("B", "104.47.58.43", ">", without),
+            // Offered, TLS negotiated, then the EHLO over TLS lists no STARTTLS, rightly.
+            row("C", "104.47.58.44", ">", with),
+            row("C", "104.47.58.44", "*", "").replace("*,,", tls),
+            row("C", "104.47.58.44", ">", without),
+            // A HELO response has no extensions at all.
+            row("D", "104.47.58.45", ">", "250 EX01.contoso.com Hello [104.47.58.45]"),
+            // The remote's response, masked by a firewall.
+            row("E", "52.100.1.1", "<", "250-mail.protection.outlook.com Hello [10.0.0.1] SIZE 157286400 PIPELINING XXXXXXXA 8BITMIME"),
+        ]
+        .concat();
+        let log = read("RECV.LOG", &text).unwrap();
+        let found: Vec<(&str, &str, u64)> = log
+            .failures
+            .iter()
+            .map(|f| (f.remote.as_str(), f.status.as_str(), f.count))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("104.47.58.43", "this server offered no STARTTLS", 2),
+                ("52.100.1.1", "the remote masked STARTTLS as XXXXXXXA", 1)
+            ]
+        );
+        assert!(log.failures.iter().all(|f| f.kind == LogFailureKind::NoStartTls));
+        assert_eq!(log.failures[0].sample.position, Position::Line(6));
     }
 
     #[test]
