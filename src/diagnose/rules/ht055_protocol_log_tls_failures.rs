@@ -6,7 +6,7 @@ use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, Remedy};
-use crate::model::{InputKind, LogFailure, LogFailureKind};
+use crate::model::{AuthMechanism, InputKind, LogFailure, LogFailureKind};
 
 /// How many remote addresses a finding shows as evidence; the rest are counted.
 const SHOWN_REMOTES: usize = 5;
@@ -40,7 +40,9 @@ Each log is read once; its failures are counted as they are read, per connector,
 nothing else of the rows is kept. An EHLO response is the row whose data starts with `250` and
 holds `Hello [address]` followed by extensions (a HELO response, without them, cannot offer
 STARTTLS); its event says whose it is: `>` this server's (a receive log), `<` the remote's (a
-send log). The response to the EHLO a client sends again over TLS never lists STARTTLS, so the
+send log). A receive connector whose AuthMechanism lacks Tls is set not to offer it (an internal
+relay): its responses are not reported here (HT006 judges the hybrid connectors' setting). The
+response to the EHLO a client sends again over TLS never lists STARTTLS, so the
 sessions that negotiated TLS (their `SP_PROT_TLS1_` row) are remembered until that response. One finding per connector, kind and status, with the remote
 hosts that failed most as evidence. Without any protocol log of the server the check is listed
 as not checked. Logging must be on: `ProtocolLoggingLevel Verbose` on the hybrid receive and send
@@ -102,6 +104,9 @@ fn check(context: &Context, findings: &mut Findings) {
         }
     }
     for ((connector, kind, status), mut rows) in groups {
+        if kind == LogFailureKind::NoStartTls && set_without_tls(context, connector, status) {
+            continue;
+        }
         rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.remote.cmp(&b.remote)));
         let count: u64 = rows.iter().map(|r| r.count).sum();
         let first = rows.iter().map(|r| r.first.as_str()).min().unwrap_or_default();
@@ -144,6 +149,20 @@ fn check(context: &Context, findings: &mut Findings) {
             Remedy::manual(format!("find the cause named for {what} ({}) and fix it there; then check a fresh log", cause(kind, status))),
         );
     }
+}
+
+/// Whether `connector` is a receive connector of the server set not to offer TLS (its
+/// AuthMechanism lacks Tls), so that its responses without STARTTLS are what it was set to
+/// send: an internal relay's, say. HT006 judges that setting on the hybrid connectors.
+fn set_without_tls(context: &Context, connector: &str, status: &str) -> bool {
+    status.starts_with("this server")
+        && context.reports.iter().any(|report| {
+            report.connector.identity().eq_ignore_ascii_case(connector)
+                && report
+                    .connector
+                    .auth_mechanism
+                    .is_some_and(|mechanism| !mechanism.contains(AuthMechanism::TLS))
+        })
 }
 
 fn times(count: u64) -> String {
