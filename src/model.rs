@@ -903,6 +903,10 @@ pub enum LogFailureKind {
     /// `TLS protocol SP_PROT_TLS1_0_...` or `_TLS1_1_`: a session negotiated TLS 1.0 or 1.1
     /// (status `TLS 1.0`, `TLS 1.1`), which Exchange Online refuses.
     OldProtocol,
+    /// An EHLO response without STARTTLS before TLS was negotiated: the status says whose
+    /// response it was (this server's, `>`, or the remote's, `<`) and whether STARTTLS was
+    /// masked (`XXXXXXXA`, a firewall's SMTP inspection).
+    NoStartTls,
 }
 
 /// The TLS failures of a protocol log, counted as it is read, one per connector, remote

@@ -2093,6 +2093,63 @@ fn ht055_protocol_log_failures_are_counted_per_remote_host_with_their_time_range
         .any(|n| n["rule"] == "HT055"));
 }
 
+/// Issue 20 point 6: an event is evidence in the finding of the rule it proves (12014 in
+/// HT002's), and HT056 reports only what no rule explains (12023, which proves none).
+#[test]
+fn ht056_events_are_evidence_in_the_findings_of_the_rules_they_prove() {
+    let proved = plan("HT056-proves", &[]);
+    assert_eq!(proved.codes(), ["HT002", "HT056"]);
+    let findings = proved.0["findings"].as_array().unwrap();
+    let ht002 = findings.iter().find(|f| f["rule"] == "HT002").unwrap();
+    let event = ht002["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "MSExchangeFrontEndTransport event 12014")
+        .expect("event 12014 is evidence of HT002");
+    assert_eq!(event["position"], "record 1");
+    assert!(event["file"].as_str().unwrap().ends_with("exchange-events.json"));
+    let value = event["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("2 times from 2026-11-22T19:00:00Z to 2026-11-22T20:00:00Z: Microsoft Exchange could not find a certificate"),
+        "{value}"
+    );
+    let ht056: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["rule"] == "HT056")
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(ht056, ["MSExchangeTransport 12023"]);
+}
+
+/// Issue 20 point 5: an EHLO response without STARTTLS, this server's (receive log) or the
+/// remote's (send log, masked by a firewall), is a finding; the EHLO over TLS is not.
+#[test]
+fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
+    let plan = plan("HT055-no-starttls", &[]);
+    assert_eq!(plan.codes(), ["HT055"]);
+    let objects: Vec<&str> = plan.0["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        objects,
+        [
+            format!("{FRONTEND}: EHLO responses without STARTTLS (this server offered no STARTTLS)"),
+            "Outbound to Office 365: EHLO responses without STARTTLS (the remote masked STARTTLS as XXXXXXXA)".to_owned(),
+        ]
+    );
+    let ours = &plan.0["findings"][0];
+    let message = ours["message"].as_str().unwrap();
+    assert!(message.contains("2 times from 104.47.58.43"), "{message}");
+    assert!(message.contains("event 12014"), "{message}");
+    assert_eq!(ours["evidence"][0]["position"], "line 8");
+    let masked = plan.0["findings"][1]["message"].as_str().unwrap();
+    assert!(masked.contains("SMTP inspection"), "{masked}");
+}
+
 #[test]
 fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() {
     let plan = plan("HT056", &[]);
@@ -2114,6 +2171,8 @@ fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() 
         .iter()
         .any(|f| f["object"] == "MSExchangeTransport 12018"
             && f["message"].as_str().unwrap().contains("HT012")));
+    // The exports are right now: no rule explains the events, which says so.
+    assert!(message.contains("none of the rules it proves"), "{message}");
     // Without the export the check is not checked, never passed.
     let dir = copy_without("HT056", &["exchange-events.json"]);
     let plan = plan_dir(dir.path(), &[]);

@@ -792,6 +792,21 @@ impl Findings<'_> {
         );
     }
 
+    /// Adds `evidence` to every finding the rules `proved` made on this server so far, and
+    /// says whether one took it: the one place a rule adds to another's findings, for evidence
+    /// that proves them (HT056's events). Rules run in code order, so `proved` must come
+    /// before the rule that calls this (`tests`: `evidence_rules_run_after_the_rules_they_prove`).
+    fn prove(&mut self, proved: &[&Rule], evidence: &Evidence) -> bool {
+        let mut taken = false;
+        for finding in self.list.iter_mut() {
+            if finding.server == self.server && proved.iter().any(|rule| rule.code == finding.rule.code) {
+                finding.evidence.push(evidence.clone());
+                taken = true;
+            }
+        }
+        taken
+    }
+
     fn push(&mut self, object: String, message: String, evidence: Vec<Evidence>, remedy: Remedy) {
         self.list.push(Finding {
             rule: self.rule,

@@ -73,7 +73,7 @@ impl Export {
             Export::OutboundConnectors => "the Exchange Online Get-OutboundConnector export",
             Export::TransportServices => "the Get-TransportService export",
             Export::AcceptedDomains => "the Exchange Online Get-AcceptedDomain export",
-            Export::TlsSettings => "the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
+            Export::TlsSettings => "the export of the TLS settings (tls-settings.json: SCHANNEL, .NET, cipher suites)",
             Export::ProtocolLogs => "an SMTP protocol log of the server (RECV*.LOG, SEND*.LOG)",
             Export::Events => {
                 "the export of the transport and EdgeSync events of the last seven days (exchange-events.json)"

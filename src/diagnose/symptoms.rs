@@ -138,8 +138,8 @@ pub const SYMPTOMS: &[Symptom] = &[
         scope: Scope::Direct,
         fragments: &["5.7.3 starttls is required", "must issue a starttls command", "starttls is required"],
         meaning: "TLS was required but not established: your server did not offer STARTTLS, or Exchange Online's side refused it.",
-        causes: "the certificate named by TlsCertificateName is not installed or not valid (event 12014); or the connector's AuthMechanism lacks Tls; or a firewall strips STARTTLS.",
-        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME, &rules::TLS12_DISABLED, &rules::EXCHANGE_BUILD_BEFORE_TLS12],
+        causes: "the certificate named by TlsCertificateName is not installed or not valid (event 12014); or the connector's AuthMechanism lacks Tls; or a firewall strips STARTTLS. The protocol log's EHLO response shows which side did not offer it (HT055).",
+        rules: &[&rules::NAMED_CERTIFICATE_MISSING, &rules::TLS_NOT_OFFERED, &rules::NO_CERTIFICATE_NAME, &rules::TLS12_DISABLED, &rules::EXCHANGE_BUILD_BEFORE_TLS12, &rules::PROTOCOL_LOG_TLS_FAILURES],
         export: RECEIVE_SIDE_EXPORTS,
     },
     Symptom {

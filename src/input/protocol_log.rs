@@ -174,6 +174,8 @@ struct Columns {
     session: usize,
     /// `remote-endpoint`, which the failures are counted by when the log has it.
     remote: Option<usize>,
+    /// `event`: `>` for what this server sent, `<` for what the remote sent.
+    event: Option<usize>,
     data: usize,
     context: usize,
     /// How many fields the header names, which every row has.
@@ -191,6 +193,7 @@ impl Columns {
             connector: at("connector-id")?,
             session: at("session-id")?,
             remote: at("remote-endpoint").ok(),
+            event: at("event").ok(),
             data: at("data")?,
             context: at("context")?,
             count: names.len(),
@@ -208,8 +211,18 @@ const FAILURE: &str = "TLS negotiation failed with error ";
 const DOMAIN_CAPABILITIES_NONE: &str = "TlsDomainCapabilities='None'; Status='";
 /// `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...`: the protocol of a session.
 const TLS_PROTOCOL: &str = "SP_PROT_TLS1_";
-/// Every substring that makes a row matter, in the order [`Needles`] holds their searches.
-const SUBSTRINGS: [&str; 4] = [CERTIFICATE_ROWS, FAILURE, DOMAIN_CAPABILITIES_NONE, TLS_PROTOCOL];
+/// The response to EHLO, `250 E19.Contoso.lab Hello [104.47.58.43] SIZE ... STARTTLS ...`,
+/// logged as one row with its extensions: one without STARTTLS is a session that could not
+/// start TLS (issue 20 point 5).
+const EHLO_GREETING: &str = " Hello [";
+/// Every substring that makes a row matter.
+const SUBSTRINGS: [&str; 5] = [
+    CERTIFICATE_ROWS,
+    FAILURE,
+    DOMAIN_CAPABILITIES_NONE,
+    TLS_PROTOCOL,
+    EHLO_GREETING,
+];
 
 /// What to do about a log hybridtls cannot read as one.
 const DAMAGED_LOG_HINT: &str =
@@ -225,6 +238,7 @@ struct Needles {
     /// `str::find` built a searcher for each field (a tenth of the time on a dense log).
     domain_capabilities: memmem::Finder<'static>,
     tls_protocol: memmem::Finder<'static>,
+    ehlo_greeting: memmem::Finder<'static>,
 }
 
 impl Needles {
@@ -233,6 +247,7 @@ impl Needles {
             substrings: Substrings::new(),
             domain_capabilities: memmem::Finder::new(DOMAIN_CAPABILITIES_NONE),
             tls_protocol: memmem::Finder::new(TLS_PROTOCOL),
+            ehlo_greeting: memmem::Finder::new(EHLO_GREETING),
         }
     }
 
@@ -374,7 +389,7 @@ impl Needles {
             // The text is UTF-8 (checked before), and so is each line of it. Checked line by
             // line, only the lines that matter: checking the whole piece cost more.
             let line = std::str::from_utf8(line).unwrap_or_default();
-            let Some(what) = self.what(line, quoted, Some(&columns), &mut values) else {
+            let Some((negotiated, what)) = self.what(line, quoted, Some(&columns), &mut values) else {
                 return;
             };
             match &what {
@@ -383,13 +398,16 @@ impl Needles {
                 | What::Subject { .. }
                 | What::Thumbprint { .. }
                 | What::AltNames { .. }
-                | What::Failure(_) => {}
+                | What::Failure(_)
+                | What::Ehlo { .. }
+                | What::Negotiated => {}
                 What::Header(Err(_)) | What::BeforeHeader | What::Hidden(..) | What::FieldCount { .. } => {
                     stop = true
                 }
             }
             records.push(Record {
                 line: counter.line_at(start),
+                negotiated,
                 what: what.shifted(start),
             });
         });
@@ -406,39 +424,55 @@ impl Needles {
         quoted: bool,
         columns: Option<&Columns>,
         values: &mut Vec<Value>,
-    ) -> Option<What> {
+    ) -> Option<(Option<SessionKey>, What)> {
+        let alone = |what| Some((None, what));
         if let Some(header) = line.strip_prefix("#Fields:") {
-            return Some(What::Header(Columns::parse(header)));
+            return alone(What::Header(Columns::parse(header)));
         }
         if line.starts_with('#') || line.trim().is_empty() {
             return None;
         }
         let Some(columns) = columns else {
-            return Some(What::BeforeHeader);
+            return alone(What::BeforeHeader);
         };
         // A row that matters is refused, as a JSON value would be, when it holds a character
         // that hides or rewrites text: ignored, it turned a certificate sent into none sent.
         // Rows that do not matter may hold anything (much of a log is what remote hosts sent).
         if let Some((column, character)) = text::hidden_character(line) {
-            return Some(What::Hidden(column, character));
+            return alone(What::Hidden(column, character));
         }
         fields(line, quoted, values);
         if values.len() != columns.count {
-            return Some(What::FieldCount {
+            return alone(What::FieldCount {
                 found: values.len(),
                 named: columns.count,
             });
         }
         let take = |values: &mut Vec<Value>, column: usize| std::mem::take(&mut values[column]);
-        let session = |values: &mut Vec<Value>| SessionKey::of(values[columns.session].str(line));
+        let session = |values: &[Value]| SessionKey::of(values[columns.session].str(line));
         let context = values[columns.context].str(line);
         if context == "Sending certificate" {
-            return Some(What::Sending {
+            return alone(What::Sending {
                 session: session(values),
                 time: take(values, columns.time),
                 connector: take(values, columns.connector),
             });
         }
+        let data = values[columns.data].str(line);
+        let negotiated = [data, context]
+            .into_iter()
+            .any(|text| {
+                memchr::memchr(b'_', text.as_bytes()).is_some()
+                    && self.tls_protocol.find(text.as_bytes()).is_some()
+            })
+            .then(|| session(values));
+        let remote = |values: &mut Vec<Value>| match columns.remote {
+            Some(column) => {
+                let address = remote_address(values[column].str(line));
+                take(values, column).part(address)
+            }
+            None => Value::default(),
+        };
         let failure = [columns.data, columns.context]
             .into_iter()
             .find_map(|column| Some((column, self.failure_of(values[column].str(line))?)));
@@ -447,20 +481,41 @@ impl Needles {
                 Status::Within(within) => take(values, column).part(within),
                 Status::Named(name) => Value::Text(name.to_owned()),
             };
-            let remote = match columns.remote {
-                Some(column) => {
-                    let address = remote_address(values[column].str(line));
-                    take(values, column).part(address)
-                }
-                None => Value::default(),
+            return Some((
+                negotiated,
+                What::Failure(Box::new(FailureRow {
+                    session: session(values),
+                    remote: remote(values),
+                    time: take(values, columns.time),
+                    connector: take(values, columns.connector),
+                    kind,
+                    status,
+                })),
+            ));
+        }
+        let data = values[columns.data].str(line);
+        if let Some(offered) = self.starttls_offered(data) {
+            let whose = match columns.event.map(|column| values[column].str(line)) {
+                Some(">") => "this server",
+                Some("<") => "the remote",
+                _ => "the responder",
             };
-            return Some(What::Failure(Box::new(FailureRow {
-                time: take(values, columns.time),
-                connector: take(values, columns.connector),
-                remote,
-                kind,
-                status,
-            })));
+            let session = session(values);
+            let unoffered = (offered != Offered::Yes).then(|| {
+                let status = match offered {
+                    Offered::Masked => format!("{whose} masked STARTTLS as XXXXXXXA"),
+                    _ => format!("{whose} offered no STARTTLS"),
+                };
+                Box::new(FailureRow {
+                    session: session.clone(),
+                    remote: remote(values),
+                    time: take(values, columns.time),
+                    connector: take(values, columns.connector),
+                    kind: LogFailureKind::NoStartTls,
+                    status: Value::Text(status),
+                })
+            });
+            return Some((negotiated, What::Ehlo { session, unoffered }));
         }
         let what = match context {
             "Certificate thumbprint" => What::Thumbprint {
@@ -479,9 +534,34 @@ impl Needles {
             "Certificate alternate names" => What::AltNames {
                 session: session(values),
             },
+            _ if negotiated.is_some() => What::Negotiated,
             _ => return None,
         };
-        Some(what)
+        Some((negotiated, what))
+    }
+
+    /// What the EHLO response `data` offers; None when it is no EHLO response. A HELO response
+    /// (`250 host Hello [address]`, no extensions) cannot offer STARTTLS and is no failure; a
+    /// response logged one line to a row would read as one and is not judged.
+    fn starttls_offered(&self, data: &str) -> Option<Offered> {
+        if !data.starts_with("250") {
+            return None;
+        }
+        let at = self.ehlo_greeting.find(data.as_bytes())?;
+        let (_, extensions) = data.get(at + EHLO_GREETING.len()..)?.split_once(']')?;
+        let mut words = extensions.split_ascii_whitespace().peekable();
+        words.peek()?;
+        let mut offered = Offered::No;
+        for word in words {
+            if word.eq_ignore_ascii_case("STARTTLS") {
+                return Some(Offered::Yes);
+            }
+            // STARTTLS's eight letters replaced by Xs: `XXXXXXXA` as admins report it.
+            if word.len() == 8 && word.bytes().take(7).all(|b| b == b'X') {
+                offered = Offered::Masked;
+            }
+        }
+        Some(offered)
     }
 
     /// The failure a field tells, with its status: `TLS negotiation failed with error X`,
@@ -615,6 +695,9 @@ impl SessionKey {
 #[derive(Debug)]
 struct Record {
     line: usize,
+    /// The row names the protocol its session negotiated (`SP_PROT_TLS1_`): taken before
+    /// `what`.
+    negotiated: Option<SessionKey>,
     what: What,
 }
 
@@ -652,6 +735,14 @@ enum What {
     },
     /// Boxed: rare, and the largest.
     Failure(Box<FailureRow>),
+    /// An EHLO response, and the failure it is unless its session negotiated TLS before
+    /// (None: it offered STARTTLS).
+    Ehlo {
+        session: SessionKey,
+        unoffered: Option<Box<FailureRow>>,
+    },
+    /// Nothing besides the protocol its session negotiated.
+    Negotiated,
 }
 
 impl What {
@@ -675,19 +766,11 @@ impl What {
                 session,
                 thumbprint: thumbprint.shifted(start),
             },
-            What::Failure(mut row) => {
-                let FailureRow {
-                    time,
-                    connector,
-                    remote,
-                    status,
-                    ..
-                } = &mut *row;
-                for value in [time, connector, remote, status] {
-                    *value = std::mem::take(value).shifted(start);
-                }
-                What::Failure(row)
-            }
+            What::Failure(row) => What::Failure(row.shifted(start)),
+            What::Ehlo { session, unoffered } => What::Ehlo {
+                session,
+                unoffered: unoffered.map(|row| row.shifted(start)),
+            },
             other => other,
         }
     }
@@ -695,12 +778,73 @@ impl What {
 
 #[derive(Debug)]
 struct FailureRow {
+    session: SessionKey,
     time: Value,
     connector: Value,
     /// The remote address without its port.
     remote: Value,
     kind: LogFailureKind,
     status: Value,
+}
+
+impl FailureRow {
+    fn shifted(mut self: Box<Self>, start: usize) -> Box<Self> {
+        let FailureRow {
+            time,
+            connector,
+            remote,
+            status,
+            ..
+        } = &mut *self;
+        for value in [time, connector, remote, status] {
+            *value = std::mem::take(value).shifted(start);
+        }
+        self
+    }
+}
+
+/// What an EHLO response says of STARTTLS.
+#[derive(Debug, PartialEq, Eq)]
+enum Offered {
+    Yes,
+    No,
+    /// Xs in its place (`XXXXXXXA`): a firewall's SMTP inspection (Cisco's ESMTP inspection)
+    /// masked it.
+    Masked,
+}
+
+/// How many sessions [`TlsSessions`] remembers. A session's EHLO over TLS follows its
+/// handshake within the same second; a busy server has a few hundred sessions open at once.
+const REMEMBERED_TLS_SESSIONS: usize = 1 << 16;
+
+/// The sessions that negotiated TLS and have not yet logged their EHLO response over it; only
+/// the latest [`REMEMBERED_TLS_SESSIONS`], so that sessions that end right after their
+/// handshake do not make the memory grow with the log. Each is kept by its [`SessionKey`]: an
+/// Exchange session id as its number, 8 bytes, so they cost about 3 MB at most.
+#[derive(Default)]
+struct TlsSessions {
+    sessions: std::collections::HashSet<SessionKey>,
+    /// The sessions in the order they negotiated (some perhaps already removed).
+    order: std::collections::VecDeque<SessionKey>,
+}
+
+impl TlsSessions {
+    fn insert(&mut self, session: SessionKey) {
+        if !self.sessions.contains(&session) {
+            self.sessions.insert(session.clone());
+            self.order.push_back(session);
+            if self.order.len() > REMEMBERED_TLS_SESSIONS {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.sessions.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    /// Whether `session` had negotiated TLS; it is forgotten.
+    fn remove(&mut self, session: &SessionKey) -> bool {
+        self.sessions.remove(session)
+    }
 }
 
 /// Reads a log from complete lines of text, in order, however they are cut into pieces.
@@ -715,6 +859,8 @@ struct Scanner<'f> {
     sighting_at: Vec<HashMap<String, usize>>,
     connectors: Connectors,
     failures: FailureCounts,
+    /// The sessions that negotiated TLS and have not yet sent their EHLO response over it.
+    negotiated: TlsSessions,
     /// Session → its `Sending certificate` group that has not had its thumbprint yet: only the
     /// sessions being logged, whatever the log's size.
     open: HashMap<SessionKey, Kept>,
@@ -774,15 +920,11 @@ struct FailureCounts {
 }
 
 impl FailureCounts {
-    fn count(
-        &mut self,
-        connector: &str,
-        remote: &str,
-        (kind, status): (LogFailureKind, &str),
-        time: &str,
-        line: usize,
-    ) {
+    /// Counts the failure `row` on `line`, its values in `text`.
+    fn count(&mut self, row: &FailureRow, line: usize, text: &[u8]) {
         use std::fmt::Write as _;
+        let (connector, remote, kind) = (row.connector.get(text), row.remote.get(text), row.kind);
+        let (status, time) = (row.status.get(text), row.time.get(text));
         // Each part after its length, so that no two keys read the same.
         self.key.clear();
         let _ = write!(
@@ -834,6 +976,7 @@ impl<'f> Scanner<'f> {
             sighting_at: Vec::new(),
             connectors: Connectors::default(),
             failures: FailureCounts::default(),
+            negotiated: TlsSessions::default(),
             open: HashMap::new(),
             incomplete: None,
             lines: 0,
@@ -855,11 +998,11 @@ impl<'f> Scanner<'f> {
             self.lines += 1;
             let line = line.strip_suffix('\r').unwrap_or(line);
             let quoted = line.contains('"');
-            if let Some(what) = self
-                .needles
-                .what(line, quoted, self.columns.as_ref(), &mut values)
+            if let Some((negotiated, what)) =
+                self.needles
+                    .what(line, quoted, self.columns.as_ref(), &mut values)
             {
-                self.take(what, self.lines, line.as_bytes());
+                self.take(negotiated, what, self.lines, line.as_bytes());
             }
             rest = after;
         }
@@ -887,7 +1030,7 @@ impl<'f> Scanner<'f> {
         if self.error.is_none() {
             let before = self.lines;
             for record in records {
-                self.take(record.what, before + record.line + 1, text);
+                self.take(record.negotiated, record.what, before + record.line + 1, text);
                 if self.error.is_some() {
                     break;
                 }
@@ -898,7 +1041,10 @@ impl<'f> Scanner<'f> {
 
     /// What the row on line `number` (from 1) says, taken in file order; its values are in
     /// `text`.
-    fn take(&mut self, what: What, number: usize, text: &[u8]) {
+    fn take(&mut self, negotiated: Option<SessionKey>, what: What, number: usize, text: &[u8]) {
+        if let Some(session) = negotiated {
+            self.negotiated.insert(session);
+        }
         let at = |column| Position::LineColumn { line: number, column };
         let error = |message: String| InputError::new(self.file, message).hint(DAMAGED_LOG_HINT);
         match what {
@@ -952,21 +1098,19 @@ impl<'f> Scanner<'f> {
                 }
             }
             What::Failure(row) => {
-                let FailureRow {
-                    time,
-                    connector,
-                    remote,
-                    kind,
-                    status,
-                } = *row;
-                self.failures.count(
-                    connector.get(text),
-                    remote.get(text),
-                    (kind, status.get(text)),
-                    time.get(text),
-                    number,
-                );
+                if row.kind == LogFailureKind::Negotiation {
+                    self.negotiated.remove(&row.session);
+                }
+                self.failures.count(&row, number, text);
             }
+            What::Ehlo { session, unoffered } => {
+                // The response to the EHLO sent again over TLS lists no STARTTLS, rightly.
+                let over_tls = self.negotiated.remove(&session);
+                if let Some(row) = unoffered.filter(|_| !over_tls) {
+                    self.failures.count(&row, number, text);
+                }
+            }
+            What::Negotiated => {}
             What::Subject { session, subject } => {
                 if let Some(sighting) = self.open.get_mut(&session) {
                     sighting.subject = Some(subject.get(text).to_owned());
@@ -1672,6 +1816,8 @@ mod tests {
             "SP_PROT_",
             "\u{202E}",
             "\u{85}",
+            " Hello [",
+            "lo [",
         ];
         let mut lines = vec![String::new()];
         let mut all = Vec::new();
@@ -1727,6 +1873,50 @@ mod tests {
         );
         let err = read("RECV.LOG", &cut).unwrap_err();
         assert_eq!(err.position, Some(Position::LineColumn { line: 10, column: 1 }));
+    }
+
+    /// Issue 20 point 5: an EHLO response without STARTTLS, before TLS, is counted with whose
+    /// response it was; the one over TLS, a HELO response and a response offering it are not.
+    #[test]
+    fn ehlo_responses_without_starttls_are_counted_before_tls_only() {
+        let header = LOG.lines().take(5).collect::<Vec<_>>().join("\n");
+        let row = |session: &str, remote: &str, event: &str, data: &str| {
+            format!("2026-11-23T08:00:00.000Z,EX01\\Default Frontend EX01,{session},1,10.0.0.1:25,{remote}:1000,{event},{data},\n")
+        };
+        let without = "250 EX01.contoso.com Hello [104.47.58.43] SIZE 37748736 PIPELINING DSN ENHANCEDSTATUSCODES X-ANONYMOUSTLS AUTH NTLM 8BITMIME";
+        let with =
+            "250 EX01.contoso.com Hello [104.47.58.43] SIZE 37748736 PIPELINING STARTTLS X-ANONYMOUSTLS";
+        let tls = "*,,\"TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded using bulk encryption algorithm CALG_AES_256 with strength 256 bits\"";
+        let text = [
+            header + "\n",
+            // Not offered, twice from one remote.
+            row("A", "104.47.58.43", ">", without),
+            row("B", "104.47.58.43", ">", without),
+            // Offered, TLS negotiated, then the EHLO over TLS lists no STARTTLS, rightly.
+            row("C", "104.47.58.44", ">", with),
+            row("C", "104.47.58.44", "*", "").replace("*,,", tls),
+            row("C", "104.47.58.44", ">", without),
+            // A HELO response has no extensions at all.
+            row("D", "104.47.58.45", ">", "250 EX01.contoso.com Hello [104.47.58.45]"),
+            // The remote's response, masked by a firewall.
+            row("E", "52.100.1.1", "<", "250-mail.protection.outlook.com Hello [10.0.0.1] SIZE 157286400 PIPELINING XXXXXXXA 8BITMIME"),
+        ]
+        .concat();
+        let log = read("RECV.LOG", &text).unwrap();
+        let found: Vec<(&str, &str, u64)> = log
+            .failures
+            .iter()
+            .map(|f| (f.remote.as_str(), f.status.as_str(), f.count))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("104.47.58.43", "this server offered no STARTTLS", 2),
+                ("52.100.1.1", "the remote masked STARTTLS as XXXXXXXA", 1)
+            ]
+        );
+        assert!(log.failures.iter().all(|f| f.kind == LogFailureKind::NoStartTls));
+        assert_eq!(log.failures[0].sample.position, Position::Line(6));
     }
 
     #[test]

@@ -139,6 +139,9 @@ fn write_session(out: &mut String, session: u64, certificate_every: u64, truth: 
             "Certificate alternate names",
         );
         row(out, "*", "", "\"TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded using bulk encryption algorithm CALG_AES_256 with strength 256 bits, MAC hash algorithm CALG_SHA_384 with strength 0 bits and key exchange algorithm CALG_ECDHE with strength 384 bits\"");
+        // The client greets again over TLS; the response rightly lists no STARTTLS.
+        row(out, "<", "EHLO mail.protection.outlook.com", "");
+        row(out, ">", "250-SERVER1.domain.com Hello [52.100.7.16] SIZE 37748736 PIPELINING DSN ENHANCEDSTATUSCODES AUTH NTLM X-EXPS GSSAPI NTLM 8BITMIME BINARYMIME CHUNKING SMTPUTF8 XRDST", "");
         truth.certificates_sent += 1;
     }
     row(

@@ -6,7 +6,7 @@ use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
 use crate::diagnose::{Evidence, Findings, Remedy};
-use crate::model::{InputKind, LogFailure, LogFailureKind};
+use crate::model::{AuthMechanism, InputKind, LogFailure, LogFailureKind};
 
 /// How many remote addresses a finding shows as evidence; the rest are counted.
 const SHOWN_REMOTES: usize = 5;
@@ -22,7 +22,9 @@ The SmtpReceive or SmtpSend protocol log of the server holds rows where TLS fail
 IllegalMessage, AlgorithmMismatch, UntrustedRoot, ...), `TlsDomainCapabilities='None';
 Status='<X>'` (the remote's certificate did not earn the connector's domain capabilities, so
 Exchange Online's mail is not recognised as such), or sessions that negotiated TLS 1.0 or 1.1
-(`SP_PROT_TLS1_0`, `SP_PROT_TLS1_1`), which Exchange Online refuses.
+(`SP_PROT_TLS1_0`, `SP_PROT_TLS1_1`), which Exchange Online refuses, or EHLO responses that did
+not offer STARTTLS (`250 ... Hello [...] SIZE ... PIPELINING ...` without `STARTTLS`, or with a
+firewall's `XXXXXXXA` in its place) in sessions that had not negotiated TLS yet.
 
 ## Why it matters
 These rows are what really happened, whatever the exports say: each names its cause, and the
@@ -35,7 +37,13 @@ The rows themselves; in the queues `421 4.4.2 Connection dropped due to SocketEr
 ## Detection
 Each log is read once; its failures are counted as they are read, per connector, remote address
 (without the port), kind and status, with the first and last time and the first row's line:
-nothing else of the rows is kept. One finding per connector, kind and status, with the remote
+nothing else of the rows is kept. An EHLO response is the row whose data starts with `250` and
+holds `Hello [address]` followed by extensions (a HELO response, without them, cannot offer
+STARTTLS); its event says whose it is: `>` this server's (a receive log), `<` the remote's (a
+send log). A receive connector whose AuthMechanism lacks Tls is set not to offer it (an internal
+relay): its responses are not reported here (HT006 judges the hybrid connectors' setting). The
+response to the EHLO a client sends again over TLS never lists STARTTLS, so the
+sessions that negotiated TLS (their `SP_PROT_TLS1_` row) are remembered until that response. One finding per connector, kind and status, with the remote
 hosts that failed most as evidence. Without any protocol log of the server the check is listed
 as not checked. Logging must be on: `ProtocolLoggingLevel Verbose` on the hybrid receive and send
 connectors (`Set-ReceiveConnector`/`Set-SendConnector -ProtocolLoggingLevel Verbose`).
@@ -54,6 +62,15 @@ Always: the logs are evidence, not configuration.
   `TlsDomainCapabilities='None'; Status='NoRemoteCertificate'`.
 - Exchange Team blog, "Exchange Server TLS guidance Part 2: Enabling TLS 1.2 and Identifying
   Clients Not Using It" (finding TLS 1.0 sessions in the logs).
+- exchange-formats.md §4: a missing STARTTLS shows as the EHLO response row without the
+  `STARTTLS` token (real log quoted from the jpmessaging blog, 2025: `>,250 E19.Contoso.lab Hello
+  [104.47.58.43] SIZE 37748736 PIPELINING DSN ENHANCEDSTATUSCODES X-ANONYMOUSTLS AUTH NTLM ...`),
+  and §5: `451 5.7.3 STARTTLS is required to send mail` when on-premises did not advertise
+  STARTTLS (event 12014, KB 2989382) or an SMTP-inspecting firewall stripped it.
+- Cisco ASA Series Firewall CLI Configuration Guide, "SMTP and Extended SMTP Inspection": by
+  default "the STARTTLS indication is removed" and EHLO reply parameters it does not allow are
+  masked; Cisco TAC document 113423 ("ASA ESMTP/SMTP inspection"): what is not allowed is
+  replaced by Xs (`XXXXXXXA` for STARTTLS, as admins report it).
 - Microsoft Learn, "Protocol logging" (Exchange Server): `ProtocolLoggingLevel` on receive and
   send connectors, the log paths of the Front End and Hub transport services.
 "#,
@@ -87,6 +104,9 @@ fn check(context: &Context, findings: &mut Findings) {
         }
     }
     for ((connector, kind, status), mut rows) in groups {
+        if kind == LogFailureKind::NoStartTls && set_without_tls(context, connector, status) {
+            continue;
+        }
         rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.remote.cmp(&b.remote)));
         let count: u64 = rows.iter().map(|r| r.count).sum();
         let first = rows.iter().map(|r| r.first.as_str()).min().unwrap_or_default();
@@ -97,6 +117,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 format!("TlsDomainCapabilities='None'; Status='{status}'")
             }
             LogFailureKind::OldProtocol => format!("{status} sessions"),
+            LogFailureKind::NoStartTls => format!("EHLO responses without STARTTLS ({status})"),
         };
         let hosts = match rows.len() {
             1 => format!("from {}", remote(rows[0])),
@@ -109,7 +130,7 @@ fn check(context: &Context, findings: &mut Findings) {
                 file: row.sample.file.clone(),
                 position: row.sample.position.clone(),
                 field: format!("remote {}", remote(row)),
-                value: format!("{} times, {} to {}", row.count, row.first, row.last),
+                value: format!("{}, {} to {}", times(row.count), row.first, row.last),
             })
             .collect();
         if rows.len() > SHOWN_REMOTES {
@@ -118,15 +139,36 @@ fn check(context: &Context, findings: &mut Findings) {
                 file: rest[0].sample.file.clone(),
                 position: rest[0].sample.position.clone(),
                 field: format!("{} more remote hosts", rest.len()),
-                value: format!("{} times", rest.iter().map(|r| r.count).sum::<u64>()),
+                value: times(rest.iter().map(|r| r.count).sum::<u64>()),
             });
         }
         findings.push(
             format!("{connector}: {what}"),
-            format!("{connector}: {what}, {count} times {hosts}, {first} to {last}: {}", cause(kind, status)),
+            format!("{connector}: {what}, {} {hosts}, {first} to {last}: {}", times(count), cause(kind, status)),
             evidence,
             Remedy::manual(format!("find the cause named for {what} ({}) and fix it there; then check a fresh log", cause(kind, status))),
         );
+    }
+}
+
+/// Whether `connector` is a receive connector of the server set not to offer TLS (its
+/// AuthMechanism lacks Tls), so that its responses without STARTTLS are what it was set to
+/// send: an internal relay's, say. HT006 judges that setting on the hybrid connectors.
+fn set_without_tls(context: &Context, connector: &str, status: &str) -> bool {
+    status.starts_with("this server")
+        && context.reports.iter().any(|report| {
+            report.connector.identity().eq_ignore_ascii_case(connector)
+                && report
+                    .connector
+                    .auth_mechanism
+                    .is_some_and(|mechanism| !mechanism.contains(AuthMechanism::TLS))
+        })
+}
+
+fn times(count: u64) -> String {
+    match count {
+        1 => "once".to_owned(),
+        n => format!("{n} times"),
     }
 }
 
@@ -141,6 +183,9 @@ fn remote(failure: &LogFailure) -> &str {
 /// The likely cause of a failure and the rules that check it.
 fn cause(kind: LogFailureKind, status: &str) -> &'static str {
     match (kind, status.to_ascii_lowercase().as_str()) {
+        (LogFailureKind::NoStartTls, status) if status.contains("xxxxxxxa") => "a firewall's SMTP inspection (Cisco's ESMTP inspection) replaced STARTTLS by XXXXXXXA, so no TLS can start through it: turn the inspection off for port 25 between Exchange and Exchange Online",
+        (LogFailureKind::NoStartTls, status) if status.starts_with("this server") => "the connector did not offer STARTTLS: no certificate qualifies for its TlsCertificateName or FQDN (event 12014; HT001, HT002, HT005, HT020) or its AuthMechanism lacks Tls (HT006); Exchange Online then fails with `451 5.7.3 STARTTLS is required to send mail`",
+        (LogFailureKind::NoStartTls, _) => "the remote, or a device in the path, did not offer STARTTLS: Exchange Online always offers it, so a firewall's SMTP inspection or a relay in between is likely; a connector that requires TLS then drops the connection (`451 5.7.3`)",
         (LogFailureKind::OldProtocol, _) => "Exchange Online refuses TLS 1.0 and 1.1: enable TLS 1.2 for both sides and .NET strong crypto (HT050, HT051)",
         (LogFailureKind::DomainCapabilities, _) => "the remote's certificate did not earn the connector's TLS domain capabilities, so its mail is not taken as Exchange Online's: for UntrustedRoot a root or intermediate is missing (HT010, HT011); otherwise the certificate's name or validity",
         (_, "nocredentials" | "unknowncredentials") => "the certificate the connector presents has no usable private key: a key-less copy (HT009) or a send connector naming an unusable certificate (HT015)",

@@ -19,23 +19,28 @@ MSExchangeTransport events 12014, 12016, 12018, 12023, 12012, 12013 or 2004, or 
 EdgeSync event 1035: the events that record a TLS certificate transport could not use.
 
 ## Why it matters
-They are what Exchange itself found, at the times it found it; each proves the rule that explains
-it, or shows that what the exports say was not so a few days ago:
-- 12014 (no certificate for the connector's FQDN, so no STARTTLS): HT001, HT002, HT005;
+They are what Exchange itself found, at the times it found it. Each is evidence for the rule that
+explains it, and shown in that rule's finding when the rule finds the cause in the exports:
+- 12014 (no certificate for the connector's TlsCertificateName or FQDN, so no STARTTLS): HT001,
+  HT002, HT003, HT005, HT011;
 - 12016 (the STARTTLS certificate for the FQDN has expired) and 12018 (it expires soon): HT012;
 - 12012 (the internal transport certificate could not be read from Active Directory) and 12013
-  (it could not be loaded from the personal store): the internal transport certificate;
-- 12023, 2004 and EdgeSync 1035 are collected as issue 20 lists them and shown with their
-  message; hybridtls claims no rule for them.
+  (it could not be loaded from the personal store): HT040.
+
+This rule reports the rest: an event none of those rules explains in the exports (they may be
+newer than the event, the cause fixed since, or the cause outside what hybridtls reads), and
+12023, 2004 and EdgeSync 1035, which issue 20 lists and hybridtls collects and shows with their
+message without claiming a rule for them.
 
 ## Symptoms
 The events, and `451 5.7.3 STARTTLS is required`, `450 4.7.320`, `454 4.7.5` in the queues.
 
 ## Detection
 From `exchange-events.json` (written by `hybridtls collect`: `Get-WinEvent -FilterHashtable` of
-the last seven days): one finding per provider and event id, with the count, the first and last
-time and the first message. Without the export the check is listed as not checked; the
-collector's empty `exchange-events.json` (no such event) counts as exported.
+the last seven days), per provider and event id: the count, the first and last time and the first
+message, added as evidence to each finding of the rules the id proves on the server (this rule
+runs after them), or else one finding of this rule. Without the export the check is listed as not
+checked; the collector's empty `exchange-events.json` (no such event) counts as exported.
 
 ## Fix
 Manual: the rule each event names; then watch that the event stops.
@@ -54,16 +59,51 @@ Always: events are evidence, not configuration.
     organisation_needs: None,
 };
 
-/// What an event id says and the rules it proves; None for an id hybridtls claims nothing of.
-fn meaning(id: u32) -> Option<&'static str> {
-    match id {
-        12014 => Some("no certificate for the connector's FQDN, so STARTTLS is not offered (HT001, HT002, HT005)"),
-        12016 => Some("the STARTTLS certificate for the FQDN has expired (HT012)"),
-        12018 => Some("the STARTTLS certificate expires soon (HT012)"),
-        12012 => Some("the internal transport certificate could not be read from Active Directory"),
-        12013 => Some("the internal transport certificate could not be loaded from the personal store"),
-        _ => None,
-    }
+/// An event id hybridtls claims, what it says, and the rules whose findings it proves.
+struct Proof {
+    id: u32,
+    meaning: &'static str,
+    proves: &'static [&'static Rule],
+}
+
+/// Every event id with the rules it proves: each must run before this rule (rule code order).
+const PROOFS: &[Proof] = &[
+    Proof {
+        id: 12014,
+        meaning: "no certificate for the connector's TlsCertificateName or FQDN, so STARTTLS is not offered",
+        proves: &[
+            &super::NO_CERTIFICATE_NAME,
+            &super::NAMED_CERTIFICATE_MISSING,
+            &super::NAMED_CERTIFICATE_UNSUITABLE,
+            &super::NO_QUALIFYING_CERTIFICATE,
+            &super::ROOT_NOT_TRUSTED,
+        ],
+    },
+    Proof {
+        id: 12016,
+        meaning: "the STARTTLS certificate for the FQDN has expired",
+        proves: &[&super::CERTIFICATE_EXPIRING],
+    },
+    Proof {
+        id: 12018,
+        meaning: "the STARTTLS certificate expires soon",
+        proves: &[&super::CERTIFICATE_EXPIRING],
+    },
+    Proof {
+        id: 12012,
+        meaning: "the internal transport certificate could not be read from Active Directory",
+        proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
+    },
+    Proof {
+        id: 12013,
+        meaning: "the internal transport certificate could not be loaded from the personal store",
+        proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
+    },
+];
+
+/// The rule codes a proof names, as a sentence's list.
+fn codes(proves: &[&Rule]) -> String {
+    proves.iter().map(|rule| rule.code).collect::<Vec<_>>().join(", ")
 }
 
 /// The server's transport TLS events, one finding per provider and id.
@@ -94,22 +134,64 @@ fn check(context: &Context, findings: &mut Findings) {
     for ((provider, id), mut events) in groups {
         events.sort_by_key(|e| e.time);
         let (first, last) = (events[0], events[events.len() - 1]);
-        let what = meaning(id).unwrap_or("see its message");
+        let times = match events.len() {
+            1 => format!("once, {}", date(first.time)),
+            n => format!("{n} times from {} to {}", date(first.time), date(last.time)),
+        };
+        let proof = PROOFS.iter().find(|proof| proof.id == id);
+        let evidence = Evidence {
+            file: first.source.file.clone(),
+            position: first.source.position.clone(),
+            field: format!("{provider} event {id}"),
+            value: format!("{times}: {}", first.message),
+        };
+        if let Some(proof) = proof {
+            if findings.prove(proof.proves, &evidence) {
+                continue;
+            }
+        }
+        let (what, remedy) = match proof {
+            Some(proof) => (
+                format!(
+                    "{}; none of the rules it proves ({}) finds the cause in the exports: they may be newer than the event (fixed since?), or the cause is outside what hybridtls reads",
+                    proof.meaning,
+                    codes(proof.proves)
+                ),
+                format!(
+                    "check whether event {id} still comes; if it does, export again (`hybridtls collect`) and look at {} with the fresh exports",
+                    codes(proof.proves)
+                ),
+            ),
+            None => (
+                "see its message; hybridtls claims no rule for this event".to_owned(),
+                format!("read event {id}'s message in the Application log and act on it"),
+            ),
+        };
         findings.push(
             format!("{provider} {id}"),
-            format!(
-                "{provider} event {id}, {} times from {} to {}: {what}",
-                events.len(),
-                date(first.time),
-                date(last.time)
-            ),
+            format!("{provider} event {id}, {times}: {what}"),
             vec![Evidence {
-                file: first.source.file.clone(),
-                position: first.source.position.clone(),
                 field: "Message".to_owned(),
                 value: first.message.clone(),
+                ..evidence
             }],
-            Remedy::manual(format!("{what}: fix it with the rule named, then check that event {id} stops")),
+            Remedy::manual(remedy),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Findings exist to be proved only once their rules ran: rules run in code order.
+    #[test]
+    fn evidence_rules_run_after_the_rules_they_prove() {
+        let position = |code: &str| super::super::ALL.iter().position(|rule| rule.code == code).unwrap();
+        for proof in PROOFS {
+            for rule in proof.proves {
+                assert!(position(rule.code) < position(RULE.code), "{} runs after HT056", rule.code);
+            }
+        }
     }
 }

@@ -85,6 +85,7 @@ pub use ht030_inbound_connector_certificate_mismatch::RULE as INBOUND_CONNECTOR_
 pub use ht031_outbound_connector_tls_domain_mismatch::RULE as OUTBOUND_CONNECTOR_TLS_DOMAIN;
 pub use ht032_narrower_connector_takes_cloud_mail::RULE as NARROWER_CONNECTOR_TAKES_CLOUD_MAIL;
 pub use ht033_hybrid_configuration_certificate_differs::RULE as HYBRID_CONFIGURATION_CERTIFICATE;
+pub use ht040_internal_transport_certificate::RULE as INTERNAL_TRANSPORT_CERTIFICATE;
 pub use ht050_tls12_disabled::RULE as TLS12_DISABLED;
 pub use ht051_dotnet_strong_crypto_not_set::RULE as DOTNET_STRONG_CRYPTO;
 pub use ht052_tls_settings_mismatched::RULE as TLS_SETTINGS_MISMATCHED;
