@@ -1237,7 +1237,8 @@ fn count_lines(bytes: &[u8]) -> usize {
     let in_blocks: usize = blocks
         .map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
         .sum();
-    in_blocks + rest.iter().filter(|&&b| b == b'\n').count()
+    // At most 63: a byte-wide sum too, which a count widened to 64 bits for each byte is not.
+    in_blocks + usize::from(rest.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))
 }
 
 /// The line feeds in `bytes`, and whether it may hold a binary character (see
@@ -1322,7 +1323,7 @@ pub fn stream(name: &str, file: &std::fs::File, progress: &dyn Progress) -> Resu
 /// How many pieces are alive at once, whatever the size of the file: being read, waiting to be
 /// examined, examined and waiting for their turn, being taken in order. Their buffers are read
 /// into again.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 6;
 
 /// How many threads examine pieces at most (one per core up to this).
 const MAX_EXAMINERS: usize = 8;
