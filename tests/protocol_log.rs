@@ -223,6 +223,30 @@ fn a_log_of_several_read_windows_reads_every_sighting_and_hashes_every_byte() {
     );
 }
 
+/// The blocks of a log are fingerprinted apart, each with the piece it is examined in, and
+/// merged in order: a line longer than a block, which makes a piece of several blocks, and a
+/// size that is no multiple of a block, still give the BLAKE3 of the whole file.
+#[test]
+fn a_log_with_a_line_longer_than_a_block_hashes_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("RECV2026112300-1.LOG");
+    smtp_log::write(&log, 2_500_000);
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = 1_500_000 + bytes[1_500_000..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let long = format!(
+        "2026-11-23T00:00:00.000Z,{},08DE2B6F00000001,0,172.20.102.10:25,52.100.7.16:20001,>,{},\r\n",
+        smtp_log::CONNECTOR,
+        "x".repeat(3_700_000)
+    );
+    bytes.splice(at..at, long.bytes());
+    std::fs::write(&log, &bytes).unwrap();
+    let inventory = input::load(std::slice::from_ref(&log)).unwrap();
+    assert_eq!(
+        inventory.inputs[0].hash.to_string(),
+        format!("BLAKE3 {}", blake3::hash(&bytes).to_hex())
+    );
+}
+
 #[test]
 fn exports_are_hashed_with_sha256_and_logs_with_blake3() {
     use sha2::Digest;

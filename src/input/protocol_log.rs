@@ -5,9 +5,10 @@
 //! the same session, by rows whose context names the field (`Certificate thumbprint`, ...).
 //!
 //! Logs run to gigabytes, so a UTF-8 log is streamed: one thread reads it in pieces of whole
-//! lines and fingerprints each while it is still in the cache, the pieces are examined on both
-//! cores, and only the rows that can matter are split into fields. Memory stays flat whatever
-//! the file's size; the answers and the errors are those of reading the whole text at once.
+//! lines, one thread per core examines the pieces as they come (fingerprints their blocks,
+//! finds the rows that can matter and judges them into records), and the records are taken in
+//! file order. Memory stays flat whatever the file's size; the answers and the errors are
+//! those of reading the whole text at once.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -1334,13 +1335,106 @@ struct Piece {
     bytes: Vec<u8>,
     /// Where the text starts in `bytes`: after the byte order mark.
     text_start: usize,
+    /// Where the text ends in `bytes`: after its last line feed, or at the end of the file. The
+    /// part of a line after it is the next piece's text too.
+    text_end: usize,
     /// Where the text starts in the file.
     offset: usize,
+    /// Where the bytes read for this piece start in `bytes` (the part of a line before them
+    /// was read for the piece before), and where they are in the file: blocks of [`BLOCK`]
+    /// bytes at multiples of it, the last one perhaps shorter, which are fingerprinted.
+    fresh: usize,
+    fresh_offset: u64,
 }
 
 impl Piece {
     fn text(&self) -> &[u8] {
-        &self.bytes[self.text_start..]
+        &self.bytes[self.text_start..self.text_end]
+    }
+
+    /// The BLAKE3 subtrees of the blocks read for this piece.
+    fn subtrees(&self) -> Vec<Subtree> {
+        subtrees(&self.bytes[self.fresh..], self.fresh_offset)
+    }
+}
+
+/// The BLAKE3 subtrees of `bytes`, blocks read from the file at `offset`, a multiple of
+/// [`BLOCK`]: every block but the file's last is [`BLOCK`] bytes.
+fn subtrees(bytes: &[u8], offset: u64) -> Vec<Subtree> {
+    use blake3::hazmat::HasherExt;
+    let mut offset = offset;
+    let mut subtrees = Vec::new();
+    for block in bytes.chunks(BLOCK) {
+        subtrees.push(Subtree {
+            value: blake3::Hasher::new()
+                .set_input_offset(offset)
+                .update(block)
+                .finalize_non_root(),
+            bytes: block.len() as u64,
+            alone: (offset == 0).then(|| blake3::hash(block)),
+        });
+        offset += block.len() as u64;
+    }
+    subtrees
+}
+
+/// The BLAKE3 chaining value of one block of a file: a block of [`BLOCK`] bytes (a power of
+/// two of chunks) at a multiple of it is a whole subtree of the file's BLAKE3 tree, and so is
+/// the shorter last block, so blocks are hashed apart, each on the thread that examines it,
+/// and merged in file order ([`Fingerprint`]).
+struct Subtree {
+    value: blake3::hazmat::ChainingValue,
+    bytes: u64,
+    /// The first block's hash as the whole file, which it is when there is no other.
+    alone: Option<blake3::Hash>,
+}
+
+/// The BLAKE3 of a file from its blocks' subtrees, taken in order: merged as BLAKE3's own
+/// hasher merges chunks, the complete subtrees as soon as more input follows them, the rest at
+/// the end, the last merge as the root. The same value as hashing the bytes in one go (checked
+/// against `blake3::hash` in the tests, and by `b3sum`): hashing them all on the thread that
+/// reads them made that thread the slowest of the reading (42% of the cpu on a sparse log).
+#[derive(Default)]
+struct Fingerprint {
+    stack: Vec<blake3::hazmat::ChainingValue>,
+    subtrees: u64,
+    bytes: u64,
+    alone: Option<blake3::Hash>,
+}
+
+impl Fingerprint {
+    fn push(&mut self, subtree: Subtree) {
+        use blake3::hazmat::{merge_subtrees_non_root, Mode};
+        // More input follows what is on the stack: the subtrees it completes are merged.
+        while self.stack.len() > self.subtrees.count_ones() as usize {
+            let (Some(right), Some(left)) = (self.stack.pop(), self.stack.pop()) else {
+                break;
+            };
+            self.stack
+                .push(merge_subtrees_non_root(&left, &right, Mode::Hash));
+        }
+        if self.subtrees == 0 {
+            self.alone = subtree.alone;
+        }
+        self.stack.push(subtree.value);
+        self.subtrees += 1;
+        self.bytes += subtree.bytes;
+    }
+
+    fn finish(mut self) -> blake3::Hash {
+        use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, Mode};
+        while self.stack.len() > 2 {
+            let (Some(right), Some(left)) = (self.stack.pop(), self.stack.pop()) else {
+                break;
+            };
+            self.stack
+                .push(merge_subtrees_non_root(&left, &right, Mode::Hash));
+        }
+        match self.stack[..] {
+            [left, right] => merge_subtrees_root(&left, &right, Mode::Hash),
+            // One block: the file's hash is that block's, as the root.
+            _ => self.alone.unwrap_or_else(|| blake3::hash(b"")),
+        }
     }
 }
 
@@ -1350,8 +1444,10 @@ struct Pieces<'a> {
     file: std::fs::File,
     /// The part after the last line feed read so far.
     carry: Vec<u8>,
-    /// File bytes handed out so far.
+    /// Text bytes handed out so far.
     offset: usize,
+    /// File bytes read so far.
+    read: u64,
     /// Bytes left up to the size the file had when reading began: a log Exchange appends to
     /// while it is read is read no further (and then refused as changed), so neither the time
     /// nor the memory follows its growth (issue 20 point 8).
@@ -1369,34 +1465,37 @@ impl Pieces<'_> {
         buffer.clear();
         buffer.extend_from_slice(&self.carry);
         self.carry.clear();
+        let (fresh, fresh_offset) = (buffer.len(), self.read);
         // Whole lines only: the part after the last line feed waits for the next piece. A line
         // longer than a block is read on into the same buffer and only its new part searched,
         // so that a long line costs what it weighs (copying it again for each block did not).
+        // The part of a line after the last line feed is kept too (it is fingerprinted with
+        // its block) and copied to the next piece, whose text it starts.
         let mut searched = buffer.len();
-        loop {
+        let text_end = loop {
             let want = BLOCK.min(usize::try_from(self.remaining).unwrap_or(BLOCK));
             let read = read_block(&mut self.file, &mut buffer, want)
                 .map_err(|e| InputError::new(self.name, format!("cannot read: {e}")))?;
             progress.advance(read as u64);
             self.remaining -= read as u64;
+            self.read += read as u64;
             self.at_end = read < BLOCK;
             if self.at_end {
-                break;
+                break buffer.len();
             }
             if let Some(last) = memchr::memrchr(b'\n', &buffer[searched..]) {
-                let last = searched + last;
-                self.carry.extend_from_slice(&buffer[last + 1..]);
-                buffer.truncate(last + 1);
-                break;
+                let end = searched + last + 1;
+                self.carry.extend_from_slice(&buffer[end..]);
+                break end;
             }
             guard_line_length(self.name, &buffer)?;
             searched = buffer.len();
-        }
+        };
         if buffer.is_empty() {
             return Ok(None);
         }
         let offset = self.offset;
-        self.offset += buffer.len();
+        self.offset += text_end;
         let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
             3
         } else {
@@ -1405,7 +1504,10 @@ impl Pieces<'_> {
         Ok(Some(Piece {
             bytes: buffer,
             text_start,
+            text_end,
             offset: offset + text_start,
+            fresh,
+            fresh_offset,
         }))
     }
 }
@@ -1503,12 +1605,12 @@ fn examine(bytes: &[u8], windows_1252: bool, needles: &Needles, columns: Option<
 /// `offset` on without a BOM, so that it must be read again as Windows-1252, with
 /// `not_utf8_from` that offset (the error when it holds UTF-8 characters after all).
 ///
-/// One thread reads the pieces and fingerprints each right after reading it, while it is
-/// still in the cache (the 1 GB bench ran 10% faster than hashing it later); one thread per
-/// core examines them as they come, judging their rows; this thread takes the examined pieces
-/// in file order and hands their buffers back to be read into again. Taking the rows in order
-/// while the next pieces are examined keeps every core busy, where examining a window of
-/// pieces and then taking it left one idle half the time.
+/// One thread reads the pieces; one thread per core examines them as they come, fingerprints
+/// their blocks ([`Fingerprint`]) and judges their rows; this thread takes the examined pieces
+/// in file order, merges the fingerprints, and hands the buffers back to be read into again.
+/// Taking the rows in order while the next pieces are examined keeps every core busy, where
+/// examining a window of pieces and then taking it left one idle half the time; and the thread
+/// that reads, which also hashed every byte, no longer holds the others back.
 fn stream_as(
     name: &str,
     file: &std::fs::File,
@@ -1525,11 +1627,12 @@ fn stream_as(
         file,
         carry: Vec::new(),
         offset: 0,
+        read: 0,
         remaining: size,
         at_end: false,
     };
     let needles = Needles::new();
-    let mut fingerprint = blake3::Hasher::new();
+    let mut fingerprint = Fingerprint::default();
     let mut decoder = Decoder::new(name, not_utf8_from);
     let mut scanner = Scanner::new(name);
     // The columns of the latest header taken, which the examiners judge rows with.
@@ -1538,9 +1641,9 @@ fn stream_as(
     let (to_examiners, work) = mpsc::channel::<(usize, Piece)>();
     let work = Mutex::new(work);
     let not_utf8 = std::thread::scope(|scope| {
-        let (to_taker, examined) = mpsc::channel::<(usize, Result<(Piece, Examined), InputError>)>();
+        let (to_taker, examined) =
+            mpsc::channel::<(usize, Result<(Piece, Examined, Vec<Subtree>), InputError>)>();
         let (to_reader, used) = mpsc::channel::<Vec<u8>>();
-        let fingerprint = &mut fingerprint;
         let reader_to_taker = to_taker.clone();
         scope.spawn(move || {
             let mut buffers = 0;
@@ -1562,7 +1665,6 @@ fn stream_as(
                 };
                 match pieces.next(buffer, progress) {
                     Ok(Some(piece)) => {
-                        fingerprint.update(&piece.bytes);
                         if to_examiners.send((index, piece)).is_err() {
                             break;
                         }
@@ -1585,7 +1687,8 @@ fn stream_as(
                 };
                 let columns = *columns.lock().unwrap_or_else(PoisonError::into_inner);
                 let examined = examine(piece.text(), windows_1252, needles, columns);
-                if to_taker.send((index, Ok((piece, examined)))).is_err() {
+                let subtrees = piece.subtrees();
+                if to_taker.send((index, Ok((piece, examined, subtrees)))).is_err() {
                     break;
                 }
             });
@@ -1598,7 +1701,10 @@ fn stream_as(
             waiting.insert(index, result);
             while let Some(result) = waiting.remove(&next) {
                 next += 1;
-                let (piece, examined) = result?;
+                let (piece, examined, subtrees) = result?;
+                for subtree in subtrees {
+                    fingerprint.push(subtree);
+                }
                 // Only the first piece starts after a byte order mark.
                 decoder.bom |= piece.text_start > 0;
                 match decoder.apply(examined, &piece, &mut scanner) {
@@ -1616,8 +1722,8 @@ fn stream_as(
     if let Some(offset) = not_utf8 {
         return Ok(Err(offset));
     }
-    let blake3 = fingerprint.finalize().to_hex().to_string();
-    let bytes = fingerprint.count();
+    let bytes = fingerprint.bytes;
+    let blake3 = fingerprint.finish().to_hex().to_string();
     if let Some(error) = decoder.error {
         return Err(error);
     }
@@ -1913,6 +2019,45 @@ mod tests {
         );
         assert!(log.failures.iter().all(|f| f.kind == LogFailureKind::NoStartTls));
         assert_eq!(log.failures[0].sample.position, Position::Line(6));
+    }
+
+    /// The blocks' subtrees, hashed apart and merged in order, give the file's BLAKE3 whatever
+    /// its size and however the blocks fall into pieces (a long line makes a piece of several).
+    #[test]
+    fn the_fingerprint_from_subtrees_is_the_files_blake3() {
+        let bytes: Vec<u8> = (0..5 * BLOCK as u64 + 777)
+            .map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let sizes = [
+            0,
+            1,
+            1024,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            2 * BLOCK,
+            3 * BLOCK + 5,
+            4 * BLOCK,
+            5 * BLOCK + 777,
+        ];
+        for size in sizes {
+            let file = &bytes[..size];
+            // One block a piece, then two and three blocks a piece.
+            for per_piece in 1..=3 {
+                let mut fingerprint = Fingerprint::default();
+                for (n, piece) in file.chunks(per_piece * BLOCK).enumerate() {
+                    for subtree in subtrees(piece, (n * per_piece * BLOCK) as u64) {
+                        fingerprint.push(subtree);
+                    }
+                }
+                assert_eq!(fingerprint.bytes, size as u64);
+                assert_eq!(
+                    fingerprint.finish(),
+                    blake3::hash(file),
+                    "{size} bytes, {per_piece} blocks a piece"
+                );
+            }
+        }
     }
 
     #[test]
