@@ -240,6 +240,7 @@ struct Needles {
     domain_capabilities: memmem::Finder<'static>,
     tls_protocol: memmem::Finder<'static>,
     ehlo_greeting: memmem::Finder<'static>,
+    starttls: memmem::Finder<'static>,
 }
 
 impl Needles {
@@ -249,6 +250,7 @@ impl Needles {
             domain_capabilities: memmem::Finder::new(DOMAIN_CAPABILITIES_NONE),
             tls_protocol: memmem::Finder::new(TLS_PROTOCOL),
             ehlo_greeting: memmem::Finder::new(EHLO_GREETING),
+            starttls: memmem::Finder::new("STARTTLS"),
         }
     }
 
@@ -549,6 +551,16 @@ impl Needles {
         }
         let at = self.ehlo_greeting.find(data.as_bytes())?;
         let (_, extensions) = data.get(at + EHLO_GREETING.len()..)?.split_once(']')?;
+        // Mostly offered as Exchange writes it: found as a word without looking at the others.
+        let bytes = extensions.as_bytes();
+        let word_edge = |at: Option<&u8>| at.is_none_or(u8::is_ascii_whitespace);
+        if let Some(at) = self.starttls.find(bytes) {
+            if word_edge(at.checked_sub(1).and_then(|before| bytes.get(before)))
+                && word_edge(bytes.get(at + 8))
+            {
+                return Some(Offered::Yes);
+            }
+        }
         let mut words = extensions.split_ascii_whitespace().peekable();
         words.peek()?;
         let mut offered = Offered::No;
