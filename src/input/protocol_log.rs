@@ -842,8 +842,7 @@ struct TlsSessions {
 
 impl TlsSessions {
     fn insert(&mut self, session: SessionKey) {
-        if !self.sessions.contains(&session) {
-            self.sessions.insert(session.clone());
+        if self.sessions.insert(session.clone()) {
             self.order.push_back(session);
             if self.order.len() > REMEMBERED_TLS_SESSIONS {
                 if let Some(oldest) = self.order.pop_front() {
