@@ -924,7 +924,7 @@ impl Connectors {
 #[derive(Default)]
 struct FailureCounts {
     list: Vec<LogFailure>,
-    /// Where each is, by [`FailureCounts::key`].
+    /// Where each is, by connector, remote, kind and status written as one key.
     at: HashMap<String, usize>,
     /// The key of the row being counted, written here to look it up without an allocation.
     key: String,
@@ -1290,7 +1290,7 @@ pub struct Streamed {
     pub bytes: u64,
 }
 
-/// How many bytes are read at a time (see [`WINDOW`] for how many are alive at once).
+/// How many bytes are read at a time (see [`IN_FLIGHT`] for how many pieces are alive at once).
 const BLOCK: usize = 1 << 20;
 
 /// How far [`streams`] looks for the first six lines. A file whose header lines are longer is
