@@ -275,36 +275,47 @@ impl Needles {
                 .find(&bytes[from..])
                 .map_or(NONE, |found| from + found)
         };
-        // A `#` that starts a line: the first line, or one after a line feed.
-        let find_header = |from: usize| {
-            memchr::memchr_iter(b'#', &bytes[from..])
-                .map(|n| from + n)
-                .find(|&at| at == 0 || bytes[at - 1] == b'\n')
-                .unwrap_or(NONE)
+        // The first quote or `#` that starts a line (the first line, or one after a line feed),
+        // and whether it is a `#`: one pass for both, where a pass each cost 3% of the cpu.
+        let find_mark = |from: usize| {
+            for n in memchr::memchr2_iter(b'"', b'#', &bytes[from..]) {
+                let at = from + n;
+                if bytes[at] == b'"' {
+                    return (at, false);
+                }
+                if at == 0 || bytes[at - 1] == b'\n' {
+                    return (at, true);
+                }
+            }
+            (NONE, false)
         };
-        let find_quote = |from: usize| memchr::memchr(b'"', &bytes[from..]).map_or(NONE, |n| from + n);
         // The first bytes of the C1 controls, of U+061C, and of U+2000..U+2FFF.
         let find_hidden = |from: usize| match non_ascii {
             true => memchr::memchr3(0xC2, 0xD8, 0xE2, &bytes[from..]).map_or(NONE, |n| from + n),
             false => NONE,
         };
-        // The first match of each search not in a line looked at yet (NONE: no more); the
-        // first two make a line matter by themselves, the others only may.
-        let mut next = [find_substring(0), find_header(0), find_quote(0), find_hidden(0)];
+        // The first match of each search not in a line looked at yet (NONE: no more). A
+        // substring or a header makes a line matter by itself, a quote or a hidden character
+        // only may.
+        let mut substring = find_substring(0);
+        let (mut mark, mut header) = find_mark(0);
+        let mut hidden = find_hidden(0);
         let mut unquoted = Vec::new();
         loop {
-            let first = next.iter().copied().min().unwrap_or(NONE);
+            let first = substring.min(mark).min(hidden);
             if first == NONE {
                 break;
             }
             let start = memchr::memrchr(b'\n', &bytes[..first]).map_or(0, |n| n + 1);
             let end = memchr::memchr(b'\n', &bytes[first..]).map_or(bytes.len(), |n| first + n);
-            let matters = next[0] < end || next[1] < end;
+            let matters = substring < end || (header && mark < end);
+            // In a line that does not start with `#` the first mark is its first quote.
+            let quoted = !header && mark < end;
             // Without its line end, which would read as a hidden character.
             let line = &bytes[start..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if matters || self.hides_a_substring(line, non_ascii, &mut unquoted) {
-                each(start, line, next[2] < end);
+                each(start, line, quoted);
             }
             let at = end + 1;
             if at >= bytes.len() {
@@ -312,15 +323,14 @@ impl Needles {
             }
             // A search runs again only once the lines looked at passed its match: each byte
             // is searched once by each search.
-            for (next, find) in next.iter_mut().zip([
-                &find_substring as &dyn Fn(usize) -> usize,
-                &find_header,
-                &find_quote,
-                &find_hidden,
-            ]) {
-                if *next < at {
-                    *next = find(at);
-                }
+            if substring < at {
+                substring = find_substring(at);
+            }
+            if mark < at {
+                (mark, header) = find_mark(at);
+            }
+            if hidden < at {
+                hidden = find_hidden(at);
             }
         }
     }
