@@ -480,8 +480,9 @@ fn validation_reason(text: &str) -> Option<String> {
 }
 
 /// The fields of one CSV line as Exchange writes its logs (`"` quotes a field, `""` inside is
-/// one quote).
-fn csv_fields(line: &str) -> Vec<String> {
+/// one quote), character by character: also the oracle the protocol log reader's splitter,
+/// which keeps offsets, is tested against.
+pub(crate) fn csv_fields(line: &str) -> Vec<String> {
     let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
