@@ -375,7 +375,6 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
     input::require_receive_connectors(&inventory, &args.inputs)?;
     let diagnosis = diagnose::diagnose_with(&inventory, &args.fqdn, now, settings);
     let plans = plan::build(&diagnosis);
-    let summary = plan::summarize(&diagnosis, &plans);
     let evaluated_at = diagnose::date(now);
     let fingerprints: Vec<Option<String>> = plans
         .iter()
@@ -424,7 +423,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
             )?;
         }
     }
-    Ok(if args.detailed_exitcode && summary.has_work() {
+    Ok(if args.detailed_exitcode && document.summary.0.has_work() {
         2
     } else {
         0

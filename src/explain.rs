@@ -31,7 +31,7 @@ impl From<&'static Rule> for RuleEntry {
 pub fn rules(json: bool) -> Result<String, Error> {
     if json {
         let entries: Vec<RuleEntry> = rules::ALL.iter().copied().map(RuleEntry::from).collect();
-        return to_json(&entries);
+        return crate::render::json::to_string(&entries);
     }
     let mut listing = String::new();
     for rule in rules::ALL {
@@ -93,7 +93,7 @@ pub fn explain(text: &str, json: bool) -> Result<(String, i32), Error> {
                 documentation: rule.documentation,
             };
             return Ok((
-                to_json(&Document {
+                crate::render::json::to_string(&Document {
                     input: text,
                     explanation,
                 })?,
@@ -115,7 +115,7 @@ pub fn explain(text: &str, json: bool) -> Result<(String, i32), Error> {
                 did_you_mean: suggestion.map(RuleEntry::from),
             };
             return Ok((
-                to_json(&Document {
+                crate::render::json::to_string(&Document {
                     input: text,
                     explanation,
                 })?,
@@ -146,7 +146,7 @@ pub fn explain(text: &str, json: bool) -> Result<(String, i32), Error> {
             symptoms,
         };
         return Ok((
-            to_json(&Document {
+            crate::render::json::to_string(&Document {
                 input: text,
                 explanation,
             })?,
@@ -255,10 +255,4 @@ fn not_recognised(query: &str, reading: &Reading) -> (String, Option<&'static Ru
         ),
         None,
     )
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, Error> {
-    let mut json = serde_json::to_string_pretty(value).map_err(|e| Error::Template(e.to_string()))?;
-    json.push('\n');
-    Ok(json)
 }

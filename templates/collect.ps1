@@ -79,21 +79,19 @@ function Save-Json {
     Write-Host ('Wrote {0} ({1} object(s))' -f $path, @($Objects).Count)
 }
 
-# A registry value, or $null when the key or the value does not exist (read only).
+# The value under HKLM:\<Key>, or $null when the key or the value does not exist (read only).
 function Get-RegistryValue {
-    param([string] $Path, [string] $Name)
-    $key = Get-ItemProperty -LiteralPath $Path -ErrorAction SilentlyContinue
-    if ($null -eq $key) { return $null }
-    $property = $key.PSObject.Properties[$Name]
-    if ($null -eq $property) { return $null }
-    return $property.Value
+    param([string] $Key, [string] $Name)
+    $item = Get-Item -LiteralPath ('HKLM:\' + $Key) -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.GetValue($Name)
 }
 
 $server = Get-ExchangeServer -Identity $env:COMPUTERNAME
 # Automatic root certificate update turned off by policy (Exchange Online's root, DigiCert Global
 # Root G2, is then never fetched: HT042); ECC certificate support (HealthChecker's registry value).
-$rootAutoUpdate = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot' -Name 'DisableRootAutoUpdate'
-$eccSupport = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics' -Name 'EnableEccCertificateSupport'
+$rootAutoUpdate = Get-RegistryValue -Key 'SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot' -Name 'DisableRootAutoUpdate'
+$eccSupport = Get-RegistryValue -Key 'SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics' -Name 'EnableEccCertificateSupport'
 Save-Json -Name 'server.json' -Objects @([pscustomobject]@{
         HybridTlsCollector          = 1
         Name                        = [string]$server.Name
@@ -166,12 +164,6 @@ if (Get-Command -Name 'Get-TransportService' -ErrorAction SilentlyContinue) {
 
 # The TLS configuration HealthChecker checks (HT050 to HT054), read from the registry: null
 # where a value is not set, which Windows and .NET read as their defaults.
-function Get-RegistryValue {
-    param([string] $Key, [string] $Name)
-    $item = Get-Item -LiteralPath ('HKLM:\' + $Key) -ErrorAction SilentlyContinue
-    if ($null -eq $item) { return $null }
-    return $item.GetValue($Name)
-}
 $schannel = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\'
 $net4 = 'SOFTWARE\Microsoft\.NETFramework\v4.0.30319'
 $net4Wow = 'SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319'

@@ -500,8 +500,4 @@ fn trusted(tls: &Tls, roots: &RootCertStore, anchors: &str, now: OffsetDateTime)
 }
 
 /// RFC 3339, UTC, as the rest of hybridtls writes moments.
-pub fn date(moment: OffsetDateTime) -> String {
-    moment
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| moment.to_string())
-}
+pub use crate::model::date;

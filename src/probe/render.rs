@@ -168,7 +168,7 @@ pub fn json(report: &Report) -> String {
             banner: &conversation.banner.lines,
             ehlo_name: &conversation.ehlo_name,
             ehlo: &conversation.ehlo.lines,
-            starttls_offered: conversation.starttls_offered,
+            starttls_offered: conversation.starttls_offered(),
             starttls_reply: conversation.starttls_reply.as_ref().map(|r| r.lines.as_slice()),
         },
         tls: report.tls.as_ref().map(|tls| TlsDoc {
@@ -213,9 +213,7 @@ pub fn json(report: &Report) -> String {
             .collect(),
         result: if report.passed() { "pass" } else { "fail" },
     };
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
-    text.push('\n');
-    text
+    crate::render::json::to_string(&document).unwrap_or_default()
 }
 
 /// The report for people: the session as telnet would show it, the certificate as

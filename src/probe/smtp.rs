@@ -38,9 +38,15 @@ pub struct Conversation {
     pub banner: Reply,
     pub ehlo_name: String,
     pub ehlo: Reply,
-    pub starttls_offered: bool,
     /// The answer to STARTTLS; `None` when it was not offered (and so not sent).
     pub starttls_reply: Option<Reply>,
+}
+
+impl Conversation {
+    /// Whether the EHLO reply offered STARTTLS (it was sent only then).
+    pub fn starttls_offered(&self) -> bool {
+        self.starttls_reply.is_some()
+    }
 }
 
 /// An SMTP session on a connected stream.
@@ -86,8 +92,7 @@ impl Session {
                 "Exchange Online speaks ESMTP and needs EHLO answered; if the server objects to the name, give another with --ehlo",
             ));
         }
-        let starttls_offered = ehlo.offers("STARTTLS");
-        let starttls_reply = if starttls_offered {
+        let starttls_reply = if ehlo.offers("STARTTLS") {
             self.send("STARTTLS", Phase::StartTls)?;
             Some(self.read_reply(Phase::StartTls)?)
         } else {
@@ -97,7 +102,6 @@ impl Session {
             banner,
             ehlo_name: ehlo_name.to_owned(),
             ehlo,
-            starttls_offered,
             starttls_reply,
         })
     }

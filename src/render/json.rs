@@ -841,7 +841,8 @@ fn finding_doc(finding: &Finding) -> FindingDoc {
     }
 }
 
-pub fn to_string(document: &PlanDocument) -> Result<String, Error> {
+/// A document as hybridtls writes JSON: pretty, ending in a line feed.
+pub fn to_string(document: &(impl Serialize + ?Sized)) -> Result<String, Error> {
     let mut text = serde_json::to_string_pretty(document).map_err(|e| Error::Template(e.to_string()))?;
     text.push('\n');
     Ok(text)

@@ -374,9 +374,9 @@ pub(crate) fn risk_taken(risk: &Risk, document: &PlanDocument) -> bool {
 
 /// The command that reads back what a connector change set, for the verification.
 pub(crate) fn read_back_command(action: &ActionDoc) -> Option<String> {
+    // A kind that sets a TlsCertificateName reads its connector with its first cmdlet.
     let cmdlet = match action.kind {
-        ActionKind::Step(kind) if kind.name == "set_receive_connector" => "Get-ReceiveConnector",
-        ActionKind::Step(kind) if kind.name == "set_send_connector" => "Get-SendConnector",
+        ActionKind::Step(kind) if kind.sets_certificate_name => kind.remediate_cmdlets.first()?,
         _ => return None,
     };
     Some(format!(
