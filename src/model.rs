@@ -383,7 +383,7 @@ impl SendConnector {
 }
 
 /// Whether `name` is a subdomain of `parent` (not `parent` itself), case-insensitively.
-fn strictly_below(name: &str, parent: &str) -> bool {
+pub(crate) fn strictly_below(name: &str, parent: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     name.strip_suffix(&parent.to_ascii_lowercase())
         .and_then(|rest| rest.strip_suffix('.'))
@@ -643,6 +643,11 @@ impl RootCaType {
 }
 
 impl Certificate {
+    /// The lifetime in whole days, NotBefore to NotAfter.
+    pub fn lifetime_days(&self) -> i64 {
+        (self.not_after - self.not_before).whole_days()
+    }
+
     /// The kind of input it was read from.
     pub fn read_from(&self) -> InputKind {
         match (self.from_store_listing, self.store) {
@@ -1192,6 +1197,13 @@ impl Inventory {
             })
             .cloned()
             .collect()
+    }
+
+    /// Whether `input` is one of `server`'s own files: of its folder, or of no server's folder
+    /// when the inputs hold only one server (a hand export, a log copied on its own).
+    pub fn is_own_input(&self, input: &InputFile, server: &str) -> bool {
+        input.servers.iter().any(|s| s.eq_ignore_ascii_case(server))
+            || (input.servers.is_empty() && self.servers.len() == 1)
     }
 
     pub fn store_listed(&self, server: &str, store: Store) -> bool {

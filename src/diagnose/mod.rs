@@ -527,6 +527,9 @@ fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
 /// enabled (`EnableEccCertificateSupport` 1, which the `Global\ECCCertificateSupport` setting
 /// override sets since the November 2024 SU; HealthChecker checks both), an Edge Transport server
 /// only from Exchange 2019 CU15 (15.2.1748); Exchange 2010 and 2013 never.
+/// Exchange 2019 CU15 (15.2.1748): ECC certificates on Edge and TLS 1.3 (HT054) start there.
+pub(crate) const EXCHANGE_2019_CU15: (u32, u32, u32) = (15, 2, 1748);
+
 pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSettings>) -> Option<String> {
     use crate::model::{ExchangeRelease, ServerKind};
     let name = &server.name;
@@ -541,10 +544,11 @@ pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSett
     }
     if server.kind == Some(ServerKind::Edge) {
         let build = settings.and_then(|s| s.build);
-        if build.is_none_or(|version| version < (15, 2, 1748)) {
+        if build.is_none_or(|version| version < EXCHANGE_2019_CU15) {
             return Some(format!(
-                "has an ECDSA key, which the Edge Transport server {name} supports only from Exchange 2019 CU15 (15.2.1748; its build is {})",
-                build.map_or_else(|| "not known".to_owned(), |(a, b, c)| format!("{a}.{b}.{c}"))
+                "has an ECDSA key, which the Edge Transport server {name} supports only from Exchange 2019 CU15 ({}; its build is {})",
+                tls::build_text(EXCHANGE_2019_CU15),
+                build.map_or_else(|| "not known".to_owned(), tls::build_text)
             ));
         }
     }
@@ -743,6 +747,14 @@ fn name_evidence(connector: &ReceiveConnector) -> Evidence {
             .tls_certificate_name
             .as_ref()
             .map_or_else(|| "null".to_owned(), ToString::to_string),
+    }
+}
+
+/// "once", "2 times": how often something was logged.
+pub(crate) fn times(count: u64) -> String {
+    match count {
+        1 => "once".to_owned(),
+        n => format!("{n} times"),
     }
 }
 

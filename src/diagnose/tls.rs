@@ -91,7 +91,7 @@ fn evidence(settings: &TlsSettings, field: String, value: Option<i64>) -> Eviden
 }
 
 /// The Exchange build as `15.2.1544` for messages.
-pub(super) fn build_text((major, minor, build): (u32, u32, u32)) -> String {
+pub(crate) fn build_text((major, minor, build): (u32, u32, u32)) -> String {
     format!("{major}.{minor}.{build}")
 }
 

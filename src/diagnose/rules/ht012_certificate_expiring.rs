@@ -87,7 +87,7 @@ fn check_certificate(
     findings: &mut Findings,
 ) {
     let days_left = (certificate.not_after - now).whole_days();
-    let lifetime = (certificate.not_after - certificate.not_before).whole_days();
+    let lifetime = certificate.lifetime_days();
     let (warning, urgent) = (warning_days.min(lifetime / 3), URGENT_DAYS.min(lifetime / 6));
     if !(0..warning).contains(&days_left) {
         return;

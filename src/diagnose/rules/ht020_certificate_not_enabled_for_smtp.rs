@@ -3,7 +3,7 @@
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
-use crate::diagnose::{Evidence, Findings, ManualCommand, Remedy};
+use crate::diagnose::{certificate_evidence, Findings, ManualCommand, Remedy};
 use crate::model::{Certificate, Services};
 
 pub const RULE: Rule = Rule {
@@ -130,12 +130,7 @@ fn check(context: &Context, findings: &mut Findings) {
                     When::AfterThePlan => " once the plan is carried out",
                 }
             ),
-            vec![Evidence {
-                file: certificate.source.file.clone(),
-                position: certificate.source.position.clone(),
-                field: "Services".to_owned(),
-                value: names,
-            }],
+            vec![certificate_evidence(certificate, "Services", names)],
             Remedy::Manual {
                 instruction: format!(
                     "first, enable {} for SMTP with the command below and answer No to \"Overwrite the existing default SMTP certificate?\" (internal transport and EdgeSync use it, KB 2989382; not scripted because the cmdlet asks, and -Force would answer Yes), then export again and plan again",

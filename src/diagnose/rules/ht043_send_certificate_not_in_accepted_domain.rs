@@ -71,12 +71,9 @@ fn needs(inventory: &Inventory, list: &mut Vec<NotJudged>) {
     }
 }
 
-/// Whether `name` is `domain` or below it.
+/// Whether `name` is `domain` or below it (both lowercase already).
 fn within(name: &str, domain: &str) -> bool {
-    name == domain
-        || name
-            .strip_suffix(domain)
-            .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.'))
+    name == domain || crate::model::strictly_below(name, domain)
 }
 
 fn check(context: &Context, findings: &mut Findings) {

@@ -63,11 +63,6 @@ const SHORT_LIFETIME_DAYS: i64 = 200;
 const ROTATING_ISSUERS: &[(&str, &str)] =
     &[("O=Let's Encrypt", "Let's Encrypt issues from R10 to R14 and E5 to E9 in turn")];
 
-/// A certificate's lifetime in whole days.
-pub(super) fn lifetime_days(certificate: &Certificate) -> i64 {
-    (certificate.not_after - certificate.not_before).whole_days()
-}
-
 fn check(context: &Context, findings: &mut Findings) {
     for (certificate, name) in &context.intended {
         check_certificate(certificate, name, findings);
@@ -75,7 +70,7 @@ fn check(context: &Context, findings: &mut Findings) {
 }
 
 fn check_certificate(certificate: &Certificate, name: &TlsCertificateName, findings: &mut Findings) {
-    let days = lifetime_days(certificate);
+    let days = certificate.lifetime_days();
     let issuer = crate::x509::dn_key(&certificate.issuer);
     let rotation = ROTATING_ISSUERS
         .iter()

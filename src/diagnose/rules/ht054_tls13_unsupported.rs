@@ -9,7 +9,7 @@ use crate::diagnose::{Findings, Remedy};
 /// Windows Server 2022, the first Windows HealthChecker counts as supporting TLS 1.3 with Exchange.
 const FIRST_OS_BUILD: u32 = 20348;
 /// Exchange 2019 CU15 (15.2.1748.10), the first Exchange build with TLS 1.3; SE RTM is later.
-const FIRST_EXCHANGE_BUILD: (u32, u32, u32) = (15, 2, 1748);
+const FIRST_EXCHANGE_BUILD: (u32, u32, u32) = crate::diagnose::EXCHANGE_2019_CU15;
 
 pub const RULE: Rule = Rule {
     code: "HT054",

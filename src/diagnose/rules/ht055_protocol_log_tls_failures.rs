@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
-use crate::diagnose::{Evidence, Findings, Remedy};
+use crate::diagnose::{times, Evidence, Findings, Remedy};
 use crate::model::{AuthMechanism, InputKind, LogFailure, LogFailureKind};
 
 /// How many remote addresses a finding shows as evidence; the rest are counted.
@@ -85,11 +85,7 @@ fn check(context: &Context, findings: &mut Findings) {
     let logs: Vec<&str> = inventory
         .inputs
         .iter()
-        .filter(|input| input.kind == InputKind::ProtocolLog)
-        .filter(|input| {
-            input.servers.iter().any(|s| s.eq_ignore_ascii_case(server))
-                || (input.servers.is_empty() && inventory.servers.len() == 1)
-        })
+        .filter(|input| input.kind == InputKind::ProtocolLog && inventory.is_own_input(input, server))
         .map(|input| input.path.as_str())
         .collect();
     if logs.is_empty() {
@@ -163,13 +159,6 @@ fn set_without_tls(context: &Context, connector: &str, status: &str) -> bool {
                     .auth_mechanism
                     .is_some_and(|mechanism| !mechanism.contains(AuthMechanism::TLS))
         })
-}
-
-fn times(count: u64) -> String {
-    match count {
-        1 => "once".to_owned(),
-        n => format!("{n} times"),
-    }
 }
 
 fn remote(failure: &LogFailure) -> &str {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
 use crate::diagnose::needs::{Export, Missing};
-use crate::diagnose::{date, Evidence, Findings, Remedy};
+use crate::diagnose::{date, times, Evidence, Findings, Remedy};
 use crate::model::ExchangeEvent;
 
 pub const RULE: Rule = Rule {
@@ -118,10 +118,7 @@ fn check(context: &Context, findings: &mut Findings) {
             crate::model::InputKind::Empty => input.path.ends_with("exchange-events.json"),
             _ => false,
         };
-        // An export of no server's folder is the only server's.
-        events
-            && (input.servers.iter().any(|s| s.eq_ignore_ascii_case(server))
-                || (input.servers.is_empty() && inventory.servers.len() == 1))
+        events && inventory.is_own_input(input, server)
     });
     if !exported {
         findings.not_judged("the event log".to_owned(), Missing::Export(Export::Events));
@@ -134,16 +131,16 @@ fn check(context: &Context, findings: &mut Findings) {
     for ((provider, id), mut events) in groups {
         events.sort_by_key(|e| e.time);
         let (first, last) = (events[0], events[events.len() - 1]);
-        let times = match events.len() {
-            1 => format!("once, {}", date(first.time)),
-            n => format!("{n} times from {} to {}", date(first.time), date(last.time)),
+        let when = match events.len() {
+            1 => format!("{}, {}", times(1), date(first.time)),
+            n => format!("{} from {} to {}", times(n as u64), date(first.time), date(last.time)),
         };
         let proof = PROOFS.iter().find(|proof| proof.id == id);
         let evidence = Evidence {
             file: first.source.file.clone(),
             position: first.source.position.clone(),
             field: format!("{provider} event {id}"),
-            value: format!("{times}: {}", first.message),
+            value: format!("{when}: {}", first.message),
         };
         if let Some(proof) = proof {
             if findings.prove(proof.proves, &evidence) {
@@ -169,7 +166,7 @@ fn check(context: &Context, findings: &mut Findings) {
         };
         findings.push(
             format!("{provider} {id}"),
-            format!("{provider} event {id}, {times}: {what}"),
+            format!("{provider} event {id}, {when}: {what}"),
             vec![Evidence {
                 field: "Message".to_owned(),
                 value: first.message.clone(),
