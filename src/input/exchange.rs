@@ -649,12 +649,7 @@ pub fn read_certificate(record: &Record, store: Store, listed: bool) -> Result<C
     let thumbprint = record
         .required("Thumbprint", exported_thumbprint)?
         .to_ascii_uppercase();
-    if thumbprint.len() != 40 || !thumbprint.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(record.error(
-            "Thumbprint",
-            format!("{thumbprint:?} is not a 40-digit SHA-1 thumbprint"),
-        ));
-    }
+    check_thumbprint(record, "Thumbprint", &thumbprint)?;
     let subject = record.required("Subject", record.string("Subject")?)?;
     let issuer = record.required("Issuer", record.string("Issuer")?)?;
     let mut names = record.list("CertificateDomains", smtp_domain_item)?;
@@ -726,10 +721,19 @@ fn read_thumbprint(record: &Record, field: &str) -> Result<Option<String>, Input
     if text.is_empty() {
         return Ok(None);
     }
-    if text.len() != 40 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(record.error(field, format!("{text:?} is not a 40-digit SHA-1 thumbprint")));
-    }
+    check_thumbprint(record, field, &text)?;
     Ok(Some(text))
+}
+
+/// A thumbprint (upper case already) must be 40 hex digits, a SHA-1.
+fn check_thumbprint(record: &Record, field: &str, thumbprint: &str) -> Result<(), InputError> {
+    if thumbprint.len() != 40 || !thumbprint.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(record.error(
+            field,
+            format!("{thumbprint:?} is not a 40-digit SHA-1 thumbprint"),
+        ));
+    }
+    Ok(())
 }
 
 /// `Get-TransportService | Select-Object Name,InternalTransportCertificateThumbprint`: which
@@ -798,26 +802,7 @@ pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSe
 /// or the object of a live `ServerVersion`.
 fn admin_display_build(record: &Record) -> Option<(u32, u32, u32)> {
     match record.get("AdminDisplayVersion")? {
-        Value::String(text) => {
-            let text = text.trim();
-            let text = text.strip_prefix("Version ").unwrap_or(text);
-            let (version, build) = match text.split_once(" (Build ") {
-                Some((version, build)) => (version, build.split('.').next()?),
-                None => {
-                    let mut parts = text.splitn(4, '.');
-                    let major = parts.next()?;
-                    let minor = parts.next()?;
-                    let build = parts.next()?;
-                    return Some((major.parse().ok()?, minor.parse().ok()?, build.parse().ok()?));
-                }
-            };
-            let (major, minor) = version.split_once('.')?;
-            Some((
-                major.parse().ok()?,
-                minor.parse().ok()?,
-                build.trim_end_matches(')').parse().ok()?,
-            ))
-        }
+        Value::String(text) => exchange_build(text),
         Value::Object(map) => {
             let part = |key| {
                 property(map, key)
@@ -995,22 +980,12 @@ pub fn read_tls_settings(record: &Record) -> Result<TlsSettings, InputError> {
     let exchange_build = match record.string("ExchangeVersion")? {
         None => None,
         Some(text) if text.trim().is_empty() => None,
-        Some(text) => {
-            let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
-            // `15.2 (Build 1544.4)` or `15.2.1544.4`
-            let joined = number.replace(" (Build ", ".").replace(')', "");
-            Some(
-                version_parts(&joined)
-                    .filter(|parts| parts.len() >= 3)
-                    .map(|parts| (parts[0], parts[1], parts[2]))
-                    .ok_or_else(|| {
-                        record.error(
-                            "ExchangeVersion",
-                            format!("{text:?} is not an Exchange version (Version 15.2 (Build 1544.4))"),
-                        )
-                    })?,
+        Some(text) => Some(exchange_build(&text).ok_or_else(|| {
+            record.error(
+                "ExchangeVersion",
+                format!("{text:?} is not an Exchange version (Version 15.2 (Build 1544.4))"),
             )
-        }
+        })?),
     };
     let cipher_suites = match record.get("TlsCipherSuites") {
         None | Some(Value::Null) => None,
@@ -1026,6 +1001,16 @@ pub fn read_tls_settings(record: &Record) -> Result<TlsSettings, InputError> {
         cipher_suites,
         source: source(record),
     })
+}
+
+/// Major, minor and build of an `AdminDisplayVersion` text: `Version 15.2 (Build 1544.4)` or
+/// `15.2.1544.4`; None when it is neither.
+fn exchange_build(text: &str) -> Option<(u32, u32, u32)> {
+    let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
+    let joined = number.replace(" (Build ", ".").replace(')', "");
+    version_parts(&joined)
+        .filter(|parts| parts.len() >= 3)
+        .map(|parts| (parts[0], parts[1], parts[2]))
 }
 
 /// The numbers of a dotted version (`10.0.17763.0`); None when a part is not a number.

@@ -471,12 +471,19 @@ impl Needles {
             });
         }
         let data = values[columns.data].str(line);
-        let negotiated = [data, context]
-            .into_iter()
-            .any(|text| {
-                memchr::memchr(b'_', text.as_bytes()).is_some()
-                    && self.tls_protocol.find(text.as_bytes()).is_some()
-            })
+        // Where each of data and context holds `SP_PROT_TLS1_`, searched once for both the TLS
+        // session and its protocol: most fields hold no `_` and are not searched.
+        let protocol_at = |text: &str| {
+            memchr::memchr(b'_', text.as_bytes())?;
+            self.tls_protocol.find(text.as_bytes())
+        };
+        let protocols = [
+            (columns.data, protocol_at(data)),
+            (columns.context, protocol_at(context)),
+        ];
+        let negotiated = protocols
+            .iter()
+            .any(|(_, at)| at.is_some())
             .then(|| session(values));
         let remote = |values: &mut Vec<Value>| match columns.remote {
             Some(column) => {
@@ -485,9 +492,9 @@ impl Needles {
             }
             None => Value::default(),
         };
-        let failure = [columns.data, columns.context]
-            .into_iter()
-            .find_map(|column| Some((column, self.failure_of(values[column].str(line))?)));
+        let failure = protocols.into_iter().find_map(|(column, protocol)| {
+            Some((column, self.failure_of(values[column].str(line), protocol)?))
+        });
         if let Some((column, (kind, status))) = failure {
             let status = match status {
                 Status::Within(within) => take(values, column).part(within),
@@ -587,8 +594,9 @@ impl Needles {
     }
 
     /// The failure a field tells, with its status: `TLS negotiation failed with error X`,
-    /// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session.
-    fn failure_of(&self, text: &str) -> Option<(LogFailureKind, Status)> {
+    /// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session (`protocol`: where
+    /// the field holds `SP_PROT_TLS1_`).
+    fn failure_of(&self, text: &str, protocol: Option<usize>) -> Option<(LogFailureKind, Status)> {
         if let Some(rest) = text.strip_prefix(FAILURE) {
             let start = FAILURE.len() + (rest.len() - rest.trim_start().len());
             return Some((
@@ -596,9 +604,10 @@ impl Needles {
                 Status::Within(start..start + rest.trim().len()),
             ));
         }
-        // The other two hold a `'` and a `_`: most fields hold neither, and are not searched.
-        memchr::memchr2(b'\'', b'_', text.as_bytes())?;
-        if let Some(at) = self.domain_capabilities.find(text.as_bytes()) {
+        // The capabilities hold a `'`: most fields hold none, and are not searched.
+        let capabilities = memchr::memchr(b'\'', text.as_bytes())
+            .and_then(|_| self.domain_capabilities.find(text.as_bytes()));
+        if let Some(at) = capabilities {
             let start = at + DOMAIN_CAPABILITIES_NONE.len();
             let rest = text.get(start..).unwrap_or_default();
             let status = rest.split('\'').next().unwrap_or(rest);
@@ -607,7 +616,7 @@ impl Needles {
                 Status::Within(start..start + status.len()),
             ));
         }
-        let at = self.tls_protocol.find(text.as_bytes())?;
+        let at = protocol?;
         match text.as_bytes().get(at + TLS_PROTOCOL.len()) {
             Some(b'0') => Some((LogFailureKind::OldProtocol, Status::Named("TLS 1.0"))),
             Some(b'1') => Some((LogFailureKind::OldProtocol, Status::Named("TLS 1.1"))),
@@ -1517,10 +1526,10 @@ impl Pieces<'_> {
         }
         let offset = self.offset;
         self.offset += text_end;
-        let text_start = if offset == 0 && buffer.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            3
-        } else {
-            0
+        // A UTF-16 log was never streamed ([`streams`]): a UTF-8 one is all a BOM can mark.
+        let text_start = match offset {
+            0 => buffer.len() - split_bom(&buffer).1.len(),
+            _ => 0,
         };
         Ok(Some(Piece {
             bytes: buffer,
