@@ -11,8 +11,7 @@ use std::fmt::Write;
 use crate::diagnose::rules::{self, Severity};
 use crate::model::InputKind;
 use crate::render::json::{
-    change_counts, restarts, ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc,
-    ServerDoc,
+    restarts, ActionDoc, ActionKind, ConnectorDoc, FindingDoc, PlanDocument, SendConnectorDoc, ServerDoc,
 };
 use crate::render::report::{capitalised, first_item, read_back_command, risk_taken, RISKS};
 use crate::render::text::{not_checked_place, not_checked_reason};
@@ -143,17 +142,12 @@ fn write_summary(out: &mut String, document: &PlanDocument) {
         return;
     }
     out.push_str("<h3>What is broken</h3>\n<ul>\n");
-    let mut codes: Vec<(&str, &str)> = findings
-        .iter()
-        .map(|f| (f.rule.as_str(), f.title.as_str()))
-        .collect();
-    codes.dedup();
-    for (code, title) in &codes {
-        let count = findings.iter().filter(|f| f.rule == *code).count();
+    let broken = document.broken_rules();
+    for (code, title, count) in &broken {
         let _ = writeln!(out, "<li>{} {} ({count})</li>", esc(code), esc(title));
     }
     out.push_str("</ul>\n<h3>What users see</h3>\n<ul>\n");
-    for (code, _) in &codes {
+    for (code, _, _) in &broken {
         if let Some(symptoms) = rules::find(code).and_then(|rule| rule.section("Symptoms")) {
             let _ = writeln!(
                 out,
@@ -165,19 +159,10 @@ fn write_summary(out: &mut String, document: &PlanDocument) {
     }
     out.push_str("</ul>\n<h3>What will change, on which servers</h3>\n<ul>\n");
     let mut restarts_per_server = Vec::new();
-    for server in &document.servers {
-        let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
-        if actions.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "<li>{}: {}</li>", esc(&server.name), change_counts(&actions));
-        let services = restarts(&actions);
+    for (server, counts, services) in document.changes_by_server() {
+        let _ = writeln!(out, "<li>{}: {counts}</li>", esc(server));
         if !services.is_empty() {
-            restarts_per_server.push(format!(
-                "{} on {}",
-                esc(&services.join(" and ")),
-                esc(&server.name)
-            ));
+            restarts_per_server.push(format!("{} on {}", esc(&services.join(" and ")), esc(server)));
         }
     }
     out.push_str("</ul>\n");
@@ -572,30 +557,13 @@ fn receive_node(document: &PlanDocument, server: &ServerDoc, connector: &Connect
         .collect();
     let (mut state, mut marks) = judge(document, &named, after);
     let change = after
-        .then(|| {
-            document.actions.iter().find(|a| {
-                matches!(a.kind, ActionKind::Step(kind) if kind.name == "set_receive_connector")
-                    && a.target == connector.identity
-            })
-        })
+        .then(|| connector_change(document, "set_receive_connector", &connector.identity))
         .flatten();
     let lines = match change {
         Some(action) => {
             state = worse(state, State::Changed);
             marks.push((State::Changed, format!("changed by step {}", action.order)));
-            vec![
-                format!(
-                    "TlsCertificateName {}",
-                    action.after.as_deref().unwrap_or_default()
-                ),
-                format!(
-                    "presents: {}",
-                    certificate_words(
-                        server,
-                        action.parameter("certificate_thumbprint").unwrap_or_default()
-                    )
-                ),
-            ]
+            changed_lines(server, action)
         }
         None => {
             let mut lines = vec![
@@ -622,6 +590,35 @@ fn receive_node(document: &PlanDocument, server: &ServerDoc, connector: &Connect
     }
 }
 
+/// The step of kind `kind_name` that changes the connector `identity`, if the plan has one.
+fn connector_change<'d>(
+    document: &'d PlanDocument,
+    kind_name: &str,
+    identity: &str,
+) -> Option<&'d ActionDoc> {
+    document
+        .actions
+        .iter()
+        .find(|a| matches!(a.kind, ActionKind::Step(kind) if kind.name == kind_name) && a.target == identity)
+}
+
+/// A connector's lines once `action` set its TlsCertificateName.
+fn changed_lines(server: &ServerDoc, action: &ActionDoc) -> Vec<String> {
+    vec![
+        format!(
+            "TlsCertificateName {}",
+            action.after.as_deref().unwrap_or_default()
+        ),
+        format!(
+            "presents: {}",
+            certificate_words(
+                server,
+                action.parameter("certificate_thumbprint").unwrap_or_default()
+            )
+        ),
+    ]
+}
+
 fn send_node(document: &PlanDocument, server: &ServerDoc, connector: &SendConnectorDoc, after: bool) -> Node {
     let possible: Vec<&str> = connector
         .possible_certificates
@@ -639,10 +636,7 @@ fn send_node(document: &PlanDocument, server: &ServerDoc, connector: &SendConnec
         format!("presents: {}", connector.presents),
     ];
     if after {
-        let set = document.actions.iter().find(|a| {
-            matches!(a.kind, ActionKind::Step(kind) if kind.name == "set_send_connector")
-                && a.target == connector.identity
-        });
+        let set = connector_change(document, "set_send_connector", &connector.identity);
         let removals: Vec<&ActionDoc> = document
             .actions
             .iter()
@@ -655,19 +649,7 @@ fn send_node(document: &PlanDocument, server: &ServerDoc, connector: &SendConnec
         if let Some(action) = set {
             state = worse(state, State::Changed);
             marks.push((State::Changed, format!("changed by step {}", action.order)));
-            lines = vec![
-                format!(
-                    "TlsCertificateName {}",
-                    action.after.as_deref().unwrap_or_default()
-                ),
-                format!(
-                    "presents: {}",
-                    certificate_words(
-                        server,
-                        action.parameter("certificate_thumbprint").unwrap_or_default()
-                    )
-                ),
-            ];
+            lines = changed_lines(server, action);
         } else if !removals.is_empty() {
             state = worse(state, State::Changed);
             for removal in removals {

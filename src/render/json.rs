@@ -107,6 +107,40 @@ impl PlanDocument {
     pub fn actions_of<'d>(&'d self, server: &'d str) -> impl Iterator<Item = &'d ActionDoc> {
         self.actions.iter().filter(move |a| a.server == server)
     }
+
+    /// The rules that found something, in finding order, each with its title and how many
+    /// findings it made: the reports' "What is broken".
+    pub fn broken_rules(&self) -> Vec<(&str, &str, usize)> {
+        let mut codes: Vec<(&str, &str)> = self
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.title.as_str()))
+            .collect();
+        codes.dedup();
+        codes
+            .into_iter()
+            .map(|(code, title)| {
+                (
+                    code,
+                    title,
+                    self.findings.iter().filter(|f| f.rule == code).count(),
+                )
+            })
+            .collect()
+    }
+
+    /// Each server the plan changes, with its changes counted ([`change_counts`]) and the
+    /// services it restarts: the reports' "What will change, on which servers".
+    pub fn changes_by_server(&self) -> Vec<(&str, String, Vec<&str>)> {
+        self.servers
+            .iter()
+            .filter_map(|server| {
+                let actions: Vec<&ActionDoc> = self.actions_of(&server.name).collect();
+                (!actions.is_empty())
+                    .then(|| (server.name.as_str(), change_counts(&actions), restarts(&actions)))
+            })
+            .collect()
+    }
 }
 
 /// The services `actions` restart, in order.

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::diagnose::rules;
-use crate::render::json::{change_counts, restarts, ActionDoc, ActionKind, PlanDocument};
+use crate::render::json::{restarts, ActionDoc, ActionKind, PlanDocument};
 use crate::render::text::{not_checked_place, not_checked_reason};
 
 /// Escapes text for Markdown prose and table cells. A TlsCertificateName value in it
@@ -174,32 +174,22 @@ pub fn report(document: &PlanDocument) -> String {
         );
     } else {
         let _ = writeln!(out, "**What is broken:**\n");
-        let mut codes: Vec<(&str, &str)> = findings
-            .iter()
-            .map(|f| (f.rule.as_str(), f.title.as_str()))
-            .collect();
-        codes.dedup();
-        for (code, title) in &codes {
-            let count = findings.iter().filter(|f| f.rule == *code).count();
+        let broken = document.broken_rules();
+        for (code, title, count) in &broken {
             let _ = writeln!(out, "- {code} {title} ({count})");
         }
         let _ = writeln!(out, "\n**What users see:**\n");
-        for (code, _) in &codes {
+        for (code, _, _) in &broken {
             if let Some(symptoms) = rules::find(code).and_then(|rule| rule.section("Symptoms")) {
                 let _ = writeln!(out, "- {code}: {}", first_item(symptoms));
             }
         }
         let _ = writeln!(out, "\n**What will change, on which servers:**\n");
         let mut restarts_per_server: Vec<String> = Vec::new();
-        for server in &document.servers {
-            let actions: Vec<&ActionDoc> = document.actions_of(&server.name).collect();
-            if actions.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "- {}: {}", md(&server.name), change_counts(&actions));
-            let services = restarts(&actions);
+        for (server, counts, services) in document.changes_by_server() {
+            let _ = writeln!(out, "- {}: {counts}", md(server));
             if !services.is_empty() {
-                restarts_per_server.push(format!("{} on {}", services.join(" and "), md(&server.name)));
+                restarts_per_server.push(format!("{} on {}", services.join(" and "), md(server)));
             }
         }
         let _ = writeln!(
