@@ -98,6 +98,42 @@ impl Phase {
     }
 }
 
+/// What an I/O error in `phase` means: the deadline passed, the server hung up, or the
+/// connection failed otherwise.
+fn io_error(error: std::io::Error, phase: Phase, deadline: &Deadline) -> ProbeError {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => deadline.expired(phase),
+        ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe
+        | ErrorKind::UnexpectedEof => closed(phase),
+        _ => {
+            let when = match phase {
+                Phase::Handshake => phase.after().to_owned(),
+                _ => format!("while {}", phase.waiting()),
+            };
+            ProbeError::new(
+                format!("the connection failed {when}: {error}"),
+                "try again; if it persists, look in the server's SmtpReceive protocol log",
+            )
+        }
+    }
+}
+
+/// The server hung up in `phase`, and what that suggests.
+fn closed(phase: Phase) -> ProbeError {
+    let hint = match phase {
+        Phase::Handshake => "Exchange does this when the certificate it selected has no usable private key (the SmtpSend log of the sending side shows `TLS negotiation failed with error NoCredentials`; hybridtls explain HT009); run hybridtls plan on the server's exports",
+        Phase::Ehlo | Phase::StartTls => "a server that hangs up here may be filtering or rate-limiting this address; look in the receive connector's SmtpReceive protocol log for the session",
+        _ => "the server or a firewall before it ends sessions from this address; look in the receive connector's SmtpReceive protocol log, and check its RemoteIPRanges",
+    };
+    ProbeError::new(
+        format!("the server closed the connection {}", phase.after()),
+        hint,
+    )
+}
+
 /// The one deadline every step of a probe runs against, so that no peer, however slow or
 /// chatty, keeps it longer than `--timeout`.
 #[derive(Debug, Clone, Copy)]

@@ -1,10 +1,10 @@
 //! The SMTP part of a probe: banner, EHLO, STARTTLS (RFC 5321, RFC 3207), read with a cap on
 //! every line and the probe's one deadline on every read.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use super::{Deadline, Phase, ProbeError};
+use super::{closed, io_error, Deadline, Phase, ProbeError};
 use crate::input::text::is_hidden_character;
 
 /// The longest reply line read, CRLF included. RFC 5321 (4.5.3.1.5) allows 512 octets; real
@@ -138,7 +138,7 @@ impl Session {
         self.stream
             .set_write_timeout(Some(left))
             .and_then(|()| self.stream.write_all(format!("{line}\r\n").as_bytes()))
-            .map_err(|e| self.io_error(e, phase))
+            .map_err(|e| io_error(e, phase, &self.deadline))
     }
 
     /// One whole reply: lines `ddd-text` up to the line `ddd text` (or `ddd`).
@@ -196,25 +196,11 @@ impl Session {
                 .stream
                 .set_read_timeout(Some(left))
                 .and_then(|()| self.stream.read(&mut chunk))
-                .map_err(|e| self.io_error(e, phase))?;
+                .map_err(|e| io_error(e, phase, &self.deadline))?;
             if read == 0 {
                 return Err(closed(phase));
             }
             self.pending.extend_from_slice(&chunk[..read]);
-        }
-    }
-
-    fn io_error(&self, error: std::io::Error, phase: Phase) -> ProbeError {
-        match error.kind() {
-            ErrorKind::WouldBlock | ErrorKind::TimedOut => self.deadline.expired(phase),
-            ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted
-            | ErrorKind::BrokenPipe
-            | ErrorKind::UnexpectedEof => closed(phase),
-            _ => ProbeError::new(
-                format!("the connection failed while {}: {error}", phase.waiting()),
-                "try again; if it persists, look in the server's SmtpReceive protocol log",
-            ),
         }
     }
 }
@@ -243,17 +229,6 @@ fn not_smtp(line: &[u8], phase: Phase) -> ProbeError {
             printable(&shown)
         ),
         "check that HOST:PORT is the server's SMTP port (Exchange Online delivers to 25); an SMTP proxy or an inspecting firewall can also garble the session",
-    )
-}
-
-fn closed(phase: Phase) -> ProbeError {
-    let hint = match phase {
-        Phase::Ehlo | Phase::StartTls => "a server that hangs up here may be filtering or rate-limiting this address; look in the receive connector's SmtpReceive protocol log for the session",
-        _ => "the server or a firewall before it ends sessions from this address; look in the receive connector's SmtpReceive protocol log, and check its RemoteIPRanges",
-    };
-    ProbeError::new(
-        format!("the server closed the connection {}", phase.after()),
-        hint,
     )
 }
 

@@ -3,7 +3,6 @@
 //! reject is seen and judged ([`super::assess`]) instead of ending the handshake. The server's
 //! handshake signature is still verified: the server must hold the key of what it presents.
 
-use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -18,7 +17,7 @@ use rustls::{
 };
 
 use super::target::{Host, Target};
-use super::{Deadline, Phase, ProbeError};
+use super::{closed, io_error, Deadline, Phase, ProbeError};
 
 /// What the handshake established and the chain the server sent, in its order (leaf first).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,17 +208,7 @@ fn drive(
     stream: &mut TcpStream,
     deadline: &Deadline,
 ) -> Result<(), ProbeError> {
-    let io = |e: std::io::Error| match e.kind() {
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => deadline.expired(Phase::Handshake),
-        ErrorKind::ConnectionReset
-        | ErrorKind::ConnectionAborted
-        | ErrorKind::BrokenPipe
-        | ErrorKind::UnexpectedEof => closed(),
-        _ => ProbeError::new(
-            format!("the connection failed during the TLS handshake: {e}"),
-            "try again; if it persists, look in the server's SmtpReceive protocol log",
-        ),
-    };
+    let io = |e: std::io::Error| io_error(e, Phase::Handshake, deadline);
     loop {
         while connection.wants_write() {
             stream
@@ -234,7 +223,7 @@ fn drive(
             .set_read_timeout(Some(deadline.remaining(Phase::Handshake)?))
             .map_err(io)?;
         if connection.read_tls(stream).map_err(io)? == 0 {
-            return Err(closed());
+            return Err(closed(Phase::Handshake));
         }
         if let Err(error) = connection.process_new_packets() {
             // The alert that says why, for the server's log.
@@ -255,13 +244,6 @@ fn goodbye(connection: &mut ClientConnection, stream: &mut TcpStream) {
             break;
         }
     }
-}
-
-fn closed() -> ProbeError {
-    ProbeError::new(
-        "the server closed the connection during the TLS handshake",
-        "Exchange does this when the certificate it selected has no usable private key (the SmtpSend log of the sending side shows `TLS negotiation failed with error NoCredentials`; hybridtls explain HT009); run hybridtls plan on the server's exports",
-    )
 }
 
 fn tls_error(error: &rustls::Error) -> ProbeError {
