@@ -24,7 +24,7 @@ const EMS: &str = "tests/fixtures/clixml/ems";
 const SEED000_CLIXML: &str = "tests/fixtures/clixml/seed000-null-tlscertname";
 const SEED000_JSON: &str = "examples/seed000-null-tlscertname";
 const SEED000_EMS: &str = "tests/fixtures/clixml/seed000-ems-certificates";
-const NOW: &str = "2026-11-24T00:00:00Z";
+use support::generated::NOW;
 
 #[test]
 fn exchange_management_shell_clixml_reads_into_the_model() {

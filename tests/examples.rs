@@ -16,7 +16,7 @@ use support::powershell::{assert_parses_cleanly, assert_value_only_in_literals};
 use support::schema::assert_valid_plan;
 use time::macros::datetime;
 
-const NOW: &str = "2026-11-24T00:00:00Z";
+use support::generated::NOW;
 const OUTPUTS: [&str; 5] = [
     "remediate.ps1",
     "rollback.ps1",

@@ -10,10 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::Command as BinCommand;
 use serde_json::Value;
 
-const NOW: &str = "2026-11-24T00:00:00Z";
+mod support;
 
 /// The plans to look at: the examples, and the fixtures with Exchange Online's connectors.
 fn inputs() -> Vec<PathBuf> {
@@ -31,20 +30,20 @@ fn inputs() -> Vec<PathBuf> {
 
 /// Plans `input` into `out` and returns plan.json, parsed.
 fn plan(input: &Path, out: &Path) -> Value {
-    let output = BinCommand::cargo_bin("hybridtls")
-        .unwrap()
-        .args(["plan", "--now", NOW, "--out"])
-        .arg(out)
-        .arg(input)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}: {}",
-        input.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::generated::plan_into(input, out);
     serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap()
+}
+
+/// `hybridtls show DIR --format html`: the report.html of the plan.json in `dir`.
+fn show_html(dir: &Path) -> String {
+    let (code, html, stderr) = support::cli::hybridtls(&[
+        std::ffi::OsStr::new("show"),
+        dir.as_os_str(),
+        std::ffi::OsStr::new("--format"),
+        std::ffi::OsStr::new("html"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    html
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -288,19 +287,7 @@ fn every_value_from_the_inputs_is_escaped() {
             serde_json::to_string(&plan).unwrap(),
         )
         .unwrap();
-        let output = BinCommand::cargo_bin("hybridtls")
-            .unwrap()
-            .arg("show")
-            .arg(out.path())
-            .args(["--format", "html"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let html = String::from_utf8(output.stdout).unwrap();
+        let html = show_html(out.path());
         assert!(
             !html.contains("<b data-x"),
             "{}: unescaped markup",
@@ -326,19 +313,7 @@ fn a_plan_of_format_2_2_is_shown_with_exchange_online_not_known() {
         serde_json::to_string(&plan).unwrap(),
     )
     .unwrap();
-    let output = BinCommand::cargo_bin("hybridtls")
-        .unwrap()
-        .arg("show")
-        .arg(out.path())
-        .args(["--format", "html"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let html = String::from_utf8(output.stdout).unwrap();
+    let html = show_html(out.path());
     assert!(html.contains("Get-OutboundConnector not given"), "{html}");
     assert!(html.contains("Get-InboundConnector not given"));
     assert!(!html.contains("data-connector=\"exo-outbound\""));

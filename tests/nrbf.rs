@@ -20,7 +20,7 @@ use serde_json::Value;
 use support::cli::hybridtls;
 use support::nrbf::{clixml_document, clixml_object, serialization_data, Certificate};
 
-const NOW: &str = "2026-11-24T00:00:00Z";
+use support::generated::NOW;
 const SEED000_JSON: &str = "examples/seed000-null-tlscertname";
 const SEED000_CLIXML: &str = "tests/fixtures/clixml/seed000-null-tlscertname";
 /// Seed 000's Get-ExchangeCertificate as the Exchange Management Shell exports it without

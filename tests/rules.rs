@@ -15,7 +15,7 @@ use sha1::{Digest, Sha1};
 use support::cli::hybridtls;
 use support::schema::assert_valid_plan;
 
-const NOW: &str = "2026-11-24T00:00:00Z";
+use support::generated::NOW;
 const FIXTURES: &str = "tests/fixtures/rules";
 const FRONTEND: &str = "EX01\\Default Frontend EX01";
 const O365: &str = "Outbound to Office 365 - c7d3e1a9-5b2f-4e6d-8a1c-9f0b3d2e4a57";

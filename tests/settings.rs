@@ -5,7 +5,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use support::schema::assert_valid_plan;
 
@@ -14,23 +13,8 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/HT012")
 }
 
-const NOW: &str = "2026-11-24T00:00:00Z";
-
-/// Runs `hybridtls ARGS` in the folder `cwd`; returns its exit code, stdout and stderr.
-fn run_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("hybridtls")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+use support::cli::hybridtls_in as run_in;
+use support::generated::NOW;
 
 fn plan_json(cwd: &Path, extra: &[&str]) -> Value {
     let fixture = fixture();
