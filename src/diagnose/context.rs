@@ -11,7 +11,8 @@ use super::select;
 use super::settings::Settings;
 use super::{choose_target, is_hybrid, ConnectorReport, HybridNames, ServerIndex};
 use crate::model::{
-    Certificate, ExchangeRelease, Inventory, ReceiveConnector, Server, Store, TlsCertificateName,
+    Certificate, ExchangeRelease, Inventory, ReceiveConnector, Server, ServerSettings, Store,
+    TlsCertificateName, TlsSettings,
 };
 
 /// What every rule's check reads about one server: `'a` borrows the inventory, `'c` what the
@@ -46,6 +47,10 @@ pub(in crate::diagnose) struct Context<'c, 'a> {
     pub chains: Vec<ChainWalk<'a>>,
     /// Why a certificate with an ECDSA key cannot serve here; None where one can.
     pub ecdsa_refusal: Option<String>,
+    /// What the server record says beyond the [`Server`] (root update, ECC support, build).
+    pub server_settings: Option<&'a ServerSettings>,
+    /// The server's `tls-settings.json` (HT050 to HT054); None when not exported.
+    pub tls_settings: Option<&'a TlsSettings>,
 }
 
 impl<'c, 'a> Context<'c, 'a> {
@@ -81,7 +86,8 @@ impl<'c, 'a> Context<'c, 'a> {
             })
             .collect();
         let names: &[String] = hybrid.map_or(&[], |h| &h.names);
-        let ecdsa_refusal = super::ecdsa_refusal(server, inventory.settings(&server.name));
+        let server_settings = inventory.settings(&server.name);
+        let ecdsa_refusal = super::ecdsa_refusal(server, server_settings);
         let ecdsa = ecdsa_refusal.as_deref();
         let exchange_2010 = server.release == ExchangeRelease::Exchange2010;
         // Exchange 2010 chooses by the connector's Fqdn: its target need not be nameable.
@@ -132,6 +138,11 @@ impl<'c, 'a> Context<'c, 'a> {
             intended,
             chains,
             ecdsa_refusal,
+            server_settings,
+            tls_settings: inventory
+                .tls_settings
+                .iter()
+                .find(|settings| settings.server.eq_ignore_ascii_case(&server.name)),
         }
     }
 

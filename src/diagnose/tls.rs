@@ -9,11 +9,7 @@ use crate::model::{TlsSettings, NET_VALUES, SCHANNEL_VALUES};
 
 /// The TLS settings exported for the context's server.
 pub(super) fn settings<'a>(context: &Context<'_, 'a>) -> Option<&'a TlsSettings> {
-    context
-        .inventory
-        .tls_settings
-        .iter()
-        .find(|settings| settings.server.eq_ignore_ascii_case(&context.server.name))
+    context.tls_settings
 }
 
 /// [`settings`]; when there are none, the checks that read them (HT050 to HT054) are recorded

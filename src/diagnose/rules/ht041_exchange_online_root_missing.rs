@@ -166,10 +166,7 @@ pub(super) fn remedy(server: &str) -> Remedy {
 /// DigiCert Global Root G2 is missing where Windows may still fetch it.
 fn check(context: &Context, findings: &mut Findings) {
     let server = &context.server.name;
-    let disabled = context
-        .inventory
-        .settings(server)
-        .and_then(|s| s.root_auto_update_disabled);
+    let disabled = context.server_settings.and_then(|s| s.root_auto_update_disabled);
     match root_check(context) {
         RootCheck::Fine => {}
         RootCheck::NotListed => {

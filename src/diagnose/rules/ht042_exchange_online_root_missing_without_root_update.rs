@@ -57,8 +57,7 @@ Always.
 fn check(context: &Context, findings: &mut Findings) {
     let server = &context.server.name;
     let Some(settings) = context
-        .inventory
-        .settings(server)
+        .server_settings
         .filter(|s| s.root_auto_update_disabled == Some(true))
     else {
         return;
