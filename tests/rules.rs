@@ -2122,6 +2122,40 @@ fn ht056_events_are_evidence_in_the_findings_of_the_rules_they_prove() {
     assert_eq!(ht056, ["MSExchangeTransport 12023"]);
 }
 
+/// Issue 20 point 3: the events of a missing internal transport certificate (12013, and 12024,
+/// the fallback to an ephemeral certificate) are evidence in HT040's finding, each id once with
+/// its count, and HT056 reports none of them.
+#[test]
+fn ht040_internal_transport_certificate_events_are_evidence_in_its_finding() {
+    let proved = plan("HT040-proves", &[]);
+    assert_eq!(proved.codes(), ["HT040"]);
+    let ht040 = &proved.0["findings"][0];
+    let events: Vec<(&str, &str)> = ht040["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["field"].as_str().unwrap().contains(" event "))
+        .map(|e| (e["field"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0].0, "MSExchangeTransport event 12013");
+    assert!(
+        events[0].1.starts_with("once, 2026-11-22T21:00:00Z: "),
+        "{}",
+        events[0].1
+    );
+    assert_eq!(events[1].0, "MSExchangeTransport event 12024");
+    assert!(
+        events[1]
+            .1
+            .starts_with("2 times from 2026-11-22T22:00:00Z to 2026-11-22T23:00:00Z: "),
+        "{}",
+        events[1].1
+    );
+    let message = ht040["message"].as_str().unwrap();
+    assert!(message.contains("events 12013, 12024"), "{message}");
+}
+
 /// Issue 20 point 5: an EHLO response without STARTTLS, this server's (receive log) or the
 /// remote's (send log, masked by a firewall), is a finding; the EHLO over TLS is not.
 #[test]

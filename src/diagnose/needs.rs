@@ -117,7 +117,7 @@ impl Export {
             Export::TransportServices => "Get-TransportService | Select-Object Name,InternalTransportCertificateThumbprint | ConvertTo-Json > transport-services.json",
             Export::AcceptedDomains => "Get-AcceptedDomain | ConvertTo-Json -Depth 4 | Out-File accepted-domains.json",
             Export::TlsSettings => TLS_SETTINGS_COMMAND,
-            Export::Events => "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='MSExchangeFrontEndTransport','MSExchangeTransport','MSExchange EdgeSync'; Id=12014,12016,12018,12023,12012,12013,2004,1035; StartTime=(Get-Date).AddDays(-7)} -ErrorAction SilentlyContinue | Select-Object TimeCreated,Id,ProviderName,MachineName,Message | ConvertTo-Json > exchange-events.json",
+            Export::Events => "Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='MSExchangeFrontEndTransport','MSExchangeTransport','MSExchange EdgeSync'; Id=12014,12016,12018,12023,12012,12013,12015,12024,2004,1035; StartTime=(Get-Date).AddDays(-7)} -ErrorAction SilentlyContinue | Select-Object TimeCreated,Id,ProviderName,MachineName,Message | ConvertTo-Json > exchange-events.json",
             Export::ProtocolLogs => "Get-ChildItem -Path (Get-FrontendTransportService $env:COMPUTERNAME).ReceiveProtocolLogPath -Filter RECV*.LOG | Sort-Object LastWriteTime | Select-Object -Last 1 | Copy-Item -Destination .",
         }
     }

@@ -24,9 +24,11 @@ one those connections fail, and hybrid mail that passes through them stops with 
 hybrid certificate does.
 
 ## Symptoms
-Events 12012 and 12013 (the certificate Exchange looks up is not found or not valid) and 12024
-(the internal transport certificate could not be loaded) from MSExchangeTransport /
-MSExchangeFrontEndTransport; mail queued between Exchange servers or from the Edge.
+Events 12012 (the thumbprint is missing from Active Directory), 12013 (the certificate cannot be
+loaded from the personal store), 12015 (it has expired) and 12024 (transport fell back to an
+ephemeral certificate) from MSExchangeTransport / MSExchangeFrontEndTransport; mail queued between
+Exchange servers or from the Edge. With the event log exported (`exchange-events.json`), these
+events are shown in this rule's finding (HT056).
 
 ## Detection
 `InternalTransportCertificateThumbprint` from `Get-TransportService` (`hybridtls collect` writes
@@ -86,7 +88,7 @@ fn check(context: &Context, findings: &mut Findings) {
     let Some(thumbprint) = &service.internal_certificate_thumbprint else {
         findings.push(
             server.clone(),
-            format!("Get-TransportService names no internal transport certificate for {server}: TLS between its transport services and with the other Exchange servers fails (events 12012, 12013, 12024)"),
+            format!("Get-TransportService names no internal transport certificate for {server}: TLS between its transport services and with the other Exchange servers fails (events 12012, 12024)"),
             vec![named],
             remedy(),
         );
@@ -103,14 +105,14 @@ fn check(context: &Context, findings: &mut Findings) {
     match installed {
         None => findings.push(
             thumbprint.clone(),
-            format!("the internal transport certificate {thumbprint} that Get-TransportService names for {server} is not among its certificates: TLS between its transport services fails (events 12012, 12013)"),
+            format!("the internal transport certificate {thumbprint} that Get-TransportService names for {server} is not among its certificates: TLS between its transport services fails (events 12013, 12024)"),
             vec![named],
             remedy(),
         ),
         Some(certificate) if context.now > certificate.not_after => findings.push(
             thumbprint.clone(),
             format!(
-                "the internal transport certificate {thumbprint} of {server} expired on {}: TLS between its transport services fails (events 12012, 12013, 12024)",
+                "the internal transport certificate {thumbprint} of {server} expired on {}: TLS between its transport services fails (events 12015, 12024)",
                 date(certificate.not_after)
             ),
             vec![named, certificate_evidence(certificate, "NotAfter", date(certificate.not_after))],

@@ -15,8 +15,8 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     documentation: r#"## What it means
 The server logged, in the seven days before the export, MSExchangeFrontEndTransport or
-MSExchangeTransport events 12014, 12016, 12018, 12023, 12012, 12013 or 2004, or MSExchange
-EdgeSync event 1035: the events that record a TLS certificate transport could not use.
+MSExchangeTransport events 12014, 12016, 12018, 12023, 12012, 12013, 12015, 12024 or 2004, or
+MSExchange EdgeSync event 1035: the events that record a TLS certificate transport could not use.
 
 ## Why it matters
 They are what Exchange itself found, at the times it found it. Each is evidence for the rule that
@@ -24,8 +24,9 @@ explains it, and shown in that rule's finding when the rule finds the cause in t
 - 12014 (no certificate for the connector's TlsCertificateName or FQDN, so no STARTTLS): HT001,
   HT002, HT003, HT005, HT011;
 - 12016 (the STARTTLS certificate for the FQDN has expired) and 12018 (it expires soon): HT012;
-- 12012 (the internal transport certificate could not be read from Active Directory) and 12013
-  (it could not be loaded from the personal store): HT040.
+- 12012 (the internal transport certificate could not be read from Active Directory), 12013 (it
+  could not be loaded from the personal store), 12015 (it has expired) and 12024 (transport fell
+  back to an ephemeral certificate): HT040.
 
 This rule reports the rest: an event none of those rules explains in the exports (they may be
 newer than the event, the cause fixed since, or the cause outside what hybridtls reads), and
@@ -53,6 +54,10 @@ Always: events are evidence, not configuration.
   12012 `InternalTransportCertificateMissingInAD`, 12013 `CannotLoadInternalTransportCertificateFromStore`,
   12016 `STARTTLSCertificateExpired`, 12018 `STARTTLSCertificateExpiresSoon`, 12024; "How to fix
   MSExchangeTransport Event ID 12014" (blog.expta.com, 2010) for 12014's text.
+- Exchange's `TransportEventLogConstants` (exchange-formats.md §3.2 and §3.3): 12015
+  `InternalTransportCertificateExpired`, 12023 a fallback to the server-FQDN certificate and 12024
+  to an ephemeral one; issue 20 point 3 names 12012, 12013 and 12024 for the internal transport
+  certificate.
 - exchange-formats.md §5 (event 12014 with `451 5.7.3`, KB 2989382).
 "#,
     check,
@@ -97,6 +102,16 @@ const PROOFS: &[Proof] = &[
     Proof {
         id: 12013,
         meaning: "the internal transport certificate could not be loaded from the personal store",
+        proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
+    },
+    Proof {
+        id: 12015,
+        meaning: "the internal transport certificate has expired",
+        proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
+    },
+    Proof {
+        id: 12024,
+        meaning: "transport fell back to an ephemeral certificate, for want of a usable internal transport certificate",
         proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
     },
 ];
@@ -180,6 +195,22 @@ fn check(context: &Context, findings: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An id this rule claims is one the collector and the hand export ask Get-WinEvent for.
+    #[test]
+    fn every_event_id_claimed_is_collected_and_in_the_hand_export() {
+        let collector = crate::render::collector();
+        let asked = collector
+            .lines()
+            .find(|line| line.contains("'MSExchangeTransport'); Id = @("))
+            .expect("the collector's filter for the transport events");
+        let hand = Export::Events.command();
+        for proof in PROOFS {
+            let id = proof.id.to_string();
+            assert!(asked.contains(&format!("{id},")) || asked.contains(&format!("{id})")), "{id}: {asked}");
+            assert!(hand.contains(&format!("{id},")), "{id}: {hand}");
+        }
+    }
 
     /// Findings exist to be proved only once their rules ran: rules run in code order.
     #[test]
