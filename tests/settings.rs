@@ -112,6 +112,20 @@ fn an_ignored_warning_is_listed_as_ignored_and_not_planned() {
         report.contains("- HT012 The hybrid certificate expires"),
         "{report}"
     );
+    // The HTML report, which change boards read too, says the same.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(
+            "<p>Settings: ignore HT012 (certificate-expiring); HT012 warns 60 days before expiry.</p>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<h2 id=\"ignored\">Ignored</h2>"), "{html}");
+    assert!(
+        html.contains("<li>HT012 The hybrid certificate expires"),
+        "{html}"
+    );
+    assert!(!html.contains("data-rule=\"HT012\""), "{html}");
     // `show` renders them again from plan.json alone.
     let (code, shown, stderr) = run_in(cwd.path(), &["show", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
@@ -126,6 +140,25 @@ fn an_ignored_warning_is_listed_as_ignored_and_not_planned() {
         &["show", out.to_str().unwrap(), "--format", "MARKDOWN"],
     );
     assert_eq!(markdown, report);
+
+    // With every check run, an ignored finding is the only thing found: both reports say so
+    // instead of "Nothing is broken" (plan.json with its not-checked list emptied, shown).
+    let plan_path = out.join("plan.json");
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    plan["not_checked"] = Value::Array(Vec::new());
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    for format in ["markdown", "html"] {
+        let (code, shown, stderr) = run_in(cwd.path(), &["show", out.to_str().unwrap(), "--format", format]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            shown.contains("Nothing is broken that is not ignored: 1 finding(s) of ignored rules are listed under Ignored below."),
+            "{format}: {shown}"
+        );
+        assert!(
+            !shown.contains("every hybrid connector presents"),
+            "{format}: {shown}"
+        );
+    }
 }
 
 #[test]

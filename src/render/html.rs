@@ -109,9 +109,14 @@ pub fn report(document: &PlanDocument) -> String {
         );
     }
 
+    if !document.settings.is_default() {
+        let _ = writeln!(out, "<p>Settings: {}.</p>", esc(&document.settings.describe()));
+    }
+
     write_summary(&mut out, document);
     write_flow(&mut out, document);
     write_not_checked(&mut out, document);
+    write_ignored(&mut out, document);
     write_findings(&mut out, document);
     for server in &document.servers {
         write_server_changes(&mut out, document, server);
@@ -129,6 +134,15 @@ fn write_summary(out: &mut String, document: &PlanDocument) {
     out.push_str("<h2 id=\"summary\">Summary</h2>\n");
     let findings = &document.findings;
     let not_checked = &document.not_checked;
+    let ignored = &document.ignored_findings;
+    if findings.is_empty() && not_checked.is_empty() && !ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>Nothing is broken that is not ignored: {} finding(s) of ignored rules are listed under Ignored below. No change is needed.</p>",
+            ignored.len()
+        );
+        return;
+    }
     if findings.is_empty() && not_checked.is_empty() {
         out.push_str("<p>Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.</p>\n");
         return;
@@ -208,8 +222,28 @@ fn write_not_checked(out: &mut String, document: &PlanDocument) {
             esc(title),
             esc(&not_checked_place(entry)),
             esc(&not_checked_reason(entry)),
-            esc(&entry.how),
+            inline_code(&entry.how),
             esc(&entry.command)
+        );
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The findings of the rules the settings ignore, as report.md lists them: found, not planned.
+fn write_ignored(out: &mut String, document: &PlanDocument) {
+    if document.ignored_findings.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"ignored\">Ignored</h2>\n<p>Found, but ignored by the settings: nothing is planned for these.</p>\n<ul>\n");
+    for finding in &document.ignored_findings {
+        let _ = writeln!(
+            out,
+            "<li>{} {}, server {}, <code>{}</code>: {}</li>",
+            esc(&finding.rule),
+            esc(&finding.title),
+            esc(&finding.server),
+            esc(&finding.object),
+            esc(&finding.message)
         );
     }
     out.push_str("</ul>\n");
