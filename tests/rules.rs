@@ -2120,6 +2120,15 @@ fn ht056_events_are_evidence_in_the_findings_of_the_rules_they_prove() {
         .map(|f| f["object"].as_str().unwrap())
         .collect();
     assert_eq!(ht056, ["MSExchangeTransport 12023"]);
+    let unclaimed = findings.iter().find(|f| f["rule"] == "HT056").unwrap()["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        unclaimed.contains(
+            "fell back to the certificate for the server's FQDN; see its message: hybridtls claims no rule"
+        ),
+        "{unclaimed}"
+    );
 }
 
 /// Issue 20 point 3: the events of a missing internal transport certificate (12013, and 12024,

@@ -30,8 +30,8 @@ explains it, and shown in that rule's finding when the rule finds the cause in t
 
 This rule reports the rest: an event none of those rules explains in the exports (they may be
 newer than the event, the cause fixed since, or the cause outside what hybridtls reads), and
-12023, 2004 and EdgeSync 1035, which issue 20 lists and hybridtls collects and shows with their
-message without claiming a rule for them.
+12023 (a fallback to the certificate for the server's FQDN), 2004 and EdgeSync 1035, which issue
+20 lists and hybridtls collects and shows with their message without claiming a rule for them.
 
 ## Symptoms
 The events, and `451 5.7.3 STARTTLS is required`, `450 4.7.320`, `454 4.7.5` in the queues.
@@ -116,6 +116,12 @@ const PROOFS: &[Proof] = &[
     },
 ];
 
+/// What the ids collected without a rule to prove mean, where a source names them.
+const UNCLAIMED: &[(u32, &str)] = &[(
+    12023,
+    "transport fell back to the certificate for the server's FQDN",
+)];
+
 /// The rule codes a proof names, as a sentence's list.
 fn codes(proves: &[&Rule]) -> String {
     proves.iter().map(|rule| rule.code).collect::<Vec<_>>().join(", ")
@@ -175,7 +181,10 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             ),
             None => (
-                "see its message; hybridtls claims no rule for this event".to_owned(),
+                match UNCLAIMED.iter().find(|(unclaimed, _)| *unclaimed == id) {
+                    Some((_, meaning)) => format!("{meaning}; see its message: hybridtls claims no rule for this event"),
+                    None => "see its message; hybridtls claims no rule for this event".to_owned(),
+                },
                 format!("read event {id}'s message in the Application log and act on it"),
             ),
         };
