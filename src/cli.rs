@@ -411,7 +411,7 @@ fn run_plan(args: &PlanArgs, out: &mut impl Write) -> Result<i32, Error> {
         files.push((PathBuf::from("report.html"), html::report(&document)));
         replace_output_folder(dir, &files)?;
         for (path, _) in &files {
-            notes.push(format!("Wrote {}", dir.join(path).display()));
+            notes.push(format!("Wrote {}", input::display(&dir.join(path))));
         }
     }
     match args.format {
@@ -458,7 +458,7 @@ fn run_show(path: &Path, format: ShowFormat, out: &mut impl Write) -> Result<i32
     } else {
         path.to_path_buf()
     };
-    let shown = file.display().to_string();
+    let shown = input::display(&file);
     let text = std::fs::read_to_string(&file).map_err(|e| {
         Error::Input(
             InputError::new(&shown, format!("cannot read it: {e}"))
@@ -585,7 +585,7 @@ const SERVER_FILES: &[&str] = &["remediate.ps1", "rollback.ps1"];
 /// writes `dir`.
 fn replace_output_folder(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), Error> {
     let error = |path: &Path| {
-        let path = path.display().to_string();
+        let path = input::display(path);
         move |source| Error::Write { path, source }
     };
     let (parent, name) = output_folder_place(dir).map_err(error(dir))?;
@@ -663,12 +663,12 @@ fn refuse_foreign_contents(dir: &Path) -> Result<(), Error> {
     let foreign = |path: &Path| {
         Error::Usage(format!(
             "--out {} holds {}, which hybridtls did not write; the folder is replaced as a whole, so give a new folder or one only hybridtls wrote",
-            dir.display(),
-            path.display()
+            input::display(dir),
+            input::display(path)
         ))
     };
     let cannot_read = |path: &Path| {
-        let path = path.display().to_string();
+        let path = input::display(path);
         move |source| Error::Write { path, source }
     };
     // tempfile's names: `.tmp` and six letters or digits.

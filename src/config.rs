@@ -59,7 +59,7 @@ pub fn settings(
 }
 
 fn read(path: &Path) -> Result<Settings, Error> {
-    let shown = path.display().to_string();
+    let shown = crate::input::display(path);
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read the configuration {shown}: {e}")))?;
     let line = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;

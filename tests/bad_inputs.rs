@@ -185,21 +185,30 @@ fn a_value_with_an_invisible_character_is_refused_with_its_field() {
 
 #[test]
 fn a_file_whose_path_holds_an_invisible_character_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("evil\u{1b}[31m.json"), b"[]").unwrap();
-    let assert = Command::cargo_bin("hybridtls")
-        .unwrap()
-        .args(["plan", "--now", "2026-11-24T00:00:00Z", GOOD_EXAMPLE])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(
-        stderr.contains("evil\\u{1b}[31m.json"),
-        "the name is shown escaped: {stderr}"
-    );
-    assert!(stderr.contains("U+001B"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    // Windows refuses control characters in file names, not the bidirectional override.
+    let mut names = vec![(
+        "evil\u{202e}nosj.json",
+        "evil\\u{202e}nosj.json",
+        "U+202E",
+        '\u{202e}',
+    )];
+    if cfg!(unix) {
+        names.push(("evil\u{1b}[31m.json", "evil\\u{1b}[31m.json", "U+001B", '\u{1b}'));
+    }
+    for (name, escaped, code, character) in names {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), b"[]").unwrap();
+        let assert = Command::cargo_bin("hybridtls")
+            .unwrap()
+            .args(["plan", "--now", "2026-11-24T00:00:00Z", GOOD_EXAMPLE])
+            .arg(dir.path())
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(escaped), "the name is shown escaped: {stderr}");
+        assert!(stderr.contains(code), "{stderr}");
+        assert!(!stderr.contains(character), "{stderr:?}");
+    }
 }
 
 #[test]

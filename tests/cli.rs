@@ -766,8 +766,9 @@ fn two_exports_of_one_server_are_refused_naming_both_files() {
         new.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    let first = format!("{}/receive-connectors.json", old.display());
-    let second = format!("{}/receive-connectors.json", new.display());
+    // Paths are shown with `/` on every system.
+    let first = hybridtls::input::display(&old.join("receive-connectors.json"));
+    let second = hybridtls::input::display(&new.join("receive-connectors.json"));
     assert!(
         stderr.starts_with(&format!("error: {second}: record 1")),
         "{stderr}"

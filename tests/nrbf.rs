@@ -213,9 +213,11 @@ fn the_management_shell_clixml_without_select_object_gives_services_status_and_t
 /// a certificate's record in evidence (its Thumbprint property, which the Management Shell's
 /// CLIXML does not have: "record 1" there, "record 1 (\"EA0E...\")" in JSON).
 fn plans(folder: &Path) -> (Value, String) {
+    // Paths are shown with `/` on every system.
+    let shown = hybridtls::input::display(folder);
     let folder = folder.to_str().unwrap();
     let normalise = |output: String| {
-        let mut output = output.replace(&format!("{folder}/"), "").replace(".xml", ".json");
+        let mut output = output.replace(&format!("{shown}/"), "").replace(".xml", ".json");
         for (_, _, thumbprint) in seed000_certificates() {
             output = output
                 .replace(&format!(" (\\\"{thumbprint}\\\")"), "")

@@ -185,7 +185,8 @@ fn a_streamed_log_reads_and_fails_as_the_whole_text_does() {
     ];
     for (case, bytes) in cases {
         std::fs::write(&path, &bytes).unwrap();
-        let name = path.to_str().unwrap();
+        // As the files read are named: with `/` on every system.
+        let name = &input::display(&path);
         let whole = read_whole(name, &bytes);
         assert_eq!(read_streamed(&path), whole, "{case}");
         // Issue 18: a file that holds UTF-8 characters is not read as a code page.
@@ -345,7 +346,8 @@ fn a_damaged_log_is_an_error_never_silence() {
             .to_string();
         assert!(err.contains("RECV2026112309-1.LOG"), "{case}: {err}");
         assert!(err.contains(position), "{case}: {err}");
-        let name = path.to_str().unwrap();
+        // As the files read are named: with `/` on every system.
+        let name = &input::display(&path);
         assert_eq!(
             read_whole(name, text.as_bytes()).unwrap_err(),
             read_streamed(&path).unwrap_err(),

@@ -323,8 +323,9 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-/// Paths as the user will recognise them, with `/` separators for stable output across OSes.
-fn display(path: &Path) -> String {
+/// Paths as the user will recognise them, with `/` separators for stable output across OSes:
+/// every path hybridtls prints or writes goes through here (Windows takes `/` too).
+pub fn display(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 

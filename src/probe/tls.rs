@@ -45,9 +45,10 @@ impl TrustAnchors {
     /// # Errors
     /// The file cannot be read, holds no certificate, or one webpki cannot use as a root.
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", crate::input::display(path)))?;
         let roots = crate::x509::parse_certificate_file(&bytes)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map_err(|e| format!("{}: {e}", crate::input::display(path)))?
             .into_iter()
             .map(|facts| facts.der)
             .collect();
@@ -71,9 +72,12 @@ impl TrustAnchors {
             TrustAnchors::File { path, roots } => {
                 let mut store = RootCertStore::empty();
                 for der in roots {
-                    store
-                        .add(CertificateDer::from(der.as_slice()))
-                        .map_err(|e| format!("{}: a certificate is no usable root: {e}", path.display()))?;
+                    store.add(CertificateDer::from(der.as_slice())).map_err(|e| {
+                        format!(
+                            "{}: a certificate is no usable root: {e}",
+                            crate::input::display(path)
+                        )
+                    })?;
                 }
                 Ok(store)
             }
@@ -84,7 +88,7 @@ impl TrustAnchors {
     pub fn describe(&self) -> String {
         match self {
             TrustAnchors::Mozilla => "webpki-roots, the Mozilla root program: the closest public approximation of the roots Exchange Online trusts".to_owned(),
-            TrustAnchors::File { path, .. } => format!("{} (--trust-anchors)", path.display()),
+            TrustAnchors::File { path, .. } => format!("{} (--trust-anchors)", crate::input::display(path)),
         }
     }
 }
