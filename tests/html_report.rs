@@ -1,8 +1,8 @@
 //! `report.html` in a real browser: headless Chromium (Debian's `chromium`) loads each
 //! example's report, and that of the Exchange Online fixtures, without a console message, and
 //! the diagram before and after the plan holds an element for every connector of the plan.
-//! Without Chromium these tests say SKIPPED and pass, except under CI (`CI` set), where a
-//! missing Chromium fails the run.
+//! Without Chromium these tests say SKIPPED and pass, unless `HYBRIDTLS_REQUIRE_TOOLS` is set
+//! (as `.ci/run` sets it), where a missing Chromium fails the run (tests/support/tools.rs).
 //!
 //! Without a browser: the report loads nothing from anywhere, and every value from the inputs is
 //! escaped.
@@ -53,20 +53,13 @@ fn chromium() -> Option<PathBuf> {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    match found {
-        Some(name) => Some(PathBuf::from(name)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("no chromium on PATH; CI requires it (apt-get install chromium)")
-        }
-        None => {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED report.html in a browser: no chromium on PATH (apt-get install chromium)"
-            );
-            None
-        }
+    if found.is_none() {
+        support::tools::missing(
+            "report.html in a browser: no chromium on PATH",
+            "apt-get install chromium",
+        );
     }
+    found.map(PathBuf::from)
 }
 
 /// Loads `file` in headless Chromium; returns the DOM as the page built it, and the console

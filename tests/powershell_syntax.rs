@@ -10,7 +10,7 @@
 //! say what is checked and why. The last test feeds the checker a sample of each construct it
 //! must report, a script of every entry of its tables, and lookalikes that 5.1 has, so the check
 //! can neither pass by finding nothing nor cry wolf. Without PowerShell 7 the tests say
-//! SKIPPED and pass, except under CI (see tests/support/pwsh.rs).
+//! SKIPPED and pass, unless `HYBRIDTLS_REQUIRE_TOOLS` is set (tests/support/tools.rs).
 //!
 //! After a failure the scripts are kept, in the temporary folder the message names.
 

@@ -1,14 +1,16 @@
 //! The text plan in a real terminal: tmux runs `hybridtls plan` in a window of a fixed width,
 //! and no line of what it shows is wider than the window, while every word of the piped output
 //! is still there. Piped, the plan is not folded (the goldens of tests/examples.rs hold it).
-//! Without tmux this test says SKIPPED and passes, except under CI (`CI` set), where a missing
-//! tmux fails the run.
+//! Without tmux this test says SKIPPED and passes, unless `HYBRIDTLS_REQUIRE_TOOLS` is set (as
+//! `.ci/run` sets it), where a missing tmux fails the run (tests/support/tools.rs).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
+
+mod support;
 
 const WIDTH: usize = 72;
 const DONE: &str = "__hybridtls_done__";
@@ -19,14 +21,9 @@ fn tmux_found() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "no tmux on PATH; CI requires it (apt-get install tmux)"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the text plan in a terminal: no tmux on PATH (apt-get install tmux)"
+        support::tools::missing(
+            "the text plan in a terminal: no tmux on PATH",
+            "apt-get install tmux",
         );
     }
     found

@@ -12,3 +12,4 @@ pub mod schema;
 pub mod smtp_log;
 pub mod starttls;
 pub mod tls_settings;
+pub mod tools;

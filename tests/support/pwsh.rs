@@ -2,8 +2,8 @@
 //!
 //! Order: `$HYBRIDTLS_PWSH`, then the project's pinned copy `../shared/tools/pwsh/pwsh` beside
 //! the checkout (PowerShell 7.6 with Pester, what `.ci/run` uses), then `pwsh` on `PATH`. Without
-//! any, a test says plainly that it was skipped, except under CI (`CI` set), where a missing
-//! PowerShell fails the run: CI must never pass for want of the interpreter.
+//! any, a test says plainly that it was skipped, unless `HYBRIDTLS_REQUIRE_TOOLS` is set (as
+//! `.ci/run` sets it), where a missing PowerShell fails the run (tests/support/tools.rs).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -35,22 +35,17 @@ pub fn find() -> Option<PathBuf> {
     })
 }
 
-/// PowerShell for the test named `test`, or `None` after saying on stderr that it was skipped.
-/// Under CI a missing PowerShell is a failure.
+/// PowerShell for the test named `test`, or `None` after saying on stderr that it was skipped
+/// (a failure where the programs are required).
 pub fn require(test: &str) -> Option<PathBuf> {
-    match find() {
-        Some(pwsh) => Some(pwsh),
-        None if std::env::var_os("CI").is_some() => panic!(
-            "{test}: no PowerShell 7 found (HYBRIDTLS_PWSH, ../shared/tools/pwsh/pwsh, pwsh on PATH); CI requires it"
-        ),
-        None => {
-            // Written past the test harness's capture, so the skip is seen in `cargo test`.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: no PowerShell 7 found (install PowerShell 7 with Pester 5+, or set HYBRIDTLS_PWSH)"
-            );
-            None
-        }
+    let found = find();
+    if found.is_none() {
+        super::tools::missing(
+            &format!(
+                "{test}: no PowerShell 7 found (HYBRIDTLS_PWSH, ../shared/tools/pwsh/pwsh, pwsh on PATH)"
+            ),
+            "install PowerShell 7 with Pester 5+, or set HYBRIDTLS_PWSH",
+        );
     }
+    found
 }
