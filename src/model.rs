@@ -912,6 +912,11 @@ pub enum LogFailureKind {
     /// response it was (this server's, `>`, or the remote's, `<`) and whether STARTTLS was
     /// masked (`XXXXXXXA`, a firewall's SMTP inspection).
     NoStartTls,
+    /// `Drop connection because TLS configuration requires TLS before MailFrom command and
+    /// could not achieve it`: a send connector that requires TLS dropped a connection in which
+    /// TLS did not start, and no other row of the session said why (status `TLS required before
+    /// MAIL FROM`).
+    TlsRequired,
 }
 
 /// The TLS failures of a protocol log, counted as it is read, one per connector, remote

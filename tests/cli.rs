@@ -67,6 +67,16 @@ fn explain_recognises_pasted_error_texts_of_the_send_side_and_the_4_4_395_wrappe
         assert!(page.contains(needle), "{needle}: {page}");
     }
 
+    // The SmtpSend row of a connection dropped for want of TLS, pasted as it is.
+    let (code, page, _) = hybridtls(&[
+        "explain",
+        "2026-11-23T10:05:01.000Z,Outbound to Office 365,08DE2B7A1C3F0002,15,10.0.0.21:28002,52.101.8.40:25,*,,\"Drop connection because TLS configuration requires TLS before MailFrom command and could not achieve it, check connection authentication setting or remote capabilities\"",
+    ]);
+    assert_eq!(code, 0, "{page}");
+    for needle in ["offered no STARTTLS or refused it", "XXXXXXXA", "HT055"] {
+        assert!(page.contains(needle), "{needle}: {page}");
+    }
+
     let (code, page, _) = hybridtls(&[
         "explain",
         "451 4.4.395 Target host responded with error. -> 421 4.4.1 Connection timed out",

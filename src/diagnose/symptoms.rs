@@ -145,6 +145,15 @@ pub const SYMPTOMS: &[Symptom] = &[
     Symptom {
         unless: &[],
         scope: Scope::Anywhere,
+        fragments: &["requires tls before mailfrom"],
+        meaning: "An SmtpSend protocol log row: the send connector requires TLS, TLS did not start, and Exchange dropped the connection before MAIL FROM.",
+        causes: "the remote, or a device in the path, offered no STARTTLS or refused it: Exchange Online always offers it, so a firewall's SMTP inspection that strips or masks it (`XXXXXXXA` in the EHLO response rows of the session) or a relay in between is likely; a `TLS negotiation failed with error ...` row before it names a failed handshake instead.",
+        rules: &[&rules::PROTOCOL_LOG_TLS_FAILURES, &rules::TLS12_DISABLED],
+        export: "the SmtpSend protocol log of the failed sessions on the source transport servers (or `hybridtls collect`, which copies it)",
+    },
+    Symptom {
+        unless: &[],
+        scope: Scope::Anywhere,
         fragments: &["attr36"],
         meaning: "`550 5.7.64 TenantAttribution; Relay Access Denied ATTR36`: Exchange Online attributed the connection by certificate, and the certificate's subject is not an accepted domain of the tenant (KB 4019940, as issue 19 cites it).",
         causes: "the certificate the send connector presents names a domain that is not an accepted domain in Exchange Online, or the inbound connector's TlsSenderCertificateName is not one; add the domain as an accepted domain or present a certificate for one.",

@@ -216,13 +216,22 @@ const TLS_PROTOCOL: &str = "SP_PROT_TLS1_";
 /// logged as one row with its extensions: one without STARTTLS is a session that could not
 /// start TLS (issue 20 point 5).
 const EHLO_GREETING: &str = " Hello [";
+/// A send connector that requires TLS dropping a connection in which TLS did not start:
+/// `Drop connection because TLS configuration requires TLS before MailFrom command and could not
+/// achieve it, check connection authentication setting or remote capabilities`
+/// (exchange-formats.md §4). It tells a missing STARTTLS whatever shape the remote's EHLO
+/// response was logged in: Exchange's SmtpSend logs also log it one line to a row.
+const TLS_REQUIRED: &str = "requires TLS before MailFrom";
+/// How that row starts, checked before the search for [`TLS_REQUIRED`] in a field.
+const DROP_CONNECTION: &str = "Drop connection ";
 /// Every substring that makes a row matter.
-const SUBSTRINGS: [&str; 5] = [
+const SUBSTRINGS: [&str; 6] = [
     CERTIFICATE_ROWS,
     FAILURE,
     DOMAIN_CAPABILITIES_NONE,
     TLS_PROTOCOL,
     EHLO_GREETING,
+    TLS_REQUIRED,
 ];
 
 /// What to do about a log hybridtls cannot read as one.
@@ -241,6 +250,7 @@ struct Needles {
     tls_protocol: memmem::Finder<'static>,
     ehlo_greeting: memmem::Finder<'static>,
     starttls: memmem::Finder<'static>,
+    tls_required: memmem::Finder<'static>,
 }
 
 impl Needles {
@@ -251,6 +261,7 @@ impl Needles {
             tls_protocol: memmem::Finder::new(TLS_PROTOCOL),
             ehlo_greeting: memmem::Finder::new(EHLO_GREETING),
             starttls: memmem::Finder::new("STARTTLS"),
+            tls_required: memmem::Finder::new(TLS_REQUIRED),
         }
     }
 
@@ -594,9 +605,15 @@ impl Needles {
     }
 
     /// The failure a field tells, with its status: `TLS negotiation failed with error X`,
-    /// `TlsDomainCapabilities='None'; Status='X'`, or a TLS 1.0 or 1.1 session (`protocol`: where
-    /// the field holds `SP_PROT_TLS1_`).
+    /// `TlsDomainCapabilities='None'; Status='X'`, a connection dropped for want of TLS, or a
+    /// TLS 1.0 or 1.1 session (`protocol`: where the field holds `SP_PROT_TLS1_`).
     fn failure_of(&self, text: &str, protocol: Option<usize>) -> Option<(LogFailureKind, Status)> {
+        if text.starts_with(DROP_CONNECTION) && self.tls_required.find(text.as_bytes()).is_some() {
+            return Some((
+                LogFailureKind::TlsRequired,
+                Status::Named("TLS required before MAIL FROM"),
+            ));
+        }
         if let Some(rest) = text.strip_prefix(FAILURE) {
             let start = FAILURE.len() + (rest.len() - rest.trim_start().len());
             return Some((
@@ -844,26 +861,27 @@ enum Offered {
     Masked,
 }
 
-/// How many sessions [`TlsSessions`] remembers. A session's EHLO over TLS follows its
-/// handshake within the same second; a busy server has a few hundred sessions open at once.
-const REMEMBERED_TLS_SESSIONS: usize = 1 << 16;
+/// How many sessions a [`RecentSessions`] remembers. A session's EHLO over TLS follows its
+/// handshake, and a dropped connection its EHLO response, within the same second; a busy server
+/// has a few hundred sessions open at once.
+const REMEMBERED_SESSIONS: usize = 1 << 16;
 
-/// The sessions that negotiated TLS and have not yet logged their EHLO response over it; only
-/// the latest [`REMEMBERED_TLS_SESSIONS`], so that sessions that end right after their
-/// handshake do not make the memory grow with the log. Each is kept by its [`SessionKey`]: an
+/// Sessions waiting for a later row of theirs (the sessions that negotiated TLS, for their EHLO
+/// response over it); only the latest [`REMEMBERED_SESSIONS`], so that sessions that never log
+/// that row do not make the memory grow with the log. Each is kept by its [`SessionKey`]: an
 /// Exchange session id as its number, 8 bytes, so they cost about 3 MB at most.
 #[derive(Default)]
-struct TlsSessions {
+struct RecentSessions {
     sessions: std::collections::HashSet<SessionKey>,
     /// The sessions in the order they negotiated (some perhaps already removed).
     order: std::collections::VecDeque<SessionKey>,
 }
 
-impl TlsSessions {
+impl RecentSessions {
     fn insert(&mut self, session: SessionKey) {
         if self.sessions.insert(session.clone()) {
             self.order.push_back(session);
-            if self.order.len() > REMEMBERED_TLS_SESSIONS {
+            if self.order.len() > REMEMBERED_SESSIONS {
                 if let Some(oldest) = self.order.pop_front() {
                     self.sessions.remove(&oldest);
                 }
@@ -871,7 +889,7 @@ impl TlsSessions {
         }
     }
 
-    /// Whether `session` had negotiated TLS; it is forgotten.
+    /// Whether `session` was remembered; it is forgotten.
     fn remove(&mut self, session: &SessionKey) -> bool {
         self.sessions.remove(session)
     }
@@ -890,7 +908,10 @@ struct Scanner<'f> {
     connectors: Connectors,
     failures: FailureCounts,
     /// The sessions that negotiated TLS and have not yet sent their EHLO response over it.
-    negotiated: TlsSessions,
+    negotiated: RecentSessions,
+    /// The sessions whose failure to start TLS was counted (an EHLO response without STARTTLS,
+    /// a failed negotiation): the connection their connector then drops is not counted again.
+    explained: RecentSessions,
     /// Session → its `Sending certificate` group that has not had its thumbprint yet: only the
     /// sessions being logged, whatever the log's size.
     open: HashMap<SessionKey, Kept>,
@@ -1006,7 +1027,8 @@ impl<'f> Scanner<'f> {
             sighting_at: Vec::new(),
             connectors: Connectors::default(),
             failures: FailureCounts::default(),
-            negotiated: TlsSessions::default(),
+            negotiated: RecentSessions::default(),
+            explained: RecentSessions::default(),
             open: HashMap::new(),
             incomplete: None,
             lines: 0,
@@ -1126,8 +1148,13 @@ impl<'f> Scanner<'f> {
                 }
             }
             What::Failure(row) => {
-                if row.kind == LogFailureKind::Negotiation {
-                    self.negotiated.remove(&row.session);
+                match row.kind {
+                    LogFailureKind::Negotiation => {
+                        self.negotiated.remove(&row.session);
+                        self.explained.insert(row.session.clone());
+                    }
+                    LogFailureKind::TlsRequired if self.explained.remove(&row.session) => return,
+                    _ => {}
                 }
                 self.failures.count(&row, number, text);
             }
@@ -1136,6 +1163,7 @@ impl<'f> Scanner<'f> {
                 let over_tls = self.negotiated.remove(&session);
                 if let Some(row) = unoffered.filter(|_| !over_tls) {
                     self.failures.count(&row, number, text);
+                    self.explained.insert(session);
                 }
             }
             What::Negotiated => {}

@@ -24,7 +24,9 @@ Status='<X>'` (the remote's certificate did not earn the connector's domain capa
 Exchange Online's mail is not recognised as such), or sessions that negotiated TLS 1.0 or 1.1
 (`SP_PROT_TLS1_0`, `SP_PROT_TLS1_1`), which Exchange Online refuses, or EHLO responses that did
 not offer STARTTLS (`250 ... Hello [...] SIZE ... PIPELINING ...` without `STARTTLS`, or with a
-firewall's `XXXXXXXA` in its place) in sessions that had not negotiated TLS yet.
+firewall's `XXXXXXXA` in its place) in sessions that had not negotiated TLS yet, or connections a
+send connector that requires TLS dropped because TLS did not start (`Drop connection because TLS
+configuration requires TLS before MailFrom command and could not achieve it`).
 
 ## Why it matters
 These rows are what really happened, whatever the exports say: each names its cause, and the
@@ -40,7 +42,10 @@ Each log is read once; its failures are counted as they are read, per connector,
 nothing else of the rows is kept. An EHLO response is the row whose data starts with `250` and
 holds `Hello [address]` followed by extensions (a HELO response, without them, cannot offer
 STARTTLS); its event says whose it is: `>` this server's (a receive log), `<` the remote's (a
-send log). A receive connector whose AuthMechanism lacks Tls is set not to offer it (an internal
+send log). An SmtpSend log may log the remote's response one line to a row instead: then the
+first row holds no extensions and is not judged, and the dropped connection that follows is what
+tells it; a dropped connection is counted only when no row of its session (an EHLO response
+without STARTTLS, a failed negotiation) already said why. A receive connector whose AuthMechanism lacks Tls is set not to offer it (an internal
 relay): its responses are not reported here (HT006 judges the hybrid connectors' setting). The
 response to the EHLO a client sends again over TLS never lists STARTTLS, so the
 sessions that negotiated TLS (their `SP_PROT_TLS1_` row) are remembered until that response. One finding per connector, kind and status, with the remote
@@ -59,7 +64,12 @@ Always: the logs are evidence, not configuration.
 - Decompiled Exchange protocol log writer (`ProtocolLog.cs`) and the SmtpReceive/SmtpSend rows
   quoted in exchange-formats.md §4: `TLS negotiation failed with error NoCredentials` (KB 2989382,
   seed 002), the `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded ...` row, and
-  `TlsDomainCapabilities='None'; Status='NoRemoteCertificate'`.
+  `TlsDomainCapabilities='None'; Status='NoRemoteCertificate'`; on the send side `Drop connection
+  because TLS configuration requires TLS before MailFrom command and could not achieve it, check
+  connection authentication setting or remote capabilities`.
+- An Exchange 2013 SmtpSend log quoted in a public support case write-up (case 17388217, 2019,
+  Exchange 2013 sending to Exchange 2010) logs the remote's EHLO response one line to a row:
+  `<,250-... Hello [...]`, `<,250-SIZE`, `<,250-PIPELINING`, ..., `<,250 XSHADOW`.
 - Exchange Team blog, "Exchange Server TLS guidance Part 2: Enabling TLS 1.2 and Identifying
   Clients Not Using It" (finding TLS 1.0 sessions in the logs).
 - exchange-formats.md §4: a missing STARTTLS shows as the EHLO response row without the
@@ -114,6 +124,9 @@ fn check(context: &Context, findings: &mut Findings) {
             }
             LogFailureKind::OldProtocol => format!("{status} sessions"),
             LogFailureKind::NoStartTls => format!("EHLO responses without STARTTLS ({status})"),
+            LogFailureKind::TlsRequired => {
+                "connections dropped because TLS is required before MAIL FROM and did not start".to_owned()
+            }
         };
         let hosts = match rows.len() {
             1 => format!("from {}", remote(rows[0])),
@@ -175,6 +188,7 @@ fn cause(kind: LogFailureKind, status: &str) -> &'static str {
         (LogFailureKind::NoStartTls, status) if status.contains("xxxxxxxa") => "a firewall's SMTP inspection (Cisco's ESMTP inspection) replaced STARTTLS by XXXXXXXA, so no TLS can start through it: turn the inspection off for port 25 between Exchange and Exchange Online",
         (LogFailureKind::NoStartTls, status) if status.starts_with("this server") => "the connector did not offer STARTTLS: no certificate qualifies for its TlsCertificateName or FQDN (event 12014; HT001, HT002, HT005, HT020) or its AuthMechanism lacks Tls (HT006); Exchange Online then fails with `451 5.7.3 STARTTLS is required to send mail`",
         (LogFailureKind::NoStartTls, _) => "the remote, or a device in the path, did not offer STARTTLS: Exchange Online always offers it, so a firewall's SMTP inspection or a relay in between is likely; a connector that requires TLS then drops the connection (`451 5.7.3`)",
+        (LogFailureKind::TlsRequired, _) => "the send connector requires TLS and could not start it: the remote, or a device in the path, offered no STARTTLS or refused it; Exchange Online always offers it, so a firewall's SMTP inspection (XXXXXXXA in the EHLO response rows of these sessions) or a relay in between is likely",
         (LogFailureKind::OldProtocol, _) => "Exchange Online refuses TLS 1.0 and 1.1: enable TLS 1.2 for both sides and .NET strong crypto (HT050, HT051)",
         (LogFailureKind::DomainCapabilities, _) => "the remote's certificate did not earn the connector's TLS domain capabilities, so its mail is not taken as Exchange Online's: for UntrustedRoot a root or intermediate is missing (HT010, HT011); otherwise the certificate's name or validity",
         (_, "nocredentials" | "unknowncredentials") => "the certificate the connector presents has no usable private key: a key-less copy (HT009) or a send connector naming an unusable certificate (HT015)",
