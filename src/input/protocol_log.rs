@@ -873,7 +873,7 @@ const REMEMBERED_SESSIONS: usize = 1 << 16;
 #[derive(Default)]
 struct RecentSessions {
     sessions: std::collections::HashSet<SessionKey>,
-    /// The sessions in the order they negotiated (some perhaps already removed).
+    /// The sessions in the order they were remembered (some perhaps already removed).
     order: std::collections::VecDeque<SessionKey>,
 }
 
