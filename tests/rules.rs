@@ -2167,8 +2167,9 @@ fn ht040_internal_transport_certificate_events_are_evidence_in_its_finding() {
 
 /// Issue 20 point 5: an EHLO response without STARTTLS, this server's (receive log) or the
 /// remote's (send log, masked by a firewall), is a finding; the EHLO over TLS is not. A send
-/// log that logs the response one line to a row tells it by the connection the connector then
-/// drops, counted only where no EHLO response of the session already did.
+/// log that logs the response one line to a row tells a masked STARTTLS by its own row, and a
+/// missing one by the connection the connector then drops, counted only where no row of the
+/// session already told it.
 #[test]
 fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
     let plan = plan("HT055-no-starttls", &[]);
@@ -2187,20 +2188,24 @@ fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
             "Outbound to Office 365: connections dropped because TLS is required before MAIL FROM and did not start".to_owned(),
         ]
     );
+    let masked = plan.0["findings"][1]["message"].as_str().unwrap();
+    assert!(
+        masked.contains("2 times from 52.101.8.40, 2026-11-23T10:00:01.000Z to 2026-11-23T10:05:01.000Z"),
+        "{masked}"
+    );
+    assert!(masked.contains("SMTP inspection"), "{masked}");
     let dropped = &plan.0["findings"][2];
     let message = dropped["message"].as_str().unwrap();
     assert!(
-        message.contains("once from 52.101.8.40, 2026-11-23T10:05:01.000Z"),
+        message.contains("once from 52.101.8.40, 2026-11-23T10:10:01.000Z"),
         "{message}"
     );
-    assert_eq!(dropped["evidence"][0]["position"], "line 27");
+    assert_eq!(dropped["evidence"][0]["position"], "line 42");
     let ours = &plan.0["findings"][0];
     let message = ours["message"].as_str().unwrap();
     assert!(message.contains("2 times from 104.47.58.43"), "{message}");
     assert!(message.contains("event 12014"), "{message}");
     assert_eq!(ours["evidence"][0]["position"], "line 8");
-    let masked = plan.0["findings"][1]["message"].as_str().unwrap();
-    assert!(masked.contains("SMTP inspection"), "{masked}");
 }
 
 #[test]

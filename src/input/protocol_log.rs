@@ -224,14 +224,18 @@ const EHLO_GREETING: &str = " Hello [";
 const TLS_REQUIRED: &str = "requires TLS before MailFrom";
 /// How that row starts, checked before the search for [`TLS_REQUIRED`] in a field.
 const DROP_CONNECTION: &str = "Drop connection ";
+/// STARTTLS's place masked by a firewall (`XXXXXXXA`): in a response logged one line to a row,
+/// that line is a row of its own (`250-XXXXXXXA`), found by this.
+const MASKED: &str = "XXXXXXX";
 /// Every substring that makes a row matter.
-const SUBSTRINGS: [&str; 6] = [
+const SUBSTRINGS: [&str; 7] = [
     CERTIFICATE_ROWS,
     FAILURE,
     DOMAIN_CAPABILITIES_NONE,
     TLS_PROTOCOL,
     EHLO_GREETING,
     TLS_REQUIRED,
+    MASKED,
 ];
 
 /// What to do about a log hybridtls cannot read as one.
@@ -572,10 +576,18 @@ impl Needles {
 
     /// What the EHLO response `data` offers; None when it is no EHLO response. A HELO response
     /// (`250 host Hello [address]`, no extensions) cannot offer STARTTLS and is no failure; a
-    /// response logged one line to a row would read as one and is not judged.
+    /// response logged one line to a row reads as one, and of its other lines only STARTTLS
+    /// masked (`250-XXXXXXXA`) is judged: which lines a response lacks shows only in its end, and
+    /// the connection a connector that requires TLS then drops tells that ([`TLS_REQUIRED`]).
     fn starttls_offered(&self, data: &str) -> Option<Offered> {
         if !data.starts_with("250") {
             return None;
+        }
+        // One line of a response logged one line to a row (SmtpSend logs do): only STARTTLS's
+        // place masked tells something on its own.
+        let line = data.strip_prefix("250-").or_else(|| data.strip_prefix("250 "));
+        if line.is_some_and(masked) {
+            return Some(Offered::Masked);
         }
         let at = self.ehlo_greeting.find(data.as_bytes())?;
         let (_, extensions) = data.get(at + EHLO_GREETING.len()..)?.split_once(']')?;
@@ -596,8 +608,7 @@ impl Needles {
             if word.eq_ignore_ascii_case("STARTTLS") {
                 return Some(Offered::Yes);
             }
-            // STARTTLS's eight letters replaced by Xs: `XXXXXXXA` as admins report it.
-            if word.len() == 8 && word.bytes().take(7).all(|b| b == b'X') {
+            if masked(word) {
                 offered = Offered::Masked;
             }
         }
@@ -849,6 +860,12 @@ impl FailureRow {
         }
         self
     }
+}
+
+/// Whether an EHLO extension is STARTTLS's eight letters replaced by Xs: `XXXXXXXA` as admins
+/// report it.
+fn masked(word: &str) -> bool {
+    word.len() == 8 && word.starts_with(MASKED)
 }
 
 /// What an EHLO response says of STARTTLS.

@@ -41,17 +41,19 @@ Each log is read once; its failures are counted as they are read, per connector,
 (without the port), kind and status, with the first and last time and the first row's line:
 nothing else of the rows is kept. An EHLO response is the row whose data starts with `250` and
 holds `Hello [address]` followed by extensions (a HELO response, without them, cannot offer
-STARTTLS); its event says whose it is: `>` this server's (a receive log), `<` the remote's (a
-send log). An SmtpSend log may log the remote's response one line to a row instead: then the
-first row holds no extensions and is not judged, and the dropped connection that follows is what
-tells it; a dropped connection is counted only when no row of its session (an EHLO response
-without STARTTLS, a failed negotiation) already said why. A receive connector whose AuthMechanism lacks Tls is set not to offer it (an internal
-relay): its responses are not reported here (HT006 judges the hybrid connectors' setting). The
-response to the EHLO a client sends again over TLS never lists STARTTLS, so the
-sessions that negotiated TLS (their `SP_PROT_TLS1_` row) are remembered until that response. One finding per connector, kind and status, with the remote
-hosts that failed most as evidence. Without any protocol log of the server the check is listed
-as not checked. Logging must be on: `ProtocolLoggingLevel Verbose` on the hybrid receive and send
-connectors (`Set-ReceiveConnector`/`Set-SendConnector -ProtocolLoggingLevel Verbose`).
+STARTTLS); its event says whose it is: `>` this server's (a receive log), `<` the remote's (a send
+log). An SmtpSend log may log the remote's response one line to a row instead: then the first row
+holds no extensions and is not judged, a line that is STARTTLS masked (`250-XXXXXXXA`) is judged
+on its own, and a missing STARTTLS is told by the dropped connection that follows; a dropped
+connection is counted only when no row of its session (an EHLO response without STARTTLS, a failed
+negotiation) already said why. A receive connector whose AuthMechanism lacks Tls is set not to
+offer it (an internal relay): its responses are not reported here (HT006 judges the hybrid
+connectors' setting). The response to the EHLO a client sends again over TLS never lists STARTTLS,
+so the sessions that negotiated TLS (their `SP_PROT_TLS1_` row) are remembered until that
+response. One finding per connector, kind and status, with the remote hosts that failed most as
+evidence. Without any protocol log of the server the check is listed as not checked. Logging must
+be on: `ProtocolLoggingLevel Verbose` on the hybrid receive and send connectors
+(`Set-ReceiveConnector`/`Set-SendConnector -ProtocolLoggingLevel Verbose`).
 
 ## Fix
 Manual: the cause named in the finding, with the rule that checks it (`hybridtls explain HT009`,
