@@ -132,27 +132,8 @@ pub fn report(document: &PlanDocument) -> String {
 
 fn write_summary(out: &mut String, document: &PlanDocument) {
     out.push_str("<h2 id=\"summary\">Summary</h2>\n");
-    let findings = &document.findings;
-    let not_checked = &document.not_checked;
-    let ignored = &document.ignored_findings;
-    if findings.is_empty() && not_checked.is_empty() && !ignored.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p>Nothing is broken that is not ignored: {} finding(s) of ignored rules are listed under Ignored below. No change is needed.</p>",
-            ignored.len()
-        );
-        return;
-    }
-    if findings.is_empty() && not_checked.is_empty() {
-        out.push_str("<p>Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.</p>\n");
-        return;
-    }
-    if findings.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p>Nothing was found broken in what could be checked, but {} check(s) could not be judged for want of an export or a property (see Not checked below). This is not an all-clear.</p>",
-            not_checked.len()
-        );
+    if let Some(summary) = document.nothing_broken() {
+        let _ = writeln!(out, "<p>{}</p>", esc(&summary));
         return;
     }
     out.push_str("<h3>What is broken</h3>\n<ul>\n");

@@ -108,6 +108,20 @@ impl PlanDocument {
         self.actions.iter().filter(move |a| a.server == server)
     }
 
+    /// The reports' summary when nothing was found broken (None when something was): an
+    /// all-clear only when every check ran, and one that names the ignored findings when the
+    /// settings silenced some. The reports read it from here so that they never disagree.
+    pub fn nothing_broken(&self) -> Option<String> {
+        if !self.findings.is_empty() {
+            return None;
+        }
+        Some(match (self.not_checked.len(), self.ignored_findings.len()) {
+            (0, 0) => "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.".to_owned(),
+            (0, ignored) => format!("Nothing is broken that is not ignored: {ignored} finding(s) of ignored rules are listed under Ignored below. No change is needed."),
+            (not_checked, _) => format!("Nothing was found broken in what could be checked, but {not_checked} check(s) could not be judged for want of an export or a property (see Not checked below). This is not an all-clear."),
+        })
+    }
+
     /// The rules that found something, in finding order, each with its title and how many
     /// findings it made: the reports' "What is broken".
     pub fn broken_rules(&self) -> Vec<(&str, &str, usize)> {

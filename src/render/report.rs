@@ -162,16 +162,8 @@ pub fn report(document: &PlanDocument) -> String {
     let findings = &document.findings;
     let not_checked = &document.not_checked;
     let ignored = &document.ignored_findings;
-    if findings.is_empty() && not_checked.is_empty() && !ignored.is_empty() {
-        let _ = writeln!(out, "Nothing is broken that is not ignored: {} finding(s) of ignored rules are listed under Ignored below. No change is needed.\n", ignored.len());
-    } else if findings.is_empty() && not_checked.is_empty() {
-        let _ = writeln!(out, "Nothing is broken: every hybrid connector presents a certificate that qualifies. No change is needed.\n");
-    } else if findings.is_empty() {
-        let _ = writeln!(
-            out,
-            "Nothing was found broken in what could be checked, but {} check(s) could not be judged for want of an export or a property (see Not checked below). This is not an all-clear.\n",
-            not_checked.len()
-        );
+    if let Some(summary) = document.nothing_broken() {
+        let _ = writeln!(out, "{summary}\n");
     } else {
         let _ = writeln!(out, "**What is broken:**\n");
         let broken = document.broken_rules();

@@ -64,14 +64,16 @@ Always: events are evidence, not configuration.
     organisation_needs: None,
 };
 
-/// An event id hybridtls claims, what it says, and the rules whose findings it proves.
+/// An event id hybridtls knows, what it says, and the rules whose findings it proves (none: it
+/// claims no rule for it).
 struct Proof {
     id: u32,
     meaning: &'static str,
     proves: &'static [&'static Rule],
 }
 
-/// Every event id with the rules it proves: each must run before this rule (rule code order).
+/// Every event id hybridtls knows the meaning of, with the rules it proves: each must run before
+/// this rule (rule code order).
 const PROOFS: &[Proof] = &[
     Proof {
         id: 12014,
@@ -114,13 +116,12 @@ const PROOFS: &[Proof] = &[
         meaning: "transport fell back to an ephemeral certificate, for want of a usable internal transport certificate",
         proves: &[&super::INTERNAL_TRANSPORT_CERTIFICATE],
     },
+    Proof {
+        id: 12023,
+        meaning: "transport fell back to the certificate for the server's FQDN",
+        proves: &[],
+    },
 ];
-
-/// What the ids collected without a rule to prove mean, where a source names them.
-const UNCLAIMED: &[(u32, &str)] = &[(
-    12023,
-    "transport fell back to the certificate for the server's FQDN",
-)];
 
 /// The rule codes a proof names, as a sentence's list.
 fn codes(proves: &[&Rule]) -> String {
@@ -156,7 +157,8 @@ fn check(context: &Context, findings: &mut Findings) {
             1 => format!("{}, {}", times(1), date(first.time)),
             n => format!("{} from {} to {}", times(n as u64), date(first.time), date(last.time)),
         };
-        let proof = PROOFS.iter().find(|proof| proof.id == id);
+        let known = PROOFS.iter().find(|proof| proof.id == id);
+        let proof = known.filter(|proof| !proof.proves.is_empty());
         let evidence = Evidence {
             file: first.source.file.clone(),
             position: first.source.position.clone(),
@@ -181,8 +183,11 @@ fn check(context: &Context, findings: &mut Findings) {
                 ),
             ),
             None => (
-                match UNCLAIMED.iter().find(|(unclaimed, _)| *unclaimed == id) {
-                    Some((_, meaning)) => format!("{meaning}; see its message: hybridtls claims no rule for this event"),
+                match known {
+                    Some(event) => format!(
+                        "{}; see its message: hybridtls claims no rule for this event",
+                        event.meaning
+                    ),
                     None => "see its message; hybridtls claims no rule for this event".to_owned(),
                 },
                 format!("read event {id}'s message in the Application log and act on it"),
