@@ -768,27 +768,9 @@ pub fn read_accepted_domain(record: &Record) -> Result<AcceptedDomain, InputErro
 /// registry values the collector records (a property the record holds as null is a value that
 /// is not set; a property it does not hold is not known).
 pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSettings, InputError> {
-    let registry = |field: &str| -> Result<Option<u64>, InputError> {
-        match record.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| record.error(field, "expected a registry value (0 or more)")),
-            Some(Value::String(text)) => text
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| record.error(field, format!("{text:?} is not a registry value (a number)"))),
-            Some(other) => Err(record.error(
-                field,
-                format!("expected a number, found {}", super::psjson::kind_of(other)),
-            )),
-        }
-    };
     let held = |field: &str| has_property(record.object, field);
-    let root = registry("DisableRootAutoUpdate")?;
-    let ecc = registry("EnableEccCertificateSupport")?;
+    let root = dword(record, "DisableRootAutoUpdate")?;
+    let ecc = dword(record, "EnableEccCertificateSupport")?;
     Ok(ServerSettings {
         server: server.name.clone(),
         build: admin_display_build(record),
@@ -1096,6 +1078,13 @@ mod tests {
             "Name": "EX01", "ServerRole": "Mailbox", "AdminDisplayVersion": "15.1.2507.6",
             "DisableRootAutoUpdate": 1, "EnableEccCertificateSupport": 0
         }));
+        // Get-ItemProperty gives a DWORD as an Int32: 0xFFFFFFFF comes as -1, which is set.
+        let all_ones = settings(serde_json::json!({
+            "HybridTlsCollector": 1, "Name": "EX01", "ServerRole": "Mailbox",
+            "DisableRootAutoUpdate": -1, "EnableEccCertificateSupport": -1
+        }));
+        assert_eq!(all_ones.root_auto_update_disabled, Some(true));
+        assert_eq!(all_ones.ecc_certificate_support, Some(false));
         assert_eq!(disabled.build, Some((15, 1, 2507)));
         assert_eq!(disabled.root_auto_update_disabled, Some(true));
         assert_eq!(disabled.ecc_certificate_support, Some(false));
