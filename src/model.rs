@@ -876,6 +876,8 @@ pub struct ServerSettings {
     pub server: String,
     /// Major, minor and build of `AdminDisplayVersion` (`Version 15.2 (Build 1748.10)`).
     pub build: Option<(u32, u32, u32)>,
+    /// Its revision (the 10 above), which tells the Security Update installed on the CU.
+    pub revision: Option<u32>,
     /// `DisableRootAutoUpdate` of `HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot`
     /// is set and not 0: Windows does not fetch trusted roots it lacks.
     pub root_auto_update_disabled: Option<bool>,

@@ -522,14 +522,22 @@ fn outbound_tls_domains(inventory: &Inventory) -> Option<HybridNames> {
     })
 }
 
-/// Why a certificate with an ECDSA key cannot serve hybrid mail on `server`, whose record says
-/// `settings`; None where it can. Exchange 2016 and 2019 use one only with ECC certificate support
-/// enabled (`EnableEccCertificateSupport` 1, which the `Global\ECCCertificateSupport` setting
-/// override sets since the November 2024 SU; HealthChecker checks both), an Edge Transport server
-/// only from Exchange 2019 CU15 (15.2.1748); Exchange 2010 and 2013 never.
 /// Exchange 2019 CU15 (15.2.1748): ECC certificates on Edge and TLS 1.3 (HT054) start there.
 pub(crate) const EXCHANGE_2019_CU15: (u32, u32, u32) = (15, 2, 1748);
 
+/// The November 2024 Security Update of each CU that received it (CSS-Exchange
+/// `Shared/Get-ExchangeBuildVersionInformation.ps1`, `Nov24SU`): only from it on does Exchange
+/// read `EnableEccCertificateSupport`; the April 2024 Hotfix Update before it used a setting
+/// override instead. CU15 and later (and SE) include it.
+const NOVEMBER_2024_SU: [((u32, u32, u32), u32); 3] =
+    [((15, 1, 2507), 43), ((15, 2, 1258), 38), ((15, 2, 1544), 13)];
+
+/// Why a certificate with an ECDSA key cannot serve hybrid mail on `server`, whose record says
+/// `settings`; None where it can. Exchange 2016 and 2019 use one only with ECC certificate support
+/// enabled: since the November 2024 SU, by `EnableEccCertificateSupport` 1, which HealthChecker
+/// warns about on a build before it and without which it calls the older
+/// `Global\ECCCertificateSupport` setting override "no longer fully enabled". An Edge Transport
+/// server only from Exchange 2019 CU15 (15.2.1748); Exchange 2010 and 2013 never.
 pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSettings>) -> Option<String> {
     use crate::model::{ExchangeRelease, ServerKind};
     let name = &server.name;
@@ -542,18 +550,47 @@ pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSett
             server.release.label()
         ));
     }
-    if server.kind == Some(ServerKind::Edge) {
-        let build = settings.and_then(|s| s.build);
-        if build.is_none_or(|version| version < EXCHANGE_2019_CU15) {
-            return Some(format!(
-                "has an ECDSA key, which the Edge Transport server {name} supports only from Exchange 2019 CU15 ({}; its build is {})",
-                tls::build_text(EXCHANGE_2019_CU15),
-                build.map_or_else(|| "not known".to_owned(), tls::build_text)
-            ));
-        }
+    let build = settings.and_then(|s| s.build);
+    if server.kind == Some(ServerKind::Edge) && build.is_none_or(|version| version < EXCHANGE_2019_CU15) {
+        return Some(format!(
+            "has an ECDSA key, which the Edge Transport server {name} supports only from Exchange 2019 CU15 ({}; its build is {})",
+            tls::build_text(EXCHANGE_2019_CU15),
+            build.map_or_else(|| "not known".to_owned(), tls::build_text)
+        ));
     }
     match settings.and_then(|s| s.ecc_certificate_support) {
-        Some(true) => None,
+        Some(true) => {
+            let revision = settings.and_then(|s| s.revision);
+            let shown = |build| match revision {
+                Some(revision) => format!("{}.{revision}", tls::build_text(build)),
+                None => tls::build_text(build),
+            };
+            match build {
+                Some(build) if build >= EXCHANGE_2019_CU15 => None,
+                Some(build) => match NOVEMBER_2024_SU.iter().find(|(cu, _)| *cu == build) {
+                    Some((_, first)) => match revision {
+                        Some(revision) if revision >= *first => None,
+                        Some(_) => Some(format!(
+                            "has an ECDSA key, and {name} runs Exchange {}, before the November 2024 Security Update ({}.{first}) from which Exchange reads EnableEccCertificateSupport",
+                            shown(build),
+                            tls::build_text(build)
+                        )),
+                        None => Some(format!(
+                            "has an ECDSA key, and whether Exchange {} on {name} reads EnableEccCertificateSupport depends on its Security Update (from {}.{first}), which its AdminDisplayVersion does not show",
+                            shown(build),
+                            tls::build_text(build)
+                        )),
+                    },
+                    None => Some(format!(
+                        "has an ECDSA key, which Exchange {} on {name} does not support (ECC certificates need Exchange 2016 CU23 or 2019 CU13 with the November 2024 Security Update, or a later CU)",
+                        shown(build)
+                    )),
+                },
+                None => Some(format!(
+                    "has an ECDSA key, and whether Exchange on {name} reads EnableEccCertificateSupport depends on its build, which was not exported"
+                )),
+            }
+        }
         Some(false) => Some(format!(
             "has an ECDSA key, and ECC certificate support is not enabled on {name} (EnableEccCertificateSupport is not 1)"
         )),
@@ -947,10 +984,11 @@ mod tests {
         }
     }
 
-    fn settings(build: (u32, u32, u32), ecc: Option<bool>) -> ServerSettings {
+    fn settings((major, minor, build, revision): (u32, u32, u32, u32), ecc: Option<bool>) -> ServerSettings {
         ServerSettings {
             server: "EX01".into(),
-            build: Some(build),
+            build: Some((major, minor, build)),
+            revision: Some(revision),
             root_auto_update_disabled: None,
             ecc_certificate_support: ecc,
             source: Source {
@@ -962,29 +1000,65 @@ mod tests {
 
     #[test]
     fn ecdsa_keys_are_refused_where_exchange_does_not_use_them() {
-        use ExchangeRelease::{Exchange2013, Exchange2019};
+        use ExchangeRelease::{Exchange2013, Exchange2016, Exchange2019};
         use ServerKind::{Edge, Mailbox};
         let refusal =
             |kind, release, build, ecc| ecdsa_refusal(&server(kind, release), Some(&settings(build, ecc)));
-        assert_eq!(refusal(Mailbox, Exchange2019, (15, 2, 1544), Some(true)), None);
-        assert_eq!(refusal(Edge, Exchange2019, (15, 2, 1748), Some(true)), None);
+        // EnableEccCertificateSupport is read from the November 2024 SU of each CU on.
+        for (release, build) in [
+            (Exchange2019, (15, 2, 1544, 13)),
+            (Exchange2019, (15, 2, 1258, 39)),
+            (Exchange2016, (15, 1, 2507, 43)),
+            (Exchange2019, (15, 2, 2562, 17)),
+        ] {
+            assert_eq!(refusal(Mailbox, release, build, Some(true)), None, "{build:?}");
+        }
+        assert_eq!(refusal(Edge, Exchange2019, (15, 2, 1748, 24), Some(true)), None);
         for (kind, release, build, ecc, reason) in [
             (
                 Mailbox,
                 Exchange2019,
-                (15, 2, 1544),
+                (15, 2, 1544, 13),
                 Some(false),
                 "is not enabled",
             ),
-            (Mailbox, Exchange2019, (15, 2, 1544), None, "was not exported"),
+            (Mailbox, Exchange2019, (15, 2, 1544, 13), None, "was not exported"),
             (
                 Edge,
                 Exchange2019,
-                (15, 2, 1544),
+                (15, 2, 1544, 13),
                 Some(true),
                 "Exchange 2019 CU15",
             ),
-            (Mailbox, Exchange2013, (15, 0, 1497), Some(true), "Exchange 2013"),
+            (
+                Mailbox,
+                Exchange2013,
+                (15, 0, 1497, 2),
+                Some(true),
+                "Exchange 2013",
+            ),
+            // The April 2024 Hotfix Update used a setting override, not the registry value.
+            (
+                Mailbox,
+                Exchange2019,
+                (15, 2, 1544, 11),
+                Some(true),
+                "before the November 2024 Security Update (15.2.1544.13)",
+            ),
+            (
+                Mailbox,
+                Exchange2016,
+                (15, 1, 2507, 39),
+                Some(true),
+                "before the November 2024 Security Update (15.1.2507.43)",
+            ),
+            (
+                Mailbox,
+                Exchange2019,
+                (15, 2, 1118, 40),
+                Some(true),
+                "does not support",
+            ),
         ] {
             let text = refusal(kind, release, build, ecc).unwrap();
             assert!(text.contains(reason), "{text}");

@@ -769,29 +769,35 @@ pub fn read_accepted_domain(record: &Record) -> Result<AcceptedDomain, InputErro
 /// is not set; a property it does not hold is not known).
 pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSettings, InputError> {
     let held = |field: &str| has_property(record.object, field);
+    let version = admin_display_version(record);
     let root = dword(record, "DisableRootAutoUpdate")?;
     let ecc = dword(record, "EnableEccCertificateSupport")?;
     Ok(ServerSettings {
         server: server.name.clone(),
-        build: admin_display_build(record),
+        build: version.map(|(major, minor, build, _)| (major, minor, build)),
+        revision: version.and_then(|(_, _, _, revision)| revision),
         root_auto_update_disabled: held("DisableRootAutoUpdate").then(|| root.is_some_and(|v| v != 0)),
         ecc_certificate_support: held("EnableEccCertificateSupport").then_some(ecc == Some(1)),
         source: source(record),
     })
 }
 
-/// Major, minor and build of `AdminDisplayVersion`: `Version 15.2 (Build 1748.10)`, `15.2.1748.10`
-/// or the object of a live `ServerVersion`.
-fn admin_display_build(record: &Record) -> Option<(u32, u32, u32)> {
+/// Major, minor, build and revision (where given) of `AdminDisplayVersion`: `Version 15.2
+/// (Build 1748.10)`, `15.2.1748.10` or the object of a live `ServerVersion`.
+fn admin_display_version(record: &Record) -> Option<(u32, u32, u32, Option<u32>)> {
     match record.get("AdminDisplayVersion")? {
-        Value::String(text) => exchange_build(text),
+        Value::String(text) => {
+            let (major, minor, build) = exchange_build(text)?;
+            let revision = version_parts(&exchange_version_text(text))?.get(3).copied();
+            Some((major, minor, build, revision))
+        }
         Value::Object(map) => {
             let part = |key| {
                 property(map, key)
                     .and_then(Value::as_u64)
                     .and_then(|n| u32::try_from(n).ok())
             };
-            Some((part("Major")?, part("Minor")?, part("Build")?))
+            Some((part("Major")?, part("Minor")?, part("Build")?, part("Revision")))
         }
         _ => None,
     }
@@ -988,11 +994,15 @@ pub fn read_tls_settings(record: &Record) -> Result<TlsSettings, InputError> {
 /// Major, minor and build of an `AdminDisplayVersion` text: `Version 15.2 (Build 1544.4)` or
 /// `15.2.1544.4`; None when it is neither.
 fn exchange_build(text: &str) -> Option<(u32, u32, u32)> {
-    let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
-    let joined = number.replace(" (Build ", ".").replace(')', "");
-    version_parts(&joined)
+    version_parts(&exchange_version_text(text))
         .filter(|parts| parts.len() >= 3)
         .map(|parts| (parts[0], parts[1], parts[2]))
+}
+
+/// `Version 15.2 (Build 1748.10)` as the dotted `15.2.1748.10`.
+fn exchange_version_text(text: &str) -> String {
+    let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
+    number.replace(" (Build ", ".").replace(')', "")
 }
 
 /// The numbers of a dotted version (`10.0.17763.0`); None when a part is not a number.
@@ -1072,6 +1082,7 @@ mod tests {
             "DisableRootAutoUpdate": null, "EnableEccCertificateSupport": "1"
         }));
         assert_eq!(collector.build, Some((15, 2, 1748)));
+        assert_eq!(collector.revision, Some(10));
         assert_eq!(collector.root_auto_update_disabled, Some(false));
         assert_eq!(collector.ecc_certificate_support, Some(true));
         let disabled = settings(serde_json::json!({
@@ -1086,6 +1097,7 @@ mod tests {
         assert_eq!(all_ones.root_auto_update_disabled, Some(true));
         assert_eq!(all_ones.ecc_certificate_support, Some(false));
         assert_eq!(disabled.build, Some((15, 1, 2507)));
+        assert_eq!(disabled.revision, Some(6));
         assert_eq!(disabled.root_auto_update_disabled, Some(true));
         assert_eq!(disabled.ecc_certificate_support, Some(false));
         let exported = settings(serde_json::json!({
@@ -1093,6 +1105,7 @@ mod tests {
             "AdminDisplayVersion": { "Major": 15, "Minor": 2, "Build": 1544, "Revision": 4 }
         }));
         assert_eq!(exported.build, Some((15, 2, 1544)));
+        assert_eq!(exported.revision, Some(4));
         assert_eq!(exported.root_auto_update_disabled, None);
         assert_eq!(exported.ecc_certificate_support, None);
     }

@@ -654,7 +654,9 @@ fn server_files(
         ("Name", text(server)),
         ("Fqdn", text(&fqdn)),
         ("ServerRole", text("Mailbox")),
-        ("AdminDisplayVersion", text("Version 15.2 (Build 1544.4)")),
+        // Exchange 2019 CU14 with the November 2024 SU, the first that reads
+        // EnableEccCertificateSupport.
+        ("AdminDisplayVersion", text("Version 15.2 (Build 1544.13)")),
         // The registry values the collector records: no policy against automatic root update,
         // and ECC certificate support on (the organisation's certificates have ECDSA keys).
         ("DisableRootAutoUpdate", Json::Null),

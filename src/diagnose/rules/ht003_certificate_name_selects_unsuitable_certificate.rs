@@ -15,7 +15,11 @@ pub const RULE: Rule = Rule {
 The connector's `TlsCertificateName` resolves to exactly one certificate, but that certificate is
 self-signed, comes from a root the organisation made trusted itself (`RootCAType` Enterprise,
 Registry or GroupPolicy, even when that root is in the server's Root store), does not cover the
-hybrid FQDN in its subject CN or SAN, or has no private key.
+hybrid FQDN in its subject CN or SAN, has no private key, or has an ECDSA key the server does not
+use: Exchange 2010 and 2013 never do, an Edge Transport server only from Exchange 2019 CU15, and
+Exchange 2016 and 2019 only with `EnableEccCertificateSupport` 1, which Exchange reads from the
+November 2024 Security Update of Exchange 2016 CU23 (15.1.2507.43) and of Exchange 2019 CU13
+(15.2.1258.38) and CU14 (15.2.1544.13) on, and in Exchange 2019 CU15 and later and Exchange SE.
 
 ## Why it breaks mail flow
 Exchange Online checks the presented certificate against the FQDN configured on its outbound
@@ -30,7 +34,11 @@ or `450 4.4.317 ... UntrustedRoot` (Exchange Online) for an organisation's own C
 
 ## Detection
 The selected certificate is checked against the hybrid FQDN (`--fqdn`, or derived from the inputs
-and printed), its validity at `--now`, its issuer, its `RootCAType`, and `HasPrivateKey`.
+and printed), its validity at `--now`, its issuer, its `RootCAType`, and `HasPrivateKey`. An
+ECDSA key is checked against the server's role, its `AdminDisplayVersion` (with the revision,
+which tells the Security Update) and `EnableEccCertificateSupport` in `server.json` (written by
+`hybridtls collect`); without them, an ECDSA key does not qualify, and the reason says what was
+not exported.
 
 ## Fix
 Point `TlsCertificateName` at the certificate that qualifies, then restart the transport service.
@@ -48,6 +56,12 @@ When no installed certificate qualifies (HT005).
   None 0, ThirdParty 1, Enterprise 2, Registry 3, GroupPolicy 4, Unknown 5).
 - Exchange Team blog (learn.microsoft.com archive), "... 450 4.7.320 Certificate validation failed
   error": `MSG=SubjectMismatch` when the presented certificate does not name the hybrid FQDN.
+- CSS-Exchange HealthChecker `Analyzer/Invoke-AnalyzerFrequentConfigurationIssues.ps1` (the
+  `EnableEccCertificateSupport` registry value, a warning where it is 1 on a build before
+  `Nov24SU`, with https://aka.ms/HC-EccCertificateChange) and
+  `Analyzer/Security/Invoke-AnalyzerSecurityOverrides.ps1` (from `Nov24SU` on, the
+  `Global\ECCCertificateSupport` setting override without the registry value is "No longer fully
+  enabled"); `Shared/Get-ExchangeBuildVersionInformation.ps1` for the `Nov24SU` builds.
 "#,
     check,
     organisation_needs: None,
