@@ -1970,6 +1970,20 @@ fn ht003_an_ecdsa_certificate_does_not_qualify_without_ecc_support() {
     assert_eq!(parameter(change, "certificate_thumbprint"), thumbprint("mail"));
 }
 
+#[test]
+fn ht003_ecc_support_set_before_the_november_2024_su_is_not_read() {
+    let plan = plan("HT003-ecdsa-before-su", &[]);
+    assert_eq!(plan.codes(), ["HT003"]);
+    let message = plan.finding("HT003")["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("runs Exchange 15.2.1544.4, before the November 2024 Security Update (15.2.1544.13)"),
+        "{message}"
+    );
+    let change = plan.action("set_receive_connector");
+    assert_eq!(parameter(change, "certificate_thumbprint"), thumbprint("mail"));
+}
+
 /// The value of the evidence row whose field starts with `field`.
 fn evidence_value<'a>(finding: &'a Value, field: &str) -> &'a str {
     evidence(finding)
