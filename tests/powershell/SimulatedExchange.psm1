@@ -138,10 +138,22 @@ function Initialize-SimulatedExchange {
         Fqdn               = $null
         AuthConfig         = @()
         HybridConfiguration = @()
+        # HKLM keys (without 'HKLM:\') and their values, as the collector reads them.
+        Registry           = @{}
     }
     foreach ($record in (Read-Export (Join-Path $folder 'server.json'))) {
         $state.Role = [string](Get-Prop $record 'ServerRole')
         $state.Version = [string](Get-Prop $record 'AdminDisplayVersion')
+        # The registry values the collector recorded (null: not set), typed as they were written
+        # (a DWORD as a number, EnableEccCertificateSupport as the string it is set as).
+        foreach ($value in @(
+                @('SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot', 'DisableRootAutoUpdate'),
+                @('SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics', 'EnableEccCertificateSupport'))) {
+            $data = Get-Prop $record $value[1]
+            if ($null -eq $data) { continue }
+            if (-not $state.Registry.ContainsKey($value[0])) { $state.Registry[$value[0]] = @{} }
+            $state.Registry[$value[0]][$value[1]] = $data
+        }
     }
     foreach ($record in (Read-Export (Join-Path $folder 'exchange-certificates.json'))) {
         $thumbprint = ([string](Get-Prop $record 'Thumbprint')).ToUpperInvariant()
@@ -447,6 +459,18 @@ function Get-Item {
     [CmdletBinding()]
     param([Parameter(Position = 0)] [string] $Path, [string] $LiteralPath, [switch] $Force)
     $target = if ($LiteralPath) { $LiteralPath } else { $Path }
+    if ($target -like 'HKLM:\*') {
+        # A registry key as Get-Item gives it: what the collector uses of it is GetValue(name),
+        # $null for a value the key does not hold.
+        $key = $target.Substring(6)
+        if (-not $script:State.Registry.ContainsKey($key)) {
+            Write-Error -Message "Cannot find path '$target' because it does not exist." -Category ObjectNotFound
+            return
+        }
+        $item = [pscustomobject]@{ Values = $script:State.Registry[$key] }
+        $item | Add-Member -MemberType ScriptMethod -Name GetValue -Value { param($name) $this.Values[$name] }
+        return $item
+    }
     $cert = Split-SimCertPath $target
     if ($null -eq $cert) { return (Microsoft.PowerShell.Management\Get-Item @PSBoundParameters) }
     if (-not $script:State.Stores[$cert.Store].Contains($cert.Thumbprint)) {
