@@ -138,6 +138,7 @@ function Initialize-SimulatedExchange {
         Fqdn               = $null
         AuthConfig         = @()
         HybridConfiguration = @()
+        TransportServices  = @()
         # HKLM keys (without 'HKLM:\') and their values, as the collector reads them.
         Registry           = @{}
     }
@@ -224,6 +225,22 @@ function Initialize-SimulatedExchange {
     $state.InitialMy = [System.Collections.Generic.HashSet[string]]::new([string[]]@($state.Stores.My.Keys))
     $state.Fqdn = $Server
     foreach ($record in (Read-Export (Join-Path $folder 'server.json'))) { $state.Fqdn = [string](Get-Prop $record 'Fqdn') }
+    # Get-TransportService exists where the exports hold its output (Exchange 2013 and later
+    # collected by a collector that knew it); elsewhere the collector must find no such command.
+    $transportServices = Join-Path $folder 'transport-services.json'
+    if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $transportServices) {
+        $state.TransportServices = @(Read-Export $transportServices)
+        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-TransportService -Value {
+            [CmdletBinding()]
+            param([Parameter(Position = 0)] [string] $Identity)
+            # A real TransportService object has every property; the log folders are empty here.
+            $script:State.TransportServices | Where-Object { -not $Identity -or [string]$_.Name -eq $Identity } |
+                Select-Object -Property *, @{ Name = 'ReceiveProtocolLogPath'; Expression = { $null } },
+                    @{ Name = 'SendProtocolLogPath'; Expression = { $null } }
+        }
+    } else {
+        Microsoft.PowerShell.Management\Remove-Item -Path function:global:Get-TransportService -ErrorAction SilentlyContinue
+    }
     $state.AuthConfig = @(Read-Export (Join-Path $folder 'auth-config.json'))
     $state.HybridConfiguration = @(Read-Export (Join-Path $folder 'hybrid-configuration.json'))
     $processId = 4000
