@@ -59,8 +59,11 @@ fn cases(out: &Path) -> Vec<Value> {
         let input = crate_root.join(&input);
         let plan: Value =
             serde_json::from_str(&std::fs::read_to_string(plan_folder.join("plan.json")).unwrap()).unwrap();
-        for folder in script_folders(&plan_folder) {
+        let scripted = script_folders(&plan_folder);
+        let mut collected_servers = Vec::new();
+        for folder in &scripted {
             let server = planned_server(&folder.join("remediate.ps1"));
+            collected_servers.push(server.clone());
             cases.push(json!({
                 "Name": format!("{name} {server}"),
                 "InputFolder": input,
@@ -75,8 +78,40 @@ fn cases(out: &Path) -> Vec<Value> {
                 "Now": generated::NOW,
             }));
         }
+        // The collector also runs on every collector folder whose server has no script: what
+        // it writes must plan as the exports do there too (HT041 and HT042's registry value,
+        // their Root listings and transport services).
+        for server in collector_servers(&input) {
+            if !collected_servers.contains(&server) {
+                cases.push(json!({
+                    "Name": format!("{name} {server}"),
+                    "InputFolder": input,
+                    "ScriptFolder": null,
+                    "Server": server,
+                    "Collected": true,
+                    "Collector": collector,
+                    "Binary": env!("CARGO_BIN_EXE_hybridtls"),
+                    "Now": generated::NOW,
+                }));
+            }
+        }
     }
     cases
+}
+
+/// The servers of the collector folders (`hybridtls-<server>`) in `input`, in name order.
+fn collector_servers(input: &Path) -> Vec<String> {
+    let mut servers: Vec<String> = std::fs::read_dir(input)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            name.strip_prefix("hybridtls-").map(str::to_owned)
+        })
+        .collect();
+    servers.sort();
+    servers
 }
 
 #[test]
@@ -132,8 +167,12 @@ fn every_generated_script_passes_the_pester_tests_against_a_simulated_exchange()
     }
     let _ = writeln!(
         std::io::stderr(),
-        "PowerShell (Pester, {} scripts): {passed} passed, {failed} failed",
-        cases.len()
+        "PowerShell (Pester, {} scripts, {} collector runs): {passed} passed, {failed} failed",
+        cases
+            .iter()
+            .filter(|case| !case["ScriptFolder"].is_null())
+            .count(),
+        cases.iter().filter(|case| case["Collected"] == true).count()
     );
     assert!(failed == 0 && reports.is_empty(), "{reports}");
     assert!(passed > 0, "no PowerShell test ran");

@@ -19,6 +19,8 @@ BeforeDiscovery {
     $cases = @(Get-Content -LiteralPath $CasesFile -Raw | ConvertFrom-Json | ForEach-Object {
         $case = @{}
         foreach ($property in $_.PSObject.Properties) { $case[$property.Name] = $property.Value }
+        # A collector folder whose server has no script: the collector's case only.
+        if ($null -eq $case.ScriptFolder) { return $case }
         $remediate = Join-Path $case.ScriptFolder 'remediate.ps1'
         $tokens = $null; $errors = $null
         $ast = [System.Management.Automation.Language.Parser]::ParseFile($remediate, [ref]$tokens, [ref]$errors)
@@ -103,7 +105,7 @@ BeforeAll {
     }
 }
 
-Describe '<Name>' -ForEach $cases {
+Describe '<Name>' -ForEach @($cases | Where-Object { $null -ne $_.ScriptFolder }) {
     BeforeAll { $script:case = $_ }
 
     BeforeEach {
@@ -305,8 +307,14 @@ Describe 'the collector on <Name>' -ForEach @($cases | Where-Object { $_.Collect
         # ConvertFrom-Json read the evaluation time as a DateTime.
         $now = ([datetime]$case.Now).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
         $facts = foreach ($folder in $case.InputFolder, $copy) {
-            $json = & $case.Binary plan $folder --now $now --format json
-            $LASTEXITCODE | Should -Be 0
+            # From inside the folder, so that the files findings name read the same in both.
+            Push-Location -LiteralPath $folder
+            try {
+                $json = & $case.Binary plan . --now $now --format json
+                $LASTEXITCODE | Should -Be 0
+            } finally {
+                Pop-Location
+            }
             $plan = $json | ConvertFrom-Json
             [pscustomobject]@{
                 HybridFqdn = $plan.hybrid_fqdn.names
