@@ -2222,6 +2222,27 @@ fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
     assert_eq!(ours["evidence"][0]["position"], "line 8");
 }
 
+/// The events as the collector writes them (a UTF-8 array in its folder) say what the 5.1 hand
+/// export says; tests/powershell.rs also runs the collector on this folder's simulated server.
+#[test]
+fn ht056_reads_the_collectors_events_as_the_hand_export() {
+    let messages = |fixture| {
+        let plan = plan(fixture, &[]);
+        assert_eq!(plan.codes(), ["HT056"]);
+        let mut messages: Vec<String> = plan.0["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect();
+        messages.sort();
+        messages
+    };
+    let collected = messages("HT056-collected");
+    assert_eq!(collected.len(), 2, "{collected:#?}");
+    assert_eq!(collected, messages("HT056"));
+}
+
 #[test]
 fn ht056_transport_tls_events_are_grouped_by_id_and_name_the_rules_they_prove() {
     let plan = plan("HT056", &[]);

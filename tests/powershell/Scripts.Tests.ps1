@@ -319,7 +319,7 @@ Describe 'the collector on <Name>' -ForEach @($cases | Where-Object { $_.Collect
             [pscustomobject]@{
                 HybridFqdn = $plan.hybrid_fqdn.names
                 Actions    = $plan.actions | Select-Object server, kind, automatic, target, before, after, resolves
-                Findings   = $plan.findings | Select-Object rule, severity, server, object, message
+                Findings   = $plan.findings | Select-Object rule, severity, server, object, message, evidence
                 # An export the collector failed to write shows only here.
                 NotChecked = $plan.not_checked | Select-Object rule, server, object, missing_kind, missing
             } | ConvertTo-Json -Depth 6

@@ -139,6 +139,7 @@ function Initialize-SimulatedExchange {
         AuthConfig         = @()
         HybridConfiguration = @()
         TransportServices  = @()
+        Events             = @()
         # HKLM keys (without 'HKLM:\') and their values, as the collector reads them.
         Registry           = @{}
     }
@@ -239,7 +240,31 @@ function Initialize-SimulatedExchange {
                     @{ Name = 'SendProtocolLogPath'; Expression = { $null } }
         }
     } else {
-        Microsoft.PowerShell.Management\Remove-Item -Path function:global:Get-TransportService -ErrorAction SilentlyContinue
+        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-TransportService -ErrorAction SilentlyContinue
+    }
+    # Get-WinEvent (Windows only) gives the events of the exports' exchange-events.json, as
+    # EventLogRecords (TimeCreated a DateTime), filtered by provider and id as the collector asks.
+    # StartTime is not applied: the fixtures' events are the last seven days of their own clock.
+    $events = Join-Path $folder 'exchange-events.json'
+    if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $events) {
+        $state.Events = @(Read-Export $events | ForEach-Object {
+                [pscustomobject]@{
+                    TimeCreated  = ConvertTo-SimDate (Get-Prop $_ 'TimeCreated')
+                    Id           = [int](Get-Prop $_ 'Id')
+                    ProviderName = [string](Get-Prop $_ 'ProviderName')
+                    MachineName  = [string](Get-Prop $_ 'MachineName')
+                    Message      = [string](Get-Prop $_ 'Message')
+                }
+            })
+        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-WinEvent -Value {
+            [CmdletBinding()]
+            param([hashtable] $FilterHashtable)
+            $script:State.Events | Where-Object {
+                $_.ProviderName -in @($FilterHashtable.ProviderName) -and $_.Id -in @($FilterHashtable.Id)
+            }
+        }
+    } else {
+        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-WinEvent -ErrorAction SilentlyContinue
     }
     $state.AuthConfig = @(Read-Export (Join-Path $folder 'auth-config.json'))
     $state.HybridConfiguration = @(Read-Export (Join-Path $folder 'hybrid-configuration.json'))
