@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use hybridtls::render::{json, report, script, text};
-use hybridtls::{diagnose, input, plan};
+use pipeline::run_everything;
 use proptest::prelude::*;
-use time::macros::datetime;
+
+#[path = "support/pipeline.rs"]
+mod pipeline;
 
 /// Every file of every example, as (example folder, file name).
 fn example_files() -> Vec<(PathBuf, String)> {
@@ -123,28 +124,6 @@ fn damages() -> impl Strategy<Value = Damage> {
         any::<usize>().prop_map(Damage::DuplicateLine),
         any::<usize>().prop_map(Damage::DropColumn),
     ]
-}
-
-/// Runs every stage; panics propagate and fail the property.
-fn run_everything(folder: &Path) -> Result<(), String> {
-    let inventory = input::load(&[folder.to_path_buf()]).map_err(|e| e.to_string())?;
-    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
-    let plans = plan::build(&diagnosis);
-    let fingerprints: Vec<Option<String>> = plans
-        .iter()
-        .map(|p| p.has_automatic_steps().then(|| "00".to_owned()))
-        .collect();
-    for server_plan in plans.iter().filter(|p| p.has_automatic_steps()) {
-        script::remediation(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
-            .map_err(|e| e.to_string())?;
-        script::rollback(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
-            .map_err(|e| e.to_string())?;
-    }
-    let document = json::document(&inventory, &diagnosis, &plans, &fingerprints);
-    json::to_string(&document).map_err(|e| e.to_string())?;
-    report::report(&document);
-    text::plan(&document, &[], text::Style { color: false });
-    Ok(())
 }
 
 /// Copies the example that holds `name` with that file damaged by `how`, and runs everything.

@@ -9,10 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use hybridtls::render::{html, json, report, script, text};
-use hybridtls::{diagnose, input, plan};
 use libfuzzer_sys::fuzz_target;
-use time::macros::datetime;
+use pipeline::run_everything;
+
+#[path = "../../tests/support/pipeline.rs"]
+mod pipeline;
 
 /// A case's folder, copied once into a temporary folder, and the file the fuzzer replaces.
 struct Target {
@@ -62,29 +63,6 @@ fn cases() -> &'static (tempfile::TempDir, Vec<Target>) {
         }
         (scratch, targets)
     })
-}
-
-/// Runs every stage; a panic anywhere is what the fuzzer looks for.
-fn run_everything(folder: &Path) -> Result<(), String> {
-    let inventory = input::load(&[folder.to_path_buf()]).map_err(|e| e.to_string())?;
-    let diagnosis = diagnose::diagnose(&inventory, &[], datetime!(2026-11-24 0:00 UTC));
-    let plans = plan::build(&diagnosis);
-    let fingerprints: Vec<Option<String>> = plans
-        .iter()
-        .map(|p| p.has_automatic_steps().then(|| "00".to_owned()))
-        .collect();
-    for server_plan in plans.iter().filter(|p| p.has_automatic_steps()) {
-        script::remediation(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
-            .map_err(|e| e.to_string())?;
-        script::rollback(server_plan, &inventory.inputs, "2026-11-24T00:00:00Z", "00")
-            .map_err(|e| e.to_string())?;
-    }
-    let document = json::document(&inventory, &diagnosis, &plans, &fingerprints);
-    json::to_string(&document).map_err(|e| e.to_string())?;
-    report::report(&document);
-    html::report(&document);
-    text::plan(&document, &[], text::Style { color: false });
-    Ok(())
 }
 
 fuzz_target!(|data: &[u8]| {
