@@ -59,15 +59,12 @@ fn cases(out: &Path) -> Vec<Value> {
         let input = crate_root.join(&input);
         let plan: Value =
             serde_json::from_str(&std::fs::read_to_string(plan_folder.join("plan.json")).unwrap()).unwrap();
-        let scripted = script_folders(&plan_folder);
-        let mut collected_servers = Vec::new();
-        for folder in &scripted {
-            let server = planned_server(&folder.join("remediate.ps1"));
-            collected_servers.push(server.clone());
-            cases.push(json!({
+        // A case: one server's script (None: the collector's run only) and its collector folder.
+        let case = |server: &str, script: Option<&Path>| {
+            json!({
                 "Name": format!("{name} {server}"),
                 "InputFolder": input,
-                "ScriptFolder": folder,
+                "ScriptFolder": script,
                 "PlanFolder": plan_folder,
                 "Server": server,
                 "Imports": plan["summary"]["import"].as_u64().unwrap_or(0) > 0,
@@ -76,23 +73,20 @@ fn cases(out: &Path) -> Vec<Value> {
                 "Collector": collector,
                 "Binary": env!("CARGO_BIN_EXE_hybridtls"),
                 "Now": generated::NOW,
-            }));
+            })
+        };
+        let mut scripted_servers = Vec::new();
+        for folder in script_folders(&plan_folder) {
+            let server = planned_server(&folder.join("remediate.ps1"));
+            cases.push(case(&server, Some(&folder)));
+            scripted_servers.push(server);
         }
         // The collector also runs on every collector folder whose server has no script: what
         // it writes must plan as the exports do there too (HT041 and HT042's registry value,
         // their Root listings and transport services).
         for server in collector_servers(&input) {
-            if !collected_servers.contains(&server) {
-                cases.push(json!({
-                    "Name": format!("{name} {server}"),
-                    "InputFolder": input,
-                    "ScriptFolder": null,
-                    "Server": server,
-                    "Collected": true,
-                    "Collector": collector,
-                    "Binary": env!("CARGO_BIN_EXE_hybridtls"),
-                    "Now": generated::NOW,
-                }));
+            if !scripted_servers.contains(&server) {
+                cases.push(case(&server, None));
             }
         }
     }
