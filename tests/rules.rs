@@ -2010,6 +2010,18 @@ fn ht050_tls12_disabled_on_both_sides_is_an_error_with_the_registry_values() {
         .all(|n| n["rule"] != "HT050"));
 }
 
+/// The TLS settings as the collector writes them say what the 5.1 hand export says;
+/// tests/powershell.rs also runs the collector on this folder's simulated server.
+#[test]
+fn ht050_reads_the_collectors_tls_settings_as_the_hand_export() {
+    let message = |fixture| {
+        let plan = plan(fixture, &[]);
+        assert_eq!(plan.codes(), ["HT050"]);
+        plan.finding("HT050")["message"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(message("HT050-collected"), message("HT050"));
+}
+
 #[test]
 fn ht051_a_dotnet_value_not_set_is_named_with_its_registry_key() {
     let plan = plan("HT051", &[]);

@@ -140,6 +140,7 @@ function Initialize-SimulatedExchange {
         HybridConfiguration = @()
         TransportServices  = @()
         Events             = @()
+        CipherSuites       = @()
         # HKLM keys (without 'HKLM:\') and their values, as the collector reads them.
         Registry           = @{}
     }
@@ -241,6 +242,34 @@ function Initialize-SimulatedExchange {
         }
     } else {
         Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-TransportService -ErrorAction SilentlyContinue
+    }
+    # The TLS settings the collector reads: the SCHANNEL and .NET registry values of the exports'
+    # tls-settings.json under the keys they come from, and Get-TlsCipherSuite's names. Its
+    # OSVersion comes from [Environment], which no simulation can answer: this machine's.
+    $tlsSettings = Join-Path $folder 'tls-settings.json'
+    if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $tlsSettings) {
+        $record = @(Read-Export $tlsSettings)[0]
+        $state.Registry['SYSTEM\CurrentControlSet'] = @{}
+        foreach ($property in $record.PSObject.Properties) {
+            if ($null -eq $property.Value) { continue }
+            $key = $null
+            if ($property.Name -match '^Tls1(\d)(Server|Client)(Enabled|DisabledByDefault)$') {
+                $key = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.{0}\{1}' -f $Matches[1], $Matches[2]
+            } elseif ($property.Name -match '^NetV(4|2)(Wow)?(SystemDefaultTlsVersions|SchUseStrongCrypto)$') {
+                $key = 'SOFTWARE\{0}Microsoft\.NETFramework\{1}' -f $(if ($Matches[2]) { 'Wow6432Node\' } else { '' }), $(if ($Matches[1] -eq '4') { 'v4.0.30319' } else { 'v2.0.50727' })
+            }
+            if ($null -eq $key) { continue }
+            if (-not $state.Registry.ContainsKey($key)) { $state.Registry[$key] = @{} }
+            $state.Registry[$key][$Matches[3]] = $property.Value
+        }
+        $state.CipherSuites = @(Get-Prop $record 'TlsCipherSuites')
+        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-TlsCipherSuite -Value {
+            [CmdletBinding()]
+            param()
+            $script:State.CipherSuites | ForEach-Object { [pscustomobject]@{ Name = [string]$_ } }
+        }
+    } else {
+        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-TlsCipherSuite -ErrorAction SilentlyContinue
     }
     # Get-WinEvent (Windows only) gives the events of the exports' exchange-events.json, as
     # EventLogRecords (TimeCreated a DateTime), filtered by provider and id as the collector asks.
@@ -491,6 +520,10 @@ function Test-Path {
     [CmdletBinding()]
     param([Parameter(Position = 0)] [string] $Path, [string] $LiteralPath, [Microsoft.PowerShell.Commands.TestPathType] $PathType = 'Any')
     $target = if ($LiteralPath) { $LiteralPath } else { $Path }
+    if ($target -like 'HKLM:\*') {
+        $key = $target.Substring(6).TrimEnd('\')
+        return [bool]@($script:State.Registry.Keys | Where-Object { $_ -eq $key -or $_ -like ($key + '\*') }).Count
+    }
     $cert = Split-SimCertPath $target
     if ($null -eq $cert) { return (Microsoft.PowerShell.Management\Test-Path @PSBoundParameters) }
     if ($cert.Thumbprint -eq '') { return $true }
