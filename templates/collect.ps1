@@ -27,8 +27,8 @@
                                    certificate (not written on Exchange 2010)
       exchange-events.json         Get-WinEvent: MSExchangeFrontEndTransport and
                                    MSExchangeTransport events 12014, 12016, 12018, 12023,
-                                   12012, 12013, 12015, 2004 and MSExchange EdgeSync
-                                   1035 of the last seven days
+                                   12012, 12013, 12015, 12024, 2004 and MSExchange
+                                   EdgeSync 1035 of the last seven days
       tls-settings.json            the SCHANNEL values of TLS 1.0 to 1.3 (Server and Client:
                                    Enabled, DisabledByDefault), the .NET SchUseStrongCrypto
                                    and SystemDefaultTlsVersions (v4 and v2, 64- and 32-bit),

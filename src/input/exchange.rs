@@ -787,9 +787,8 @@ pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSe
 fn admin_display_version(record: &Record) -> Option<(u32, u32, u32, Option<u32>)> {
     match record.get("AdminDisplayVersion")? {
         Value::String(text) => {
-            let (major, minor, build) = exchange_build(text)?;
-            let revision = version_parts(&exchange_version_text(text))?.get(3).copied();
-            Some((major, minor, build, revision))
+            let parts = version_parts(&exchange_version_text(text)).filter(|parts| parts.len() >= 3)?;
+            Some((parts[0], parts[1], parts[2], parts.get(3).copied()))
         }
         Value::Object(map) => {
             let part = |key| {
@@ -1089,6 +1088,10 @@ mod tests {
             "Name": "EX01", "ServerRole": "Mailbox", "AdminDisplayVersion": "15.1.2507.6",
             "DisableRootAutoUpdate": 1, "EnableEccCertificateSupport": 0
         }));
+        assert_eq!(disabled.build, Some((15, 1, 2507)));
+        assert_eq!(disabled.revision, Some(6));
+        assert_eq!(disabled.root_auto_update_disabled, Some(true));
+        assert_eq!(disabled.ecc_certificate_support, Some(false));
         // Get-ItemProperty gives a DWORD as an Int32: 0xFFFFFFFF comes as -1, which is set.
         let all_ones = settings(serde_json::json!({
             "HybridTlsCollector": 1, "Name": "EX01", "ServerRole": "Mailbox",
@@ -1096,10 +1099,6 @@ mod tests {
         }));
         assert_eq!(all_ones.root_auto_update_disabled, Some(true));
         assert_eq!(all_ones.ecc_certificate_support, Some(false));
-        assert_eq!(disabled.build, Some((15, 1, 2507)));
-        assert_eq!(disabled.revision, Some(6));
-        assert_eq!(disabled.root_auto_update_disabled, Some(true));
-        assert_eq!(disabled.ecc_certificate_support, Some(false));
         let exported = settings(serde_json::json!({
             "Name": "EX01", "ServerRole": 2,
             "AdminDisplayVersion": { "Major": 15, "Minor": 2, "Build": 1544, "Revision": 4 }

@@ -111,6 +111,22 @@ function New-StoreEntry {
 
 <#
     .SYNOPSIS
+    Defines the command -Name in the global scope, where the collector looks for it with
+    Get-Command, or removes it when -Body is $null: a command the server lacks, as a server
+    whose exports hold no output of it. (Remove-Item on function:global: removes nothing from
+    inside a module; Function:\ does.)
+#>
+function Set-SimulatedCommand {
+    param([Parameter(Mandatory)] [string] $Name, [scriptblock] $Body)
+    if ($null -ne $Body) {
+        Microsoft.PowerShell.Management\Set-Item -Path ('function:global:' + $Name) -Value $Body
+    } else {
+        Microsoft.PowerShell.Management\Remove-Item -Path ('Function:\' + $Name) -ErrorAction SilentlyContinue
+    }
+}
+
+<#
+    .SYNOPSIS
     Builds the server from the exports in $InputFolder (a collector folder hybridtls-<Server>
     inside it when there is one, else the hand exports at its top).
 #>
@@ -228,11 +244,12 @@ function Initialize-SimulatedExchange {
     $state.Fqdn = $Server
     foreach ($record in (Read-Export (Join-Path $folder 'server.json'))) { $state.Fqdn = [string](Get-Prop $record 'Fqdn') }
     # Get-TransportService exists where the exports hold its output (Exchange 2013 and later
-    # collected by a collector that knew it); elsewhere the collector must find no such command.
+    # collected by a collector that knew it).
     $transportServices = Join-Path $folder 'transport-services.json'
+    $command = $null
     if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $transportServices) {
         $state.TransportServices = @(Read-Export $transportServices)
-        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-TransportService -Value {
+        $command = {
             [CmdletBinding()]
             param([Parameter(Position = 0)] [string] $Identity)
             # A real TransportService object has every property; the log folders are empty here.
@@ -240,13 +257,13 @@ function Initialize-SimulatedExchange {
                 Select-Object -Property *, @{ Name = 'ReceiveProtocolLogPath'; Expression = { $null } },
                     @{ Name = 'SendProtocolLogPath'; Expression = { $null } }
         }
-    } else {
-        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-TransportService -ErrorAction SilentlyContinue
     }
+    Set-SimulatedCommand -Name 'Get-TransportService' -Body $command
     # The TLS settings the collector reads: the SCHANNEL and .NET registry values of the exports'
     # tls-settings.json under the keys they come from, and Get-TlsCipherSuite's names. Its
     # OSVersion comes from [Environment], which no simulation can answer: this machine's.
     $tlsSettings = Join-Path $folder 'tls-settings.json'
+    $command = $null
     if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $tlsSettings) {
         $record = @(Read-Export $tlsSettings)[0]
         $state.Registry['SYSTEM\CurrentControlSet'] = @{}
@@ -263,18 +280,18 @@ function Initialize-SimulatedExchange {
             $state.Registry[$key][$Matches[3]] = $property.Value
         }
         $state.CipherSuites = @(Get-Prop $record 'TlsCipherSuites')
-        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-TlsCipherSuite -Value {
+        $command = {
             [CmdletBinding()]
             param()
             $script:State.CipherSuites | ForEach-Object { [pscustomobject]@{ Name = [string]$_ } }
         }
-    } else {
-        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-TlsCipherSuite -ErrorAction SilentlyContinue
     }
+    Set-SimulatedCommand -Name 'Get-TlsCipherSuite' -Body $command
     # Get-WinEvent (Windows only) gives the events of the exports' exchange-events.json, as
     # EventLogRecords (TimeCreated a DateTime), filtered by provider and id as the collector asks.
     # StartTime is not applied: the fixtures' events are the last seven days of their own clock.
     $events = Join-Path $folder 'exchange-events.json'
+    $command = $null
     if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $events) {
         $state.Events = @(Read-Export $events | ForEach-Object {
                 [pscustomobject]@{
@@ -285,16 +302,15 @@ function Initialize-SimulatedExchange {
                     Message      = [string](Get-Prop $_ 'Message')
                 }
             })
-        Microsoft.PowerShell.Management\Set-Item -Path function:global:Get-WinEvent -Value {
+        $command = {
             [CmdletBinding()]
             param([hashtable] $FilterHashtable)
             $script:State.Events | Where-Object {
                 $_.ProviderName -in @($FilterHashtable.ProviderName) -and $_.Id -in @($FilterHashtable.Id)
             }
         }
-    } else {
-        Microsoft.PowerShell.Management\Remove-Item -Path Function:\Get-WinEvent -ErrorAction SilentlyContinue
     }
+    Set-SimulatedCommand -Name 'Get-WinEvent' -Body $command
     $state.AuthConfig = @(Read-Export (Join-Path $folder 'auth-config.json'))
     $state.HybridConfiguration = @(Read-Export (Join-Path $folder 'hybrid-configuration.json'))
     $processId = 4000
