@@ -116,6 +116,13 @@ fn every_generated_script_passes_the_pester_tests_against_a_simulated_exchange()
     let out = tempfile::tempdir().unwrap();
     let cases = cases(out.path());
     assert!(cases.len() >= 4, "the examples' scripts are missing");
+    // Scripts.Tests.ps1 tests the collector's copying of protocol logs on this case alone.
+    assert!(
+        cases
+            .iter()
+            .any(|case| case["Name"] == "HT055-collected EX01" && case["Collected"] == true),
+        "the case with a copied protocol log is missing"
+    );
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/powershell");
     let runner = tests.join("Invoke-ScriptTests.ps1");
     let mut running = Vec::new();

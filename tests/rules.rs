@@ -2196,6 +2196,38 @@ fn ht040_internal_transport_certificate_events_are_evidence_in_its_finding() {
 /// log that logs the response one line to a row tells a masked STARTTLS by its own row, and a
 /// missing one by the connection the connector then drops, counted only where no row of the
 /// session already told it.
+/// The log the collector copied (named by the service and side it came from) counts the same
+/// failures, rows and remote hosts as the log copied by hand.
+#[test]
+fn ht055_reads_the_collectors_copied_log_as_the_hand_copied_one() {
+    let findings = |fixture, file: &str| {
+        let plan = plan(fixture, &[]);
+        assert_eq!(plan.codes(), ["HT055"]);
+        let mut findings: Vec<(String, Vec<String>)> = plan.0["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let evidence = f["evidence"].as_array().unwrap().iter().map(|e| {
+                    assert_eq!(e["file"], file, "{e}");
+                    format!("{} {} {}", e["position"], e["field"], e["value"])
+                });
+                (f["message"].as_str().unwrap().to_owned(), evidence.collect())
+            })
+            .collect();
+        assert_eq!(findings.len(), 3, "{findings:#?}");
+        findings.sort();
+        findings
+    };
+    let root = Path::new(FIXTURES);
+    let hand = root.join("HT055/RECV2026112308-1.LOG");
+    let collected = root.join("HT055-collected/hybridtls-EX01/FrontEnd-Receive-RECV2026112308-1.LOG");
+    assert_eq!(
+        findings("HT055-collected", &collected.to_string_lossy()),
+        findings("HT055", &hand.to_string_lossy())
+    );
+}
+
 #[test]
 fn ht055_ehlo_responses_without_starttls_are_findings_naming_whose_they_were() {
     let plan = plan("HT055-no-starttls", &[]);

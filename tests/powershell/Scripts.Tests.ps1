@@ -297,7 +297,7 @@ Describe 'the collector on <Name>' -ForEach @($cases | Where-Object { $_.Collect
     BeforeAll { $script:case = $_ }
 
     It 'collects what plans as the exports do' {
-        Initialize-SimulatedExchange -InputFolder $case.InputFolder -Server $case.Server
+        Initialize-SimulatedExchange -InputFolder $case.InputFolder -Server $case.Server -LogFolder (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
         # The input again, with this server's folder written by the collector instead.
         $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
         Copy-Item -LiteralPath $case.InputFolder -Destination $copy -Recurse
@@ -325,5 +325,84 @@ Describe 'the collector on <Name>' -ForEach @($cases | Where-Object { $_.Collect
             } | ConvertTo-Json -Depth 6
         }
         $facts[1] | Should -Be $facts[0]
+    }
+}
+
+# What the collector copies of the protocol logs (issue 20 point 5): the newest first, up to
+# -ProtocolLogMB, the newest even when it alone is larger; only *.LOG; nothing with 0. Run on the
+# case whose collector folder holds a copied log; the other files are made here.
+Describe 'the collector copies protocol logs' -AllowNullOrEmptyForEach -ForEach @($cases | Where-Object { $_.Collected -and $_.Name -like 'HT055-collected*' }) {
+    BeforeAll {
+        $script:case = $_
+        function Invoke-Collector {
+            param([hashtable] $Parameters = @{})
+            $output = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            $warnings = & $script:case.Collector -OutputFolder $output @Parameters 3>&1 6>$null
+            [pscustomobject]@{
+                # Every file but the exports: what was copied.
+                Logs     = @(Get-ChildItem -LiteralPath $output -File | Where-Object { $_.Extension -ne '.json' } | Sort-Object -Property Name | ForEach-Object {
+                        '{0} {1}' -f $_.Name, (Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash
+                    })
+                Warnings = @($warnings | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { $_.Message })
+            }
+        }
+        # A file of `Megabytes` MiB in a log folder, last written `HoursAgo`; returns the name the
+        # collector gives its copy, with the copy's hash.
+        function New-Log {
+            param([string] $Service, [string] $Side, [string] $Name, [double] $Megabytes, [int] $HoursAgo)
+            $path = Join-Path (Get-SimulatedState).LogPaths["$Service-$Side"] $Name
+            $bytes = [byte[]]::new([int]($Megabytes * 1048576))
+            [System.Random]::new($HoursAgo).NextBytes($bytes)
+            [System.IO.File]::WriteAllBytes($path, $bytes)
+            [System.IO.File]::SetLastWriteTimeUtc($path, [datetime]::UtcNow.AddHours(-$HoursAgo))
+            '{0}-{1}-{2} {3}' -f $Service, $Side, $Name, (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash
+        }
+    }
+
+    BeforeEach {
+        Initialize-SimulatedExchange -InputFolder $case.InputFolder -Server $case.Server -LogFolder (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
+        $script:served = '{0} {1}' -f 'FrontEnd-Receive-RECV2026112308-1.LOG', (Get-FileHash -LiteralPath (Join-Path (Get-SimulatedState).LogPaths['FrontEnd-Receive'] 'RECV2026112308-1.LOG') -Algorithm SHA256).Hash
+    }
+
+    It 'copies every log of every folder within the default 50 MB, named by its service and side, and nothing else' {
+        $older = New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112207-1.LOG' -Megabytes 0.5 -HoursAgo 30
+        $send = New-Log -Service FrontEnd -Side Send -Name 'SEND2026112308-1.LOG' -Megabytes 0.25 -HoursAgo 1
+        $hubReceive = New-Log -Service Hub -Side Receive -Name 'RECV2026112308-1.LOG' -Megabytes 0.25 -HoursAgo 2
+        $hubSend = New-Log -Service Hub -Side Send -Name 'SEND2026112308-1.LOG' -Megabytes 0.25 -HoursAgo 3
+        New-Log -Service FrontEnd -Side Receive -Name 'notes.txt' -Megabytes 0.01 -HoursAgo 1 | Out-Null
+        $collected = Invoke-Collector
+        $collected.Logs | Should -Be @($older, $script:served, $send, $hubReceive, $hubSend | Sort-Object)
+    }
+
+    It 'copies the newest logs of a folder first, up to -ProtocolLogMB of each, and none older than one left out' {
+        # The served log was written now: the newest of its folder.
+        $receive = New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112301-1.LOG' -Megabytes 0.75 -HoursAgo 20
+        New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112207-1.LOG' -Megabytes 0.5 -HoursAgo 30 | Out-Null
+        New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112123-1.LOG' -Megabytes 0.01 -HoursAgo 40 | Out-Null
+        $send = New-Log -Service FrontEnd -Side Send -Name 'SEND2026112308-1.LOG' -Megabytes 0.75 -HoursAgo 1
+        New-Log -Service FrontEnd -Side Send -Name 'SEND2026112207-1.LOG' -Megabytes 0.75 -HoursAgo 30 | Out-Null
+        $collected = Invoke-Collector -Parameters @{ ProtocolLogMB = 1 }
+        $collected.Logs | Should -Be @($receive, $script:served, $send | Sort-Object)
+    }
+
+    It 'copies the newest log of a folder even when it alone is larger than -ProtocolLogMB' {
+        $large = New-Log -Service FrontEnd -Side Send -Name 'SEND2026112308-1.LOG' -Megabytes 1.5 -HoursAgo 1
+        New-Log -Service FrontEnd -Side Send -Name 'SEND2026112207-1.LOG' -Megabytes 0.1 -HoursAgo 30 | Out-Null
+        $collected = Invoke-Collector -Parameters @{ ProtocolLogMB = 1 }
+        $collected.Logs | Should -Be @($script:served, $large | Sort-Object)
+    }
+
+    It 'copies no log with -ProtocolLogMB 0' {
+        New-Log -Service FrontEnd -Side Send -Name 'SEND2026112308-1.LOG' -Megabytes 0.1 -HoursAgo 1 | Out-Null
+        (Invoke-Collector -Parameters @{ ProtocolLogMB = 0 }).Logs | Should -BeNullOrEmpty
+    }
+
+    It 'says how to turn on verbose logging for a hybrid connector that does not log verbosely' {
+        # The fixture's connector logs verbosely.
+        (Invoke-Collector -Parameters @{ ProtocolLogMB = 0 }).Warnings | Where-Object { $_ -like 'Receive connector*' } | Should -BeNullOrEmpty
+        $connector = (Get-SimulatedState).ReceiveConnectors[0]
+        $connector | Add-Member -Force -NotePropertyName ProtocolLoggingLevel -NotePropertyValue 'None'
+        $warnings = (Invoke-Collector -Parameters @{ ProtocolLogMB = 0 }).Warnings
+        $warnings | Should -Contain ("Receive connector '{0}' logs at ProtocolLoggingLevel None: no TLS rows are logged. To log them: Set-ReceiveConnector -Identity '{0}' -ProtocolLoggingLevel Verbose" -f $connector.Identity)
     }
 }

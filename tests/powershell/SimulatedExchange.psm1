@@ -131,7 +131,7 @@ function Set-SimulatedCommand {
     inside it when there is one, else the hand exports at its top).
 #>
 function Initialize-SimulatedExchange {
-    param([Parameter(Mandatory)] [string] $InputFolder, [Parameter(Mandatory)] [string] $Server)
+    param([Parameter(Mandatory)] [string] $InputFolder, [Parameter(Mandatory)] [string] $Server, [string] $LogFolder)
     $folder = Join-Path -Path $InputFolder -ChildPath ('hybridtls-' + $Server)
     if (-not (Microsoft.PowerShell.Management\Test-Path -LiteralPath $folder)) { $folder = $InputFolder }
     $now = [datetime]::Now
@@ -159,6 +159,8 @@ function Initialize-SimulatedExchange {
         CipherSuites       = @()
         # HKLM keys (without 'HKLM:\') and their values, as the collector reads them.
         Registry           = @{}
+        # The transport services' protocol log folders, by service and side ('FrontEnd-Receive').
+        LogPaths           = @{}
     }
     foreach ($record in (Read-Export (Join-Path $folder 'server.json'))) {
         $state.Role = [string](Get-Prop $record 'ServerRole')
@@ -215,10 +217,15 @@ function Initialize-SimulatedExchange {
         # Every exported property stays (the collector writes them again); Identity is what the
         # Exchange Management Shell prints, <SERVER>\<Name>.
         $connector = $record.PSObject.Copy()
+        # The shell gives ProtocolLoggingLevel as its enum (None 0, Verbose 1), which a JSON
+        # export holds as the number.
+        $logging = Get-Prop $record 'ProtocolLoggingLevel'
+        if ($logging -is [long] -or $logging -is [int]) { $logging = @('None', 'Verbose')[$logging] }
         $connector | Add-Member -Force -NotePropertyMembers ([ordered]@{
-                Identity           = ('{0}\{1}' -f $Server, $name)
-                TlsCertificateName = ConvertTo-SimIdentifier (Get-Prop $record 'TlsCertificateName')
-                WhenChanged        = $longAgo
+                Identity             = ('{0}\{1}' -f $Server, $name)
+                TlsCertificateName   = ConvertTo-SimIdentifier (Get-Prop $record 'TlsCertificateName')
+                ProtocolLoggingLevel = $logging
+                WhenChanged          = $longAgo
             })
         $state.ReceiveConnectors.Add($connector)
     }
@@ -243,6 +250,37 @@ function Initialize-SimulatedExchange {
     $state.InitialMy = [System.Collections.Generic.HashSet[string]]::new([string[]]@($state.Stores.My.Keys))
     $state.Fqdn = $Server
     foreach ($record in (Read-Export (Join-Path $folder 'server.json'))) { $state.Fqdn = [string](Get-Prop $record 'Fqdn') }
+    # The protocol logs the collector copied (FrontEnd-Receive-<the log's name> and so on) are
+    # in the transport services' log folders under $LogFolder, named as Exchange names them, for
+    # the collector to copy again. Without $LogFolder the services have no log folder.
+    if ($LogFolder) {
+        foreach ($service in 'FrontEnd', 'Hub') {
+            foreach ($side in 'Receive', 'Send') {
+                $path = Join-Path -Path $LogFolder -ChildPath "$service\ProtocolLog\Smtp$side"
+                $null = New-Item -ItemType Directory -Path $path -Force
+                $state.LogPaths["$service-$side"] = $path
+            }
+        }
+        foreach ($file in @(Microsoft.PowerShell.Management\Get-ChildItem -LiteralPath $folder -Filter '*.LOG')) {
+            if ($file.Name -notmatch '^(FrontEnd|Hub)-(Receive|Send)-(.+)$') { continue }
+            $logPath = $state.LogPaths[$Matches[1] + '-' + $Matches[2]]
+            Copy-Item -LiteralPath $file.FullName -Destination (Join-Path -Path $logPath -ChildPath $Matches[3])
+        }
+    }
+    # Get-FrontendTransportService: Exchange 2013 and later, not on an Edge Transport server.
+    $command = $null
+    if ($LogFolder -and $state.Version -like 'Version 15*' -and $state.Role -notlike '*Edge*') {
+        $command = {
+            [CmdletBinding()]
+            param([Parameter(Position = 0)] [string] $Identity)
+            [pscustomobject]@{
+                Name                   = $script:State.Server
+                ReceiveProtocolLogPath = $script:State.LogPaths['FrontEnd-Receive']
+                SendProtocolLogPath    = $script:State.LogPaths['FrontEnd-Send']
+            }
+        }
+    }
+    Set-SimulatedCommand -Name 'Get-FrontendTransportService' -Body $command
     # Get-TransportService exists where the exports hold its output (Exchange 2013 and later
     # collected by a collector that knew it).
     $transportServices = Join-Path $folder 'transport-services.json'
@@ -252,10 +290,10 @@ function Initialize-SimulatedExchange {
         $command = {
             [CmdletBinding()]
             param([Parameter(Position = 0)] [string] $Identity)
-            # A real TransportService object has every property; the log folders are empty here.
+            # A real TransportService object has every property, its log folders among them.
             $script:State.TransportServices | Where-Object { -not $Identity -or [string]$_.Name -eq $Identity } |
-                Select-Object -Property *, @{ Name = 'ReceiveProtocolLogPath'; Expression = { $null } },
-                    @{ Name = 'SendProtocolLogPath'; Expression = { $null } }
+                Select-Object -Property *, @{ Name = 'ReceiveProtocolLogPath'; Expression = { $script:State.LogPaths['Hub-Receive'] } },
+                    @{ Name = 'SendProtocolLogPath'; Expression = { $script:State.LogPaths['Hub-Send'] } }
         }
     }
     Set-SimulatedCommand -Name 'Get-TransportService' -Body $command
