@@ -1821,6 +1821,47 @@ fn ht040_a_deleted_internal_transport_certificate_is_an_error_read_from_a_51_exp
         .as_str()
         .unwrap()
         .starts_with("Get-TransportService"));
+    assert_eq!(entry[0]["missing_kind"], "export");
+    assert_eq!(
+        entry[0]["reason"],
+        "the Get-TransportService export was not given"
+    );
+    // Given, but made with -Identity of another server, or empty: not checked, and the reason
+    // says the file was read and what it lacks, not that it was not given.
+    for (contents, what) in [
+        (
+            "[{\"Name\": \"EX02\", \"InternalTransportCertificateThumbprint\": \"0123456789ABCDEF0123456789ABCDEF01234567\"}]",
+            "another server's record",
+        ),
+        ("[]", "no record"),
+    ] {
+        std::fs::write(without.path().join("transport-services.json"), contents).unwrap();
+        let plan = plan_dir(without.path(), &[]);
+        assert_eq!(plan.codes(), Vec::<&str>::new(), "{what}");
+        let entry = plan.0["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["rule"] == "HT040")
+            .unwrap_or_else(|| panic!("{what}: HT040 is not checked"));
+        assert_eq!(entry["missing_kind"], "record", "{what}");
+        assert_eq!(
+            entry["reason"].as_str().unwrap(),
+            format!(
+                "the Get-TransportService export was given ({}) but holds no record of EX01",
+                without.path().join("transport-services.json").display()
+            ),
+            "{what}"
+        );
+        assert_eq!(entry["missing"], "the record of EX01 in the Get-TransportService export");
+        assert!(
+            entry["how"]
+                .as_str()
+                .unwrap()
+                .starts_with("export it again so that it holds EX01, in the Exchange Management Shell"),
+            "{entry:#}"
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! `Tls` in its `AuthMechanism` without that property (issue 18). Such a check is reported as
 //! not judged, with what is missing, where, and the command that exports it; it is never a pass.
 
-use crate::model::{InputKind, Source, Store};
+use crate::input::kinds::KINDS;
+use crate::model::{InputKind, Inventory, Source, Store};
 
 use super::rules::Rule;
 
@@ -139,6 +140,41 @@ pub enum Missing {
         source: Source,
         export: Export,
     },
+    /// An export that was given in `files`, none of whose records is the server's: made on
+    /// another server, for another server, or empty.
+    Record {
+        export: Export,
+        server: String,
+        files: Vec<String>,
+    },
+}
+
+/// What a check of `server` lacks when no record of `export` is the server's: the server's
+/// record, when the export was given (the files that hold it, an empty one by its name), else
+/// the export. "Was not given" of a file the admin gave sent them looking for a file they had.
+pub fn record_or_export(inventory: &Inventory, export: Export, server: &str) -> Missing {
+    let files: Vec<String> = inventory
+        .inputs
+        .iter()
+        .filter(|input| match input.kind {
+            InputKind::Empty => {
+                let name = input.path.rsplit(['/', '\\']).next().unwrap_or_default();
+                KINDS
+                    .iter()
+                    .any(|spec| Export::of(spec.kind) == Some(export) && spec.file_names.contains(&name))
+            }
+            kind => Export::of(kind) == Some(export),
+        })
+        .map(|input| input.path.clone())
+        .collect();
+    match files.is_empty() {
+        true => Missing::Export(export),
+        false => Missing::Record {
+            export,
+            server: server.to_owned(),
+            files,
+        },
+    }
 }
 
 impl Missing {
@@ -147,12 +183,17 @@ impl Missing {
         match self {
             Missing::Export(export) => export.describe().to_owned(),
             Missing::Property { property, .. } => (*property).to_owned(),
+            Missing::Record { export, server, .. } => {
+                format!("the record of {server} in {}", export.describe())
+            }
         }
     }
 
     pub fn export(&self) -> Export {
         match self {
-            Missing::Export(export) | Missing::Property { export, .. } => *export,
+            Missing::Export(export) | Missing::Property { export, .. } | Missing::Record { export, .. } => {
+                *export
+            }
         }
     }
 
@@ -164,6 +205,9 @@ impl Missing {
                 "export again with {property} in the Select-Object list ({}), or use `hybridtls collect`",
                 export.shell()
             ),
+            Missing::Record { export, server, .. } => {
+                format!("export it again so that it holds {server}, {}", export.shell())
+            }
         }
     }
 }
@@ -187,6 +231,17 @@ impl NotJudged {
             Missing::Export(export) => format!("{} was not given", export.describe()),
             Missing::Property { property, source, .. } => {
                 format!("{property} is missing from {}, {}", source.file, source.position)
+            }
+            Missing::Record {
+                export,
+                server,
+                files,
+            } => {
+                format!(
+                    "{} was given ({}) but holds no record of {server}",
+                    export.describe(),
+                    files.join(", ")
+                )
             }
         }
     }

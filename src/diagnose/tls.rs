@@ -2,7 +2,7 @@
 //! HealthChecker reads them (CSS-Exchange `Shared/TLS/Get-AllTlsSettingsFromRegistry.ps1`), the
 //! .NET values, and the builds TLS 1.2 and TLS 1.3 need.
 
-use super::needs::{Export, Missing};
+use super::needs::{record_or_export, Export};
 use super::{Evidence, Findings};
 use crate::diagnose::context::Context;
 use crate::model::{TlsSettings, NET_VALUES, SCHANNEL_VALUES};
@@ -22,7 +22,7 @@ pub(super) fn settings_or_not_judged<'a>(
     if found.is_none() {
         findings.not_judged(
             "the TLS settings (HT050 to HT054)".to_owned(),
-            Missing::Export(Export::TlsSettings),
+            record_or_export(context.inventory, Export::TlsSettings, &context.server.name),
         );
     }
     found

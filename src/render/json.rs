@@ -16,7 +16,7 @@ use crate::model::{InputKind, Inventory, ServerKind, TenantConnectorType, TlsAut
 use crate::plan::{summarize, ServerPlan, Summary};
 use crate::steps::{Bucket, StepKind, KINDS};
 
-pub const FORMAT_VERSION: &str = "2.3";
+pub const FORMAT_VERSION: &str = "2.4";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PlanDocument {
@@ -367,6 +367,8 @@ pub enum MissingKind {
     Export,
     /// A property absent from a given export.
     Property,
+    /// The server's record, absent from a given export.
+    Record,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -810,6 +812,7 @@ pub fn document(
             .map(|entry| {
                 let (missing_kind, file, position) = match &entry.missing {
                     Missing::Export(_) => (MissingKind::Export, None, None),
+                    Missing::Record { .. } => (MissingKind::Record, None, None),
                     Missing::Property { source, .. } => (
                         MissingKind::Property,
                         Some(source.file.clone()),

@@ -220,7 +220,7 @@ pub fn not_checked_place(entry: &NotCheckedDoc) -> String {
 /// What the check did not do and why: `did not run: the ... listing was not given`.
 pub fn not_checked_reason(entry: &NotCheckedDoc) -> String {
     match entry.missing_kind {
-        MissingKind::Export => format!("did not run: {}", entry.reason),
+        MissingKind::Export | MissingKind::Record => format!("did not run: {}", entry.reason),
         MissingKind::Property => format!("not judged: {}", entry.reason),
     }
 }

@@ -3,7 +3,7 @@
 use super::{Rule, Severity};
 
 use crate::diagnose::context::Context;
-use crate::diagnose::needs::{Export, Missing};
+use crate::diagnose::needs::{record_or_export, Export};
 use crate::diagnose::{certificate_evidence, date, Evidence, Findings, Remedy};
 
 pub const RULE: Rule = Rule {
@@ -68,7 +68,10 @@ overwrite the default SMTP certificate (KB 2989382), and no removal hybridtls pl
 fn check(context: &Context, findings: &mut Findings) {
     let server = &context.server.name;
     let Some(service) = context.inventory.transport_service(server) else {
-        findings.not_judged(server.clone(), Missing::Export(Export::TransportServices));
+        findings.not_judged(
+            server.clone(),
+            record_or_export(context.inventory, Export::TransportServices, server),
+        );
         return;
     };
     let named = Evidence {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
-use crate::diagnose::needs::{Export, Missing};
+use crate::diagnose::needs::{record_or_export, Export};
 use crate::diagnose::{date, times, Evidence, Findings, Remedy};
 use crate::model::ExchangeEvent;
 
@@ -143,7 +143,10 @@ fn check(context: &Context, findings: &mut Findings) {
         events && inventory.is_own_input(input, server)
     });
     if !exported {
-        findings.not_judged("the event log".to_owned(), Missing::Export(Export::Events));
+        findings.not_judged(
+            "the event log".to_owned(),
+            record_or_export(inventory, Export::Events, server),
+        );
         return;
     }
     let mut groups: BTreeMap<(&str, u32), Vec<&ExchangeEvent>> = BTreeMap::new();
