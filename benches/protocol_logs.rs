@@ -25,8 +25,7 @@ fn ripgrep(log: &std::path::Path) -> Option<Duration> {
     if !std::path::Path::new(RG).exists() {
         return None;
     }
-    // The texts of the rows src/input/protocol_log.rs judges (it finds the certificate rows
-    // by "ertificate", which also matches the issuer and serial rows it passes over).
+    // The texts of the rows src/input/protocol_log.rs judges, as its SUBSTRINGS name them.
     let patterns = [
         "Sending certificate",
         "Certificate thumbprint",

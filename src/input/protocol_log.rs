@@ -203,10 +203,18 @@ impl Columns {
 }
 
 /// Substrings one of which a row must hold to change anything: the contexts and the failure
-/// text hybridtls reads (`Sending certificate`, `Certificate thumbprint`, `Certificate
-/// subject`, `Certificate alternate names` share "ertificate"). A field may also be quoted,
-/// and a quote anywhere splits nothing for the reader, so rows with a `"` are read too.
-const CERTIFICATE_ROWS: &str = "ertificate";
+/// text hybridtls reads. A field may also be quoted, and a quote anywhere splits nothing for
+/// the reader, so rows with a `"` are read too.
+///
+/// The four certificate contexts each, not the "ertificate" they share: that also found the
+/// issuer and serial number rows of every certificate sent, which were split into fields only
+/// to be passed over (two rows in nine of a log where every session sends one).
+const CERTIFICATE_ROWS: [&str; 4] = [
+    "Sending certificate",
+    "Certificate subject",
+    "Certificate thumbprint",
+    "Certificate alternate names",
+];
 const FAILURE: &str = "TLS negotiation failed with error ";
 /// The remote's certificate did not earn the connector's TLS domain capabilities.
 const DOMAIN_CAPABILITIES_NONE: &str = "TlsDomainCapabilities='None'; Status='";
@@ -228,8 +236,11 @@ const DROP_CONNECTION: &str = "Drop connection ";
 /// that line is a row of its own (`250-XXXXXXXA`), found by this.
 const MASKED: &str = "XXXXXXX";
 /// Every substring that makes a row matter.
-const SUBSTRINGS: [&str; 7] = [
-    CERTIFICATE_ROWS,
+const SUBSTRINGS: [&str; 10] = [
+    CERTIFICATE_ROWS[0],
+    CERTIFICATE_ROWS[1],
+    CERTIFICATE_ROWS[2],
+    CERTIFICATE_ROWS[3],
     FAILURE,
     DOMAIN_CAPABILITIES_NONE,
     TLS_PROTOCOL,
