@@ -409,13 +409,19 @@ impl Needles {
     /// header in it changes for the rows after it, with their values' offsets in `text`.
     /// Stops after the first row that is an error: the rows after it are never read.
     ///
-    /// `feeds`, when given, are the line feeds in each 64 bytes of `text` ([`survey`]).
-    fn classify(&self, text: &str, feeds: Option<&[u8]>, non_ascii: bool, columns: Columns) -> Vec<Record> {
+    /// `feeds_before`, when given, are the line feeds before each 64 bytes of `text` ([`survey`]).
+    fn classify(
+        &self,
+        text: &str,
+        feeds_before: Option<&[u32]>,
+        non_ascii: bool,
+        columns: Columns,
+    ) -> Vec<Record> {
         let mut columns = columns;
         let mut records = Vec::new();
         let mut counter = LineCounter {
             text: text.as_bytes(),
-            feeds,
+            feeds_before,
             counted: 0,
             ended: 0,
         };
@@ -1297,9 +1303,12 @@ impl<'f> Scanner<'f> {
 /// Counts the lines of a piece of text up to a position, resuming where it last stopped.
 struct LineCounter<'t> {
     text: &'t [u8],
-    /// The line feeds in each 64 bytes of `text`, when known ([`survey`]): a run of whole
-    /// blocks is then counted from them, 64 times fewer numbers than bytes.
-    feeds: Option<&'t [u8]>,
+    /// The line feeds before each 64 bytes of `text`, and after the last whole 64, when known
+    /// ([`survey`]): a row's line is then the count before its block and the feeds before it
+    /// within the block, where counting from the row before read every byte between them one by
+    /// one (most of the time taking a row cost, on a log where every session sends its
+    /// certificate).
+    feeds_before: Option<&'t [u32]>,
     counted: usize,
     /// Lines ended before `counted`.
     ended: usize,
@@ -1308,18 +1317,35 @@ struct LineCounter<'t> {
 impl LineCounter<'_> {
     /// The line (from 0) that starts at byte `start`, which never decreases.
     fn line_at(&mut self, start: usize) -> usize {
-        let (first, last) = (self.counted.div_ceil(64), start / 64);
-        match self.feeds.and_then(|feeds| feeds.get(first..last)) {
-            Some(blocks) if !blocks.is_empty() => {
-                self.ended += count_lines(&self.text[self.counted..first * 64])
-                    + blocks.iter().map(|&n| usize::from(n)).sum::<usize>()
-                    + count_lines(&self.text[last * 64..start]);
-            }
-            _ => self.ended += count_lines(&self.text[self.counted..start]),
+        let block = start / 64;
+        if let Some(&before) = self.feeds_before.and_then(|feeds| feeds.get(block)) {
+            let from = block * 64;
+            return before as usize
+                + match self
+                    .text
+                    .get(from..from + 64)
+                    .and_then(|b| <&[u8; 64]>::try_from(b).ok())
+                {
+                    Some(whole) => feeds_in_first(whole, start - from),
+                    // The part of a block after the last whole 64.
+                    None => count_lines(&self.text[from..start]),
+                };
         }
+        self.ended += count_lines(&self.text[self.counted..start]);
         self.counted = start;
         self.ended
     }
+}
+
+/// The line feeds in the first `end` bytes of `block`: a count over all 64 bytes that leaves
+/// out those from `end` on, which the compiler turns into whole-register compares; a count of
+/// the first `end` bytes one by one is not.
+fn feeds_in_first(block: &[u8; 64], end: usize) -> usize {
+    let feeds = block
+        .iter()
+        .enumerate()
+        .fold(0u8, |n, (at, &b)| n + u8::from((b == b'\n') & (at < end)));
+    usize::from(feeds)
 }
 
 /// Lines ended in `bytes` (its `\n`s). Counted per 64-byte block in a byte-wide sum, which the
@@ -1336,25 +1362,28 @@ fn count_lines(bytes: &[u8]) -> usize {
 
 /// The line feeds in `bytes`, and whether it may hold a binary character (see
 /// [`text::first_binary_character`]), in one pass: per 64-byte block, byte-wide sums and ors
-/// the compiler turns into whole-register compares; each block's feeds go to
-/// `feeds_per_block`, from which [`LineCounter`] counts runs of blocks. Non-ASCII bytes are suspects too, the
-/// C1 controls among them.
-fn survey(bytes: &[u8], feeds_per_block: &mut Vec<u8>) -> (usize, bool) {
+/// the compiler turns into whole-register compares. `feeds_before` gets the feeds before each
+/// whole block and after the last ([`LineCounter`]). Non-ASCII bytes are suspects too, the C1
+/// controls among them.
+fn survey(bytes: &[u8], feeds_before: &mut Vec<u32>) -> (usize, bool) {
     let blocks = bytes.chunks_exact(64);
     let rest = blocks.remainder();
     let mut lines = 0;
     let mut suspect = 0u8;
-    feeds_per_block.clear();
-    feeds_per_block.reserve(bytes.len() / 64);
+    feeds_before.clear();
+    feeds_before.reserve(bytes.len() / 64 + 1);
     for block in blocks {
         let (feeds, odd) = block.iter().fold((0u8, 0u8), |(feeds, odd), &b| {
             let binary = (b < 0x09) | ((b > 0x0D) & (b < 0x20)) | (b >= 0x7F);
             (feeds + u8::from(b == b'\n'), odd | u8::from(binary))
         });
+        // A piece's line feeds are those of its last block read (the part of a line before
+        // it holds none): far fewer than 2^32.
+        feeds_before.push(lines as u32);
         lines += usize::from(feeds);
         suspect |= odd;
-        feeds_per_block.push(feeds);
     }
+    feeds_before.push(lines as u32);
     let rest_suspect = rest
         .iter()
         .any(|&b| b < 0x09 || (b > 0x0D && b < 0x20) || b >= 0x7F);
@@ -1968,6 +1997,43 @@ mod tests {
         assert_eq!(log.failures[0].status, "NoCredentials");
         assert_eq!(log.failures[0].remote, "104.47.1.1");
         assert_eq!(log.failures[0].sample.position, Position::Line(10));
+    }
+
+    /// The line of a position from the survey's counts is the count of line feeds before it,
+    /// in whole blocks, in the part after the last, at a block's first and last byte, and
+    /// without the survey's counts.
+    #[test]
+    fn a_rows_line_from_the_surveys_counts_is_the_line_feeds_before_it() {
+        // Lines of 0 to 150 bytes, runs of line feeds among them, and a part after the last
+        // whole 64 bytes.
+        let mut text = Vec::new();
+        for n in 0..400usize {
+            text.extend(std::iter::repeat_n(b'a', (n * 37) % 151));
+            text.extend(std::iter::repeat_n(b'\n', 1 + n % 3));
+        }
+        text.extend(b"tail");
+        assert_ne!(text.len() % 64, 0);
+        let mut feeds_before = Vec::new();
+        let (lines, _) = survey(&text, &mut feeds_before);
+        assert_eq!(lines, text.iter().filter(|&&b| b == b'\n').count());
+        let mut surveyed = LineCounter {
+            text: &text,
+            feeds_before: Some(&feeds_before),
+            counted: 0,
+            ended: 0,
+        };
+        let mut counted = LineCounter {
+            text: &text,
+            feeds_before: None,
+            counted: 0,
+            ended: 0,
+        };
+        let mut expected = 0;
+        for start in 0..=text.len() {
+            expected += usize::from(start > 0 && text[start - 1] == b'\n');
+            assert_eq!(surveyed.line_at(start), expected, "at {start}");
+            assert_eq!(counted.line_at(start), expected, "at {start}");
+        }
     }
 
     /// The lines a reader that splits every line would find changing something: a header, or
