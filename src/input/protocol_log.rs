@@ -494,14 +494,37 @@ impl Needles {
         }
         let take = |values: &mut Vec<Value>, column: usize| std::mem::take(&mut values[column]);
         let session = |values: &[Value]| SessionKey::of(values[columns.session].str(line));
-        let context = values[columns.context].str(line);
-        if context == "Sending certificate" {
-            return alone(What::Sending {
+        // The certificate rows are what their context says: their data (a subject, names, a
+        // thumbprint, all the certificate's) is never read as a failure, a protocol or an EHLO
+        // response, and is not searched for them.
+        let certificate = match values[columns.context].str(line) {
+            "Sending certificate" => Some(What::Sending {
                 session: session(values),
                 time: take(values, columns.time),
                 connector: take(values, columns.connector),
-            });
+            }),
+            "Certificate thumbprint" => Some(What::Thumbprint {
+                thumbprint: match values[columns.data].str(line) {
+                    data if data.bytes().any(|b| b.is_ascii_lowercase()) => {
+                        Value::Text(data.to_ascii_uppercase())
+                    }
+                    _ => take(values, columns.data),
+                },
+                session: session(values),
+            }),
+            "Certificate subject" => Some(What::Subject {
+                session: session(values),
+                subject: take(values, columns.data),
+            }),
+            "Certificate alternate names" => Some(What::AltNames {
+                session: session(values),
+            }),
+            _ => None,
+        };
+        if let Some(what) = certificate {
+            return alone(what);
         }
+        let context = values[columns.context].str(line);
         let data = values[columns.data].str(line);
         // Where each of data and context holds `SP_PROT_TLS1_`, searched once for both the TLS
         // session and its protocol: most fields hold no `_` and are not searched.
@@ -568,27 +591,7 @@ impl Needles {
             });
             return Some((negotiated, What::Ehlo { session, unoffered }));
         }
-        let what = match context {
-            "Certificate thumbprint" => What::Thumbprint {
-                thumbprint: match values[columns.data].str(line) {
-                    data if data.bytes().any(|b| b.is_ascii_lowercase()) => {
-                        Value::Text(data.to_ascii_uppercase())
-                    }
-                    _ => take(values, columns.data),
-                },
-                session: session(values),
-            },
-            "Certificate subject" => What::Subject {
-                session: session(values),
-                subject: take(values, columns.data),
-            },
-            "Certificate alternate names" => What::AltNames {
-                session: session(values),
-            },
-            _ if negotiated.is_some() => What::Negotiated,
-            _ => return None,
-        };
-        Some((negotiated, what))
+        negotiated.map(|session| (Some(session), What::Negotiated))
     }
 
     /// What the EHLO response `data` offers; None when it is no EHLO response. A HELO response
@@ -1997,6 +2000,29 @@ mod tests {
         assert_eq!(log.failures[0].status, "NoCredentials");
         assert_eq!(log.failures[0].remote, "104.47.1.1");
         assert_eq!(log.failures[0].sample.position, Position::Line(10));
+    }
+
+    /// A certificate row is what its context says: a subject that reads like a failure or a
+    /// protocol is the certificate's subject.
+    #[test]
+    fn certificate_rows_are_read_by_their_context_whatever_their_data() {
+        let row = |sequence: u32, data: &str, context: &str| {
+            format!("2017-04-14T17:00:41.125Z,SERVER1\\Default Frontend SERVER1,08D479E14521204D,{sequence},172.20.102.10:25,155.39.36.248:30648,*,{data},{context}\r\n")
+        };
+        let header = LOG.split_inclusive('\n').take(5).collect::<String>();
+        let subject = "CN=TLS negotiation failed with error NoCredentials SP_PROT_TLS1_0";
+        let log = header
+            + &row(1, "", "Sending certificate")
+            + &row(2, subject, "Certificate subject")
+            + &row(
+                3,
+                "9876534210FEDCBA9876534210FEDCBA12345678",
+                "Certificate thumbprint",
+            );
+        let log = read("RECV.LOG", &log).unwrap();
+        assert!(log.failures.is_empty(), "{:?}", log.failures);
+        assert_eq!(log.sightings.len(), 1);
+        assert_eq!(log.sightings[0].subject.as_deref(), Some(subject));
     }
 
     /// The line of a position from the survey's counts is the count of line feeds before it,
