@@ -58,10 +58,9 @@ pub fn hybridtls<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
     }
 }
 
-/// The fastest of `rounds` runs (the least disturbed by the rest of the machine), with the
-/// highest peak memory seen.
-pub fn best_of<S: AsRef<OsStr>>(rounds: usize, args: &[S], env: &[(&str, &str)]) -> Run {
-    let runs: Vec<Run> = (0..rounds).map(|_| hybridtls(args, env)).collect();
+/// The fastest of `runs` (the least disturbed by the rest of the machine), with the highest
+/// peak memory seen.
+pub fn best(runs: Vec<Run>) -> Run {
     assert!(runs.iter().all(|r| r.success), "hybridtls failed");
     let peak = runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
     let fastest = runs.into_iter().min_by_key(|r| r.elapsed).expect("one run");
