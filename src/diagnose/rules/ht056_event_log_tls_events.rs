@@ -52,7 +52,9 @@ Always: events are evidence, not configuration.
 ## Sources
 - Microsoft TechNet, Exchange 2010 events (the same ids in later releases): MSExchangeTransport
   12012 `InternalTransportCertificateMissingInAD`, 12013 `CannotLoadInternalTransportCertificateFromStore`,
-  12016 `STARTTLSCertificateExpired`, 12018 `STARTTLSCertificateExpiresSoon`, 12024; "How to fix
+  12016 `STARTTLSCertificateExpired`, 12018 `STARTTLSCertificateExpiresSoon`, 12024
+  `CannotLoadInternalTransportCertificateFallbackEphemeralCertificate` (12013's text, then
+  "Meanwhile, an ephemeral, self-signed certificate with thumbprint %2 is being used."); "How to fix
   MSExchangeTransport Event ID 12014" (blog.expta.com, 2010) for 12014's text.
 - Exchange's `TransportEventLogConstants` (exchange-formats.md §3.2 and §3.3): 12015
   `InternalTransportCertificateExpired`, 12023 a fallback to the server-FQDN certificate and 12024
