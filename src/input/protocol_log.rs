@@ -904,9 +904,11 @@ enum Offered {
 const REMEMBERED_SESSIONS: usize = 1 << 16;
 
 /// The hasher of the reader's maps, which a busy log looks up several times per session: a
-/// session id (a number), a thumbprint, a connector. foldhash, where SipHash cost 3% of the cpu
-/// on a dense log; the keys come from Exchange, not from the remote hosts, so SipHash's guard
-/// against keys chosen to collide buys nothing here, and a fixed seed keeps runs alike.
+/// session id (a number), a thumbprint, a connector, a failure by remote address. foldhash,
+/// where SipHash cost 3% of the cpu on a dense log. SipHash guards against keys chosen to
+/// collide; these are what Exchange writes, and the addresses it connected with, which no
+/// remote host picks by the thousand to slow down a log read offline. A fixed seed keeps runs
+/// alike.
 type Hasher = foldhash::fast::FixedState;
 
 /// Sessions waiting for a later row of theirs (the sessions that negotiated TLS, for their EHLO
