@@ -361,7 +361,11 @@ Describe 'the collector copies protocol logs' -AllowNullOrEmptyForEach -ForEach 
 
     BeforeEach {
         Initialize-SimulatedExchange -InputFolder $case.InputFolder -Server $case.Server -LogFolder (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
-        $script:served = '{0} {1}' -f 'FrontEnd-Receive-RECV2026112308-1.LOG', (Get-FileHash -LiteralPath (Join-Path (Get-SimulatedState).LogPaths['FrontEnd-Receive'] 'RECV2026112308-1.LOG') -Algorithm SHA256).Hash
+        # The log the case holds, as Exchange is writing it: the newest of its folder, whenever
+        # the checkout was made.
+        $served = Join-Path (Get-SimulatedState).LogPaths['FrontEnd-Receive'] 'RECV2026112308-1.LOG'
+        [System.IO.File]::SetLastWriteTimeUtc($served, [datetime]::UtcNow)
+        $script:served = '{0} {1}' -f 'FrontEnd-Receive-RECV2026112308-1.LOG', (Get-FileHash -LiteralPath $served -Algorithm SHA256).Hash
     }
 
     It 'copies every log of every folder within the default 50 MB, named by its service and side, and nothing else' {
@@ -375,7 +379,7 @@ Describe 'the collector copies protocol logs' -AllowNullOrEmptyForEach -ForEach 
     }
 
     It 'copies the newest logs of a folder first, up to -ProtocolLogMB of each, and none older than one left out' {
-        # The served log was written now: the newest of its folder.
+        # The served log is the newest of its folder.
         $receive = New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112301-1.LOG' -Megabytes 0.75 -HoursAgo 20
         New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112207-1.LOG' -Megabytes 0.5 -HoursAgo 30 | Out-Null
         New-Log -Service FrontEnd -Side Receive -Name 'RECV2026112123-1.LOG' -Megabytes 0.01 -HoursAgo 40 | Out-Null
