@@ -560,34 +560,32 @@ pub fn ecdsa_refusal(server: &Server, settings: Option<&crate::model::ServerSett
     }
     match settings.and_then(|s| s.ecc_certificate_support) {
         Some(true) => {
+            let Some(build) = build else {
+                return Some(format!(
+                    "has an ECDSA key, and whether Exchange on {name} reads EnableEccCertificateSupport depends on its build, which was not exported"
+                ));
+            };
+            if build >= EXCHANGE_2019_CU15 {
+                return None;
+            }
             let revision = settings.and_then(|s| s.revision);
-            let shown = |build| match revision {
+            let shown = match revision {
                 Some(revision) => format!("{}.{revision}", tls::build_text(build)),
                 None => tls::build_text(build),
             };
-            match build {
-                Some(build) if build >= EXCHANGE_2019_CU15 => None,
-                Some(build) => match NOVEMBER_2024_SU.iter().find(|(cu, _)| *cu == build) {
-                    Some((_, first)) => match revision {
-                        Some(revision) if revision >= *first => None,
-                        Some(_) => Some(format!(
-                            "has an ECDSA key, and {name} runs Exchange {}, before the November 2024 Security Update ({}.{first}) from which Exchange reads EnableEccCertificateSupport",
-                            shown(build),
-                            tls::build_text(build)
-                        )),
-                        None => Some(format!(
-                            "has an ECDSA key, and whether Exchange {} on {name} reads EnableEccCertificateSupport depends on its Security Update (from {}.{first}), which its AdminDisplayVersion does not show",
-                            shown(build),
-                            tls::build_text(build)
-                        )),
-                    },
-                    None => Some(format!(
-                        "has an ECDSA key, which Exchange {} on {name} does not support (ECC certificates need Exchange 2016 CU23 or 2019 CU13 with the November 2024 Security Update, or a later CU)",
-                        shown(build)
-                    )),
-                },
+            let Some(&(_, first)) = NOVEMBER_2024_SU.iter().find(|(cu, _)| *cu == build) else {
+                return Some(format!(
+                    "has an ECDSA key, which Exchange {shown} on {name} does not support (ECC certificates need Exchange 2016 CU23 or 2019 CU13 with the November 2024 Security Update, or a later CU)"
+                ));
+            };
+            let su = format!("{}.{first}", tls::build_text(build));
+            match revision {
+                Some(revision) if revision >= first => None,
+                Some(_) => Some(format!(
+                    "has an ECDSA key, and {name} runs Exchange {shown}, before the November 2024 Security Update ({su}) from which Exchange reads EnableEccCertificateSupport"
+                )),
                 None => Some(format!(
-                    "has an ECDSA key, and whether Exchange on {name} reads EnableEccCertificateSupport depends on its build, which was not exported"
+                    "has an ECDSA key, and whether Exchange {shown} on {name} reads EnableEccCertificateSupport depends on its Security Update (from {su}), which its AdminDisplayVersion does not show"
                 )),
             }
         }

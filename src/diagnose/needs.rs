@@ -6,7 +6,7 @@
 //! not judged, with what is missing, where, and the command that exports it; it is never a pass.
 
 use crate::input::kinds::KINDS;
-use crate::model::{InputKind, Inventory, Source, Store};
+use crate::model::{InputFile, InputKind, Inventory, Source, Store};
 
 use super::rules::Rule;
 
@@ -149,6 +149,18 @@ pub enum Missing {
     },
 }
 
+/// Whether `input` was given as `export`: read as its kind, or empty (a server that had none of
+/// what it lists) and named as the collector names that export.
+pub fn given_as(input: &InputFile, export: Export) -> bool {
+    match input.kind {
+        InputKind::Empty => KINDS.iter().any(|spec| {
+            Export::of(spec.kind) == Some(export)
+                && spec.file_names.iter().any(|name| input.path.ends_with(name))
+        }),
+        kind => Export::of(kind) == Some(export),
+    }
+}
+
 /// What a check of `server` lacks when no record of `export` is the server's: the server's
 /// record, when the export was given (the files that hold it, an empty one by its name), else
 /// the export. "Was not given" of a file the admin gave sent them looking for a file they had.
@@ -156,15 +168,7 @@ pub fn record_or_export(inventory: &Inventory, export: Export, server: &str) -> 
     let files: Vec<String> = inventory
         .inputs
         .iter()
-        .filter(|input| match input.kind {
-            InputKind::Empty => {
-                let name = input.path.rsplit(['/', '\\']).next().unwrap_or_default();
-                KINDS
-                    .iter()
-                    .any(|spec| Export::of(spec.kind) == Some(export) && spec.file_names.contains(&name))
-            }
-            kind => Export::of(kind) == Some(export),
-        })
+        .filter(|input| given_as(input, export))
         .map(|input| input.path.clone())
         .collect();
     match files.is_empty() {

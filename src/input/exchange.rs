@@ -786,10 +786,7 @@ pub fn read_server_settings(record: &Record, server: &Server) -> Result<ServerSe
 /// (Build 1748.10)`, `15.2.1748.10` or the object of a live `ServerVersion`.
 fn admin_display_version(record: &Record) -> Option<(u32, u32, u32, Option<u32>)> {
     match record.get("AdminDisplayVersion")? {
-        Value::String(text) => {
-            let parts = version_parts(&exchange_version_text(text)).filter(|parts| parts.len() >= 3)?;
-            Some((parts[0], parts[1], parts[2], parts.get(3).copied()))
-        }
+        Value::String(text) => exchange_version(text),
         Value::Object(map) => {
             let part = |key| {
                 property(map, key)
@@ -993,15 +990,17 @@ pub fn read_tls_settings(record: &Record) -> Result<TlsSettings, InputError> {
 /// Major, minor and build of an `AdminDisplayVersion` text: `Version 15.2 (Build 1544.4)` or
 /// `15.2.1544.4`; None when it is neither.
 fn exchange_build(text: &str) -> Option<(u32, u32, u32)> {
-    version_parts(&exchange_version_text(text))
-        .filter(|parts| parts.len() >= 3)
-        .map(|parts| (parts[0], parts[1], parts[2]))
+    exchange_version(text).map(|(major, minor, build, _)| (major, minor, build))
 }
 
-/// `Version 15.2 (Build 1748.10)` as the dotted `15.2.1748.10`.
-fn exchange_version_text(text: &str) -> String {
+/// [`exchange_build`] and the revision, where the text gives one.
+fn exchange_version(text: &str) -> Option<(u32, u32, u32, Option<u32>)> {
     let number = text.trim().strip_prefix("Version ").unwrap_or(text.trim());
-    number.replace(" (Build ", ".").replace(')', "")
+    let parts = version_parts(&number.replace(" (Build ", ".").replace(')', ""))?;
+    match parts[..] {
+        [major, minor, build, ref rest @ ..] => Some((major, minor, build, rest.first().copied())),
+        _ => None,
+    }
 }
 
 /// The numbers of a dotted version (`10.0.17763.0`); None when a part is not a number.

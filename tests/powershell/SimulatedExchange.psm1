@@ -125,6 +125,14 @@ function Set-SimulatedCommand {
     }
 }
 
+<# .SYNOPSIS Sets value -Name of HKLM key -Key (without 'HKLM:\') to -Data; $null is a value not set. #>
+function Set-SimRegistryValue {
+    param([Parameter(Mandatory)] [hashtable] $Registry, [Parameter(Mandatory)] [string] $Key, [Parameter(Mandatory)] [string] $Name, $Data)
+    if ($null -eq $Data) { return }
+    if (-not $Registry.ContainsKey($Key)) { $Registry[$Key] = @{} }
+    $Registry[$Key][$Name] = $Data
+}
+
 <#
     .SYNOPSIS
     Builds the server from the exports in $InputFolder (a collector folder hybridtls-<Server>
@@ -170,10 +178,7 @@ function Initialize-SimulatedExchange {
         foreach ($value in @(
                 @('SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot', 'DisableRootAutoUpdate'),
                 @('SOFTWARE\Microsoft\ExchangeServer\v15\Diagnostics', 'EnableEccCertificateSupport'))) {
-            $data = Get-Prop $record $value[1]
-            if ($null -eq $data) { continue }
-            if (-not $state.Registry.ContainsKey($value[0])) { $state.Registry[$value[0]] = @{} }
-            $state.Registry[$value[0]][$value[1]] = $data
+            Set-SimRegistryValue -Registry $state.Registry -Key $value[0] -Name $value[1] -Data (Get-Prop $record $value[1])
         }
     }
     foreach ($record in (Read-Export (Join-Path $folder 'exchange-certificates.json'))) {
@@ -304,18 +309,16 @@ function Initialize-SimulatedExchange {
     $command = $null
     if (Microsoft.PowerShell.Management\Test-Path -LiteralPath $tlsSettings) {
         $record = @(Read-Export $tlsSettings)[0]
+        # The collector writes its TLS settings only where it can read this key.
         $state.Registry['SYSTEM\CurrentControlSet'] = @{}
         foreach ($property in $record.PSObject.Properties) {
-            if ($null -eq $property.Value) { continue }
             $key = $null
             if ($property.Name -match '^Tls1(\d)(Server|Client)(Enabled|DisabledByDefault)$') {
                 $key = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.{0}\{1}' -f $Matches[1], $Matches[2]
             } elseif ($property.Name -match '^NetV(4|2)(Wow)?(SystemDefaultTlsVersions|SchUseStrongCrypto)$') {
                 $key = 'SOFTWARE\{0}Microsoft\.NETFramework\{1}' -f $(if ($Matches[2]) { 'Wow6432Node\' } else { '' }), $(if ($Matches[1] -eq '4') { 'v4.0.30319' } else { 'v2.0.50727' })
             }
-            if ($null -eq $key) { continue }
-            if (-not $state.Registry.ContainsKey($key)) { $state.Registry[$key] = @{} }
-            $state.Registry[$key][$Matches[3]] = $property.Value
+            if ($null -ne $key) { Set-SimRegistryValue -Registry $state.Registry -Key $key -Name $Matches[3] -Data $property.Value }
         }
         $state.CipherSuites = @(Get-Prop $record 'TlsCipherSuites')
         $command = {

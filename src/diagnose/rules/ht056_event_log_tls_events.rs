@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Rule, Severity};
 use crate::diagnose::context::Context;
-use crate::diagnose::needs::{record_or_export, Export};
+use crate::diagnose::needs::{given_as, record_or_export, Export};
 use crate::diagnose::{date, times, Evidence, Findings, Remedy};
 use crate::model::ExchangeEvent;
 
@@ -136,14 +136,10 @@ fn check(context: &Context, findings: &mut Findings) {
     let inventory = context.inventory;
     // A server that logged none of the events has an empty export, which names no kind: the
     // collector's file name tells it then.
-    let exported = inventory.inputs.iter().any(|input| {
-        let events = match input.kind {
-            crate::model::InputKind::ExchangeEvents => true,
-            crate::model::InputKind::Empty => input.path.ends_with("exchange-events.json"),
-            _ => false,
-        };
-        events && inventory.is_own_input(input, server)
-    });
+    let exported = inventory
+        .inputs
+        .iter()
+        .any(|input| given_as(input, Export::Events) && inventory.is_own_input(input, server));
     if !exported {
         findings.not_judged(
             "the event log".to_owned(),
